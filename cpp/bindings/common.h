@@ -1,0 +1,75 @@
+// Shared binding helpers: dtype dispatch, contiguous views, output allocation, shape text.
+// Bindings validate everything here, before a kernel runs; kernels never throw.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <utility>
+
+#include "ember/check.h"
+
+namespace ember::bind {
+
+namespace py = pybind11;
+
+template <class T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+inline Shape shape_of(const py::array& a) { return Shape(a.shape(), a.shape() + a.ndim()); }
+inline std::string shape_str(const py::array& a) { return ember::shape_str(shape_of(a)); }
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+inline py::array as_array(const char* op, const char* name, const py::handle& h) {
+  if (!py::isinstance<py::array>(h))
+    throw py::type_error(concat(op, ": ", name, " must be a numpy array, got ",
+                                py::str(py::type::of(h)).cast<std::string>()));
+  return py::reinterpret_borrow<py::array>(h);
+}
+
+// Calls f(T{}) with T = float or double according to `a`'s dtype; other dtypes are a TypeError.
+template <class F>
+decltype(auto) dispatch_floating(const char* op, const py::array& a, F&& f) {
+  const char kind = a.dtype().kind();
+  const auto size = a.dtype().itemsize();
+  if (kind == 'f' && size == 4) return f(float{});
+  if (kind == 'f' && size == 8) return f(double{});
+  throw py::type_error(concat(op, ": expected a float32 or float64 array, got dtype ", dtype_str(a),
+                              " with shape ", shape_str(a)));
+}
+
+// A C-contiguous view of `h` with element type T: zero-copy when it already is, a copy when it
+// is strided (never misread). The dtype must already be T: mixing float32 and float64 is an error.
+template <class T>
+Array<T> contiguous(const char* op, const char* name, const py::handle& h) {
+  py::array a = as_array(op, name, h);
+  if (!a.dtype().is(py::dtype::of<T>()) &&
+      !(a.dtype().kind() == 'f' && a.dtype().itemsize() == sizeof(T)))
+    throw py::type_error(concat(op, ": ", name, " has dtype ", dtype_str(a), " but expected ",
+                                py::str(py::dtype::of<T>()).cast<std::string>(),
+                                " like the other arguments (shape ", shape_str(a), ")"));
+  return Array<T>::ensure(a);
+}
+
+// Indices (class labels, token ids) as contiguous int64.
+inline Array<int64_t> contiguous_index(const char* op, const char* name, const py::handle& h) {
+  py::array a = as_array(op, name, h);
+  const char kind = a.dtype().kind();
+  if (kind != 'i' && kind != 'u')
+    throw py::type_error(concat(op, ": ", name, " must hold integers, got dtype ", dtype_str(a),
+                                " with shape ", shape_str(a)));
+  return Array<int64_t>::ensure(a);
+}
+
+template <class T>
+py::array_t<T> empty(const Shape& shape) {
+  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+inline void check_ndim(const char* op, const char* name, const py::array& a, int ndim) {
+  EMBER_CHECK(a.ndim() == ndim, op, ": ", name, " must be ", ndim, "-D, got shape ", shape_str(a));
+}
+
+inline int64_t numel(const py::array& a) { return static_cast<int64_t>(a.size()); }
+
+}  // namespace ember::bind

@@ -1,0 +1,82 @@
+#include "ember/dense.h"
+
+#include "ember/eigen_maps.h"
+#include "ember/parallel.h"
+
+namespace ember {
+
+template <class T>
+void matmul_forward(const T* a, const T* b, T* c, int64_t batch, int64_t m, int64_t k, int64_t n) {
+  parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      MatrixMap<T>(c + i * m * n, m, n).noalias() =
+          ConstMatrixMap<T>(a + i * m * k, m, k) * ConstMatrixMap<T>(b + i * k * n, k, n);
+    }
+  });
+}
+
+template <class T>
+void matmul_backward_a(const T* grad_output, const T* b, T* grad_a, int64_t batch, int64_t m,
+                       int64_t k, int64_t n) {
+  parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      MatrixMap<T>(grad_a + i * m * k, m, k).noalias() =
+          ConstMatrixMap<T>(grad_output + i * m * n, m, n) *
+          ConstMatrixMap<T>(b + i * k * n, k, n).transpose();
+    }
+  });
+}
+
+template <class T>
+void matmul_backward_b(const T* grad_output, const T* a, T* grad_b, int64_t batch, int64_t m,
+                       int64_t k, int64_t n) {
+  parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      MatrixMap<T>(grad_b + i * k * n, k, n).noalias() =
+          ConstMatrixMap<T>(a + i * m * k, m, k).transpose() *
+          ConstMatrixMap<T>(grad_output + i * m * n, m, n);
+    }
+  });
+}
+
+template <class T>
+void linear_forward(const T* input, const T* weight, const T* bias, T* output, int64_t n,
+                    int64_t in, int64_t out) {
+  MatrixMap<T> y(output, n, out);
+  y.noalias() = ConstMatrixMap<T>(input, n, in) * ConstMatrixMap<T>(weight, out, in).transpose();
+  if (bias) y.rowwise() += ConstVectorMap<T>(bias, out).transpose();
+}
+
+template <class T>
+void linear_backward_input(const T* grad_output, const T* weight, T* grad_input, int64_t n,
+                           int64_t in, int64_t out) {
+  MatrixMap<T>(grad_input, n, in).noalias() =
+      ConstMatrixMap<T>(grad_output, n, out) * ConstMatrixMap<T>(weight, out, in);
+}
+
+template <class T>
+void linear_backward_weight(const T* grad_output, const T* input, T* grad_weight, int64_t n,
+                            int64_t in, int64_t out) {
+  MatrixMap<T>(grad_weight, out, in).noalias() =
+      ConstMatrixMap<T>(grad_output, n, out).transpose() * ConstMatrixMap<T>(input, n, in);
+}
+
+template <class T>
+void linear_backward_bias(const T* grad_output, T* grad_bias, int64_t n, int64_t out) {
+  VectorMap<T>(grad_bias, out).noalias() = ConstMatrixMap<T>(grad_output, n, out).colwise().sum().transpose();
+}
+
+#define EMBER_INSTANTIATE(T)                                                                   \
+  template void matmul_forward<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, int64_t); \
+  template void matmul_backward_a<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,        \
+                                     int64_t);                                                 \
+  template void matmul_backward_b<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,        \
+                                     int64_t);                                                 \
+  template void linear_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
+  template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);   \
+  template void linear_backward_weight<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);  \
+  template void linear_backward_bias<T>(const T*, T*, int64_t, int64_t);
+EMBER_INSTANTIATE(float)
+EMBER_INSTANTIATE(double)
+
+}  // namespace ember

@@ -1,0 +1,225 @@
+"""Reverse-mode automatic differentiation: grad mode, the Function base class, the backward pass.
+
+A Function runs on NumPy arrays. ``Function.apply`` unwraps tensors, calls ``forward`` and, when
+gradients are needed, records the node so ``backward`` can be called later with the gradient of
+the output; it returns one gradient (or None) per input.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import numpy as np
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that turns gradient recording on or off."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+        return False
+
+
+class _GradMode(contextlib.ContextDecorator):
+    mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+        return False
+
+    def __call__(self, func):  # usable as @no_grad() and as @no_grad
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disables gradient recording: ``with ember.no_grad(): ...`` or ``@ember.no_grad()``."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Re-enables gradient recording inside a ``no_grad`` block."""
+    mode = True
+
+
+class inference_mode(no_grad):
+    """Same as ``no_grad`` in ember."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = not mode
+
+
+class Function:
+    """Base class of differentiable ops.
+
+    Subclasses implement ``forward(self, *arrays, **params) -> ndarray`` (saving on ``self``
+    what backward needs) and ``backward(self, grad_output) -> tuple`` with one gradient or None
+    per positional input. ``self.needs_input_grad[i]`` says whether input i needs one.
+    """
+
+    inputs: tuple = ()
+    needs_input_grad: tuple = ()
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        from .tensor import Tensor
+
+        fn = cls()
+        arrays = [t._array if type(t) is Tensor or isinstance(t, Tensor) else t for t in inputs]
+        if _grad_enabled:
+            needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
+            if any(needs):
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                return Tensor._from_op(fn.forward(*arrays, **params), fn)
+        return Tensor._from_op(fn.forward(*arrays, **params), None)
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def _release(self):
+        """Drops what forward saved: a second backward through this node is an error."""
+        keep = {"inputs": self.inputs, "needs_input_grad": self.needs_input_grad, "_freed": True}
+        self.__dict__.clear()
+        self.__dict__.update(keep)
+
+    def __repr__(self):
+        return f"<{self.name} object>"
+
+
+def _topological_order(root_fn):
+    """Nodes reachable from root_fn, each after every node that feeds gradient into it."""
+    order, visited = [], {root_fn}
+    stack = [(root_fn, iter(root_fn.inputs))]
+    while stack:
+        node, it = stack[-1]
+        for t in it:
+            child = getattr(t, "grad_fn", None)
+            if child is not None and child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _accumulate_leaf(t, g):
+    from .tensor import Tensor
+
+    if g.dtype != t._array.dtype:
+        g = g.astype(t._array.dtype)
+    if t.grad is None:
+        # Always copy: backward functions may hand the same array to several inputs.
+        t.grad = Tensor._from_op(np.array(g, copy=True), None)
+    else:
+        t.grad._array = t.grad._array + g
+
+
+def run_backward(root, grad, retain_graph: bool = False):
+    """Backpropagates ``grad`` (an ndarray of root's shape) from tensor ``root``."""
+    root_fn = root.grad_fn
+    if root_fn is None:
+        if root.requires_grad:
+            _accumulate_leaf(root, grad)
+            return
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    grads = {root_fn: grad}
+    with no_grad():
+        for node in _topological_order(root_fn):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node.__dict__.get("_freed"):
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time ({node.name}): its saved "
+                    "values were freed by the first backward. Pass retain_graph=True to the first "
+                    "backward() call if you need to backward twice.")
+            input_grads = node.backward(g)
+            if len(input_grads) != len(node.inputs):
+                raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
+                                   f"{len(node.inputs)} inputs")
+            for t, gi, need in zip(node.inputs, input_grads, node.needs_input_grad):
+                if not need or gi is None:
+                    continue
+                if gi.shape != t._array.shape:
+                    raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
+                                       f"input of shape {t._array.shape}")
+                fn = t.grad_fn
+                if fn is None:
+                    _accumulate_leaf(t, gi)
+                    continue
+                if t._retains_grad:
+                    _accumulate_leaf(t, gi)
+                prev = grads.get(fn)
+                grads[fn] = gi if prev is None else prev + gi
+            if not retain_graph:
+                node._release()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated."""
+    if create_graph:
+        raise NotImplementedError("ember.autograd.grad: create_graph=True (higher-order "
+                                  "gradients) is not supported")
+    from .tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    saved = [(t.grad, t._retains_grad) for t in inputs]
+    for t in inputs:
+        t.grad = None
+        if t.grad_fn is not None:
+            t._retains_grad = True
+    try:
+        for out, g in zip(outputs, grad_outputs):
+            out.backward(g, retain_graph=bool(retain_graph))
+        result = []
+        for t in inputs:
+            if t.grad is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            result.append(t.grad)
+    finally:
+        for t, (g, retains) in zip(inputs, saved):
+            t.grad, t._retains_grad = g, retains
+    return tuple(result)
