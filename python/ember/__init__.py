@@ -1,1 +1,62 @@
+"""ember: a small, fast deep-learning library for CPUs.
+
+`import ember as torch` gives the PyTorch face (tensors, autograd, ember.nn, ember.optim);
+`from ember import keras` gives the Keras face built on the same engine.
+"""
+from __future__ import annotations
+
+import builtins
+import importlib
+
 from . import _core
+from ._core import ShapeError
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .dtypes import (bool_ as bool, dtype, float16, float32, float64, int8, int16, int32, int64,
+                     uint8)
+from .tensor import Size, Tensor
+from . import tensor_methods as _tensor_methods  # noqa: F401  (attaches the tensor API)
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, normal, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .functions import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat, chunk, clamp,
+                        clip, concat, concatenate, cos, div, eq, equal, exp, flatten, floor, ge,
+                        gt, isclose, isfinite, isinf, isnan, le, log, log_softmax, logical_and,
+                        logical_not, logical_or, logical_xor, logsumexp, lt, matmul, max,
+                        maximum, mean, min, minimum, mm, mul, ne, neg, numel, permute, pow, prod,
+                        relu, reshape, round, sigmoid, sign, sin, softmax, split, sqrt, square,
+                        squeeze, stack, std, sub, sum, swapaxes, t, tanh, transpose, unflatten,
+                        unsqueeze, var, where)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from . import autograd, nn, optim  # noqa: E402
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils")
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the number of threads every ember kernel (OpenMP loops and Eigen products) uses."""
+    if isinstance(n, builtins.bool) or not isinstance(n, builtins.int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    return _core.get_num_threads()
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -1,0 +1,148 @@
+"""Tensor creation: from data, filled, ranges, random."""
+from __future__ import annotations
+
+import numpy as np
+
+from .dtypes import to_numpy_dtype
+from .random import _resolve
+from .tensor import Tensor, _as_array
+
+_F32 = np.dtype(np.float32)
+
+
+def _finish(arr, requires_grad=False):
+    t = Tensor._from_op(arr, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimension in size {shape}")
+    return shape
+
+
+def _dt(dtype, default=_F32):
+    return default if dtype is None else to_numpy_dtype(dtype)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (floats become float32 unless dtype says otherwise)."""
+    arr = _as_array(data, dtype)
+    return _finish(np.array(arr, copy=True), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return _finish(_as_array(data, dtype))
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with `ndarray`."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(ndarray).__name__}")
+    to_numpy_dtype(ndarray.dtype)  # rejects unsupported dtypes
+    return _finish(ndarray)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.zeros(_shape(size), _dt(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.ones(_shape(size), _dt(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(np.empty(_shape(size), _dt(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = (np.bool_ if isinstance(fill_value, bool) else
+                 np.int64 if isinstance(fill_value, (int, np.integer)) else np.float32)
+    return _finish(np.full(_shape((size,)), fill_value, to_numpy_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else np.float32
+    return _finish(np.arange(start, end, step).astype(to_numpy_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _dt(dtype)
+    return _finish(_resolve(generator).random(_shape(size), dtype=dt if dt.kind == "f" else None)
+                   .astype(dt, copy=False), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _dt(dtype)
+    return _finish(_resolve(generator).standard_normal(_shape(size), dtype=dt), requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    arr = _resolve(generator).integers(low, high, _shape((size,)))
+    return _finish(arr.astype(_dt(dtype, np.dtype(np.int64))), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None):
+    return _finish(_resolve(generator).permutation(n).astype(_dt(dtype, np.dtype(np.int64))))
+
+
+def normal(mean, std, size=None, *, generator=None):
+    m = mean._array if isinstance(mean, Tensor) else mean
+    s = std._array if isinstance(std, Tensor) else std
+    shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    dt = np.result_type(np.asarray(m).dtype if np.ndim(m) else _F32, _F32)
+    return _finish(_resolve(generator).normal(m, s, shape).astype(dt))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    probs = input._array if p is None else np.full(input.shape, p)
+    return _finish((_resolve(generator).random(input.shape) < probs).astype(input._array.dtype))
+
+
+def _like(fn):
+    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
+        dt = input._array.dtype if dtype is None else dtype
+        return fn(*input.shape, dtype=dt, requires_grad=requires_grad, **kwargs)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like, ones_like, empty_like, rand_like, randn_like = map(_like, (zeros, ones, empty, rand,
+                                                                       randn))
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, dtype or input._array.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input._array.dtype)

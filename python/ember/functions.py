@@ -1,0 +1,421 @@
+"""The ember.* functions of the PyTorch face that compute on tensors (math, reductions, shapes)."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import autograd
+from .ops import elementwise as E, linalg as L, reduce as R, shape as S
+from .ops.activation import Activation, Softmax
+from .ops.reduce import normalize_dims
+from .tensor import Tensor
+
+return_max = namedtuple("max", ["values", "indices"])
+return_min = namedtuple("min", ["values", "indices"])
+
+
+def _operand(x):
+    """Tensors stay tensors; Python scalars and arrays are constants for the op."""
+    if isinstance(x, Tensor) or isinstance(x, (int, float, bool, np.ndarray, np.generic)):
+        return x
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _arr(x):
+    return x._array if isinstance(x, Tensor) else x
+
+
+def _wrap_const(array):
+    return Tensor._from_op(np.asarray(array), None)
+
+
+# ---- arithmetic ------------------------------------------------------------------------------
+def add(input, other, *, alpha=1):
+    return E.Add.apply(_operand(input), _operand(other) if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    return E.Sub.apply(_operand(input), _operand(other) if alpha == 1 else mul(other, alpha))
+
+
+def mul(input, other):
+    return E.Mul.apply(_operand(input), _operand(other))
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return E.Div.apply(_operand(input), _operand(other))
+    fn = {"floor": np.floor_divide, "trunc": lambda a, b: np.trunc(np.true_divide(a, b))}
+    if rounding_mode not in fn:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    out = fn[rounding_mode](_arr(input), _arr(other))
+    return _wrap_const(out.astype(np.result_type(_arr(input), _arr(other)), copy=False))
+
+
+def pow(input, exponent):
+    return E.Pow.apply(_operand(input), _operand(exponent))
+
+
+def neg(input):
+    return E.Neg.apply(input)
+
+
+def exp(input):
+    return E.Exp.apply(input)
+
+
+def log(input):
+    return E.Log.apply(input)
+
+
+def sqrt(input):
+    return E.Sqrt.apply(input)
+
+
+def abs(input):
+    return E.Abs.apply(input)
+
+
+def sin(input):
+    return E.Sin.apply(input)
+
+
+def cos(input):
+    return E.Cos.apply(input)
+
+
+def square(input):
+    return E.Mul.apply(input, input)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    return E.Clamp.apply(input, min=_arr(min), max=_arr(max))
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    return E.Maximum.apply(input, _operand(other), take_max=True)
+
+
+def minimum(input, other):
+    return E.Maximum.apply(input, _operand(other), take_max=False)
+
+
+def where(condition, input, other):
+    return E.Where.apply(_arr(condition).astype(bool), _operand(input), _operand(other))
+
+
+def sign(input):
+    return _wrap_const(np.sign(_arr(input)))
+
+
+def floor(input):
+    return _wrap_const(np.floor(_arr(input)))
+
+
+def round(input, decimals=0):
+    return _wrap_const(np.round(_arr(input), decimals))
+
+
+# ---- activations -----------------------------------------------------------------------------
+def relu(input):
+    return Activation.apply(input, kind="relu")
+
+
+def sigmoid(input):
+    return Activation.apply(input, kind="sigmoid")
+
+
+def tanh(input):
+    return Activation.apply(input, kind="tanh")
+
+
+def softmax(input, dim, dtype=None):
+    return Softmax.apply(input if dtype is None else input.to(dtype), dim=dim)
+
+
+def log_softmax(input, dim, dtype=None):
+    return Softmax.apply(input if dtype is None else input.to(dtype), dim=dim, log=True)
+
+
+# ---- comparisons and logic (never differentiable) ---------------------------------------------
+def _compare(ufunc):
+    def compare(input, other):
+        return _wrap_const(ufunc(_arr(input), _arr(_operand(other))))
+    compare.__name__ = ufunc.__name__
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(u) for u in (np.equal, np.not_equal, np.less, np.less_equal,
+                                                 np.greater, np.greater_equal))
+logical_and, logical_or, logical_xor = (_compare(u) for u in (np.logical_and, np.logical_or,
+                                                               np.logical_xor))
+
+
+def logical_not(input):
+    return _wrap_const(np.logical_not(_arr(input)))
+
+
+def isnan(input):
+    return _wrap_const(np.isnan(_arr(input)))
+
+
+def isinf(input):
+    return _wrap_const(np.isinf(_arr(input)))
+
+
+def isfinite(input):
+    return _wrap_const(np.isfinite(_arr(input)))
+
+
+def equal(input, other) -> bool:
+    return _arr(input).shape == _arr(other).shape and bool(np.array_equal(_arr(input), _arr(other)))
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return bool(np.allclose(_arr(input), _arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return _wrap_const(np.isclose(_arr(input), _arr(other), rtol=rtol, atol=atol,
+                                  equal_nan=equal_nan))
+
+
+# ---- reductions ------------------------------------------------------------------------------
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    return R.Sum.apply(input, dim=dim, keepdim=keepdim,
+                       dtype=None if dtype is None else _np_dtype(dtype))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    return R.Mean.apply(input if dtype is None else input.to(dtype), dim=dim, keepdim=keepdim)
+
+
+def _np_dtype(d):
+    from .dtypes import to_numpy_dtype
+    return to_numpy_dtype(d)
+
+
+def _max_min(input, dim, keepdim, take_max, result):
+    a = input._array
+    if dim is None:
+        return R.MaxAll.apply(input, take_max=take_max)
+    if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
+        return maximum(input, dim) if take_max else minimum(input, dim)
+    (axis,) = normalize_dims(dim, a.ndim)
+    if a.ndim == 0:
+        return result(input, _wrap_const(np.zeros((), np.int64)))
+    if a.shape[axis] == 0:
+        raise IndexError(f"max(): cannot reduce over dimension {dim} of size 0 (shape "
+                         f"{tuple(a.shape)})")
+    idx = (np.argmax if take_max else np.argmin)(a, axis=axis)
+    if keepdim:
+        idx = np.expand_dims(idx, axis)
+    values = R.MaxDim.apply(input, idx, dim=axis, keepdim=keepdim)
+    return result(values, _wrap_const(idx.astype(np.int64)))
+
+
+def max(input, dim=None, keepdim=False):
+    """max(t) -> the largest value; max(t, dim) -> (values, indices); max(a, b) -> maximum."""
+    return _max_min(input, dim, keepdim, True, return_max)
+
+
+def min(input, dim=None, keepdim=False):
+    return _max_min(input, dim, keepdim, False, return_min)
+
+
+def amax(input, dim=None, keepdim=False):
+    if dim is None or isinstance(dim, (tuple, list)):
+        dims = normalize_dims(dim, input.ndim)
+        out = input
+        for d in sorted(dims, reverse=True):
+            out = max(out, d, keepdim=keepdim).values
+        return out
+    return max(input, dim, keepdim).values
+
+
+def amin(input, dim=None, keepdim=False):
+    if dim is None or isinstance(dim, (tuple, list)):
+        dims = normalize_dims(dim, input.ndim)
+        out = input
+        for d in sorted(dims, reverse=True):
+            out = min(out, d, keepdim=keepdim).values
+        return out
+    return min(input, dim, keepdim).values
+
+
+def argmax(input, dim=None, keepdim=False):
+    a = _arr(input)
+    if dim is None:
+        return _wrap_const(np.int64(np.argmax(a)))
+    out = np.argmax(a, axis=dim)
+    return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    a = _arr(input)
+    if dim is None:
+        return _wrap_const(np.int64(np.argmin(a)))
+    out = np.argmin(a, axis=dim)
+    return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # var(t, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    return R.Var.apply(input, dim=dim, correction=_correction(unbiased, correction),
+                       keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def prod(input, dim=None, keepdim=False):
+    a = _arr(input)
+    if isinstance(input, Tensor) and input.requires_grad and autograd.is_grad_enabled():
+        raise NotImplementedError("prod: gradients of prod are not supported by ember")
+    return _wrap_const(np.prod(a, axis=dim, keepdims=keepdim))
+
+
+def logsumexp(input, dim, keepdim=False):
+    m = amax(input, dim, keepdim=True).detach()
+    out = log(sum(exp(input - m), dim, keepdim=True)) + m
+    return out if keepdim else squeeze(out, dim)
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+def _size_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input, *shape):
+    return S.Reshape.apply(input, shape=_size_args(shape), op="reshape")
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input.shape
+    if not shape:
+        return reshape(input, 1)
+    start, end = start_dim % len(shape), end_dim % len(shape)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+    new = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    return S.Reshape.apply(input, shape=new, op="flatten")
+
+
+def unflatten(input, dim, sizes):
+    shape = input.shape
+    d = dim % len(shape)
+    return S.Reshape.apply(input, shape=shape[:d] + tuple(sizes) + shape[d + 1:], op="unflatten")
+
+
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = normalize_dims(dim, len(shape))
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return S.Reshape.apply(input, shape=new, op="squeeze")
+
+
+def unsqueeze(input, dim):
+    shape = input.shape
+    nd = len(shape) + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"unsqueeze: dimension {dim} out of range for a {len(shape)}-D tensor")
+    d = dim % nd
+    return S.Reshape.apply(input, shape=shape[:d] + (1,) + shape[d:], op="unsqueeze")
+
+
+def permute(input, *dims):
+    return S.Permute.apply(input, dims=_size_args(dims))
+
+
+def transpose(input, dim0, dim1):
+    nd = input.ndim
+    if nd == 0:
+        return input
+    dims = list(range(nd))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return S.Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+def t(input):
+    if input.ndim > 2:
+        raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {tuple(input.shape)}")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def cat(tensors, dim=0):
+    tensors = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or list(tensors)
+    return S.Cat.apply(*tensors, dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    return S.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    size = tensor.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        bounds = list(range(0, size, split_size_or_sections)) + [size]
+    else:
+        bounds = [0] + list(np.cumsum(split_size_or_sections))
+        if bounds[-1] != size:
+            raise ValueError(f"split: sections {split_size_or_sections} do not add up to {size}")
+    d = dim % tensor.ndim
+    return tuple(tensor[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds, bounds[1:]))
+
+
+def chunk(input, chunks, dim=0):
+    size = input.shape[dim]
+    step = -(-size // chunks)
+    return split(input, step, dim)
+
+
+def matmul(input, other):
+    return L.Matmul.apply(input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return L.Matmul.apply(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise ValueError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return L.Matmul.apply(input, mat2)
+
+
+def numel(input) -> int:
+    return input.numel()

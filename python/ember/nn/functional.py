@@ -1,0 +1,250 @@
+"""ember.nn.functional: PyTorch's functional API (activations, linear, dropout, losses)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core, functions as _fn
+from ..ops import activation as A, linalg as L, loss as LS
+from ..random import _resolve
+from ..tensor import Tensor
+
+relu = _fn.relu
+sigmoid = _fn.sigmoid
+tanh = _fn.tanh
+
+
+def _tensor(x, name, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be an ember.Tensor, got {type(x).__name__}")
+    return x
+
+
+def linear(input, weight, bias=None):
+    return L.Linear.apply(input, weight, bias) if bias is not None else L.Linear.apply(input, weight)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return A.Activation.apply(input, kind="leaky_relu", alpha=float(negative_slope))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return A.Activation.apply(input, kind="elu", alpha=float(alpha))
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return A.Activation.apply(input, kind="gelu" if approximate == "none" else "gelu_tanh")
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero")
+    return A.Activation.apply(input, kind="softplus", alpha=float(beta), beta=float(threshold))
+
+
+def silu(input, inplace=False):
+    return input * sigmoid(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return _fn.clamp(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return _fn.clamp(input, 0.0, 6.0)
+
+
+def _softmax_dim(ndim):
+    return 0 if ndim in (0, 1, 3) else 1  # PyTorch's legacy choice when dim is omitted
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _fn.softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _fn.log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype)
+
+
+def _check_p(op, p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zeroes elements with probability p and scales the rest by 1/(1-p) while training."""
+    _check_p("dropout", p)
+    if not training or p == 0:
+        return input
+    arr = input._array
+    if p == 1:
+        mask = np.zeros(arr.shape, arr.dtype)
+    else:
+        keep = _resolve(generator).random(arr.shape, dtype=np.float32) >= p
+        mask = keep.astype(arr.dtype) * arr.dtype.type(1.0 / (1.0 - p))
+    return A.Dropout.apply(input, mask)
+
+
+def one_hot(tensor, num_classes=-1):
+    idx = tensor._array
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor, got dtype {idx.dtype}")
+    if num_classes < 0:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                         f"[{idx.min()}, {idx.max()}]")
+    return Tensor._from_op(np.eye(num_classes, dtype=np.int64)[idx], None)
+
+
+# ---- losses --------------------------------------------------------------------------------
+def _reduction(op, size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:  # PyTorch's deprecated arguments
+        reduce = True if reduce is None else reduce
+        size_average = True if size_average is None else size_average
+        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    return LS.reduction_code(op, reduction)
+
+
+def _same_shape(op, input, target):
+    if tuple(input.shape) != tuple(target.shape):
+        raise _core.ShapeError(f"{op}: target shape {tuple(target.shape)} differs from input "
+                               f"shape {tuple(input.shape)}; reshape one of them (PyTorch would "
+                               f"broadcast them, which is almost always a bug)")
+
+
+def _broadcast_to_input(op, name, w, input):
+    if w is None:
+        return None
+    arr = w._array if isinstance(w, Tensor) else np.asarray(w, input._array.dtype)
+    try:
+        return np.ascontiguousarray(np.broadcast_to(arr, input.shape))
+    except ValueError:
+        raise _core.ShapeError(f"{op}: {name} of shape {tuple(arr.shape)} cannot be broadcast to "
+                               f"input shape {tuple(input.shape)}") from None
+
+
+def _pointwise(kind, input, target, reduction, param=0.0, weight=None, pos_weight=None):
+    _tensor(input, "input", kind)
+    target = target if isinstance(target, Tensor) else Tensor._from_op(
+        np.asarray(target, input._array.dtype), None)
+    _same_shape(kind, input, target)
+    return LS.PointwiseLoss.apply(input, target, weight, pos_weight, kind=kind, param=param,
+                                  reduction=reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    return _pointwise("mse_loss", input, target, _reduction("mse_loss", size_average, reduce,
+                                                            reduction),
+                      weight=_broadcast_to_input("mse_loss", "weight", weight, input))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _pointwise("l1_loss", input, target,
+                      _reduction("l1_loss", size_average, reduce, reduction))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return _pointwise("huber_loss", input, target, LS.reduction_code("huber_loss", reduction),
+                      float(delta), weight=_broadcast_to_input("huber_loss", "weight", weight, input))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    return _pointwise("smooth_l1_loss", input, target,
+                      _reduction("smooth_l1_loss", size_average, reduce, reduction), float(beta))
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    arr = _tensor(input, "input", "binary_cross_entropy")._array
+    if arr.size and ((arr < 0) | (arr > 1)).any():
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(pass logits to binary_cross_entropy_with_logits instead)")
+    return _pointwise("binary_cross_entropy", input, target,
+                      _reduction("binary_cross_entropy", size_average, reduce, reduction),
+                      weight=_broadcast_to_input("binary_cross_entropy", "weight", weight, input))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    op = "binary_cross_entropy_with_logits"
+    _tensor(input, "input", op)
+    return _pointwise(op, input, target, _reduction(op, size_average, reduce, reduction),
+                      weight=_broadcast_to_input(op, "weight", weight, input),
+                      pos_weight=_broadcast_to_input(op, "pos_weight", pos_weight, input))
+
+
+def _class_weight(weight, input):
+    if weight is None:
+        return None
+    arr = weight._array if isinstance(weight, Tensor) else np.asarray(weight)
+    return arr.astype(input._array.dtype, copy=False)
+
+
+def _classes_last(op, input, target):
+    """(N, C, d1, ...) input and (N, d1, ...) target as (N*d, C) and (N*d,); also handles an
+    unbatched (C,) input with a () target. Returns (input2d, target, output shape for 'none')."""
+    nd = input.ndim
+    if nd == 1:
+        return input.unsqueeze(0), target.reshape(1), ()
+    if nd == 2:
+        return input, target, (input.shape[0],)
+    n, c = input.shape[0], input.shape[1]
+    spatial = tuple(input.shape[2:])
+    moved = input.permute(0, *range(2, nd), 1).reshape(-1, c)
+    return moved, target.reshape(-1), (n,) + spatial
+
+
+def _check_class_target(op, input, target):
+    t = target._array
+    expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim != 1 else ()
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got dtype {t.dtype} "
+                        f"(input {tuple(input.shape)}, target {tuple(t.shape)})")
+    if tuple(t.shape) != expected:
+        raise _core.ShapeError(f"{op}: expected target of shape {expected} for input of shape "
+                               f"{tuple(input.shape)}, got {tuple(t.shape)}")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    op = "cross_entropy"
+    _tensor(input, "input", op)
+    target = target if isinstance(target, Tensor) else Tensor._from_op(np.asarray(target), None)
+    code = _reduction(op, size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    w = _class_weight(weight, input)
+    if target._array.dtype.kind == "f":  # class probabilities, same shape as input
+        _same_shape(op, input, target)
+        x2, t2, out_shape = _classes_last(op, input, target)
+        if input.ndim > 2:
+            t2 = target.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
+        elif input.ndim == 1:
+            t2 = target.unsqueeze(0)
+        loss = LS.CrossEntropyProbs.apply(x2, t2, w, label_smoothing=float(label_smoothing),
+                                          reduction=code)
+    else:
+        _check_class_target(op, input, target)
+        x2, t2, out_shape = _classes_last(op, input, target)
+        loss = LS.CrossEntropy.apply(x2, t2, w, ignore_index=int(ignore_index),
+                                     label_smoothing=float(label_smoothing), reduction=code)
+    return loss.reshape(out_shape) if code == 0 else loss
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    op = "nll_loss"
+    _tensor(input, "input", op)
+    target = target if isinstance(target, Tensor) else Tensor._from_op(np.asarray(target), None)
+    code = _reduction(op, size_average, reduce, reduction)
+    _check_class_target(op, input, target)
+    x2, t2, out_shape = _classes_last(op, input, target)
+    loss = LS.NLLLoss.apply(x2, t2, _class_weight(weight, input), ignore_index=int(ignore_index),
+                            reduction=code)
+    return loss.reshape(out_shape) if code == 0 else loss

@@ -1,0 +1,1 @@
+"""Differentiable ops (autograd Functions), one file per family."""

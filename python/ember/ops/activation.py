@@ -1,0 +1,52 @@
+"""Activations and the softmax family, computed by the C++ kernels."""
+import numpy as np
+
+from .. import _core
+from ..autograd import Function
+
+
+def _require_float(op, a):
+    if a.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got dtype {a.dtype} with shape "
+                        f"{tuple(a.shape)}")
+
+
+class Activation(Function):
+    """An elementwise activation named `kind` with kernel parameters alpha and beta."""
+
+    def forward(self, x, kind, alpha=0.0, beta=0.0):
+        _require_float(kind, x)
+        self.kind, self.alpha, self.beta = kind, alpha, beta
+        y = getattr(_core, kind + "_forward")(x, alpha, beta)
+        self.saved = y if kind in ("sigmoid", "tanh") else x
+        return y
+
+    def backward(self, g):
+        return (getattr(_core, self.kind + "_backward")(g, self.saved, self.alpha, self.beta),)
+
+    @property
+    def name(self):
+        return self.kind.title().replace("_", "") + "Backward"
+
+
+class Softmax(Function):
+    def forward(self, x, dim, log=False):
+        _require_float("log_softmax" if log else "softmax", x)
+        self.dim, self.log = dim, log
+        self.out = (_core.log_softmax_forward if log else _core.softmax_forward)(x, dim)
+        return self.out
+
+    def backward(self, g):
+        fn = _core.log_softmax_backward if self.log else _core.softmax_backward
+        return (fn(g, self.out, self.dim),)
+
+
+class Dropout(Function):
+    """Multiplies by a Bernoulli(1-p) mask scaled by 1/(1-p); `mask` comes from the caller's RNG."""
+
+    def forward(self, x, mask):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, g):
+        return (g * self.mask, None)

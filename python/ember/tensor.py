@@ -1,0 +1,313 @@
+"""ember.Tensor: a NumPy array with autograd, and the PyTorch tensor API on top of it."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+from .dtypes import dtype as _dtype_cls, from_numpy_dtype, to_numpy_dtype
+
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+
+
+class Size(tuple):
+    """Shape tuple that prints like torch.Size."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """NumPy array for tensor(): Python floats become float32 and ints int64, like PyTorch."""
+    if isinstance(data, Tensor):
+        arr = data._array
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+            data = _tensors_to_lists(data)
+        arr = np.asarray(data)
+        if dtype is None and arr.dtype == _FLOAT64:
+            arr = arr.astype(np.float32)
+    if dtype is not None:
+        arr = arr.astype(to_numpy_dtype(dtype), copy=False)
+    elif arr.dtype.kind == "U" or arr.dtype == object:
+        raise TypeError(f"ember.tensor: cannot make a tensor from {type(data).__name__} data "
+                        f"of NumPy dtype {arr.dtype}")
+    return arr
+
+
+def _flatten(seq):
+    for x in seq:
+        if isinstance(x, (list, tuple)):
+            yield from _flatten(x)
+        else:
+            yield x
+
+
+def _tensors_to_lists(seq):
+    return [_tensors_to_lists(x) if isinstance(x, (list, tuple))
+            else (x._array.tolist() if isinstance(x, Tensor) else x) for x in seq]
+
+
+def _check_not_leaf_requiring_grad(t, op):
+    if t.requires_grad and t.grad_fn is None and autograd._grad_enabled:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation ({op}). Wrap it in ember.no_grad() to modify it.")
+
+
+class Tensor:
+    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_retains_grad", "__weakref__")
+    # Make NumPy defer to Tensor's reflected operators (np_array + tensor -> Tensor).
+    __array_ufunc__ = None
+
+    def __init__(self, data=None, requires_grad: bool = False):
+        # ember.Tensor(data) behaves like ember.tensor(data); ember.Tensor(2, 3) is not supported.
+        arr = np.zeros((0,), np.float32) if data is None else _as_array(data)
+        self._array = arr
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, array, grad_fn):
+        t = object.__new__(Tensor)
+        t._array = array
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._retains_grad = False
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # ---- metadata ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._array.shape)
+        return self._array.shape[dim]
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    def numel(self) -> int:
+        return int(self._array.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> _dtype_cls:
+        return from_numpy_dtype(self._array.dtype)
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def is_floating_point(self) -> bool:
+        return self._array.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._array.flags.c_contiguous)
+
+    def element_size(self) -> int:
+        return self._array.itemsize
+
+    def __len__(self):
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    # ---- conversion --------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._array
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._array
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
+                               "to Scalar")
+        return self._array.reshape(()).item()
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._array.size} elements is "
+                               "ambiguous")
+        return bool(self._array.reshape(()).item())
+
+    def to(self, *args, **kwargs):
+        """to(dtype), to('cpu'), to(device, dtype) or to(other_tensor)."""
+        target = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                target = a.dtype
+            elif isinstance(a, _dtype_cls) or (a is not None and not isinstance(a, str)):
+                target = a
+            elif isinstance(a, str) and a != "cpu":
+                raise NotImplementedError(f"ember runs on the CPU only; cannot move to {a!r}")
+        device = kwargs.get("device")
+        if device not in (None, "cpu"):
+            raise NotImplementedError(f"ember runs on the CPU only; cannot move to {device!r}")
+        if target is None or to_numpy_dtype(target) == self._array.dtype:
+            return self
+        from .ops.elementwise import Cast
+        return Cast.apply(self, dtype=to_numpy_dtype(target))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"ember.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(_FLOAT32)
+
+    def double(self):
+        return self.to(_FLOAT64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    def clone(self):
+        from .ops.elementwise import Clone
+        return Clone.apply(self)
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True):
+        if requires_grad and self._array.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               f"(got {self.dtype})")
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    def detach(self):
+        return Tensor._from_op(self._array, None)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return Tensor._from_op(self._array, None)
+
+    @data.setter
+    def data(self, value):
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): higher-order gradients are "
+                                      "not supported by ember")
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported; use ember.autograd.grad")
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if gradient is None:
+            if self._array.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs "
+                                   f"(this tensor has shape {tuple(self._array.shape)})")
+            grad = np.ones_like(self._array)
+        else:
+            grad = np.asarray(gradient._array if isinstance(gradient, Tensor) else gradient,
+                              dtype=self._array.dtype)
+            if grad.shape != self._array.shape:
+                raise RuntimeError(f"backward: gradient has shape {grad.shape} but the tensor has "
+                                   f"shape {self._array.shape}")
+        autograd.run_backward(self, grad, retain_graph=bool(retain_graph))
+
+    # ---- printing ----------------------------------------------------------------------------
+    def __repr__(self):
+        arr = self._array
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
+        extras = []
+        if arr.size == 0:
+            extras.append(f"size={tuple(arr.shape)}")
+        if arr.dtype not in (_FLOAT32, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.dtype!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __reduce__(self):
+        return (_rebuild, (self._array, self.requires_grad))
+
+    def __deepcopy__(self, memo):
+        t = Tensor._from_op(self._array.copy(), None)
+        t.requires_grad = self.requires_grad
+        return t
+
+
+def _rebuild(array, requires_grad):
+    t = Tensor._from_op(array, None)
+    t.requires_grad = requires_grad
+    return t

@@ -1,0 +1,164 @@
+"""Attaches the operators and methods of the PyTorch tensor API to ember.Tensor."""
+import numpy as np
+
+from . import autograd, functions as F
+from .ops import elementwise as E
+from .ops.setitem import SetItem
+from .ops.shape import GetItem
+from .tensor import Tensor, _check_not_leaf_requiring_grad
+
+
+def _index(index):
+    """Tensor indices become arrays; bool tensors become masks."""
+    if isinstance(index, Tensor):
+        return index._array
+    if isinstance(index, tuple):
+        return tuple(i._array if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _getitem(self, index):
+    return GetItem.apply(self, index=_index(index))
+
+
+def _setitem(self, index, value):
+    index = _index(index)
+    in_graph = autograd.is_grad_enabled() and (
+        self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    if not in_graph:
+        self._array[index] = value._array if isinstance(value, Tensor) else value
+        return
+    _check_not_leaf_requiring_grad(self, "index assignment")
+    out = SetItem.apply(self, value if isinstance(value, Tensor) else np.asarray(value,
+                                                                                 self._array.dtype),
+                        index=index)
+    self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
+
+
+def _inplace(name, compute):
+    """An in-place method: writes into the array when no graph is recorded, otherwise records
+    the out-of-place op and makes this tensor its output (saved inputs stay intact)."""
+
+    def method(self, *args, **kwargs):
+        _check_not_leaf_requiring_grad(self, name)
+        out = compute(self, *args, **kwargs)
+        if autograd.is_grad_enabled() and out.requires_grad:
+            self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
+        else:
+            np.copyto(self._array, out._array, casting="same_kind")
+        return self
+
+    method.__name__ = name
+    return method
+
+
+def _reflected(fn):
+    return lambda self, other: fn(F._operand(other), self)
+
+
+def _view(self, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        return self.to(shape[0])  # view(dtype)
+    return F.S.Reshape.apply(self, shape=F._size_args(shape), op="view")
+
+
+def _expand(self, *sizes):
+    return F.S.Expand.apply(self, shape=F._size_args(sizes))
+
+
+def _max(self, dim=None, keepdim=False):
+    return F.max(self, dim, keepdim)
+
+
+def _min(self, dim=None, keepdim=False):
+    return F.min(self, dim, keepdim)
+
+
+def _fill(self, value):
+    with autograd.no_grad():
+        self._array[...] = value._array if isinstance(value, Tensor) else value
+    return self
+
+
+def _copy(self, src, non_blocking=False):
+    src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
+    if autograd.is_grad_enabled() and (self.requires_grad or
+                                       (isinstance(src, Tensor) and src.requires_grad)):
+        _check_not_leaf_requiring_grad(self, "copy_")
+        out = E.Cast.apply(src.expand(*self.shape), dtype=self._array.dtype)
+        self._array, self.grad_fn, self.requires_grad = out._array.copy(), out.grad_fn, True
+        return self
+    np.copyto(self._array, np.broadcast_to(src_arr, self._array.shape), casting="unsafe")
+    return self
+
+
+def _random_fill(kind):
+    def method(self, *args, generator=None):
+        from .random import _resolve
+        with autograd.no_grad():
+            rng = _resolve(generator)
+            shape, dt = self._array.shape, self._array.dtype
+            if kind == "uniform_":
+                lo, hi = (args + (0.0, 1.0)[len(args):])[:2]
+                self._array[...] = rng.uniform(lo, hi, shape).astype(dt)
+            elif kind == "normal_":
+                mean, std = (args + (0.0, 1.0)[len(args):])[:2]
+                self._array[...] = rng.normal(mean, std, shape).astype(dt)
+            elif kind == "bernoulli_":
+                p = args[0] if args else 0.5
+                self._array[...] = (rng.random(shape) < p).astype(dt)
+        return self
+    method.__name__ = kind
+    return method
+
+
+_METHODS = {
+    "__add__": F.add, "__radd__": _reflected(F.add), "__sub__": F.sub,
+    "__rsub__": _reflected(F.sub), "__mul__": F.mul, "__rmul__": _reflected(F.mul),
+    "__truediv__": F.div, "__rtruediv__": _reflected(F.div), "__pow__": F.pow,
+    "__rpow__": _reflected(F.pow), "__matmul__": F.matmul, "__rmatmul__": _reflected(F.matmul),
+    "__neg__": F.neg, "__abs__": F.abs, "__pos__": lambda self: self,
+    "__floordiv__": lambda a, b: F.div(a, b, rounding_mode="floor"),
+    "__mod__": lambda a, b: F._wrap_const(np.mod(a._array, F._arr(b))),
+    "__eq__": F.eq, "__ne__": F.ne, "__lt__": F.lt, "__le__": F.le, "__gt__": F.gt, "__ge__": F.ge,
+    "__and__": F.logical_and, "__or__": F.logical_or, "__xor__": F.logical_xor,
+    "__invert__": lambda self: F._wrap_const(np.invert(self._array)),
+    "__getitem__": _getitem, "__setitem__": _setitem,
+    "add": F.add, "sub": F.sub, "mul": F.mul, "div": F.div, "pow": F.pow, "neg": F.neg,
+    "exp": F.exp, "log": F.log, "sqrt": F.sqrt, "abs": F.abs, "sin": F.sin, "cos": F.cos,
+    "square": F.square, "clamp": F.clamp, "clip": F.clamp, "maximum": F.maximum,
+    "minimum": F.minimum, "sign": F.sign, "floor": F.floor, "round": F.round,
+    "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax,
+    "log_softmax": F.log_softmax, "eq": F.eq, "ne": F.ne, "lt": F.lt, "le": F.le, "gt": F.gt,
+    "ge": F.ge, "isnan": F.isnan, "isinf": F.isinf, "isfinite": F.isfinite, "equal": F.equal,
+    "allclose": F.allclose, "logical_not": F.logical_not,
+    "sum": F.sum, "mean": F.mean, "max": _max, "min": _min, "amax": F.amax, "amin": F.amin,
+    "argmax": F.argmax, "argmin": F.argmin, "std": F.std, "var": F.var, "prod": F.prod,
+    "logsumexp": F.logsumexp,
+    "reshape": F.reshape, "view": _view, "flatten": F.flatten, "unflatten": F.unflatten,
+    "squeeze": F.squeeze, "unsqueeze": F.unsqueeze, "permute": F.permute,
+    "transpose": F.transpose, "swapaxes": F.transpose, "t": F.t, "expand": _expand,
+    "split": F.split, "chunk": F.chunk, "matmul": F.matmul, "mm": F.mm, "bmm": F.bmm,
+    "view_as": lambda self, other: _view(self, *other.shape),
+    "reshape_as": lambda self, other: F.reshape(self, *other.shape),
+    "expand_as": lambda self, other: _expand(self, *other.shape),
+    "type_as": lambda self, other: self.to(other.dtype),
+    "fill_": _fill, "zero_": lambda self: _fill(self, 0), "copy_": _copy,
+    "uniform_": _random_fill("uniform_"), "normal_": _random_fill("normal_"),
+    "bernoulli_": _random_fill("bernoulli_"),
+    "add_": _inplace("add_", F.add), "sub_": _inplace("sub_", F.sub),
+    "mul_": _inplace("mul_", F.mul), "div_": _inplace("div_", F.div),
+    "pow_": _inplace("pow_", F.pow), "clamp_": _inplace("clamp_", F.clamp),
+    "exp_": _inplace("exp_", F.exp), "neg_": _inplace("neg_", F.neg),
+    "relu_": _inplace("relu_", F.relu), "sigmoid_": _inplace("sigmoid_", F.sigmoid),
+    "tanh_": _inplace("tanh_", F.tanh),
+    "__iadd__": _inplace("__iadd__", F.add), "__isub__": _inplace("__isub__", F.sub),
+    "__imul__": _inplace("__imul__", F.mul), "__itruediv__": _inplace("__itruediv__", F.div),
+}
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(lambda self: F.permute(self, *reversed(range(self.ndim))))
+Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
