@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 _grad_enabled = True
+_Tensor = None  # ember.Tensor, set by tensor.py (which imports this module)
 
 
 def is_grad_enabled() -> bool:
@@ -86,13 +87,12 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor
-
+        Tensor = _Tensor
         fn = cls()
-        arrays = [t._array if type(t) is Tensor or isinstance(t, Tensor) else t for t in inputs]
+        arrays = [t._array if isinstance(t, Tensor) else t for t in inputs]
         if _grad_enabled:
-            needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
-            if any(needs):
+            needs = tuple([isinstance(t, Tensor) and t.requires_grad for t in inputs])
+            if True in needs:
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 return Tensor._from_op(fn.forward(*arrays, **params), fn)
@@ -138,13 +138,11 @@ def _topological_order(root_fn):
 
 
 def _accumulate_leaf(t, g):
-    from .tensor import Tensor
-
     if g.dtype != t._array.dtype:
         g = g.astype(t._array.dtype)
     if t.grad is None:
         # Always copy: backward functions may hand the same array to several inputs.
-        t.grad = Tensor._from_op(np.array(g, copy=True), None)
+        t.grad = _Tensor._from_op(np.array(g, copy=True), None)
     else:
         t.grad._array = t.grad._array + g
 
@@ -158,36 +156,45 @@ def run_backward(root, grad, retain_graph: bool = False):
             return
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     grads = {root_fn: grad}
-    with no_grad():
-        for node in _topological_order(root_fn):
-            g = grads.pop(node, None)
-            if g is None:
+    global _grad_enabled
+    prev_mode, _grad_enabled = _grad_enabled, False
+    try:
+        _backward_nodes(root_fn, grads, retain_graph)
+    finally:
+        _grad_enabled = prev_mode
+
+
+def _backward_nodes(root_fn, grads, retain_graph):
+    """Runs each node's backward in topological order, routing gradients to its inputs."""
+    for node in _topological_order(root_fn):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node.__dict__.get("_freed"):
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time ({node.name}): its saved "
+                "values were freed by the first backward. Pass retain_graph=True to the first "
+                "backward() call if you need to backward twice.")
+        input_grads = node.backward(g)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
+                               f"{len(node.inputs)} inputs")
+        for t, gi, need in zip(node.inputs, input_grads, node.needs_input_grad):
+            if not need or gi is None:
                 continue
-            if node.__dict__.get("_freed"):
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time ({node.name}): its saved "
-                    "values were freed by the first backward. Pass retain_graph=True to the first "
-                    "backward() call if you need to backward twice.")
-            input_grads = node.backward(g)
-            if len(input_grads) != len(node.inputs):
-                raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
-                                   f"{len(node.inputs)} inputs")
-            for t, gi, need in zip(node.inputs, input_grads, node.needs_input_grad):
-                if not need or gi is None:
-                    continue
-                if gi.shape != t._array.shape:
-                    raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
-                                       f"input of shape {t._array.shape}")
-                fn = t.grad_fn
-                if fn is None:
-                    _accumulate_leaf(t, gi)
-                    continue
-                if t._retains_grad:
-                    _accumulate_leaf(t, gi)
-                prev = grads.get(fn)
-                grads[fn] = gi if prev is None else prev + gi
-            if not retain_graph:
-                node._release()
+            if gi.shape != t._array.shape:
+                raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
+                                   f"input of shape {t._array.shape}")
+            fn = t.grad_fn
+            if fn is None:
+                _accumulate_leaf(t, gi)
+                continue
+            if t._retains_grad:
+                _accumulate_leaf(t, gi)
+            prev = grads.get(fn)
+            grads[fn] = gi if prev is None else prev + gi
+        if not retain_graph:
+            node._release()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -196,8 +203,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if create_graph:
         raise NotImplementedError("ember.autograd.grad: create_graph=True (higher-order "
                                   "gradients) is not supported")
-    from .tensor import Tensor
-
+    Tensor = _Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
