@@ -30,8 +30,9 @@ std::vector<Slots> collect(const char* op, const std::vector<py::list>& lists,
   for (size_t i = 0; i < count; ++i) {
     py::array p = as_array(op, names[0], lists[0][i]);
     const char kind = p.dtype().kind();
-    EMBER_CHECK_ARG(kind == 'f' && (p.itemsize() == 4 || p.itemsize() == 8), op, ": parameter ", i,
-                    " must be float32 or float64, got ", dtype_str(p));
+    if (!(kind == 'f' && (p.itemsize() == 4 || p.itemsize() == 8)))
+      throw py::type_error(concat(op, ": ", names[0], " ", i, " must be float32 or float64, got ",
+                                  dtype_str(p), " with shape ", shape_str(p)));
     Slots& s = out[i];
     s.is_double = p.itemsize() == 8;
     s.n = numel(p);
@@ -45,8 +46,10 @@ std::vector<Slots> collect(const char* op, const std::vector<py::list>& lists,
       py::array a = as_array(op, names[r], h);
       EMBER_CHECK(shape_of(a) == shape_of(p), op, ": ", names[r], " ", i, " has shape ",
                   shape_str(a), " but its parameter has shape ", shape_str(p));
-      EMBER_CHECK_ARG(a.dtype().kind() == 'f' && a.itemsize() == p.itemsize(), op, ": ", names[r],
-                      " ", i, " has dtype ", dtype_str(a), " but its parameter has ", dtype_str(p));
+      if (!(a.dtype().kind() == 'f' && a.itemsize() == p.itemsize()))
+        throw py::type_error(concat(op, ": ", names[r], " ", i, " has dtype ", dtype_str(a),
+                                    " but its parameter has ", dtype_str(p), " (shape ",
+                                    shape_str(p), ")"));
       if (r == 1) {  // read only: copy if strided
         py::array c = s.is_double ? py::array(Array<double>::ensure(a)) : py::array(Array<float>::ensure(a));
         s.ptr.push_back(const_cast<void*>(c.data()));
@@ -55,7 +58,10 @@ std::vector<Slots> collect(const char* op, const std::vector<py::list>& lists,
       }
       EMBER_CHECK_ARG(a.writeable() && (a.flags() & py::array::c_style) &&
                           a.dtype().byteorder() != '>',
-                      op, ": ", names[r], " ", i, " must be a writeable C-contiguous array");
+                      op, ": ", names[r], " ", i, " must be a writeable C-contiguous array "
+                      "(it is updated in place), got ",
+                      a.writeable() ? "a non-contiguous" : "a read-only", " array of shape ",
+                      shape_str(a));
       s.ptr.push_back(a.mutable_data());
     }
   }

@@ -4,6 +4,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -61,9 +64,20 @@ inline Array<int64_t> contiguous_index(const char* op, const char* name, const p
   return Array<int64_t>::ensure(a);
 }
 
+// Outputs live in 64-byte aligned storage. Eigen computes the leading elements of an unaligned
+// destination on its scalar path (no FMA), so with NumPy's 16-byte alignment the same inputs
+// gave results differing in the last bit from call to call, depending on the buffer address.
 template <class T>
 py::array_t<T> empty(const Shape& shape) {
-  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  constexpr size_t kAlign = 64;
+  size_t count = 1;
+  for (int64_t s : shape) count *= static_cast<size_t>(s);
+  const size_t bytes = ((std::max<size_t>(count, 1) * sizeof(T) + kAlign - 1) / kAlign) * kAlign;
+  void* data = std::aligned_alloc(kAlign, bytes);
+  if (!data) throw std::bad_alloc();
+  py::capsule owner(data, [](void* p) { std::free(p); });
+  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()),
+                        static_cast<T*>(data), owner);
 }
 
 inline void check_ndim(const char* op, const char* name, const py::array& a, int ndim) {

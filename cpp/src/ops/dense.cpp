@@ -63,7 +63,13 @@ void linear_backward_weight(const T* grad_output, const T* input, T* grad_weight
 
 template <class T>
 void linear_backward_bias(const T* grad_output, T* grad_bias, int64_t n, int64_t out) {
-  VectorMap<T>(grad_bias, out).noalias() = ConstMatrixMap<T>(grad_output, n, out).colwise().sum().transpose();
+  // Each thread sums whole columns in row order, so the result does not depend on the thread
+  // count (Eigen's colwise().sum() changed its summation order with the number of threads).
+  parallel_for(out, n, [&](int64_t b, int64_t e) {
+    VectorMap<T> acc(grad_bias + b, e - b);
+    acc.setZero();
+    for (int64_t i = 0; i < n; ++i) acc += ConstVectorMap<T>(grad_output + i * out + b, e - b);
+  });
 }
 
 #define EMBER_INSTANTIATE(T)                                                                   \

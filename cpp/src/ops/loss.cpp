@@ -203,8 +203,12 @@ void nll_loss_forward(const ClassLossArgs<T>& a, const T* log_probs, const int64
                       T* losses, T* sample_weights, int64_t n, int64_t c) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t y = target[i];
-    const T wy = (y == a.ignore_index) ? T(0) : (a.weight ? a.weight[y] : T(1));
-    losses[i] = wy == 0 ? T(0) : -wy * log_probs[i * c + y];
+    if (y == a.ignore_index) {
+      losses[i] = sample_weights[i] = 0;
+      continue;
+    }
+    const T wy = a.weight ? a.weight[y] : T(1);
+    losses[i] = -wy * log_probs[i * c + y];  // NaN/-inf log-probs stay visible, as in PyTorch
     sample_weights[i] = wy;
   }
 }
