@@ -122,3 +122,49 @@ def test_dropout_statistics_scaling_and_eval_identity():
         F.dropout(x, p=0.3, training=False).detach().numpy(), x.detach().numpy())
     with pytest.raises(ValueError, match="dropout"):
         F.dropout(x, p=1.5)
+
+
+# ---- inplace=True writes into the input, as in PyTorch -------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda F_, x: F_.relu(x, inplace=True),
+    lambda F_, x: F_.leaky_relu(x, 0.1, inplace=True),
+    lambda F_, x: F_.elu(x, 0.5, inplace=True),
+    lambda F_, x: F_.hardtanh(x, inplace=True),
+])
+def test_inplace_activation_modifies_input_and_keeps_gradients(call):
+    data = away_from_zero((3, 4))
+    plain = ember.tensor(data)
+    out = call(F, plain)
+    assert out is plain
+    expected = call(F, ember.tensor(data))  # same op applied to a fresh copy
+    assert_close(plain, expected)
+
+    # Inside a graph, on a non-leaf: gradients equal those of the out-of-place op.
+    a = ember.tensor(data, dtype=ember.float64, requires_grad=True)
+    b = ember.tensor(data, dtype=ember.float64, requires_grad=True)
+    h = a * 2
+    call(F, h)
+    (h * h).sum().backward()
+    ref = call(F, b * 2)
+    (ref * ref).sum().backward()
+    assert_close(a.grad, b.grad)
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = ember.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(x, inplace=True)
+
+
+def test_relu_module_inplace_writes_into_input():
+    x = ember.tensor([-1.0, 2.0])
+    out = ember.nn.ReLU(inplace=True)(x)
+    assert out is x and x.tolist() == [0.0, 2.0]
+
+
+def test_dropout_inplace_writes_into_input():
+    ember.manual_seed(0)
+    x = ember.ones(1000)
+    out = F.dropout(x, 0.5, training=True, inplace=True)
+    assert out is x
+    assert set(np.unique(x.numpy()).tolist()) <= {0.0, 2.0}

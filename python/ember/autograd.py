@@ -82,7 +82,8 @@ class Function:
     per positional input. ``self.needs_input_grad[i]`` says whether input i needs one.
     """
 
-    inputs: tuple = ()
+    inputs: tuple = ()            # the input tensors (leaves receive their .grad through them)
+    input_fns: tuple = ()         # each input's grad_fn when this op ran: the graph's edges
     needs_input_grad: tuple = ()
 
     @classmethod
@@ -94,6 +95,9 @@ class Function:
             needs = tuple([isinstance(t, Tensor) and t.requires_grad for t in inputs])
             if True in needs:
                 fn.inputs = inputs
+                # Edges go to the producing nodes as they were now, so an in-place op that later
+                # makes an input tensor the output of a new node does not rewire this one.
+                fn.input_fns = tuple([getattr(t, "grad_fn", None) for t in inputs])
                 fn.needs_input_grad = needs
                 return Tensor._from_op(fn.forward(*arrays, **params), fn)
         return Tensor._from_op(fn.forward(*arrays, **params), None)
@@ -110,7 +114,8 @@ class Function:
 
     def _release(self):
         """Drops what forward saved: a second backward through this node is an error."""
-        keep = {"inputs": self.inputs, "needs_input_grad": self.needs_input_grad, "_freed": True}
+        keep = {"inputs": self.inputs, "input_fns": self.input_fns,
+                "needs_input_grad": self.needs_input_grad, "_freed": True}
         self.__dict__.clear()
         self.__dict__.update(keep)
 
@@ -121,14 +126,13 @@ class Function:
 def _topological_order(root_fn):
     """Nodes reachable from root_fn, each after every node that feeds gradient into it."""
     order, visited = [], {root_fn}
-    stack = [(root_fn, iter(root_fn.inputs))]
+    stack = [(root_fn, iter(root_fn.input_fns))]
     while stack:
         node, it = stack[-1]
-        for t in it:
-            child = getattr(t, "grad_fn", None)
+        for child in it:
             if child is not None and child not in visited:
                 visited.add(child)
-                stack.append((child, iter(child.inputs)))
+                stack.append((child, iter(child.input_fns)))
                 break
         else:
             stack.pop()
@@ -179,17 +183,17 @@ def _backward_nodes(root_fn, grads, retain_graph):
         if len(input_grads) != len(node.inputs):
             raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
                                f"{len(node.inputs)} inputs")
-        for t, gi, need in zip(node.inputs, input_grads, node.needs_input_grad):
+        for t, fn, gi, need in zip(node.inputs, node.input_fns, input_grads,
+                                   node.needs_input_grad):
             if not need or gi is None:
                 continue
             if gi.shape != t._array.shape:
                 raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
                                    f"input of shape {t._array.shape}")
-            fn = t.grad_fn
             if fn is None:
                 _accumulate_leaf(t, gi)
                 continue
-            if t._retains_grad:
+            if t._retains_grad and t.grad_fn is fn:
                 _accumulate_leaf(t, gi)
             prev = grads.get(fn)
             grads[fn] = gi if prev is None else prev + gi

@@ -37,18 +37,24 @@ def _setitem(self, index, value):
     self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
 
 
-def _inplace(name, compute):
-    """An in-place method: writes into the array when no graph is recorded, otherwise records
-    the out-of-place op and makes this tensor its output (saved inputs stay intact)."""
+def assign_inplace(self, out, name):
+    """Makes `self` hold `out`, the result of an op on self, as an in-place op would.
 
+    Without a graph the values are written into self's array (views of it see them). Inside a
+    graph self becomes the op's output; the arrays saved for backward stay intact because they
+    are never overwritten.
+    """
+    _check_not_leaf_requiring_grad(self, name)
+    if autograd.is_grad_enabled() and out.requires_grad:
+        self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
+    else:
+        np.copyto(self._array, out._array, casting="same_kind")
+    return self
+
+
+def _inplace(name, compute):
     def method(self, *args, **kwargs):
-        _check_not_leaf_requiring_grad(self, name)
-        out = compute(self, *args, **kwargs)
-        if autograd.is_grad_enabled() and out.requires_grad:
-            self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
-        else:
-            np.copyto(self._array, out._array, casting="same_kind")
-        return self
+        return assign_inplace(self, compute(self, *args, **kwargs), name)
 
     method.__name__ = name
     return method

@@ -8,9 +8,20 @@ from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
 
-relu = _fn.relu
 sigmoid = _fn.sigmoid
 tanh = _fn.tanh
+
+
+def _result(input, out, inplace, op):
+    """Returns `out`, or with inplace=True writes it into `input` and returns input (PyTorch)."""
+    if not inplace:
+        return out
+    from ..tensor_methods import assign_inplace
+    return assign_inplace(input, out, op)
+
+
+def relu(input, inplace=False):
+    return _result(input, _fn.relu(input), inplace, "relu_")
 
 
 def _tensor(x, name, op):
@@ -24,11 +35,13 @@ def linear(input, weight, bias=None):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return A.Activation.apply(input, kind="leaky_relu", alpha=float(negative_slope))
+    out = A.Activation.apply(input, kind="leaky_relu", alpha=float(negative_slope))
+    return _result(input, out, inplace, "leaky_relu_")
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return A.Activation.apply(input, kind="elu", alpha=float(alpha))
+    return _result(input, A.Activation.apply(input, kind="elu", alpha=float(alpha)), inplace,
+                   "elu_")
 
 
 def gelu(input, approximate="none"):
@@ -44,15 +57,15 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def silu(input, inplace=False):
-    return input * sigmoid(input)
+    return _result(input, input * sigmoid(input), inplace, "silu_")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _fn.clamp(input, min_val, max_val)
+    return _result(input, _fn.clamp(input, min_val, max_val), inplace, "hardtanh_")
 
 
 def relu6(input, inplace=False):
-    return _fn.clamp(input, 0.0, 6.0)
+    return _result(input, _fn.clamp(input, 0.0, 6.0), inplace, "relu6_")
 
 
 def _softmax_dim(ndim):
@@ -77,6 +90,10 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     _check_p("dropout", p)
     if not training or p == 0:
         return input
+    return _result(input, _dropout(input, p, generator), inplace, "dropout_")
+
+
+def _dropout(input, p, generator):
     arr = input._array
     if p == 1:
         mask = np.zeros(arr.shape, arr.dtype)
