@@ -1,0 +1,79 @@
+"""Linear, Identity and Flatten layers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...dtypes import to_numpy_dtype
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _check_device(cls_name, device):
+    if device is not None and str(device) != "cpu":
+        raise NotImplementedError(f"{cls_name}: ember runs on the CPU only; got device={device!r}")
+
+
+class Identity(Module):
+    """Returns its input unchanged; accepts and ignores any constructor arguments (as PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        _check_device("Linear", device)
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative integer. "
+                                 f"Received: {name}={value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=np_dtype))
+        if bias:
+            self.bias = Parameter(np.empty((self.out_features,), dtype=np_dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Flatten(Module):
+    """Flattens dimensions start_dim..end_dim into one."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
