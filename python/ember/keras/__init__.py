@@ -1,0 +1,12 @@
+"""ember.keras: the Keras-style face of ember (``from ember import keras``).
+
+Keras layers are configured ember.nn Modules; training runs through ember.nn.functional ops,
+autograd and ember.optim. Supported: Sequential models and subclassed Models; the functional
+API (``keras.Model(inputs, outputs)``) raises NotImplementedError.
+"""
+from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, utils
+from .layers import Input
+from .models import Model, Sequential
+
+__all__ = ["Input", "Model", "Sequential", "activations", "callbacks", "initializers", "layers",
+           "losses", "metrics", "optimizers", "utils"]

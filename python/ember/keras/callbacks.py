@@ -1,0 +1,218 @@
+"""Keras callbacks (``keras.callbacks``): Callback, History, EarlyStopping, ProgbarLogger."""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+import warnings
+
+
+
+class Callback:
+    """Base class; ``fit`` calls these hooks with ``logs`` dicts of floats."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+
+class CallbackList:
+    """Calls every callback's hook in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call_all(*args, **kwargs):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, **kwargs)
+        return call_all
+
+
+class History(Callback):
+    """Records the epoch logs: ``history`` maps each key ("loss", "val_loss", ...) to a list with
+    one value per epoch; ``epoch`` lists the epoch indices. ``fit`` returns it."""
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+        if self.model is not None:
+            self.model.history = self
+
+
+class EarlyStopping(Callback):
+    """Stops training when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs (Keras 3 logic, including ``restore_best_weights``)."""
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max'. "
+                             f"Received: mode={mode!r}")
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0. Received: "
+                             f"patience={patience!r}")
+        self.monitor = monitor
+        self.patience = patience
+        self.verbose = verbose
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        if mode == "auto":
+            mode = "max" if any(k in monitor for k in ("acc", "accuracy", "auc")) else "min"
+        self.mode = mode
+        self.min_delta = abs(min_delta) if mode == "max" else -abs(min_delta)
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def _improved(self, value, reference):
+        if reference is None:
+            return True
+        if self.mode == "max":
+            return value - self.min_delta > reference
+        return value - self.min_delta < reference
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                          f"available. Available metrics are: {', '.join(logs or {})}",
+                          stacklevel=2)
+            return
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+        self.wait += 1
+        if self._improved(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._improved(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+def _bar_size() -> dict:
+    # tqdm cannot always query a pseudo-terminal's size (it then draws nothing); shutil falls
+    # back to $COLUMNS/$LINES or 100x24.
+    size = shutil.get_terminal_size((100, 24))
+    # Keras-like: "15/15 |████████████████████| 00:01, loss: 0.6249 - accuracy: 0.6689".
+    return {"ncols": size.columns, "nrows": size.lines,
+            "bar_format": "{n_fmt}/{total_fmt} |{bar:20}| {elapsed}{postfix}"}
+
+
+def format_logs(logs) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """fit's progress display. verbose=1 on a terminal: "Epoch i/n" then a tqdm bar whose
+    postfix shows the running logs; otherwise (verbose=2, or verbose=1 without a terminal) one
+    line per epoch: "Epoch i/n - 1s - loss: 0.3254 - accuracy: 0.9080 - val_loss: ..."."""
+
+    def __init__(self, verbose=1, file=None):
+        super().__init__()
+        self.verbose = verbose
+        self.file = file
+        self._bar = None
+        self._start = 0.0
+
+    def _stream(self):
+        return self.file if self.file is not None else sys.stdout
+
+    def _interactive(self):
+        stream = self._stream()
+        return self.verbose == 1 and hasattr(stream, "isatty") and stream.isatty()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        if self._interactive():
+            from tqdm.auto import tqdm
+
+            print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}", file=self._stream())
+            self._bar = tqdm(total=self.params.get("steps"), file=self._stream(), unit="step",
+                             leave=True, **_bar_size())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(format_logs(logs or {}), refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self._start
+        if self._bar is not None:
+            self._bar.set_postfix_str(format_logs(logs or {}))
+            self._bar.close()
+            self._bar = None
+            return
+        epochs = self.params.get("epochs", 1)
+        parts = [f"Epoch {epoch + 1}/{epochs}", f"{elapsed:.0f}s"]
+        if logs:
+            parts.append(format_logs(logs))
+        print(" - ".join(parts), file=self._stream(), flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ProgbarLogger"]

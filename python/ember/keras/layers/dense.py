@@ -1,0 +1,88 @@
+"""keras.layers.Dense: a configured ember Linear (weight stored (out, in) as in PyTorch)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import ember
+from ...nn import Parameter
+from ...nn import functional as F
+from .. import activations, initializers
+from .layer import Layer
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` on the last axis.
+
+    The weight is the ember Parameter ``weight`` of PyTorch Linear layout (units, input_dim), so
+    the math is ``ember.nn.functional.linear``; ``get_weights()``/``set_weights()`` use Keras'
+    layouts: kernel (input_dim, units) then bias (units,).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        for arg, value in (("kernel_regularizer", kernel_regularizer),
+                           ("bias_regularizer", bias_regularizer),
+                           ("activity_regularizer", activity_regularizer),
+                           ("kernel_constraint", kernel_constraint),
+                           ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"Dense: {arg} is not supported by ember")
+        if (isinstance(units, bool) or not isinstance(units, numbers.Integral)
+                or units <= 0):
+            raise ValueError("Dense: units must be a positive integer. "
+                             f"Received: units={units!r}")
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_dim = None
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None or len(input_shape) < 2:
+            raise ValueError(f'Dense "{self.name}": the last axis of the input must be known and '
+                             f"the input must have a batch axis. Received: "
+                             f"input_shape={tuple(input_shape)}")
+        self.input_dim = int(input_dim)
+        kernel = _as_numpy(self.kernel_initializer((self.input_dim, self.units)))
+        self.weight = Parameter(ember.from_numpy(np.ascontiguousarray(kernel.T, np.float32)),
+                                requires_grad=self.trainable)
+        self._weight_order.append("weight")
+        if self.use_bias:
+            bias = _as_numpy(self.bias_initializer((self.units,)))
+            self.bias = Parameter(ember.from_numpy(np.ascontiguousarray(bias, np.float32)),
+                                  requires_grad=self.trainable)
+            self._weight_order.append("bias")
+        else:
+            self.bias = None
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.shape[-1] != self.input_dim:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                             f"expected axis -1 of input shape to have value {self.input_dim}, "
+                             f"but received input with shape {tuple(inputs.shape)}")
+        return self.activation(F.linear(inputs, self.weight, self.bias))
+
+    def _to_keras_layout(self, attr_name, array):
+        return array.T if attr_name == "weight" else array
+
+    def _from_keras_layout(self, attr_name, array):
+        return array.T if attr_name == "weight" else array
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+
+
+def _as_numpy(values) -> np.ndarray:
+    return values.numpy() if isinstance(values, ember.Tensor) else np.asarray(values)

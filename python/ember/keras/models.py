@@ -1,0 +1,590 @@
+"""keras.Model and keras.Sequential: compile / fit / evaluate / predict on ember Modules.
+
+Training runs the model in ``train()`` mode (dropout on); evaluate and predict run it in
+``eval()`` mode under ``ember.no_grad()``. The loss and metrics are Keras' (see losses.py and
+metrics.py); logged values are means over the epoch's batches weighted by batch size.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import sys
+import time
+
+import numpy as np
+
+import ember
+from . import callbacks as callbacks_module
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from .layers.input_layer import InputLayer, KerasTensor
+from .layers.layer import Layer
+
+
+# ---- data handling ---------------------------------------------------------------------------
+def _as_array(data, what: str) -> np.ndarray:
+    if isinstance(data, ember.Tensor):
+        return data.detach().numpy()
+    if isinstance(data, (dict, tuple)) or (isinstance(data, list) and data
+                                             and isinstance(data[0], np.ndarray)):
+        raise NotImplementedError(f"{what}: multiple inputs/outputs (lists, tuples or dicts of "
+                                  "arrays) are not supported by ember's Keras face")
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be a NumPy array of numbers (or an ember Tensor). "
+                         f"Received an object of type {type(data).__name__} with dtype "
+                         f"{arr.dtype}")
+    return arr
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    return verbose
+
+
+def _batches(n: int, batch_size: int, order=None):
+    for start in range(0, n, batch_size):
+        idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        yield idx
+
+
+def _check_batch_size(batch_size, default=32):
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer. Received: "
+                         f"batch_size={batch_size!r}")
+    return int(batch_size)
+
+
+def _not_supported(method, **options):
+    for name, value in options.items():
+        if value is not None:
+            raise NotImplementedError(f"Model.{method}: argument `{name}` is not supported by "
+                                      "ember")
+
+
+class Model(Layer):
+    """Keras Model. ember supports the Sequential model and subclassing (define ``call``);
+    the functional API ``Model(inputs, outputs)`` raises NotImplementedError."""
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise NotImplementedError(
+                "keras.Model(inputs, outputs): the Keras functional API is not supported by "
+                "ember. Use keras.Sequential([...]), or subclass keras.Model and define call().")
+        super().__init__(name=kwargs.pop("name", None), trainable=kwargs.pop("trainable", True),
+                         **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._loss_obj = None
+        self._metrics = []
+
+    # ---- structure ---------------------------------------------------------------------------
+    @property
+    def layers(self):
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    def _check_input(self, x: np.ndarray):
+        """Sequential checks x against its declared input shape."""
+
+    def _layer_output_shape(self, layer):
+        return None
+
+    # ---- compile -----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures training. run_eagerly, steps_per_execution, jit_compile and
+        auto_scale_loss are accepted for compatibility and do not change results in ember."""
+        _not_supported("compile", loss_weights=loss_weights, weighted_metrics=weighted_metrics)
+        if isinstance(loss, (dict, list, tuple)):
+            raise NotImplementedError("compile: several losses (multi-output models) are not "
+                                      "supported by ember")
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, dict):
+            raise NotImplementedError("compile: per-output metrics (a dict) are not supported "
+                                      "by ember")
+        elif not isinstance(metrics, (list, tuple)):
+            raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. "
+                             f"Received instead: metrics={metrics!r} of type "
+                             f"{type(metrics).__name__}")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._loss_obj = None if loss is None else losses_module.get(loss)
+        self._metrics = [metrics_module.get(m) for m in metrics]
+        names = [m.name for m in self._metrics]
+        if len(set(names)) != len(names) or "loss" in names:
+            raise ValueError(f"compile: metric names must be unique and differ from 'loss'. "
+                             f"Received metrics named {names}")
+        self.compiled = True
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in self._metrics]
+
+    def _sparse_targets(self) -> bool:
+        loss = self._loss_obj
+        return getattr(loss, "fn", None) is losses_module.sparse_categorical_crossentropy
+
+    def _assert_compiled(self, method: str):
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before calling `{method}()`.")
+        if self._loss_obj is None:
+            raise ValueError(f"{method}: the model was compiled without a loss. Pass "
+                             "`loss=` to compile().")
+
+    def _prepare_x(self, x, method: str) -> np.ndarray:
+        if x is None:
+            raise ValueError(f"{method}: argument `x` is required")
+        x = _as_array(x, "x")
+        if x.ndim == 0:
+            raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        self._check_input(x)
+        return x
+
+    def _prepare_xy(self, x, y, method: str):
+        x = self._prepare_x(x, method)
+        if y is None:
+            raise ValueError(f"{method}: argument `y` is required (targets for the loss)")
+        y = _as_array(y, "y")
+        if y.ndim == 0 or len(x) != len(y):
+            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the "
+                             f"same number of samples. 'x' sizes: {len(x)} (shape "
+                             f"{x.shape}); 'y' sizes: {len(y) if y.ndim else 0} (shape "
+                             f"{y.shape})")
+        if self._sparse_targets():
+            if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+                raise ValueError("sparse_categorical_crossentropy needs integer class labels "
+                                 "in y; received non-integer values")
+            y = np.ascontiguousarray(y, dtype=np.int64)
+        else:
+            y = np.ascontiguousarray(y, dtype=np.float32)
+        return x, y
+
+    # ---- steps -------------------------------------------------------------------------------
+    def _reset_metrics(self):
+        for m in self._metrics:
+            m.reset_state()
+
+    def _logs(self, loss_tracker):
+        logs = {"loss": loss_tracker.result()}
+        for m in self._metrics:
+            logs[m.name] = float(m.result())
+        return logs
+
+    def _train_batch(self, xb, yb, loss_tracker):
+        self.train()
+        y_pred = self(ember.from_numpy(xb))
+        loss = self._loss_obj(yb, y_pred)
+        params = list(self.parameters())
+        if not self.optimizer.built:
+            self.optimizer.build(params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.step(params)
+        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
+        y_pred = y_pred.detach()
+        for m in self._metrics:
+            m.update_state(yb, y_pred)
+
+    def _test_batch(self, xb, yb, loss_tracker):
+        y_pred = self(ember.from_numpy(xb))
+        loss = self._loss_obj(yb, y_pred)
+        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
+        for m in self._metrics:
+            m.update_state(yb, y_pred)
+
+    def _run_test(self, x, y, batch_size, progress=None):
+        loss_tracker = metrics_module.Mean(name="loss")
+        self._reset_metrics()
+        was_training = self.training
+        self.eval()
+        try:
+            with ember.no_grad():
+                for idx in _batches(len(x), batch_size):
+                    self._test_batch(x[idx], y[idx], loss_tracker)
+                    if progress is not None:
+                        progress.update(1)
+        finally:
+            self.train(was_training)
+        return self._logs(loss_tracker)
+
+    # ---- fit / evaluate / predict ------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs`` epochs; returns the History callback (``history.history`` has
+        "loss", each metric name, and "val_"-prefixed ones when validating)."""
+        self._assert_compiled("fit")
+        _not_supported("fit", class_weight=class_weight, sample_weight=sample_weight,
+                       steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        verbose = _resolve_verbose(verbose)
+        batch_size = _check_batch_size(batch_size)
+        val_batch_size = _check_batch_size(validation_batch_size, batch_size)
+        if shuffle not in (True, False):
+            raise NotImplementedError(f"fit: shuffle={shuffle!r} is not supported by ember "
+                                      "(use True or False)")
+        if isinstance(validation_freq, bool) or not isinstance(validation_freq, numbers.Integral)\
+                or validation_freq < 1:
+            raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
+                             f"validation_freq={validation_freq!r}")
+        x, y = self._prepare_xy(x, y, "fit")
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val). Received: "
+                                 f"{type(validation_data).__name__}")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise NotImplementedError("fit: validation sample weights are not supported")
+            val = self._prepare_xy(validation_data[0], validation_data[1], "fit")
+        elif validation_split:
+            if not 0.0 < validation_split < 1.0:
+                raise ValueError("validation_split must be a float in [0, 1). Received: "
+                                 f"validation_split={validation_split!r}")
+            # Keras: the last fraction of the data, taken before any shuffling.
+            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"Training data contains {len(x)} samples, which is not "
+                                 "sufficient to split it into a validation and training set as "
+                                 f"specified by `validation_split={validation_split}`. Either "
+                                 "provide more data, or a different value for the "
+                                 "`validation_split` argument.")
+            x, y, val = x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+        n = len(x)
+        steps = math.ceil(n / batch_size)
+        history = callbacks_module.History()
+        cbs = list(callbacks or [])
+        if verbose:
+            cbs.insert(0, callbacks_module.ProgbarLogger(verbose=verbose))
+        cbs.append(history)
+        cb = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
+                                                      "steps": steps})
+        self.stop_training = False
+        self.history = history
+        loss_tracker = metrics_module.Mean(name="loss")
+        logs = {}
+        cb.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            loss_tracker.reset_state()
+            self._reset_metrics()
+            cb.on_epoch_begin(epoch)
+            order = ember.randperm(n).numpy() if shuffle else None
+            for step, idx in enumerate(_batches(n, batch_size, order)):
+                cb.on_train_batch_begin(step)
+                self._train_batch(x[idx], y[idx], loss_tracker)
+                cb.on_train_batch_end(step, self._logs(loss_tracker))
+                if self.stop_training:
+                    break
+            logs = self._logs(loss_tracker)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._run_test(val[0], val[1], val_batch_size)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cb.on_train_end(logs)
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """The loss (a float) when compiled without metrics, else ``[loss, *metrics]``; a dict
+        with return_dict=True."""
+        self._assert_compiled("evaluate")
+        _not_supported("evaluate", sample_weight=sample_weight, steps=steps,
+                       callbacks=callbacks)
+        verbose = _resolve_verbose(verbose)
+        batch_size = _check_batch_size(batch_size)
+        x, y = self._prepare_xy(x, y, "evaluate")
+        with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress:
+            logs = self._run_test(x, y, batch_size, progress)
+            progress.logs = logs
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` as one NumPy array (eval mode, no gradients)."""
+        _not_supported("predict", steps=steps, callbacks=callbacks)
+        verbose = _resolve_verbose(verbose)
+        batch_size = _check_batch_size(batch_size)
+        x = self._prepare_x(x, "predict")
+        outputs = []
+        was_training = self.training
+        self.eval()
+        try:
+            with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress, ember.no_grad():
+                for idx in _batches(len(x), batch_size):
+                    outputs.append(self(ember.from_numpy(x[idx])).numpy())
+                    progress.update(1)
+        finally:
+            self.train(was_training)
+        if not outputs:
+            return np.zeros((0,), np.float32)
+        return np.concatenate(outputs, axis=0)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One gradient step on one batch; returns the loss (and metrics) of that batch."""
+        self._assert_compiled("train_on_batch")
+        _not_supported("train_on_batch", sample_weight=sample_weight, class_weight=class_weight)
+        x, y = self._prepare_xy(x, y, "train_on_batch")
+        tracker = metrics_module.Mean(name="loss")
+        self._reset_metrics()
+        self._train_batch(x, y, tracker)
+        return self._batch_result(self._logs(tracker), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        _not_supported("test_on_batch", sample_weight=sample_weight)
+        x, y = self._prepare_xy(x, y, "test_on_batch")
+        logs = self._run_test(x, y, max(len(x), 1))
+        return self._batch_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+    @staticmethod
+    def _batch_result(logs, return_dict):
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ---- summary -----------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints a Keras-style table of the layers, output shapes and parameter counts."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by "
+                             "calling `build()` or by calling the model on a batch of data.")
+        print_fn = print_fn or print
+        width = line_length or 65
+        cols = positions or [0.45, 0.85, 1.0]
+        stops = [int(width * p) if p <= 1 else int(p) for p in cols]
+
+        def row(fields):
+            line, start = "", 0
+            for field, stop in zip(fields, stops):
+                line = (line + str(field))[:stop].ljust(stop)
+            return line.rstrip()
+
+        lines = [f'Model: "{self.name}"', "_" * width,
+                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * width]
+        for i, layer in enumerate(self.layers):
+            shape = self._layer_output_shape(layer)
+            params = layer.count_params() if layer.built else 0
+            lines.append(row([f"{layer.name} ({type(layer).__name__})",
+                              "?" if shape is None else str(shape), params]))
+            lines.append("" if i < len(self.layers) - 1 else "=" * width)
+        if not self.layers:
+            lines.append("=" * width)
+        total = sum(int(np.prod(w.shape)) for w in self.weights)
+        trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights)
+        lines += [f"Total params: {_params_text(total)}",
+                  f"Trainable params: {_params_text(trainable)}",
+                  f"Non-trainable params: {_params_text(total - trainable)}", "_" * width]
+        for line in lines:
+            print_fn(line)
+
+
+def _params_text(count: int) -> str:
+    size = count * 4
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if size >= scale:
+            return f"{count:,} ({size / scale:.2f} {unit})"
+    return f"{count:,} ({size:.2f} B)"
+
+
+class _Progress:
+    """evaluate/predict progress: a tqdm bar for verbose=1 on a terminal, else one line."""
+
+    def __init__(self, verbose, steps):
+        self.verbose, self.steps, self.logs = verbose, steps, None
+        self.bar = None
+        if verbose == 1 and sys.stdout.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=steps, file=sys.stdout, unit="step", leave=True,
+                            **callbacks_module._bar_size())
+
+    def update(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:
+            if self.bar is not None:
+                self.bar.close()
+            return False
+        text = callbacks_module.format_logs(self.logs) if self.logs else ""
+        if self.bar is not None:
+            if text:
+                self.bar.set_postfix_str(text)
+            self.bar.close()
+        elif self.verbose:
+            elapsed = time.perf_counter() - self.start
+            print(" - ".join(p for p in (f"{self.steps}/{self.steps}", f"{elapsed:.0f}s", text)
+                             if p), flush=True)
+        return False
+
+
+def _accepts_training(layer) -> bool:
+    try:
+        return "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``Sequential([Dense(64, activation="relu",
+    input_shape=(4,)), Dense(3, activation="softmax")])``."""
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        self._layers = []
+        self._output_shapes = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    @property
+    def layers(self):
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    @property
+    def input_shape(self):
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            return self._layers[0].batch_shape
+        return None
+
+    def add(self, layer, rebuild=True):
+        if isinstance(layer, KerasTensor):
+            layer = layer._keras_history[0]
+        if not isinstance(layer, Layer):
+            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
+                             f"model. Received: {layer!r} (of type {type(layer).__name__})")
+        if isinstance(layer, InputLayer) and self._layers:
+            raise ValueError(f"Sequential model '{self.name}' has already been configured to "
+                             "use an input; an InputLayer can only be its first layer.")
+        if not self._layers and not isinstance(layer, InputLayer) \
+                and layer._input_shape_arg is not None:
+            self._register(InputLayer(shape=layer._input_shape_arg,
+                                      batch_size=layer._batch_size_arg))
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError("All layers added to a Sequential model should have unique names. "
+                             f"Name '{layer.name}' is already the name of a layer in this model.")
+        self._register(layer)
+        if rebuild:
+            self._maybe_rebuild()
+
+    def _register(self, layer):
+        self._layers.append(layer)
+        self.add_module(layer.name, layer)
+        self.built = False
+        self._output_shapes = None
+
+    def pop(self, rebuild=True):
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        delattr(self, layer.name)
+        self.built = False
+        self._output_shapes = None
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _maybe_rebuild(self):
+        shape = self.input_shape
+        if shape is not None and all(d is not None for d in shape[1:]):
+            self.build(shape)
+
+    def build(self, input_shape=None):
+        """Creates every layer's weights for inputs of ``input_shape`` (batch axis first)."""
+        if input_shape is None:
+            input_shape = self.input_shape
+            if input_shape is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+        input_shape = tuple(input_shape)
+        if self.input_shape is None:
+            self._layers.insert(0, InputLayer(batch_shape=input_shape))
+        if any(d is None for d in input_shape[1:]):
+            raise NotImplementedError(f"Sequential.build: ember needs every non-batch axis of "
+                                      f"the input shape. Received: input_shape={input_shape}")
+        probe = ember.zeros(*((1,) + input_shape[1:]))
+        was_training = self.training
+        self.eval()
+        try:
+            with ember.no_grad():
+                self._run_layers(probe, None, record=True)
+        finally:
+            self.train(was_training)
+        self.built = True
+
+    def _check_input(self, x):
+        shape = self.input_shape
+        if shape is None:
+            return
+        expected = shape[1:]
+        if len(x.shape) - 1 != len(expected) or any(
+                e is not None and e != d for e, d in zip(expected, x.shape[1:])):
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                             f"expected shape={shape}, found shape={tuple(x.shape)}")
+
+    def _run_layers(self, x, training, record):
+        shapes = {} if record else None
+        for layer in self._layers:
+            if isinstance(layer, InputLayer):
+                continue
+            if training is not None and _accepts_training(layer):
+                x = layer(x, training=training)
+            else:
+                x = layer(x)
+            if record:
+                shapes[layer.name] = (None,) + tuple(x.shape[1:])
+        if record:
+            self._output_shapes = shapes
+        return x
+
+    def call(self, inputs, training=None):
+        if self.input_shape is not None:
+            self._check_input(inputs)
+        return self._run_layers(inputs, training, record=self._output_shapes is None)
+
+    def _maybe_build(self, input_shape):
+        self.built = True  # the layers build themselves on this first call
+
+    def _layer_output_shape(self, layer):
+        return None if self._output_shapes is None else self._output_shapes.get(layer.name)
+
+    def get_config(self):
+        return {"name": self.name, "layers": [layer.get_config() for layer in self._layers]}
