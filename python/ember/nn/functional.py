@@ -136,7 +136,7 @@ def _broadcast_to_input(op, name, w, input):
         return None
     arr = w._array if isinstance(w, Tensor) else np.asarray(w, input._array.dtype)
     try:
-        return np.ascontiguousarray(np.broadcast_to(arr, input.shape))
+        return np.asarray(np.broadcast_to(arr, input.shape), order="C")
     except ValueError:
         raise _core.ShapeError(f"{op}: {name} of shape {tuple(arr.shape)} cannot be broadcast to "
                                f"input shape {tuple(input.shape)}") from None

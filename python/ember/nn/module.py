@@ -386,13 +386,13 @@ class Module:
             for p in module._parameters.values():
                 if p is None or p._array.dtype.kind != "f":
                     continue
-                p._array = np.ascontiguousarray(p._array, dtype=np_dtype)
+                p._array = np.asarray(p._array, dtype=np_dtype, order="C")
                 if p.grad is not None:
-                    p.grad._array = np.ascontiguousarray(p.grad._array, dtype=np_dtype)
+                    p.grad._array = np.asarray(p.grad._array, dtype=np_dtype, order="C")
             for name, buf in module._buffers.items():
                 if buf is not None and buf._array.dtype.kind == "f":
                     module._buffers[name] = Tensor._from_op(
-                        np.ascontiguousarray(buf._array, dtype=np_dtype), None)
+                        np.asarray(buf._array, dtype=np_dtype, order="C"), None)
         return self
 
     def to(self, *args, **kwargs) -> "Module":
