@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 _grad_enabled = True
+_capture = None  # while autograd.grad runs: {id(tensor): summed gradient} instead of .grad
 _Tensor = None  # ember.Tensor, set by tensor.py (which imports this module)
 
 
@@ -39,6 +40,12 @@ class set_grad_enabled(contextlib.ContextDecorator):
 class _GradMode(contextlib.ContextDecorator):
     mode = True
 
+    def __new__(cls, orig_func=None):
+        # @no_grad without parentheses: the class is called with the function to wrap.
+        if orig_func is None or not callable(orig_func):  # inference_mode(False) is a mode
+            return super().__new__(cls)
+        return cls()(orig_func)
+
     def __enter__(self):
         global _grad_enabled
         self.prev = _grad_enabled
@@ -52,7 +59,9 @@ class _GradMode(contextlib.ContextDecorator):
     def __call__(self, func):  # usable as @no_grad() and as @no_grad
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            ctx = super(_GradMode, type(self)).__new__(type(self))  # fresh: calls may nest
+            ctx.mode = self.mode
+            with ctx:
                 return func(*args, **kwargs)
         return wrapper
 
@@ -151,12 +160,20 @@ def _accumulate_leaf(t, g):
         t.grad._array = t.grad._array + g
 
 
+def _add_captured(key, g):
+    prev = _capture[key]
+    _capture[key] = np.array(g, copy=True) if prev is None else prev + g
+
+
 def run_backward(root, grad, retain_graph: bool = False):
     """Backpropagates ``grad`` (an ndarray of root's shape) from tensor ``root``."""
     root_fn = root.grad_fn
+    if _capture is not None and id(root) in _capture:
+        _add_captured(id(root), grad)
     if root_fn is None:
         if root.requires_grad:
-            _accumulate_leaf(root, grad)
+            if _capture is None:
+                _accumulate_leaf(root, grad)
             return
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     grads = {root_fn: grad}
@@ -190,10 +207,15 @@ def _backward_nodes(root_fn, grads, retain_graph):
             if gi.shape != t._array.shape:
                 raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
                                    f"input of shape {t._array.shape}")
-            if fn is None:
+            if _capture is not None:  # autograd.grad: leave every .grad alone
+                if id(t) in _capture and (fn is None or t.grad_fn is fn):
+                    _add_captured(id(t), gi)
+                if fn is None:
+                    continue
+            elif fn is None:
                 _accumulate_leaf(t, gi)
                 continue
-            if t._retains_grad and t.grad_fn is fn:
+            elif t._retains_grad and t.grad_fn is fn:
                 _accumulate_leaf(t, gi)
             prev = grads.get(fn)
             grads[fn] = gi if prev is None else prev + gi
@@ -214,22 +236,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
-    saved = [(t.grad, t._retains_grad) for t in inputs]
-    for t in inputs:
-        t.grad = None
-        if t.grad_fn is not None:
-            t._retains_grad = True
+    global _capture
+    captured = {id(t): None for t in inputs}
+    prev_capture, _capture = _capture, captured
     try:
         for out, g in zip(outputs, grad_outputs):
             out.backward(g, retain_graph=bool(retain_graph))
-        result = []
-        for t in inputs:
-            if t.grad is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
-            result.append(t.grad)
     finally:
-        for t, (g, retains) in zip(inputs, saved):
-            t.grad, t._retains_grad = g, retains
+        _capture = prev_capture
+    result = []
+    for i, t in enumerate(inputs):
+        g = captured[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been "
+                               "used in the graph. Set allow_unused=True if this is the "
+                               "desired behavior.")
+        result.append(None if g is None else Tensor._from_op(
+            g.astype(t._array.dtype, copy=False), None))
     return tuple(result)

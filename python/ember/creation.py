@@ -20,6 +20,8 @@ def _finish(arr, requires_grad=False):
 def _shape(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in size):
+        raise TypeError(f"size must be a sequence of ints, got {tuple(size)!r}")
     shape = tuple(int(s) for s in size)
     if any(s < 0 for s in shape):
         raise ValueError(f"negative dimension in size {shape}")
@@ -88,19 +90,29 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def _float_dt(op, dtype):
     dt = _dt(dtype)
-    return _finish(_resolve(generator).random(_shape(size), dtype=dt if dt.kind == "f" else None)
+    if dt.kind != "f":
+        raise NotImplementedError(f"{op}: random values of dtype {dt} are not implemented "
+                                  "(use a floating point dtype, or randint)")
+    return dt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    dt = _float_dt("rand", dtype)
+    return _finish(_resolve(generator).random(_shape(size), dtype=dt)
                    .astype(dt, copy=False), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    dt = _dt(dtype)
+    dt = _float_dt("randn", dtype)
     return _finish(_resolve(generator).standard_normal(_shape(size), dtype=dt), requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

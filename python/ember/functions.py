@@ -232,29 +232,19 @@ def min(input, dim=None, keepdim=False):
 
 
 def amax(input, dim=None, keepdim=False):
-    if dim is None or isinstance(dim, (tuple, list)):
-        dims = normalize_dims(dim, input.ndim)
-        out = input
-        for d in sorted(dims, reverse=True):
-            out = max(out, d, keepdim=keepdim).values
-        return out
-    return max(input, dim, keepdim).values
+    """Largest values over dim (int or tuple); unlike max(t, dim), ties share the gradient."""
+    return R.MaxAll.apply(input, take_max=True, dim=dim, keepdim=keepdim)
 
 
 def amin(input, dim=None, keepdim=False):
-    if dim is None or isinstance(dim, (tuple, list)):
-        dims = normalize_dims(dim, input.ndim)
-        out = input
-        for d in sorted(dims, reverse=True):
-            out = min(out, d, keepdim=keepdim).values
-        return out
-    return min(input, dim, keepdim).values
+    return R.MaxAll.apply(input, take_max=False, dim=dim, keepdim=keepdim)
 
 
 def argmax(input, dim=None, keepdim=False):
     a = _arr(input)
     if dim is None:
-        return _wrap_const(np.int64(np.argmax(a)))
+        out = np.asarray(np.argmax(a), np.int64)
+        return _wrap_const(out.reshape((1,) * a.ndim) if keepdim else out)
     out = np.argmax(a, axis=dim)
     return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 
@@ -262,7 +252,8 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     a = _arr(input)
     if dim is None:
-        return _wrap_const(np.int64(np.argmin(a)))
+        out = np.asarray(np.argmin(a), np.int64)
+        return _wrap_const(out.reshape((1,) * a.ndim) if keepdim else out)
     out = np.argmin(a, axis=dim)
     return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 

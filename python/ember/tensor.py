@@ -30,7 +30,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
             data = _tensors_to_lists(data)
         arr = np.asarray(data)
-        if dtype is None and arr.dtype == _FLOAT64:
+        # Python floats become float32; NumPy float64 scalars keep their dtype, as in PyTorch.
+        if dtype is None and arr.dtype == _FLOAT64 and not isinstance(data, np.generic):
             arr = arr.astype(np.float32)
     if dtype is not None:
         arr = arr.astype(to_numpy_dtype(dtype), copy=False)
@@ -57,6 +58,25 @@ def _check_not_leaf_requiring_grad(t, op):
     if t.requires_grad and t.grad_fn is None and autograd._grad_enabled:
         raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
                            f"operation ({op}). Wrap it in ember.no_grad() to modify it.")
+
+
+def _float_formatter(arr):
+    """Formats floats as torch prints them: "1." when all are whole numbers, else 4 decimals,
+    scientific when the magnitudes span more than 1000x (or leave [1e-4, 1e8]); right-aligned."""
+    vals = arr[np.isfinite(arr) & (arr != 0)].astype(np.float64)
+    if vals.size == 0:
+        return lambda v: f"{v:.0f}" + ("." if np.isfinite(v) else "")
+    mags = np.abs(vals)
+    lo, hi = float(mags.min()), float(mags.max())
+    if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
+        def fmt(v): return f"{v:.4e}"
+    elif np.all(vals == np.ceil(vals)):
+        def fmt(v): return f"{v:.0f}" + ("." if np.isfinite(v) else "")
+    else:
+        def fmt(v): return f"{v:.4f}"
+    # The widest string comes from an extreme value (sign, integer digits, exponent digits).
+    width = max(len(fmt(float(v))) for v in (vals.min(), vals.max(), lo, -lo if vals.min() < 0 else lo))
+    return lambda v: fmt(float(v)).rjust(width)
 
 
 class Tensor:
@@ -275,10 +295,10 @@ class Tensor:
     # ---- printing ----------------------------------------------------------------------------
     def __repr__(self):
         arr = self._array
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
+        formatter = {"float_kind": _float_formatter(arr)} if arr.dtype.kind == "f" else None
+        body = np.array2string(arr, separator=", ", prefix="tensor(", formatter=formatter)
         extras = []
-        if arr.size == 0:
+        if arr.size == 0 and arr.shape != (0,):
             extras.append(f"size={tuple(arr.shape)}")
         if arr.dtype not in (_FLOAT32, np.dtype(np.int64), np.dtype(np.bool_)):
             extras.append(f"dtype={self.dtype!r}")

@@ -82,20 +82,30 @@ def _min(self, dim=None, keepdim=False):
     return F.min(self, dim, keepdim)
 
 
+def _in_graph(self, value):
+    return autograd.is_grad_enabled() and (
+        self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+
+
+def _overwrite_in_graph(self, value, name):
+    """fill_/copy_ recorded in a graph: the old values get zero gradient, `value` the rest."""
+    out = F.where(np.zeros(self._array.shape, bool), self, value)
+    if out._array.dtype != self._array.dtype:
+        out = out.to(self._array.dtype)
+    return assign_inplace(self, out, name)
+
+
 def _fill(self, value):
-    with autograd.no_grad():
-        self._array[...] = value._array if isinstance(value, Tensor) else value
+    if _in_graph(self, value):
+        return _overwrite_in_graph(self, value, "fill_")
+    self._array[...] = value._array if isinstance(value, Tensor) else value
     return self
 
 
 def _copy(self, src, non_blocking=False):
+    if _in_graph(self, src):
+        return _overwrite_in_graph(self, src, "copy_")
     src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
-    if autograd.is_grad_enabled() and (self.requires_grad or
-                                       (isinstance(src, Tensor) and src.requires_grad)):
-        _check_not_leaf_requiring_grad(self, "copy_")
-        out = E.Cast.apply(src.expand(*self.shape), dtype=self._array.dtype)
-        self._array, self.grad_fn, self.requires_grad = out._array.copy(), out.grad_fn, True
-        return self
     np.copyto(self._array, np.broadcast_to(src_arr, self._array.shape), casting="unsafe")
     return self
 

@@ -9,6 +9,11 @@ def _shape(x):
     return x.shape if isinstance(x, np.ndarray) else ()
 
 
+def _floating(a):
+    """Integer and bool inputs of float-valued math become float32, as in PyTorch."""
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
 class Add(Function):
     def forward(self, a, b):
         self.shapes = _shape(a), _shape(b)
@@ -86,6 +91,7 @@ class Neg(Function):
 
 class Exp(Function):
     def forward(self, a):
+        a = _floating(a)
         self.out = np.exp(a)
         return self.out
 
@@ -95,6 +101,7 @@ class Exp(Function):
 
 class Log(Function):
     def forward(self, a):
+        a = _floating(a)
         self.a = a
         return np.log(a)
 
@@ -104,6 +111,7 @@ class Log(Function):
 
 class Sqrt(Function):
     def forward(self, a):
+        a = _floating(a)
         self.out = np.sqrt(a)
         return self.out
 
@@ -122,6 +130,7 @@ class Abs(Function):
 
 class Sin(Function):
     def forward(self, a):
+        a = _floating(a)
         self.a = a
         return np.sin(a)
 
@@ -131,6 +140,7 @@ class Sin(Function):
 
 class Cos(Function):
     def forward(self, a):
+        a = _floating(a)
         self.a = a
         return np.cos(a)
 

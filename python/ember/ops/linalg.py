@@ -31,7 +31,11 @@ class Matmul(Function):
             self.a_full, self.b_full = a2.shape, b2.shape
             out = self._mm(self.a3, self.b3).reshape(*a2.shape[:-1], n)
         else:
-            batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+            try:
+                batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+            except ValueError:
+                raise _core.ShapeError(f"matmul: batch dimensions of shapes {tuple(a.shape)} and "
+                                       f"{tuple(b.shape)} cannot be broadcast") from None
             self.a_full, self.b_full = batch + (m, k), batch + (k, n)
             self.a3 = np.broadcast_to(a2, self.a_full).reshape(-1, m, k)
             self.b3 = np.broadcast_to(b2, self.b_full).reshape(-1, k, n)

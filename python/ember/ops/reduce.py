@@ -54,18 +54,25 @@ class Mean(Function):
 
 
 class MaxAll(Function):
-    """max()/min() of all elements; ties share the gradient evenly, as in PyTorch."""
+    """max()/min() of all elements, or amax/amin over `dim`; ties share the gradient evenly, as
+    in PyTorch."""
 
-    def forward(self, a, take_max=True):
+    def forward(self, a, take_max=True, dim=None, keepdim=False):
         if a.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() "
                                "== 0. Specify the reduction dim with the 'dim' argument.")
-        out = np.max(a) if take_max else np.min(a)
+        self.shape, self.keepdim = a.shape, keepdim
+        self.axes = normalize_dims(dim, a.ndim)
+        out = (np.max if take_max else np.min)(a, axis=self.axes, keepdims=True)
         self.mask = a == out
-        return np.asarray(out)
+        return np.asarray(out if keepdim else out.reshape(
+            [n for i, n in enumerate(a.shape) if i not in self.axes]))
 
     def backward(self, g):
-        return ((self.mask * (g / self.mask.sum())).astype(g.dtype, copy=False),)
+        g = g if self.keepdim else g.reshape(
+            [1 if i in self.axes else n for i, n in enumerate(self.shape)])
+        count = self.mask.sum(axis=self.axes, keepdims=True)
+        return ((self.mask * (g / count)).astype(g.dtype, copy=False),)
 
 
 class MaxDim(Function):
@@ -81,7 +88,7 @@ class MaxDim(Function):
         idx = self.indices if self.keepdim else np.expand_dims(self.indices, self.dim)
         gg = g if self.keepdim else np.expand_dims(g, self.dim)
         np.put_along_axis(grad, idx, gg, self.dim)
-        return (grad,)
+        return grad, None  # no gradient for the indices
 
 
 class Var(Function):
