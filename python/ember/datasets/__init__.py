@@ -1,0 +1,5 @@
+"""Small datasets shipped inside the ember package (no network needed)."""
+
+from .digits import load_digits
+
+__all__ = ["load_digits"]

@@ -1,0 +1,29 @@
+"""The example scripts run as a user runs them and print the results they promise."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _run_example(name):
+    result = subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=EXAMPLES.parent,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_xor_learns_the_truth_table():
+    output = _run_example("xor.py")
+    assert "Predictions: [0, 1, 1, 0]" in output.splitlines(), output
+    losses = [float(v) for v in re.findall(r"loss (\d+\.\d+)", output)]
+    assert len(losses) == 10 and losses[-1] < losses[0], output
+
+
+def test_digits_mlp_reaches_95_percent_test_accuracy():
+    output = _run_example("digits_mlp.py")
+    match = re.search(r"^Test accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
+    assert match, output
+    assert float(match.group(1)) >= 0.95, output
