@@ -183,6 +183,10 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 class LossFunctionWrapper(Loss):
     def __init__(self, fn, name=None, reduction="sum_over_batch_size", **fn_kwargs):
@@ -218,6 +222,9 @@ class Huber(LossFunctionWrapper):
         super().__init__(huber, name=name, reduction=reduction, delta=delta)
         self.delta = delta
 
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
 
 class CategoricalCrossentropy(LossFunctionWrapper):
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
@@ -228,6 +235,10 @@ class CategoricalCrossentropy(LossFunctionWrapper):
                          axis=axis)
         self.from_logits, self.label_smoothing = bool(from_logits), label_smoothing
 
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.fn_kwargs["axis"]}
+
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
@@ -235,6 +246,10 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
                          from_logits=bool(from_logits), ignore_class=ignore_class)
         self.from_logits = bool(from_logits)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "ignore_class": self.fn_kwargs["ignore_class"]}
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
@@ -245,6 +260,10 @@ class BinaryCrossentropy(LossFunctionWrapper):
                          from_logits=bool(from_logits), label_smoothing=label_smoothing,
                          axis=axis)
         self.from_logits, self.label_smoothing = bool(from_logits), label_smoothing
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.fn_kwargs["axis"]}
 
 
 _BY_NAME = {

@@ -88,6 +88,7 @@ class Model(Layer):
         self.history = None
         self._loss_obj = None
         self._metrics = []
+        self._build_input_shape = None  # recorded for saving: the file can rebuild the model
 
     # ---- structure ---------------------------------------------------------------------------
     @property
@@ -108,6 +109,28 @@ class Model(Layer):
 
     def _layer_output_shape(self, layer):
         return None
+
+    def _record_input_shape(self, input_shape):
+        if self._build_input_shape is None:
+            self._build_input_shape = (None,) + tuple(input_shape[1:])
+
+    def _maybe_build(self, input_shape):
+        self._record_input_shape(input_shape)
+        super()._maybe_build(input_shape)
+
+    # ---- saving (see saving.py) --------------------------------------------------------------
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves architecture, weights, compile configuration and optimizer state to a
+        ``.ember`` file (Keras' ``.keras``/``.h5`` are not supported)."""
+        _saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Saves all weights, in Keras order, to a ``.weights.ember`` file."""
+        _saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights saved by ``save_weights`` (or from a ``.ember`` model file)."""
+        _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -540,6 +563,7 @@ class Sequential(Model):
         if any(d is None for d in input_shape[1:]):
             raise NotImplementedError(f"Sequential.build: ember needs every non-batch axis of "
                                       f"the input shape. Received: input_shape={input_shape}")
+        self._record_input_shape(input_shape)
         probe = ember.zeros(*((1,) + input_shape[1:]))
         was_training = self.training
         self.eval()
@@ -581,10 +605,35 @@ class Sequential(Model):
         return self._run_layers(inputs, training, record=self._output_shapes is None)
 
     def _maybe_build(self, input_shape):
+        if self._build_input_shape is None:  # (inlined: this runs on every call)
+            self._record_input_shape(input_shape)
         self.built = True  # the layers build themselves on this first call
 
     def _layer_output_shape(self, layer):
         return None if self._output_shapes is None else self._output_shapes.get(layer.name)
 
     def get_config(self):
-        return {"name": self.name, "layers": [layer.get_config() for layer in self._layers]}
+        """Keras 3's form: each layer (the InputLayer first, if any) as {"class_name", "config"},
+        plus the input shape the model was built with."""
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                             for layer in self._layers]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = self._build_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """The model ``get_config()`` describes; layer classes come from ember's own Keras
+        layers only (see keras.saving)."""
+        model = cls(layers=[_saving.deserialize_layer(spec) for spec in config["layers"]],
+                    trainable=config.get("trainable", True), name=config.get("name"))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None:
+            model.build(shape)
+        return model
+
+
+# saving.py imports this module lazily; keras.models.load_model / save_model as in Keras.
+from . import saving as _saving  # noqa: E402
+from .saving import load_model, save_model  # noqa: E402

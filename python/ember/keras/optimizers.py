@@ -135,6 +135,10 @@ class Optimizer:
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def __repr__(self):
         return f"<keras.optimizers.{type(self).__name__} learning_rate={self.learning_rate}>"
 

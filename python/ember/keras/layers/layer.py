@@ -212,6 +212,11 @@ class Layer(Module):
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config):
+        """The layer ``get_config()`` describes (unbuilt: weights come with ``build``)."""
+        return cls(**config)
+
     def _get_name(self) -> str:
         return type(self).__name__
 

@@ -1,0 +1,436 @@
+"""keras.saving: saving and loading Keras-face models in ember's safe file format.
+
+Keras 3 writes ``.keras`` zips and ``.weights.h5`` HDF5 files; ember writes the same content with
+``ember.save`` (a safetensors file whose nesting is JSON: no pickle, loading never runs code):
+
+* ``model.save_weights("m.weights.ember")``: each layer's weights, in Keras order and layout.
+* ``model.save("m.ember")``: the Sequential config (each layer's class name and get_config,
+  the InputLayer giving the input shape), the weights, the compile configuration (optimizer
+  class and config, loss, metrics) and the optimizer's state, so training resumes identically.
+
+Loading looks classes up by name among ember's own Keras layers, optimizers, losses and metrics;
+nothing named in a file is ever imported. Anything malformed raises ValueError.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+
+import ember
+from . import activations, initializers, layers, losses, metrics, optimizers
+from .layers.layer import Layer
+
+WEIGHTS_SUFFIX = ".weights.ember"
+MODEL_SUFFIX = ".ember"
+_WEIGHTS_FORMAT = "ember.keras.weights"
+_MODEL_FORMAT = "ember.keras.model"
+_VERSION = 1
+
+# Built-in loss functions that compile() accepts as callables, saved by name.
+_LOSS_FUNCTIONS = (losses.mean_squared_error, losses.mean_absolute_error, losses.huber,
+                   losses.categorical_crossentropy, losses.sparse_categorical_crossentropy,
+                   losses.binary_crossentropy)
+
+
+# ---- registries: the only classes a file can name ---------------------------------------------
+def _layer_classes() -> dict:
+    found = {}
+    for name in layers.__all__:
+        obj = getattr(layers, name)
+        if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer:
+            found[name] = obj
+    return found
+
+
+def _optimizer_classes() -> dict:
+    return {cls.__name__: cls for cls in optimizers._BY_NAME.values()}
+
+
+def _loss_classes() -> dict:
+    return {cls.__name__: cls for cls in set(losses._BY_NAME.values())}
+
+
+def _metric_classes() -> dict:
+    return dict(metrics._CLASSES)
+
+
+def _from_registry(spec, registry: dict, kind: str):
+    """An object from {"class_name", "config"}, its class taken from ``registry`` only."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str) \
+            or not isinstance(spec.get("config", {}), dict):
+        raise ValueError(f"Invalid {kind} specification: {spec!r:.100}")
+    name = spec["class_name"]
+    cls = registry.get(name)
+    if cls is None:
+        raise ValueError(f"Unknown {kind} class: {name!r}. ember rebuilds only its own Keras "
+                         f"{kind}s: {', '.join(sorted(registry))}")
+    try:
+        return cls.from_config(dict(spec.get("config", {})))
+    except TypeError as e:
+        raise ValueError(f"Invalid config for {kind} class {name}: {e}") from None
+
+
+def deserialize_layer(spec) -> Layer:
+    """A layer from ``{"class_name": ..., "config": ...}`` (ember's own layer classes only)."""
+    return _from_registry(spec, _layer_classes(), "layer")
+
+
+# ---- file names --------------------------------------------------------------------------------
+def _path(filepath, method: str) -> str:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(f"{method}: filepath must be a path (str or os.PathLike). Received: "
+                        f"{type(filepath).__name__}")
+    return os.fspath(filepath)
+
+
+def _reject_keras_formats(path: str, method: str, use: str):
+    if path.endswith((".h5", ".hdf5")):
+        raise NotImplementedError(f"{method}: HDF5 files (.h5) are not supported by ember. Use "
+                                  f"the suffix '{use}' (ember's safe format). Received: "
+                                  f"filepath={path}")
+    if path.endswith(".keras"):
+        raise NotImplementedError(f"{method}: Keras' .keras zip format is not supported by "
+                                  f"ember. Use the suffix '{use}' (ember's safe format). "
+                                  f"Received: filepath={path}")
+
+
+def _writable(filepath, method, suffix, overwrite) -> str:
+    path = _path(filepath, method)
+    _reject_keras_formats(path, method, suffix)
+    if suffix == MODEL_SUFFIX and path.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"{method}: '{WEIGHTS_SUFFIX}' files hold weights only; use "
+                         f"save_weights() for them, or the suffix '{MODEL_SUFFIX}' for the whole "
+                         f"model. Received: filepath={path}")
+    if not path.endswith(suffix):
+        raise ValueError(f"{method}: the filename must end in '{suffix}'. Received: "
+                         f"filepath={path}")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{method}: {path} exists and overwrite=False")
+    return path
+
+
+def _read(filepath, method: str, formats: tuple) -> tuple:
+    """(path, dict) of an ember Keras file of one of ``formats``."""
+    path = _path(filepath, method)
+    use = WEIGHTS_SUFFIX if formats == (_WEIGHTS_FORMAT, _MODEL_FORMAT) else MODEL_SUFFIX
+    _reject_keras_formats(path, method, use)
+    if not path.endswith(MODEL_SUFFIX):
+        raise ValueError(f"{method}: the filename must end in '{use}'. Received: "
+                         f"filepath={path}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{method}: file not found: filepath={path}")
+    data = ember.load(path)
+    kind = data.get("format") if isinstance(data, dict) else None
+    if kind not in formats:
+        if kind == _WEIGHTS_FORMAT:
+            raise ValueError(f"{method}: {path} holds weights only (written by save_weights); "
+                             "load it with model.load_weights()")
+        raise ValueError(f"{method}: {path} is not an ember Keras "
+                         f"{'model' if use == MODEL_SUFFIX else 'weights'} file")
+    if not isinstance(data.get("version"), int) or data["version"] > _VERSION:
+        raise ValueError(f"{method}: {path} has format version {data.get('version')!r}; this "
+                         f"ember reads version {_VERSION}")
+    return path, data
+
+
+# ---- weights -----------------------------------------------------------------------------------
+def _weight_groups(model):
+    """[(layer, [(owner, attribute, Parameter), ...])] for each layer holding weights, in Keras
+    order (the model's own weights first, then each layer with its nested layers)."""
+    groups = []
+    own = [(model, n, p) for n, p in model._own_weights()]
+    if own:
+        groups.append((model, own))
+    for layer in model.layers:
+        slots = [(owner, n, p) for owner in [layer] + layer._all_sublayers()
+                 for n, p in owner._own_weights()]
+        if slots:
+            groups.append((layer, slots))
+    return groups
+
+
+def _weights_payload(model, method: str) -> dict:
+    if not model.built:
+        raise ValueError(f"{method}: the model has not been built, so it has no weights yet. "
+                         "Build it with model.build(input_shape) or by calling it on data.")
+    entries = [{"name": layer.name, "class_name": type(layer).__name__,
+                "weights": [np.array(owner._to_keras_layout(n, p.detach().numpy()))
+                            for owner, n, p in slots]}
+               for layer, slots in _weight_groups(model)]
+    return {"input_shape": model._build_input_shape, "layers": entries}
+
+
+def _check_input_shape(shape, path):
+    if not isinstance(shape, (tuple, list)) or len(shape) < 2 or any(
+            d is not None and (isinstance(d, bool) or not isinstance(d, int) or d <= 0)
+            for d in shape):
+        raise ValueError(f"{path} records an invalid input shape: {shape!r:.100}")
+    return tuple(shape)
+
+
+def _build_from_shape(model, shape, path, method):
+    from .models import Sequential
+
+    if shape is None:
+        raise ValueError(f"{method}: the model is not built and {path} does not record its "
+                         "input shape. Build the model first with model.build(input_shape) or "
+                         "by calling it on data.")
+    shape = _check_input_shape(shape, path)
+    if isinstance(model, Sequential):
+        model.build(shape)
+        return
+    was_training = model.training
+    model.eval()
+    try:
+        with ember.no_grad():
+            model(ember.zeros(1, *shape[1:]))
+    finally:
+        model.train(was_training)
+
+
+def _set_weights(model, payload, path, method):
+    """Checks the layer count and every shape against the file, then assigns all weights."""
+    saved = payload["layers"]
+    if not isinstance(saved, list):
+        raise ValueError(f"{method}: {path} has an invalid weights structure")
+    if not model.built:
+        _build_from_shape(model, payload.get("input_shape"), path, method)
+    groups = _weight_groups(model)
+    if len(groups) != len(saved):
+        raise ValueError(
+            f"{method}: layer count mismatch. The model has {len(groups)} layers with weights "
+            f"({', '.join(layer.name for layer, _ in groups)}); {path} has {len(saved)} "
+            f"({', '.join(str(entry.get('name')) for entry in saved)}).")
+    assignments = []
+    for (layer, slots), entry in zip(groups, saved):
+        arrays = entry["weights"]
+        if not isinstance(arrays, list) or len(arrays) != len(slots):
+            raise ValueError(f"{method}: layer '{layer.name}' ({type(layer).__name__}) has "
+                             f"{len(slots)} weights; {path} has {len(arrays)} for it "
+                             f"(saved layer '{entry.get('name')}')")
+        for i, ((owner, n, p), arr) in enumerate(zip(slots, arrays)):
+            if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+                raise ValueError(f"{method}: {path} holds no float array for weight {i} of "
+                                 f"layer '{layer.name}'")
+            expected = owner._keras_shape(n, p)
+            if tuple(arr.shape) != expected:
+                raise ember.ShapeError(
+                    f"{method}: shape mismatch in layer '{layer.name}' "
+                    f"({type(layer).__name__}), weight {i} ({n}): the model expects shape "
+                    f"{expected}, {path} has shape {tuple(arr.shape)}")
+            assignments.append((p, owner._from_keras_layout(n, arr)))
+    with ember.no_grad():
+        for p, arr in assignments:
+            p.copy_(ember.from_numpy(np.ascontiguousarray(arr, dtype=p.dtype.numpy)))
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Writes all of ``model``'s weights (Keras order and layout) to a ``.weights.ember``
+    file."""
+    if max_shard_size is not None:
+        raise NotImplementedError("save_weights: max_shard_size (sharded weights) is not "
+                                  "supported by ember")
+    path = _writable(filepath, "save_weights", WEIGHTS_SUFFIX, overwrite)
+    payload = _weights_payload(model, "save_weights")
+    ember.save({"format": _WEIGHTS_FORMAT, "version": _VERSION, **payload}, path)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Loads weights from a ``.weights.ember`` (or whole-model ``.ember``) file into ``model``,
+    building an unbuilt model from the saved input shape."""
+    if skip_mismatch:
+        raise NotImplementedError("load_weights: skip_mismatch=True is not supported by ember")
+    if kwargs:
+        raise TypeError(f"load_weights: unrecognized keyword arguments: {sorted(kwargs)}")
+    path, data = _read(filepath, "load_weights", (_WEIGHTS_FORMAT, _MODEL_FORMAT))
+    payload = data if data["format"] == _WEIGHTS_FORMAT else data.get("weights")
+    try:
+        _set_weights(model, payload, path, "load_weights")
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        raise ValueError(f"load_weights: {path} has an invalid structure "
+                         f"({type(e).__name__}: {e})") from None
+
+
+# ---- compile configuration and optimizer state -------------------------------------------------
+def _serialize_loss(model):
+    loss = model._loss_obj
+    if loss is None:
+        return None
+    if isinstance(model.loss, str):
+        return model.loss
+    if type(loss) in _loss_classes().values():
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if isinstance(loss, losses.LossFunctionWrapper) and loss.fn in _LOSS_FUNCTIONS \
+            and not loss.fn_kwargs:
+        return loss.fn.__name__
+    raise NotImplementedError(f"save: the loss {model.loss!r} is not one of ember's built-in "
+                              "losses and cannot be saved. Compile with a built-in loss (name or "
+                              "class), or use save_weights.")
+
+
+def _serialize_metric(metric):
+    if isinstance(metric, metrics._ResolvedAccuracy):
+        return metric.name
+    if type(metric) in _metric_classes().values():
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    raise NotImplementedError(f"save: the metric {metric!r} is not one of ember's built-in "
+                              "metrics and cannot be saved. Use a built-in metric (name or "
+                              "class), or use save_weights.")
+
+
+def _compile_config(model):
+    if not model.compiled:
+        return None
+    opt = model.optimizer
+    if type(opt) not in _optimizer_classes().values():
+        raise NotImplementedError(f"save: the optimizer {type(opt).__name__} is not one of "
+                                  "ember's built-in Keras optimizers and cannot be saved")
+    return {"optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
+            "loss": _serialize_loss(model),
+            "metrics": [_serialize_metric(m) for m in model._metrics]}
+
+
+def _optimizer_state(model):
+    opt = model.optimizer
+    if not model.compiled or not opt.built:
+        return None
+    if opt._param_ids != tuple(map(id, model.parameters())):
+        return None  # built for other variables: it could not continue on this model anyway
+    return {"iterations": opt.iterations, "state_dict": opt._inner.state_dict()}
+
+
+def _compile_from_config(model, config):
+    optimizer = _from_registry(config["optimizer"], _optimizer_classes(), "optimizer")
+    loss = config["loss"]
+    if isinstance(loss, dict):
+        loss = _from_registry(loss, _loss_classes(), "loss")
+    elif loss is not None and not isinstance(loss, str):
+        raise ValueError(f"Invalid loss specification: {loss!r:.100}")
+    found = []
+    for spec in config["metrics"]:
+        if isinstance(spec, str):
+            found.append(spec)  # resolved by metrics.get among ember's own metrics
+        else:
+            found.append(_from_registry(spec, _metric_classes(), "metric"))
+    model.compile(optimizer=optimizer, loss=loss, metrics=found)
+
+
+def _same_kind(saved, fresh) -> bool:
+    if isinstance(fresh, bool) or fresh is None:
+        return saved is fresh or saved == fresh
+    if isinstance(fresh, numbers.Real):
+        return isinstance(saved, numbers.Real) and not isinstance(saved, bool)
+    if isinstance(fresh, tuple):
+        return isinstance(saved, tuple) and len(saved) == len(fresh) and all(
+            _same_kind(s, f) for s, f in zip(saved, fresh))
+    return type(saved) is type(fresh)
+
+
+def _restore_optimizer(model, saved, path):
+    """Builds the compiled optimizer on the model's parameters and loads the saved state,
+    after checking it is an optimizer state for exactly these parameters."""
+    opt = model.optimizer
+    params = list(model.parameters())
+    opt.build(params)
+    state_dict = saved["state_dict"]
+    fresh_groups = opt._inner.param_groups
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, list) or len(groups) != len(fresh_groups) or any(
+            not isinstance(g, dict) or set(g) != set(f) or not all(
+                _same_kind(g[k], f[k]) for k in f if k != "params")
+            for g, f in zip(groups, fresh_groups)):
+        raise ValueError(f"load_model: {path} holds an optimizer state that does not fit "
+                         f"{type(opt).__name__}")
+    for index, entry in state_dict["state"].items():
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or not 0 <= index < len(params) or not isinstance(entry, dict):
+            raise ValueError(f"load_model: {path} holds optimizer state for an unknown "
+                             f"variable {index!r:.40}")
+        for name, value in entry.items():
+            expected = () if name == "step" else tuple(params[index].shape)
+            if not isinstance(value, ember.Tensor) or tuple(value.shape) != expected:
+                raise ember.ShapeError(
+                    f"load_model: optimizer state '{name}' of variable {index} in {path} has "
+                    f"shape {tuple(getattr(value, 'shape', ()))}; expected {expected}")
+    opt._inner.load_state_dict(state_dict)
+    iterations = saved["iterations"]
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise ValueError(f"load_model: {path} holds an invalid iteration count")
+    opt.iterations = iterations
+
+
+# ---- whole models ------------------------------------------------------------------------------
+def _check_serializable(model):
+    """Custom callables have no name a file could safely refer to: refuse them at save time."""
+    for layer in model.layers:
+        for owner in [layer] + layer._all_sublayers():
+            act = getattr(owner, "activation", None)
+            if act is not None and activations._BY_NAME.get(activations.serialize(act)) \
+                    is not act:
+                raise NotImplementedError(
+                    f"save: layer '{owner.name}' uses the custom activation "
+                    f"{activations.serialize(act)!r}, which ember cannot serialize. Use a "
+                    f"built-in activation name ({', '.join(sorted(activations._BY_NAME))}), "
+                    "or save_weights() and rebuild the model in code.")
+            for attr in ("kernel_initializer", "bias_initializer"):
+                init = getattr(owner, attr, None)
+                if init is not None and not (
+                        isinstance(init, initializers.Initializer)
+                        and initializers._BY_NAME.get(type(init).__name__) is type(init)):
+                    raise NotImplementedError(
+                        f"save: layer '{owner.name}' has a custom {attr} ({init!r:.60}), "
+                        "which ember cannot serialize. Use a built-in initializer, or "
+                        "save_weights() and rebuild the model in code.")
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Writes ``model`` (a Sequential) to a ``.ember`` file: architecture, weights, compile
+    configuration and optimizer state."""
+    from .models import Sequential
+
+    if zipped:
+        raise NotImplementedError("save: zipped=True is not supported; ember writes one "
+                                  "safetensors file")
+    if kwargs:
+        raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
+    path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
+    if not isinstance(model, Sequential):
+        raise NotImplementedError(
+            f"save: ember saves the architecture of Sequential models only; "
+            f"{type(model).__name__} is a subclassed Model. Use save_weights() and rebuild "
+            "the model in code.")
+    _check_serializable(model)
+    ember.save({"format": _MODEL_FORMAT, "version": _VERSION, "class_name": "Sequential",
+                "config": model.get_config(), "compile_config": _compile_config(model),
+                "weights": _weights_payload(model, "save"),
+                "optimizer": _optimizer_state(model)}, path)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuilds a model saved by ``model.save`` (weights, and with ``compile=True`` the compile
+    configuration and optimizer state). Loading is always safe: no code is run from the file."""
+    from .models import Sequential
+
+    if custom_objects:
+        raise NotImplementedError("load_model: custom_objects are not supported; ember "
+                                  "rebuilds models made of its own Keras layers only")
+    path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
+    try:
+        if data["class_name"] != "Sequential":
+            raise ValueError(f"load_model: unknown model class {data['class_name']!r:.60}; "
+                             "ember rebuilds Sequential models only")
+        config = data["config"]
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"load_model: {path} has an invalid model config")
+        model = Sequential.from_config(config)
+        _set_weights(model, data["weights"], path, "load_model")
+        if compile and data["compile_config"] is not None:
+            _compile_from_config(model, data["compile_config"])
+            if data["optimizer"] is not None:
+                _restore_optimizer(model, data["optimizer"], path)
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        raise ValueError(f"load_model: {path} has an invalid structure "
+                         f"({type(e).__name__}: {e})") from None
+    return model
