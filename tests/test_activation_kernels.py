@@ -10,13 +10,6 @@ from ember.testing import assert_close, numerical_jacobian
 rng = np.random.default_rng(99)
 
 
-@pytest.fixture
-def restore_threads():
-    before = _core.get_num_threads()
-    yield
-    _core.set_num_threads(before)
-
-
 def _erf(x):
     return np.vectorize(math.erf)(x)
 

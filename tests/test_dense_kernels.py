@@ -8,13 +8,6 @@ from ember.testing import assert_close, numerical_jacobian
 rng = np.random.default_rng(1234)
 
 
-@pytest.fixture
-def restore_threads():
-    before = _core.get_num_threads()
-    yield
-    _core.set_num_threads(before)
-
-
 def randn(*shape, dtype=np.float64):
     return rng.standard_normal(shape).astype(dtype)
 

@@ -12,13 +12,6 @@ rng = np.random.default_rng(7)
 NONE, MEAN, SUM = 0, 1, 2
 
 
-@pytest.fixture
-def restore_threads():
-    before = _core.get_num_threads()
-    yield
-    _core.set_num_threads(before)
-
-
 def np_softplus_neg(x):  # log(1 + exp(-x))
     return np.logaddexp(0, -x)
 

@@ -8,13 +8,6 @@ from ember.testing import assert_close
 rng = np.random.default_rng(5)
 
 
-@pytest.fixture
-def restore_threads():
-    before = _core.get_num_threads()
-    yield
-    _core.set_num_threads(before)
-
-
 def np_grad(g, p, wd, maximize):
     g = -g if maximize else g
     return g + wd * p

@@ -160,6 +160,19 @@ def _accumulate_leaf(t, g):
         t.grad._array = t.grad._array + g
 
 
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Module.zero_grad and Optimizer.zero_grad: drop each .grad, or zero it in place."""
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g.grad_fn, g.requires_grad = None, False
+            g._array = np.zeros_like(g._array)
+
+
 def _add_captured(key, g):
     prev = _capture[key]
     _capture[key] = np.array(g, copy=True) if prev is None else prev + g

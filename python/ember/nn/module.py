@@ -363,15 +363,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                g.grad_fn, g.requires_grad = None, False
-                g._array = np.zeros_like(g._array)
+        autograd.zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn) -> "Module":
         for module in self.children():

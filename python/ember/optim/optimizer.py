@@ -159,16 +159,8 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g = p.grad
-                    g.grad_fn, g.requires_grad = None, False
-                    g._array = np.zeros_like(g._array)
+        autograd.zero_grads((p for group in self.param_groups for p in group["params"]),
+                            set_to_none)
 
     def step(self, closure=None):
         """Performs one update of every group; ``closure`` re-evaluates and returns the loss."""
