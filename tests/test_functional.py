@@ -168,3 +168,11 @@ def test_dropout_inplace_writes_into_input():
     out = F.dropout(x, 0.5, training=True, inplace=True)
     assert out is x
     assert set(np.unique(x.numpy()).tolist()) <= {0.0, 2.0}
+
+
+def test_cross_entropy_with_float_class_labels_says_to_use_integers():
+    logits = ember.randn(5, 3)
+    with pytest.raises(TypeError, match=r"class-index targets must be integers \(use target.long\(\)\)"):
+        F.cross_entropy(logits, ember.tensor([0.0, 1, 2, 1, 0]))
+    with pytest.raises(TypeError, match="integers"):
+        F.nll_loss(logits, ember.tensor([0.0, 1, 2, 1, 0]))

@@ -238,6 +238,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     w = _class_weight(weight, input)
     if target._array.dtype.kind == "f":  # class probabilities, same shape as input
+        index_shape = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim != 1 else ()
+        if tuple(target.shape) == index_shape and tuple(target.shape) != tuple(input.shape):
+            raise TypeError(f"{op}: target has dtype {target.dtype.name} and shape "
+                            f"{tuple(target.shape)}: class-index targets must be integers "
+                            f"(use target.long()); probability targets must have the input's "
+                            f"shape {tuple(input.shape)}")
         _same_shape(op, input, target)
         x2, t2, out_shape = _classes_last(op, input, target)
         if input.ndim > 2:
