@@ -7,6 +7,9 @@ void bind_dense(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_loss(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_conv(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_norm(py::module_& m);
 }  // namespace ember::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +26,7 @@ PYBIND11_MODULE(_core, m) {
   ember::bind::bind_activation(m);
   ember::bind::bind_loss(m);
   ember::bind::bind_optim(m);
+  ember::bind::bind_conv(m);
+  ember::bind::bind_pool(m);
+  ember::bind::bind_norm(m);
 }

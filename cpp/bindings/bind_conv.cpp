@@ -1,0 +1,129 @@
+// Bindings for 2-D convolution (1-D convolutions arrive with height 1).
+#include <array>
+
+#include <pybind11/stl.h>
+
+#include "common.h"
+#include "ember/conv.h"
+
+namespace ember::bind {
+
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+using Quad = std::array<int64_t, 4>;
+
+// Validates input/weight/hyper-parameters and returns the convolution geometry.
+ConvShape conv_shape(const char* op, const py::array& x, const py::array& w, Pair stride,
+                     Quad padding, Pair dilation, int64_t groups, bool channels_last) {
+  const char* layout = channels_last ? "(N, H, W, C)" : "(N, C, H, W)";
+  EMBER_CHECK(x.ndim() == 4, op, ": expected a 4-D input ", layout, ", got shape ", shape_str(x));
+  EMBER_CHECK(w.ndim() == 4, op, ": expected a 4-D weight (out_channels, in_channels/groups, kH, "
+              "kW), got shape ", shape_str(w));
+  EMBER_CHECK_ARG(groups >= 1, op, ": groups must be positive, got ", groups);
+  EMBER_CHECK_ARG(stride[0] >= 1 && stride[1] >= 1, op, ": stride must be positive, got (",
+                  stride[0], ", ", stride[1], ")");
+  EMBER_CHECK_ARG(dilation[0] >= 1 && dilation[1] >= 1, op, ": dilation must be positive, got (",
+                  dilation[0], ", ", dilation[1], ")");
+  for (int64_t p : padding)
+    EMBER_CHECK_ARG(p >= 0, op, ": padding must be non-negative, got (", padding[0], ", ",
+                    padding[1], ", ", padding[2], ", ", padding[3], ")");
+  ConvShape s{};
+  s.n = x.shape(0);
+  s.c_in = channels_last ? x.shape(3) : x.shape(1);
+  s.h = channels_last ? x.shape(1) : x.shape(2);
+  s.w = channels_last ? x.shape(2) : x.shape(3);
+  s.c_out = w.shape(0);
+  s.kh = w.shape(2);
+  s.kw = w.shape(3);
+  s.groups = groups;
+  s.stride_h = stride[0], s.stride_w = stride[1];
+  s.dilation_h = dilation[0], s.dilation_w = dilation[1];
+  s.pad_top = padding[0], s.pad_bottom = padding[1], s.pad_left = padding[2], s.pad_right = padding[3];
+  s.channels_last = channels_last;
+  EMBER_CHECK(s.c_in % groups == 0 && s.c_out % groups == 0, op, ": in_channels (", s.c_in,
+              ") and out_channels (", s.c_out, ") must be divisible by groups (", groups,
+              "); input ", shape_str(x), ", weight ", shape_str(w));
+  EMBER_CHECK(w.shape(1) * groups == s.c_in, op, ": input has ", s.c_in, " channels but weight ",
+              shape_str(w), " with groups=", groups, " expects ", w.shape(1) * groups,
+              " (input ", shape_str(x), " in layout ", layout, ")");
+  EMBER_CHECK(s.kh >= 1 && s.kw >= 1, op, ": kernel must be at least 1x1, got weight ",
+              shape_str(w));
+  const int64_t eff_h = s.dilation_h * (s.kh - 1) + 1, eff_w = s.dilation_w * (s.kw - 1) + 1;
+  EMBER_CHECK(s.h + s.pad_top + s.pad_bottom >= eff_h && s.w + s.pad_left + s.pad_right >= eff_w,
+              op, ": kernel size (", eff_h, ", ", eff_w, ") (dilated) is larger than the padded "
+              "input (", s.h + s.pad_top + s.pad_bottom, ", ", s.w + s.pad_left + s.pad_right,
+              "); input ", shape_str(x), ", weight ", shape_str(w));
+  return s;
+}
+
+Shape output_shape(const ConvShape& s) {
+  if (s.channels_last) return {s.n, s.out_h(), s.out_w(), s.c_out};
+  return {s.n, s.c_out, s.out_h(), s.out_w()};
+}
+
+py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const py::object& b_h,
+                            Pair stride, Quad padding, Pair dilation, int64_t groups,
+                            bool channels_last) {
+  const char* op = "conv2d";
+  return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
+    using T = decltype(t);
+    auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
+    const ConvShape s = conv_shape(op, x, w, stride, padding, dilation, groups, channels_last);
+    Array<T> b;
+    if (!b_h.is_none()) {
+      b = contiguous<T>(op, "bias", b_h);
+      EMBER_CHECK(b.ndim() == 1 && b.shape(0) == s.c_out, op, ": bias must have shape (", s.c_out,
+                  ",), got ", shape_str(b));
+    }
+    const T* bias = b_h.is_none() ? nullptr : b.data();
+    auto y = empty<T>(output_shape(s));
+    {
+      py::gil_scoped_release release;
+      conv2d_forward<T>(s, x.data(), w.data(), bias, y.mutable_data());
+    }
+    return y;
+  });
+}
+
+py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const py::handle& w_h,
+                             Pair stride, Quad padding, Pair dilation, int64_t groups,
+                             bool channels_last, bool need_input, bool need_weight,
+                             bool need_bias) {
+  const char* op = "conv2d_backward";
+  return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
+    using T = decltype(t);
+    auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
+    auto g = contiguous<T>(op, "grad_output", g_h);
+    const ConvShape s = conv_shape(op, x, w, stride, padding, dilation, groups, channels_last);
+    EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
+                ", expected ", ember::shape_str(output_shape(s)));
+    Array<T> gi, gw, gb;
+    if (need_input) gi = empty<T>(shape_of(x));
+    if (need_weight) gw = empty<T>(shape_of(w));
+    if (need_bias) gb = empty<T>({s.c_out});
+    {
+      py::gil_scoped_release release;
+      if (need_input) conv2d_backward_input<T>(s, g.data(), w.data(), gi.mutable_data());
+      if (need_weight) conv2d_backward_weight<T>(s, g.data(), x.data(), gw.mutable_data());
+      if (need_bias) conv2d_backward_bias<T>(s, g.data(), gb.mutable_data());
+    }
+    auto or_none = [](bool need, const Array<T>& a) { return need ? py::object(a) : py::none(); };
+    return py::make_tuple(or_none(need_input, gi), or_none(need_weight, gw), or_none(need_bias, gb));
+  });
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  m.def("conv2d_forward", &conv2d_forward_py, py::arg("input"), py::arg("weight"),
+        py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("channels_last") = false,
+        "padding is (top, bottom, left, right); channels_last means NHWC activations.");
+  m.def("conv2d_backward", &conv2d_backward_py, py::arg("grad_output"), py::arg("input"),
+        py::arg("weight"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("channels_last") = false, py::arg("need_input") = true,
+        py::arg("need_weight") = true, py::arg("need_bias") = true);
+}
+
+}  // namespace ember::bind

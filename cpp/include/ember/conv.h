@@ -1,0 +1,36 @@
+// 2-D convolution (1-D is height 1) by im2col + Eigen GEMM, for NCHW or NHWC activations.
+#pragma once
+#include <cstdint>
+
+namespace ember {
+
+// Geometry of a grouped, strided, dilated, padded convolution over a batch. The weight is
+// always PyTorch's (c_out, c_in / groups, kh, kw); activations are NCHW, or NHWC when
+// channels_last (Keras). Padding may differ on each side ("same" with even kernels).
+struct ConvShape {
+  int64_t n, c_in, h, w;
+  int64_t c_out, kh, kw, groups;
+  int64_t stride_h, stride_w, dilation_h, dilation_w;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+  bool channels_last;
+
+  int64_t out_h() const {
+    return (h + pad_top + pad_bottom - dilation_h * (kh - 1) - 1) / stride_h + 1;
+  }
+  int64_t out_w() const {
+    return (w + pad_left + pad_right - dilation_w * (kw - 1) - 1) / stride_w + 1;
+  }
+};
+
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias, T* output);
+template <class T>
+void conv2d_backward_input(const ConvShape& s, const T* grad_output, const T* weight,
+                           T* grad_input);
+template <class T>
+void conv2d_backward_weight(const ConvShape& s, const T* grad_output, const T* input,
+                            T* grad_weight);
+template <class T>
+void conv2d_backward_bias(const ConvShape& s, const T* grad_output, T* grad_bias);
+
+}  // namespace ember

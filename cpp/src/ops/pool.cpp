@@ -1,0 +1,201 @@
+#include "ember/pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ember/parallel.h"
+
+namespace ember {
+
+namespace {
+
+// Addresses of one (n, c) plane of the input and of the output, in either layout.
+struct Plane {
+  int64_t in_base, in_row, in_col, out_base, out_row, out_col;
+};
+
+Plane plane_of(const PoolShape& s, int64_t nc) {
+  const int64_t n = nc / s.c, c = nc % s.c;
+  if (s.channels_last)
+    return {n * s.h * s.w * s.c + c, s.w * s.c, s.c,
+            n * s.out_h * s.out_w * s.c + c, s.out_w * s.c, s.c};
+  return {nc * s.h * s.w, s.w, 1, nc * s.out_h * s.out_w, s.out_w, 1};
+}
+
+// Runs body(plane) for every (n, c) plane, in parallel over planes.
+template <class Body>
+void over_planes(const PoolShape& s, int64_t cost_per_plane, const Body& body) {
+  parallel_for(s.n * s.c, cost_per_plane, [&](int64_t b, int64_t e) {
+    for (int64_t nc = b; nc < e; ++nc) body(plane_of(s, nc));
+  });
+}
+
+int64_t adaptive_start(int64_t o, int64_t in, int64_t out) { return (o * in) / out; }
+int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out - 1) / out; }
+
+// PyTorch's average pooling divisor for the window starting at (y0, x0) before clipping.
+struct AvgWindow {
+  int64_t y0, y1, x0, x1, divisor;
+};
+AvgWindow avg_window(const PoolShape& s, int64_t oy, int64_t ox, bool count_include_pad,
+                     int64_t divisor_override) {
+  int64_t y0 = oy * s.stride_h - s.pad_top, x0 = ox * s.stride_w - s.pad_left;
+  int64_t y1 = std::min(y0 + s.kh, s.h + s.pad_bottom), x1 = std::min(x0 + s.kw, s.w + s.pad_right);
+  const int64_t padded_size = (y1 - y0) * (x1 - x0);
+  y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
+  y1 = std::min(y1, s.h), x1 = std::min(x1, s.w);
+  int64_t divisor = divisor_override > 0 ? divisor_override
+                    : count_include_pad ? padded_size : (y1 - y0) * (x1 - x0);
+  return {y0, y1, x0, x1, divisor};
+}
+
+}  // namespace
+
+template <class T>
+void max_pool2d_forward(const PoolShape& s, const T* input, T* output, int64_t* indices) {
+  over_planes(s, s.out_h * s.out_w * s.kh * s.kw, [&](const Plane& p) {
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t best_at = -1;
+        for (int64_t i = 0; i < s.kh; ++i) {
+          const int64_t y = oy * s.stride_h - s.pad_top + i * s.dilation_h;
+          if (y < 0 || y >= s.h) continue;
+          for (int64_t j = 0; j < s.kw; ++j) {
+            const int64_t x = ox * s.stride_w - s.pad_left + j * s.dilation_w;
+            if (x < 0 || x >= s.w) continue;
+            const T v = input[p.in_base + y * p.in_row + x * p.in_col];
+            if (best_at < 0 || v > best || std::isnan(v)) {
+              best = v, best_at = y * s.w + x;
+              if (std::isnan(v)) break;
+            }
+          }
+          if (best_at >= 0 && std::isnan(best)) break;
+        }
+        const int64_t o = p.out_base + oy * p.out_row + ox * p.out_col;
+        output[o] = best;
+        indices[o] = best_at;
+      }
+  });
+}
+
+template <class T>
+void max_pool2d_backward(const PoolShape& s, const T* grad_output, const int64_t* indices,
+                         T* grad_input) {
+  over_planes(s, s.out_h * s.out_w + s.h * s.w, [&](const Plane& p) {
+    for (int64_t y = 0; y < s.h; ++y)
+      for (int64_t x = 0; x < s.w; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] = 0;
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t o = p.out_base + oy * p.out_row + ox * p.out_col;
+        const int64_t at = indices[o];
+        if (at < 0) continue;
+        grad_input[p.in_base + (at / s.w) * p.in_row + (at % s.w) * p.in_col] += grad_output[o];
+      }
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divisor_override,
+                        const T* input, T* output) {
+  over_planes(s, s.out_h * s.out_w * s.kh * s.kw, [&](const Plane& p) {
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const AvgWindow win = avg_window(s, oy, ox, count_include_pad, divisor_override);
+        T sum = 0;
+        for (int64_t y = win.y0; y < win.y1; ++y)
+          for (int64_t x = win.x0; x < win.x1; ++x) sum += input[p.in_base + y * p.in_row + x * p.in_col];
+        output[p.out_base + oy * p.out_row + ox * p.out_col] = sum / T(win.divisor);
+      }
+  });
+}
+
+template <class T>
+void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t divisor_override,
+                         const T* grad_output, T* grad_input) {
+  over_planes(s, s.out_h * s.out_w * s.kh * s.kw, [&](const Plane& p) {
+    for (int64_t y = 0; y < s.h; ++y)
+      for (int64_t x = 0; x < s.w; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] = 0;
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const AvgWindow win = avg_window(s, oy, ox, count_include_pad, divisor_override);
+        const T g = grad_output[p.out_base + oy * p.out_row + ox * p.out_col] / T(win.divisor);
+        for (int64_t y = win.y0; y < win.y1; ++y)
+          for (int64_t x = win.x0; x < win.x1; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] += g;
+      }
+  });
+}
+
+template <class T>
+void adaptive_avg_pool2d_forward(const PoolShape& s, const T* input, T* output) {
+  over_planes(s, s.h * s.w + s.out_h * s.out_w, [&](const Plane& p) {
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const int64_t y0 = adaptive_start(oy, s.h, s.out_h), y1 = adaptive_end(oy, s.h, s.out_h);
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t x0 = adaptive_start(ox, s.w, s.out_w), x1 = adaptive_end(ox, s.w, s.out_w);
+        T sum = 0;
+        for (int64_t y = y0; y < y1; ++y)
+          for (int64_t x = x0; x < x1; ++x) sum += input[p.in_base + y * p.in_row + x * p.in_col];
+        output[p.out_base + oy * p.out_row + ox * p.out_col] = sum / T((y1 - y0) * (x1 - x0));
+      }
+    }
+  });
+}
+
+template <class T>
+void adaptive_avg_pool2d_backward(const PoolShape& s, const T* grad_output, T* grad_input) {
+  over_planes(s, s.h * s.w + s.out_h * s.out_w, [&](const Plane& p) {
+    for (int64_t y = 0; y < s.h; ++y)
+      for (int64_t x = 0; x < s.w; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] = 0;
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const int64_t y0 = adaptive_start(oy, s.h, s.out_h), y1 = adaptive_end(oy, s.h, s.out_h);
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t x0 = adaptive_start(ox, s.w, s.out_w), x1 = adaptive_end(ox, s.w, s.out_w);
+        const T g = grad_output[p.out_base + oy * p.out_row + ox * p.out_col] /
+                    T((y1 - y0) * (x1 - x0));
+        for (int64_t y = y0; y < y1; ++y)
+          for (int64_t x = x0; x < x1; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] += g;
+      }
+    }
+  });
+}
+
+template <class T>
+void adaptive_max_pool2d_forward(const PoolShape& s, const T* input, T* output,
+                                 int64_t* indices) {
+  over_planes(s, s.h * s.w + s.out_h * s.out_w, [&](const Plane& p) {
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const int64_t y0 = adaptive_start(oy, s.h, s.out_h), y1 = adaptive_end(oy, s.h, s.out_h);
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t x0 = adaptive_start(ox, s.w, s.out_w), x1 = adaptive_end(ox, s.w, s.out_w);
+        T best = input[p.in_base + y0 * p.in_row + x0 * p.in_col];
+        int64_t best_at = y0 * s.w + x0;
+        for (int64_t y = y0; y < y1 && !std::isnan(best); ++y)
+          for (int64_t x = x0; x < x1; ++x) {
+            const T v = input[p.in_base + y * p.in_row + x * p.in_col];
+            if (v > best || std::isnan(v)) {
+              best = v, best_at = y * s.w + x;
+              if (std::isnan(v)) break;
+            }
+          }
+        const int64_t o = p.out_base + oy * p.out_row + ox * p.out_col;
+        output[o] = best;
+        indices[o] = best_at;
+      }
+    }
+  });
+}
+
+#define EMBER_INSTANTIATE(T)                                                                    \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);         \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);           \
+  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);          \
+  template void adaptive_avg_pool2d_forward<T>(const PoolShape&, const T*, T*);                 \
+  template void adaptive_avg_pool2d_backward<T>(const PoolShape&, const T*, T*);                \
+  template void adaptive_max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);
+EMBER_INSTANTIATE(float)
+EMBER_INSTANTIATE(double)
+
+}  // namespace ember
