@@ -1,0 +1,120 @@
+"""F.conv1d, F.conv2d and F.pad (PyTorch semantics, plus channels_last for the Keras face)."""
+from __future__ import annotations
+
+import numbers
+
+from .. import _core
+from ..ops.conv import Conv2d
+from ..ops.pad import ConstantPad, IndexPad
+from ..tensor import Tensor
+
+
+def _int_tuple(op, name, value, n):
+    """An int or a length-n sequence of ints as a tuple of n ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value),) * n
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        out = ()
+    if len(out) != n or any(isinstance(v, bool) for v in value):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints. Received: "
+                         f"{name}={value!r}")
+    return out
+
+
+def conv_padding(op, padding, kernel, dilation, stride):
+    """Padding per spatial dim as ((before, after), ...): int, per-dim ints, 'valid', 'same'
+    (PyTorch's: stride 1, the extra pixel after), or explicit (before, after) pairs."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a tuple. "
+                             f"Received: padding={padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    if not isinstance(padding, numbers.Integral) and len(padding) == 2 * n and n > 1:
+        flat = _int_tuple(op, "padding", padding, 2 * n)
+        pads = tuple((flat[2 * i], flat[2 * i + 1]) for i in range(n))
+    elif n == 1 and not isinstance(padding, numbers.Integral) and len(padding) == 2:
+        pads = (tuple(_int_tuple(op, "padding", padding, 2)),)
+    else:
+        pads = tuple((p, p) for p in _int_tuple(op, "padding", padding, n))
+    if any(p < 0 for pair in pads for p in pair):
+        raise ValueError(f"{op}: padding must be non-negative. Received: padding={padding!r}")
+    return pads
+
+
+def _check_input(op, input, weight, ndim):
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be ember tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if input.ndim not in (ndim - 1, ndim):
+        raise _core.ShapeError(f"{op}: expected {ndim - 1}-D (unbatched) or {ndim}-D (batched) "
+                               f"input, got shape {tuple(input.shape)}")
+    if weight.ndim != ndim:
+        raise _core.ShapeError(f"{op}: expected a {ndim}-D weight, got shape {tuple(weight.shape)}")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           channels_last=False):
+    """2-D convolution of (N, C, H, W) input (or (N, H, W, C) with channels_last, an ember
+    extension) by a (out, in/groups, kH, kW) weight. padding may also be (top, bottom, left,
+    right)."""
+    op = "conv2d"
+    _check_input(op, input, weight, 4)
+    stride = _int_tuple(op, "stride", stride, 2)
+    dilation = _int_tuple(op, "dilation", dilation, 2)
+    (pt, pb), (pl, pr) = conv_padding(op, padding, tuple(weight.shape[2:]), dilation, stride)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    out = Conv2d.apply(x, weight, bias, stride=stride, padding=(pt, pb, pl, pr),
+                       dilation=dilation, groups=int(groups), channels_last=channels_last)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           channels_last=False):
+    """1-D convolution of (N, C, L) input (or (N, L, C) with channels_last) by a
+    (out, in/groups, K) weight; padding may also be (left, right)."""
+    op = "conv1d"
+    _check_input(op, input, weight, 3)
+    (stride,) = _int_tuple(op, "stride", stride, 1)
+    (dilation,) = _int_tuple(op, "dilation", dilation, 1)
+    ((pl, pr),) = conv_padding(op, padding, (weight.shape[2],), (dilation,), (stride,))
+    unbatched = input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    x4 = x.unsqueeze(1) if channels_last else x.unsqueeze(2)  # height 1
+    out = Conv2d.apply(x4, weight.unsqueeze(2), bias, stride=(1, stride), padding=(0, 0, pl, pr),
+                       dilation=(1, dilation), groups=int(groups), channels_last=channels_last)
+    out = out.squeeze(1) if channels_last else out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last len(pad) // 2 dimensions; pad = (last_before, last_after, prev_before, ...)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most twice the input's "
+                         f"{input.ndim} dimensions, got {len(pad)}")
+    pairs = tuple(reversed([(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)]))
+    if mode == "constant":
+        return ConstantPad.apply(input, pads=pairs, value=0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', "
+                                  "'reflect', 'replicate' or 'circular'")
+    if value not in (None, 0, 0.0):
+        raise ValueError(f"pad: value is only used with mode='constant', got mode={mode!r}")
+    dims = input.shape[input.ndim - len(pairs):]
+    for n, (b, a) in zip(dims, pairs):
+        if b < 0 or a < 0:
+            raise ValueError(f"pad: {mode} padding must be non-negative, got {pad}")
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and (b > limit or a > limit):
+            raise ValueError(f"pad: {mode} padding {pad} is too large for input shape "
+                             f"{tuple(input.shape)} (at most {limit} per side)")
+    return IndexPad.apply(input, pads=pairs, mode=mode)

@@ -1,0 +1,169 @@
+"""F.max_pool*, F.avg_pool*, F.adaptive_*_pool* (PyTorch semantics; channels_last for Keras)."""
+from __future__ import annotations
+
+from .. import _core
+from ..ops import pool as P
+from ..tensor import Tensor
+from ._functional_conv import _int_tuple
+
+
+def pool_output_size(size, kernel, stride, pad_before, pad_after, dilation, ceil_mode):
+    """PyTorch's pooling output length; with ceil_mode the last window must start inside the
+    input or the leading padding."""
+    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_before:
+        out -= 1
+    return out
+
+
+def _pool_pads(op, padding, n):
+    """Symmetric per-dim padding, or explicit (before, after) pairs: ((b, a), ...)."""
+    if not isinstance(padding, int) and len(padding) == 2 * n and n > 1:
+        flat = _int_tuple(op, "padding", padding, 2 * n)
+        return tuple((flat[2 * i], flat[2 * i + 1]) for i in range(n))
+    if n == 1 and not isinstance(padding, int) and len(padding) == 2:
+        return (tuple(_int_tuple(op, "padding", padding, 2)),)
+    return tuple((p, p) for p in _int_tuple(op, "padding", padding, n))
+
+
+def _spatial(x, channels_last):
+    return (x.shape[1], x.shape[2]) if channels_last else (x.shape[2], x.shape[3])
+
+
+def _as_4d(op, input, ndim, channels_last):
+    """(input as 4-D, function restoring the original layout of an output)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be an ember tensor, got {type(input).__name__}")
+    if input.ndim not in (ndim - 1, ndim):
+        raise _core.ShapeError(f"{op}: expected {ndim - 1}-D (unbatched) or {ndim}-D (batched) "
+                               f"input, got shape {tuple(input.shape)}")
+    unbatched = input.ndim == ndim - 1
+    x = input.unsqueeze(0) if unbatched else input
+    if ndim == 3:  # 1-D pooling: height 1
+        x = x.unsqueeze(1) if channels_last else x.unsqueeze(2)
+
+    def restore(y):
+        if ndim == 3:
+            y = y.squeeze(1) if channels_last else y.squeeze(2)
+        return y.squeeze(0) if unbatched else y
+    return x, restore
+
+
+def _window_args(op, ndim, kernel_size, stride, padding, dilation):
+    n = ndim - 2
+    kernel = _int_tuple(op, "kernel_size", kernel_size, n)
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        _int_tuple(op, "stride", stride, n)
+    dilation = _int_tuple(op, "dilation", dilation, n)
+    pads = _pool_pads(op, padding, n)
+    if n == 1:  # height 1 for 1-D pooling
+        kernel, stride, dilation, pads = (1,) + kernel, (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    return kernel, stride, dilation, pads
+
+
+def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              channels_last):
+    kernel, stride, dilation, pads = _window_args(op, ndim, kernel_size, stride, padding, dilation)
+    x, restore = _as_4d(op, input, ndim, channels_last)
+    out = tuple(pool_output_size(s, k, st, b, a, d, ceil_mode) for s, k, st, (b, a), d in
+                zip(_spatial(x, channels_last), kernel, stride, pads, dilation))
+    sink = []
+    y = P.MaxPool2d.apply(x, kernel_size=kernel, stride=stride,
+                          padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
+                          dilation=dilation, output_size=out, channels_last=channels_last,
+                          indices_sink=sink)
+    return _with_indices(y, sink, restore, return_indices)
+
+
+def _with_indices(y, sink, restore, return_indices):
+    """The pooled tensor, and with return_indices the argmax positions (flat within each
+    input plane, as PyTorch returns them)."""
+    if not return_indices:
+        return restore(y)
+    return restore(y), restore(Tensor._from_op(sink[0], None))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False, *, channels_last=False):
+    return _max_pool("max_pool2d", 4, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, channels_last)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False, *, channels_last=False):
+    return _max_pool("max_pool1d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, channels_last)
+
+
+def _avg_pool(op, ndim, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, channels_last):
+    if divisor_override is not None and (isinstance(divisor_override, bool) or
+                                         int(divisor_override) <= 0):
+        raise ValueError(f"{op}: divisor_override must be a positive integer, got "
+                         f"{divisor_override!r}")
+    kernel, stride, _, pads = _window_args(op, ndim, kernel_size, stride, padding, 1)
+    x, restore = _as_4d(op, input, ndim, channels_last)
+    out = tuple(pool_output_size(s, k, st, b, a, 1, ceil_mode) for s, k, st, (b, a) in
+                zip(_spatial(x, channels_last), kernel, stride, pads))
+    y = P.AvgPool2d.apply(x, kernel_size=kernel, stride=stride,
+                          padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
+                          output_size=out, count_include_pad=bool(count_include_pad),
+                          divisor_override=int(divisor_override or 0),
+                          channels_last=channels_last)
+    return restore(y)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None, *, channels_last=False):
+    return _avg_pool("avg_pool2d", 4, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override, channels_last)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, *, channels_last=False):
+    return _avg_pool("avg_pool1d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None, channels_last)
+
+
+def _adaptive_size(op, output_size, spatial, n):
+    sizes = (output_size,) * n if isinstance(output_size, int) or output_size is None \
+        else tuple(output_size)
+    if len(sizes) != n:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {n}, got {output_size!r}")
+    return tuple(s if o is None else int(o) for o, s in zip(sizes, spatial[-n:]))
+
+
+def _adaptive(op, ndim, fn, input, output_size, channels_last, **kwargs):
+    x, restore = _as_4d(op, input, ndim, channels_last)
+    spatial = _spatial(x, channels_last)
+    out = _adaptive_size(op, output_size, spatial, ndim - 2)
+    if ndim == 3:
+        out = (1,) + out
+    return fn.apply(x, output_size=out, channels_last=channels_last, **kwargs), restore
+
+
+def adaptive_avg_pool2d(input, output_size, *, channels_last=False):
+    y, restore = _adaptive("adaptive_avg_pool2d", 4, P.AdaptiveAvgPool2d, input, output_size,
+                           channels_last)
+    return restore(y)
+
+
+def adaptive_avg_pool1d(input, output_size, *, channels_last=False):
+    y, restore = _adaptive("adaptive_avg_pool1d", 3, P.AdaptiveAvgPool2d, input, output_size,
+                           channels_last)
+    return restore(y)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False, *, channels_last=False):
+    sink = []
+    y, restore = _adaptive("adaptive_max_pool2d", 4, P.AdaptiveMaxPool2d, input, output_size,
+                           channels_last, indices_sink=sink)
+    return _with_indices(y, sink, restore, return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False, *, channels_last=False):
+    sink = []
+    y, restore = _adaptive("adaptive_max_pool1d", 3, P.AdaptiveMaxPool2d, input, output_size,
+                           channels_last, indices_sink=sink)
+    return _with_indices(y, sink, restore, return_indices)

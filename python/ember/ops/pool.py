@@ -1,0 +1,50 @@
+"""Pooling, computed by the C++ kernels (NCHW, or NHWC when channels_last)."""
+from .. import _core
+from ..autograd import Function
+
+
+class MaxPool2d(Function):
+    """`indices_sink`, if given, is a list that receives the argmax indices (return_indices)."""
+
+    def forward(self, x, kernel_size, stride, padding, dilation, output_size, channels_last,
+                indices_sink=None):
+        y, self.indices = _core.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
+                                                   output_size, channels_last)
+        self.input_shape, self.channels_last = x.shape, channels_last
+        if indices_sink is not None:
+            indices_sink.append(self.indices)
+        return y
+
+    def backward(self, g):
+        return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last),)
+
+
+class AdaptiveMaxPool2d(MaxPool2d):
+    def forward(self, x, output_size, channels_last, indices_sink=None):
+        y, self.indices = _core.adaptive_max_pool2d_forward(x, output_size, channels_last)
+        self.input_shape, self.channels_last = x.shape, channels_last
+        if indices_sink is not None:
+            indices_sink.append(self.indices)
+        return y
+
+
+class AvgPool2d(Function):
+    def forward(self, x, kernel_size, stride, padding, output_size, count_include_pad,
+                divisor_override, channels_last):
+        self.input_shape = x.shape
+        self.args = (kernel_size, stride, padding, count_include_pad, divisor_override,
+                     channels_last)
+        return _core.avg_pool2d_forward(x, kernel_size, stride, padding, output_size,
+                                        count_include_pad, divisor_override, channels_last)
+
+    def backward(self, g):
+        return (_core.avg_pool2d_backward(g, self.input_shape, *self.args),)
+
+
+class AdaptiveAvgPool2d(Function):
+    def forward(self, x, output_size, channels_last):
+        self.input_shape, self.channels_last = x.shape, channels_last
+        return _core.adaptive_avg_pool2d_forward(x, output_size, channels_last)
+
+    def backward(self, g):
+        return (_core.adaptive_avg_pool2d_backward(g, self.input_shape, self.channels_last),)
