@@ -5,10 +5,11 @@ autograd and ember.optim. Supported: Sequential models and subclassed Models; th
 API (``keras.Model(inputs, outputs)``) raises NotImplementedError. Models save to ember's safe
 format (``model.save("m.ember")``, ``keras.models.load_model``; see saving.py).
 """
-from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, utils
+from . import activations, callbacks, datasets, initializers, layers, losses, metrics
+from . import optimizers, utils
 from . import models, saving
 from .layers import Input
 from .models import Model, Sequential
 
-__all__ = ["Input", "Model", "Sequential", "activations", "callbacks", "initializers", "layers",
-           "losses", "metrics", "models", "optimizers", "saving", "utils"]
+__all__ = ["Input", "Model", "Sequential", "activations", "callbacks", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "optimizers", "saving", "utils"]

@@ -1,0 +1,16 @@
+"""ember.utils.data: datasets, samplers and the DataLoader, mirroring torch.utils.data.
+
+Loading runs in the calling process only (``num_workers=0``). A DataLoader over a
+TensorDataset (or a Subset of one, as random_split returns) with the default collate gathers
+each batch with one NumPy fancy-index per tensor instead of stacking samples one by one.
+"""
+from .collate import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler)
+from .split import random_split
+
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "default_collate", "default_convert", "random_split"]
