@@ -86,6 +86,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (stride,) = _int_tuple(op, "stride", stride, 1)
     (dilation,) = _int_tuple(op, "dilation", dilation, 1)
     ((pl, pr),) = conv_padding(op, padding, (weight.shape[2],), (dilation,), (stride,))
+    _check_conv1d(input, weight, groups, pl + pr, dilation, channels_last)
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     x4 = x.unsqueeze(1) if channels_last else x.unsqueeze(2)  # height 1
@@ -93,6 +94,24 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
                        dilation=(1, dilation), groups=int(groups), channels_last=channels_last)
     out = out.squeeze(1) if channels_last else out.squeeze(2)
     return out.squeeze(0) if unbatched else out
+
+
+def _check_conv1d(input, weight, groups, total_pad, dilation, channels_last):
+    """The checks the 2-D kernel would make, worded for the 1-D shapes the user passed."""
+    shapes = f"input {tuple(input.shape)}, weight {tuple(weight.shape)}"
+    channels = input.shape[-1] if channels_last else input.shape[-2]
+    if groups < 1 or weight.shape[0] % groups or channels % groups:
+        raise _core.ShapeError(f"conv1d: in_channels ({channels}) and out_channels "
+                               f"({weight.shape[0]}) must be divisible by groups ({groups}); "
+                               f"{shapes}")
+    if weight.shape[1] * groups != channels:
+        raise _core.ShapeError(f"conv1d: input has {channels} channels but weight expects "
+                               f"{weight.shape[1] * groups} (groups={groups}); {shapes}")
+    span = dilation * (weight.shape[2] - 1) + 1
+    length = input.shape[-2] if channels_last else input.shape[-1]
+    if length + total_pad < span:
+        raise _core.ShapeError(f"conv1d: kernel size {span} (dilated) is larger than the padded "
+                               f"input length {length + total_pad}; {shapes}")
 
 
 def pad(input, pad, mode="constant", value=None):

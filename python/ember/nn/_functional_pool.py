@@ -50,6 +50,15 @@ def _as_4d(op, input, ndim, channels_last):
     return x, restore
 
 
+def _check_window_fits(op, input, x, kernel, dilation, pads, channels_last):
+    """Kernel no larger than the padded input, reported with the user's own shapes."""
+    for size, k, d, (b, a) in zip(_spatial(x, channels_last), kernel, dilation, pads):
+        if size + b + a < d * (k - 1) + 1:
+            raise _core.ShapeError(f"{op}: kernel_size {k} (dilation {d}) is larger than the "
+                                   f"padded input ({size} + padding {b + a}); input shape "
+                                   f"{tuple(input.shape)}")
+
+
 def _window_args(op, ndim, kernel_size, stride, padding, dilation):
     n = ndim - 2
     kernel = _int_tuple(op, "kernel_size", kernel_size, n)
@@ -66,6 +75,7 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
               channels_last):
     kernel, stride, dilation, pads = _window_args(op, ndim, kernel_size, stride, padding, dilation)
     x, restore = _as_4d(op, input, ndim, channels_last)
+    _check_window_fits(op, input, x, kernel, dilation, pads, channels_last)
     out = tuple(pool_output_size(s, k, st, b, a, d, ceil_mode) for s, k, st, (b, a), d in
                 zip(_spatial(x, channels_last), kernel, stride, pads, dilation))
     sink = []
@@ -104,6 +114,7 @@ def _avg_pool(op, ndim, input, kernel_size, stride, padding, ceil_mode, count_in
                          f"{divisor_override!r}")
     kernel, stride, _, pads = _window_args(op, ndim, kernel_size, stride, padding, 1)
     x, restore = _as_4d(op, input, ndim, channels_last)
+    _check_window_fits(op, input, x, kernel, (1, 1), pads, channels_last)
     out = tuple(pool_output_size(s, k, st, b, a, 1, ceil_mode) for s, k, st, (b, a) in
                 zip(_spatial(x, channels_last), kernel, stride, pads))
     y = P.AvgPool2d.apply(x, kernel_size=kernel, stride=stride,

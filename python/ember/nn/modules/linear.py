@@ -1,4 +1,4 @@
-"""Linear, Identity and Flatten layers."""
+"""Linear, Identity, Flatten and Unflatten layers."""
 from __future__ import annotations
 
 import math
@@ -77,3 +77,26 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Expands dimension ``dim`` into ``unflattened_size`` (a tuple of ints; one may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        # PyTorch raises TypeError here (not ValueError): the argument has the wrong type.
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for idx, elem in enumerate(unflattened_size):
+            if not isinstance(elem, int):
+                raise TypeError("unflattened_size must be tuple of ints, but found element of "
+                                f"type {type(elem).__name__} at pos {idx}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
