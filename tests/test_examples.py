@@ -35,3 +35,30 @@ def test_digits_torch_cnn_trains_with_a_dataloader():
     assert len(losses) == 3 and losses[-1] < losses[0], output
     match = re.search(r"^Test accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
     assert match and float(match.group(1)) >= 0.95, output
+
+
+def _write_idx(path, array):
+    """An MNIST IDX file: magic (0x0803 images, 0x0801 labels), big-endian sizes, uint8 data."""
+    import numpy as np
+    header = np.array([0x800 + array.ndim, *array.shape], dtype=">u4").tobytes()
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_digits_cnn_reaches_97_percent_test_accuracy():
+    output = _run_example("digits_cnn.py")
+    match = re.search(r"^Test accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
+    assert match, output
+    assert float(match.group(1)) >= 0.97, output
+
+
+def test_mnist_cnn_runs_on_idx_files(tmp_path):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 128), ("t10k", 32)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    result = subprocess.run([sys.executable, str(EXAMPLES / "mnist_cnn.py"), "--data",
+                             str(tmp_path), "--epochs", "1"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^Test accuracy: \d\.\d+$", result.stdout, flags=re.MULTILINE), result.stdout

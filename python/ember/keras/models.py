@@ -411,9 +411,10 @@ class Model(Layer):
         stops = [int(width * p) if p <= 1 else int(p) for p in cols]
 
         def row(fields):
-            line, start = "", 0
+            # Each field is cut to leave at least one space before the next column.
+            line = ""
             for field, stop in zip(fields, stops):
-                line = (line + str(field))[:stop].ljust(stop)
+                line = (line + str(field))[:stop - 1].ljust(stop)
             return line.rstrip()
 
         lines = [f'Model: "{self.name}"', "_" * width,

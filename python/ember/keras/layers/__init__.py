@@ -1,9 +1,31 @@
 """keras.layers: Keras layers built on ember.nn Modules and ember.nn.functional ops."""
 from .activation import Activation
+from .batch_normalization import BatchNormalization
+from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
+from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+                             GlobalMaxPooling2D)
 from .input_layer import Input, InputLayer
 from .layer import Layer
+from .layer_normalization import LayerNormalization
+from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from .reshape import Reshape
+from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from .zero_padding import ZeroPadding1D, ZeroPadding2D
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer"]
+# Keras' short aliases.
+Convolution1D, Convolution2D = Conv1D, Conv2D
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, \
+    AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+
+__all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+           "BatchNormalization", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense",
+           "Dropout", "Flatten", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LayerNormalization",
+           "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Reshape",
+           "SpatialDropout1D", "SpatialDropout2D", "ZeroPadding1D", "ZeroPadding2D"]

@@ -1,19 +1,23 @@
-"""keras.layers.Flatten: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
+"""keras.layers.Flatten: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...).
+
+With data_format="channels_first", (batch, channels, *spatial) inputs are first put in
+channels_last order, so the flattened features line up as Keras orders them."""
 from __future__ import annotations
 
 import numpy as np
 
+from . import conv_utils as U
 from .layer import Layer
 
 
 class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
-        if data_format not in (None, "channels_last"):
-            raise NotImplementedError(f"Flatten: data_format={data_format!r} is not supported; "
-                                      "ember Keras layers are channels_last")
+        self.data_format = U.standardize_data_format("Flatten", data_format)
         super().__init__(**kwargs)
 
     def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = inputs.permute(0, *range(2, inputs.ndim), 1)
         return inputs.reshape(inputs.shape[0], -1)
 
     def compute_output_shape(self, input_shape):
@@ -22,4 +26,4 @@ class Flatten(Layer):
         return (input_shape[0], size)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last"}
+        return {**super().get_config(), "data_format": self.data_format}

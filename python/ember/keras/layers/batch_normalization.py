@@ -1,0 +1,160 @@
+"""keras.layers.BatchNormalization with Keras' statistics.
+
+Keras' momentum m keeps ``moving = m * moving + (1 - m) * batch`` with the *biased* batch
+variance (PyTorch uses 1 - m and the unbiased one), so the layer normalizes with ember's batch
+norm kernel and updates its moving statistics itself from the batch statistics the kernel
+returns. It uses the batch statistics only while training (``model.train()`` / ``fit``, or
+``training=True``) and while trainable, as Keras does; otherwise the moving statistics.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import ember
+from ...nn import Parameter
+from ...nn import functional as F
+from ...ops.norm import BatchNorm
+from .. import initializers
+from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .layer import Layer
+
+_INITIALIZERS = ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                 "moving_variance_initializer")
+
+
+class BatchNormalization(Layer):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        for arg, value in (("beta_regularizer", beta_regularizer),
+                           ("gamma_regularizer", gamma_regularizer),
+                           ("beta_constraint", beta_constraint),
+                           ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"BatchNormalization: {arg} is not supported by ember")
+        if synchronized:
+            raise NotImplementedError("BatchNormalization: synchronized=True (cross-replica "
+                                      "statistics) is not supported by ember")
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise ValueError("BatchNormalization: axis must be an integer. "
+                             f"Received: axis={axis!r}")
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
+                or not 0.0 <= momentum <= 1.0:
+            raise ValueError("BatchNormalization: momentum must be a float between 0 and 1. "
+                             f"Received: momentum={momentum!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError("BatchNormalization: epsilon must be a positive float. "
+                             f"Received: epsilon={epsilon!r}")
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        for name, value in zip(_INITIALIZERS, (beta_initializer, gamma_initializer,
+                                               moving_mean_initializer,
+                                               moving_variance_initializer)):
+            setattr(self, name, initializers.get(value))
+        self._ndim = None
+
+    # ---- weights: gamma, beta (trainable), moving_mean, moving_variance (buffers) ------------
+    def _resolve_axis(self, shape):
+        ndim = len(shape)
+        axis = self.axis + ndim if self.axis < 0 else self.axis
+        if ndim < 2 or not 1 <= axis < ndim:
+            raise ember.ShapeError(f'BatchNormalization "{self.name}": axis={self.axis} is not a '
+                                   "feature axis of an input of shape "
+                                   f"{tuple(shape)} (the batch axis is 0)")
+        return axis
+
+    def build(self, input_shape):
+        axis = self._resolve_axis(input_shape)
+        dim = input_shape[axis]
+        if dim is None:
+            raise ValueError(f'BatchNormalization "{self.name}": axis {self.axis} of the input '
+                             f"must be known. Received: input_shape={tuple(input_shape)}")
+        self._ndim, self.num_features = len(input_shape), int(dim)
+
+        def values(init):
+            return np.ascontiguousarray(_as_numpy(init((self.num_features,))), np.float32)
+
+        self.gamma = Parameter(ember.from_numpy(values(self.gamma_initializer)),
+                               requires_grad=self.trainable) if self.scale else None
+        self.beta = Parameter(ember.from_numpy(values(self.beta_initializer)),
+                              requires_grad=self.trainable) if self.center else None
+        self._weight_order += [n for n, on in (("gamma", self.scale), ("beta", self.center)) if on]
+        self.register_buffer("moving_mean", ember.from_numpy(values(self.moving_mean_initializer)))
+        self.register_buffer("moving_variance",
+                             ember.from_numpy(values(self.moving_variance_initializer)))
+        self.built = True
+
+    def _own_weights(self):
+        own = super()._own_weights()
+        if self.built:
+            own += [(n, self._buffers[n]) for n in ("moving_mean", "moving_variance")]
+        return own
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        # The moving statistics stay non-trainable.
+        self._trainable = bool(value)
+        for p in self._parameters.values():
+            if p is not None:
+                p.requires_grad_(self._trainable)
+
+    # ---- call --------------------------------------------------------------------------------
+    def call(self, inputs, training=None):
+        shape = tuple(inputs.shape)
+        axis = self._resolve_axis(shape)
+        if len(shape) != self._ndim or shape[axis] != self.num_features:
+            raise ember.ShapeError(
+                f'BatchNormalization "{self.name}" was built for {self._ndim}-D inputs with '
+                f"{self.num_features} features on axis {self.axis}; received input of shape "
+                f"{shape}. (Keras layers expect channels_last data unless given axis=1.)")
+        training = self.training if training is None else bool(training)
+        # Normalize over every axis but `axis`: the kernel wants it last (or at 1).
+        last = axis == len(shape) - 1
+        x = inputs if last or axis == 1 else inputs.transpose(axis, -1)
+        channels_last = last or axis != 1
+        if training and self.trainable:
+            stats = []
+            out = BatchNorm.apply(x, self.gamma, self.beta, training=True, eps=self.epsilon,
+                                  channels_last=channels_last, stats_sink=stats)
+            self._update_moving(*stats[0])
+        else:
+            out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                               training=False, eps=self.epsilon, channels_last=channels_last)
+        return out if last or axis == 1 else out.transpose(axis, -1)
+
+    def _update_moving(self, batch_mean, batch_var):
+        """Keras: moving = moving * momentum + batch * (1 - momentum), biased variance."""
+        m = self.momentum
+        for name, batch in (("moving_mean", batch_mean), ("moving_variance", batch_var)):
+            arr = self._buffers[name]._array
+            arr *= m
+            arr += (1.0 - m) * np.asarray(batch, dtype=np.float64).astype(arr.dtype, copy=False)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    # ---- config ------------------------------------------------------------------------------
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                **{name: _serialize_initializer(getattr(self, name)) for name in _INITIALIZERS}}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in _INITIALIZERS:
+            if isinstance(config.get(key), dict):
+                config[key] = _deserialize_initializer(config[key])
+        return cls(**config)

@@ -1,0 +1,174 @@
+"""keras.layers.Conv1D and Conv2D: configured ember convolutions (F.conv1d / F.conv2d).
+
+The kernel is the ember Parameter ``weight`` in PyTorch layout (filters, in/groups, *kernel) so
+the math is ember.nn.functional's; ``get_weights()``/``set_weights()`` use Keras' layout
+(*kernel, in/groups, filters) then bias (filters,). Inputs are channels_last by default; with
+data_format="channels_first" the layer runs F on NCHW / NCL directly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import ember
+from ...nn import Parameter
+from ...nn import functional as F
+from .. import activations, initializers
+from . import conv_utils as U
+from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .layer import Layer
+
+
+class _Conv(Layer):
+    """N-D convolution (N = ``rank``) with Keras' arguments, defaults and "same" rule."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        owner = type(self).__name__
+        for arg, value in (("kernel_regularizer", kernel_regularizer),
+                           ("bias_regularizer", bias_regularizer),
+                           ("activity_regularizer", activity_regularizer),
+                           ("kernel_constraint", kernel_constraint),
+                           ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"{owner}: {arg} is not supported by ember")
+        if not U._is_int(filters) or filters <= 0:
+            raise ValueError(f"{owner}: filters must be a positive integer. "
+                             f"Received: filters={filters!r}")
+        if not U._is_int(groups) or groups <= 0:
+            raise ValueError(f"{owner}: groups must be a positive integer. "
+                             f"Received: groups={groups!r}")
+        if filters % groups:
+            raise ValueError(f"{owner}: the number of filters must be evenly divisible by the "
+                             f"number of groups. Received: groups={groups}, filters={filters}")
+        n = self.rank
+        self.kernel_size = U.standardize_tuple(owner, "kernel_size", kernel_size, n)
+        self.strides = U.standardize_tuple(owner, "strides", strides, n)
+        self.dilation_rate = U.standardize_tuple(owner, "dilation_rate", dilation_rate, n)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{owner}: strides > 1 not supported in conjunction with "
+                             f"dilation_rate > 1. Received: strides={self.strides} and "
+                             f"dilation_rate={self.dilation_rate}")
+        self.padding = U.standardize_padding(owner, padding, allow_causal=(n == 1))
+        self.data_format = U.standardize_data_format(owner, data_format)
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.groups = int(groups)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.input_channels = None
+
+    # ---- weights -----------------------------------------------------------------------------
+    def build(self, input_shape):
+        U.check_rank(self, input_shape, self.rank, self.data_format)
+        channels = input_shape[U.channel_axis(self.data_format, len(input_shape))]
+        if channels is None:
+            raise ValueError(f'{type(self).__name__} "{self.name}": the channel dimension of '
+                             f"the input must be known. Received: input_shape="
+                             f"{tuple(input_shape)}")
+        if channels % self.groups:
+            raise ValueError(f'{type(self).__name__} "{self.name}": the number of input '
+                             "channels must be evenly divisible by the number of groups. "
+                             f"Received: groups={self.groups}, but the input has {channels} "
+                             f"channels (full input shape is {tuple(input_shape)}, "
+                             f"data_format={self.data_format!r})")
+        self.input_channels = int(channels)
+        keras_shape = self.kernel_size + (self.input_channels // self.groups, self.filters)
+        kernel = _as_numpy(self.kernel_initializer(keras_shape))  # Keras' fans: Keras layout
+        self.weight = Parameter(ember.from_numpy(np.ascontiguousarray(
+            self._from_keras_layout("weight", kernel), np.float32)), requires_grad=self.trainable)
+        self._weight_order.append("weight")
+        if self.use_bias:
+            bias = _as_numpy(self.bias_initializer((self.filters,)))
+            self.bias = Parameter(ember.from_numpy(np.ascontiguousarray(bias, np.float32)),
+                                  requires_grad=self.trainable)
+            self._weight_order.append("bias")
+        else:
+            self.bias = None
+        self.built = True
+
+    def _to_keras_layout(self, attr_name, array):
+        # (out, in, *k) -> (*k, in, out)
+        if attr_name != "weight":
+            return array
+        return array.transpose(tuple(range(2, self.rank + 2)) + (1, 0))
+
+    def _from_keras_layout(self, attr_name, array):
+        # (*k, in, out) -> (out, in, *k)
+        if attr_name != "weight":
+            return array
+        return array.transpose((self.rank + 1, self.rank) + tuple(range(self.rank)))
+
+    # ---- call --------------------------------------------------------------------------------
+    def _check_input(self, shape):
+        U.check_rank(self, shape, self.rank, self.data_format)
+        channels = shape[U.channel_axis(self.data_format, len(shape))]
+        if channels != self.input_channels:
+            hint = ("channels_first" if self.data_format == "channels_last"
+                    else "channels_last")
+            raise ember.ShapeError(
+                f'{type(self).__name__} "{self.name}" expects data_format='
+                f"{self.data_format!r} inputs {U.layout_text(self.rank, self.data_format)} "
+                f"with {self.input_channels} channels on axis "
+                f"{U.channel_axis(self.data_format, len(shape))}, but received input of shape "
+                f"{tuple(shape)} ({channels} channels there). If the data is {hint}, pass "
+                f"data_format={hint!r} or transpose it.")
+
+    def _padding_for(self, shape):
+        spatial = U.spatial_shape(shape, self.data_format)
+        pads = U.explicit_padding(self.padding, spatial, self.kernel_size, self.strides,
+                                  self.dilation_rate)
+        out = [U.output_length(s, k, st, d, b, a) for s, k, st, d, (b, a) in
+               zip(spatial, self.kernel_size, self.strides, self.dilation_rate, pads)]
+        if min(out) < 1:
+            raise ember.ShapeError(
+                f'{type(self).__name__} "{self.name}": the kernel {self.kernel_size} (dilation '
+                f"{self.dilation_rate}) is larger than the input's spatial size {spatial} with "
+                f"padding={self.padding!r}. Received: input of shape {tuple(shape)}")
+        return tuple(p for pair in pads for p in pair)
+
+    def call(self, inputs):
+        shape = tuple(inputs.shape)
+        self._check_input(shape)
+        conv = F.conv2d if self.rank == 2 else F.conv1d
+        out = conv(inputs, self.weight, self.bias, stride=self.strides,
+                   padding=self._padding_for(shape), dilation=self.dilation_rate,
+                   groups=self.groups, channels_last=self.data_format == "channels_last")
+        return self.activation(out)
+
+    # ---- config ------------------------------------------------------------------------------
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _serialize_initializer(self.kernel_initializer),
+                "bias_initializer": _serialize_initializer(self.bias_initializer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("kernel_initializer", "bias_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = _deserialize_initializer(config[key])
+        return cls(**config)
+
+
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels) inputs (padding also "causal")."""
+
+    rank = 1
+
+
+class Conv2D(_Conv):
+    """2-D convolution over (batch, height, width, channels) inputs."""
+
+    rank = 2
+

@@ -1,0 +1,107 @@
+"""keras.layers.LayerNormalization: normalizes each sample over ``axis`` (F.layer_norm, with the
+axes moved last when they are not already the trailing ones)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import ember
+from ...nn import Parameter
+from ...nn import functional as F
+from .. import initializers
+from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .layer import Layer
+
+_INITIALIZERS = ("beta_initializer", "gamma_initializer")
+
+
+class LayerNormalization(Layer):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        for arg, value in (("beta_regularizer", beta_regularizer),
+                           ("gamma_regularizer", gamma_regularizer),
+                           ("beta_constraint", beta_constraint),
+                           ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"LayerNormalization: {arg} is not supported by ember")
+        if rms_scaling:
+            raise NotImplementedError("LayerNormalization: rms_scaling=True is not supported by "
+                                      "ember")
+        axes = [axis] if isinstance(axis, numbers.Integral) else list(axis) \
+            if isinstance(axis, (list, tuple)) else None
+        if not axes or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
+                           for a in axes):
+            raise ValueError("LayerNormalization: axis must be an integer or a list of "
+                             f"integers. Received: axis={axis!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError("LayerNormalization: epsilon must be a positive float. "
+                             f"Received: epsilon={epsilon!r}")
+        super().__init__(**kwargs)
+        self.axis = int(axis) if isinstance(axis, numbers.Integral) else [int(a) for a in axes]
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self._ndim = None
+
+    def _axes(self, shape):
+        """The normalized axes as sorted non-negative ints."""
+        ndim = len(shape)
+        raw = [self.axis] if isinstance(self.axis, int) else self.axis
+        axes = sorted({a + ndim if a < 0 else a for a in raw})
+        if any(not 1 <= a < ndim for a in axes) or len(axes) != len(raw):
+            raise ember.ShapeError(f'LayerNormalization "{self.name}": axis={self.axis} is '
+                                   f"invalid for an input of shape {tuple(shape)} (the batch "
+                                   "axis is 0; each axis once)")
+        return axes
+
+    def build(self, input_shape):
+        axes = self._axes(input_shape)
+        self._ndim = len(input_shape)
+        self.param_shape = tuple(int(input_shape[a]) for a in axes)
+
+        def weight(init):
+            values = np.ascontiguousarray(_as_numpy(init(self.param_shape)), np.float32)
+            return Parameter(ember.from_numpy(values), requires_grad=self.trainable)
+
+        self.gamma = weight(self.gamma_initializer) if self.scale else None
+        self.beta = weight(self.beta_initializer) if self.center else None
+        self._weight_order += [n for n, on in (("gamma", self.scale), ("beta", self.center)) if on]
+        self.built = True
+
+    def call(self, inputs):
+        shape = tuple(inputs.shape)
+        axes = self._axes(shape)
+        if len(shape) != self._ndim or tuple(shape[a] for a in axes) != self.param_shape:
+            raise ember.ShapeError(
+                f'LayerNormalization "{self.name}" was built for {self._ndim}-D inputs '
+                f"normalized over axes {self.axis} of sizes {self.param_shape}; received input "
+                f"of shape {shape}")
+        ndim = len(shape)
+        rest = [a for a in range(ndim) if a not in axes]
+        trailing = axes == list(range(ndim - len(axes), ndim))
+        x = inputs if trailing else inputs.permute(*(rest + axes))
+        out = F.layer_norm(x, self.param_shape, self.gamma, self.beta, eps=self.epsilon)
+        if trailing:
+            return out
+        inverse = np.argsort(rest + axes).tolist()
+        return out.permute(*inverse)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                **{name: _serialize_initializer(getattr(self, name)) for name in _INITIALIZERS}}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in _INITIALIZERS:
+            if isinstance(config.get(key), dict):
+                config[key] = _deserialize_initializer(config[key])
+        return cls(**config)
