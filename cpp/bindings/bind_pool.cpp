@@ -1,5 +1,7 @@
 // Bindings for max, average and adaptive 2-D pooling (1-D pooling arrives with height 1).
+#include <algorithm>
 #include <array>
+#include <string>
 
 #include <pybind11/stl.h>
 
@@ -37,17 +39,30 @@ PoolShape window_shape(const char* op, const Shape& input, Pair kernel, Pair str
   EMBER_CHECK_ARG(dilation[0] >= 1 && dilation[1] >= 1, op, ": dilation must be positive, got (",
                   dilation[0], ", ", dilation[1], ")");
   const int64_t eff_h = dilation[0] * (kernel[0] - 1) + 1, eff_w = dilation[1] * (kernel[1] - 1) + 1;
+  // PyTorch's rule: padding at most half of the (undilated) kernel size.
   for (int k = 0; k < 4; ++k)
-    EMBER_CHECK_ARG(padding[k] >= 0 && padding[k] <= (k < 2 ? eff_h : eff_w) / 2, op,
+    EMBER_CHECK_ARG(padding[k] >= 0 && padding[k] <= kernel[k < 2 ? 0 : 1] / 2, op,
                     ": padding should be non-negative and at most half of the kernel size, got "
                     "padding (", padding[0], ", ", padding[1], ", ", padding[2], ", ", padding[3],
-                    ") for kernel (", eff_h, ", ", eff_w, ")");
+                    ") for kernel (", kernel[0], ", ", kernel[1], ")");
   EMBER_CHECK(h + padding[0] + padding[1] >= eff_h && w + padding[2] + padding[3] >= eff_w, op,
               ": kernel size (", eff_h, ", ", eff_w, ") is larger than the padded input (",
               h + padding[0] + padding[1], ", ", w + padding[2] + padding[3], "); input shape ",
               ember::shape_str(input));
-  EMBER_CHECK(out[0] >= 1 && out[1] >= 1, op, ": output size (", out[0], ", ", out[1],
-              ") is too small; input shape ", ember::shape_str(input));
+  // The output size must be the floor or the ceil_mode size of this geometry: anything else
+  // would read windows lying wholly in the padding (or beyond it) and divide by zero.
+  const int64_t size[2] = {h, w}, eff[2] = {eff_h, eff_w}, before[2] = {padding[0], padding[2]},
+                after[2] = {padding[1], padding[3]};
+  for (int d = 0; d < 2; ++d) {
+    const int64_t span = size[d] + before[d] + after[d] - eff[d];
+    const int64_t lo = span / stride[d] + 1;
+    int64_t hi = (span + stride[d] - 1) / stride[d] + 1;
+    if ((hi - 1) * stride[d] >= size[d] + before[d]) --hi;
+    EMBER_CHECK(out[d] >= lo && out[d] <= std::max(lo, hi), op, ": output size (", out[0], ", ",
+                out[1], ") does not fit the window geometry (expected ", lo,
+                lo < hi ? " or " + std::to_string(hi) : std::string(), " along dimension ", d,
+                "); input shape ", ember::shape_str(input));
+  }
   return {n, c, h, w, out[0], out[1], kernel[0], kernel[1], stride[0], stride[1],
           padding[0], padding[1], padding[2], padding[3], dilation[0], dilation[1], channels_last};
 }

@@ -28,7 +28,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                f"shape {tuple(input.shape)}")
     c_axis = input.ndim - 1 if channels_last else 1
     per_channel = input.numel() // max(input.shape[c_axis], 1)
-    if training and per_channel <= 1:
+    if training and per_channel == 1:  # an empty batch passes through, as in PyTorch
         raise ValueError(f"{op}: Expected more than 1 value per channel when training, got input "
                          f"size {list(input.shape)}")
     if not training and (running_mean is None or running_var is None):
@@ -37,7 +37,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out = BatchNorm.apply(input, weight, bias, mean=_array(running_mean),
                           var=_array(running_var), training=bool(training), eps=float(eps),
                           channels_last=channels_last, stats_sink=stats)
-    if training and running_mean is not None:
+    if training and running_mean is not None and per_channel > 0:
         batch_mean, batch_var = stats[0]
         unbiased = batch_var * (per_channel / (per_channel - 1))
         for stat, new in ((running_mean, batch_mean), (running_var, unbiased)):

@@ -66,6 +66,11 @@ def _window_args(op, ndim, kernel_size, stride, padding, dilation):
         _int_tuple(op, "stride", stride, n)
     dilation = _int_tuple(op, "dilation", dilation, n)
     pads = _pool_pads(op, padding, n)
+    for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if any(v < 1 for v in values):
+            raise ValueError(f"{op}: {name} must be positive. Received: {name}={values}")
+    if any(p < 0 for pair in pads for p in pair):
+        raise ValueError(f"{op}: padding must be non-negative. Received: padding={padding!r}")
     if n == 1:  # height 1 for 1-D pooling
         kernel, stride, dilation, pads = (1,) + kernel, (1,) + stride, (1,) + dilation, ((0, 0),) + pads
     return kernel, stride, dilation, pads
