@@ -10,6 +10,7 @@ void bind_optim(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_norm(py::module_& m);
+void bind_rnn(py::module_& m);
 }  // namespace ember::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
   ember::bind::bind_conv(m);
   ember::bind::bind_pool(m);
   ember::bind::bind_norm(m);
+  ember::bind::bind_rnn(m);
 }

@@ -108,6 +108,31 @@ def _dropout(input, p, generator):
     return A.Dropout.apply(input, mask)
 
 
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of weight (num_embeddings, dim) at the integer indices in input: (*input.shape, dim).
+    The row at padding_idx receives no gradient."""
+    from ..ops.rnn import Embedding
+    for name, value, default in (("max_norm", max_norm, None),
+                                 ("scale_grad_by_freq", scale_grad_by_freq, False),
+                                 ("sparse", sparse, False)):
+        if value != default:
+            raise NotImplementedError(f"embedding: {name}={value!r} is not supported by ember")
+    indices = input._array if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype} with "
+                        f"shape {tuple(indices.shape)}")
+    rows = weight.shape[0]
+    if padding_idx is None:
+        padding_idx = -1
+    elif not -rows <= padding_idx < rows:
+        raise ValueError(f"embedding: padding_idx must be within num_embeddings ({rows}), got "
+                         f"{padding_idx}")
+    elif padding_idx < 0:
+        padding_idx += rows
+    return Embedding.apply(weight, indices=indices, padding_idx=int(padding_idx))
+
+
 def one_hot(tensor, num_classes=-1):
     idx = tensor._array
     if idx.dtype.kind not in "iu":
