@@ -192,6 +192,31 @@ class VarianceScaling(Initializer):
                 "seed": self.seed}
 
 
+class Orthogonal(Initializer):
+    """Keras' Orthogonal: ``gain`` times the Q factor of the QR decomposition of a normal
+    matrix (sign-corrected so it is uniformly distributed), for shape (rows..., cols) with the
+    leading dimensions flattened into rows."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def _sample(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Orthogonal: the tensor to initialize must be at least "
+                             f"two-dimensional. Received: shape={shape} of rank {len(shape)}.")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = _normal((max(rows, cols), min(rows, cols)), self._gen)
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def _preset(name, scale, mode, distribution):
     class Preset(VarianceScaling):
         def __init__(self, seed=None):
@@ -220,9 +245,13 @@ _BY_NAME = {
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    # Keras' short aliases (Embedding's default "uniform" is RandomUniform(-0.05, 0.05)).
+    "uniform": RandomUniform, "normal": RandomNormal,
 }
 # Keras also accepts the class names ("GlorotUniform").
 _BY_NAME.update({cls.__name__: cls for cls in list(_BY_NAME.values())})
+_BY_NAME["OrthogonalInitializer"] = Orthogonal  # Keras 3's class name
 
 # Keras' lower-case function aliases: keras.initializers.glorot_uniform(seed=None) etc.
 zeros, ones, constant = Zeros, Ones, Constant
@@ -231,6 +260,7 @@ variance_scaling = VarianceScaling
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_uniform, he_normal = HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+orthogonal = OrthogonalInitializer = Orthogonal
 
 
 def get(identifier):

@@ -11,6 +11,7 @@ import math
 import numbers
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -165,6 +166,14 @@ class Model(Layer):
     def metrics_names(self):
         return ["loss"] + [m.name for m in self._metrics]
 
+    def _check_no_output_mask(self):
+        if getattr(self, "_output_mask", None) is not None:
+            raise NotImplementedError(
+                "The model's output carries a mask (Embedding(mask_zero=True) followed by "
+                "layers that return sequences); Keras would leave the masked steps out of the "
+                "loss and metrics, which ember does not support. End the model with a layer "
+                "that drops the time axis (e.g. an LSTM with return_sequences=False).")
+
     def _sparse_targets(self) -> bool:
         loss = self._loss_obj
         return getattr(loss, "fn", None) is losses_module.sparse_categorical_crossentropy
@@ -219,6 +228,7 @@ class Model(Layer):
     def _train_batch(self, xb, yb, loss_tracker):
         self.train()
         y_pred = self(ember.from_numpy(xb))
+        self._check_no_output_mask()
         loss = self._loss_obj(yb, y_pred)
         params = list(self.parameters())
         if not self.optimizer.built:
@@ -234,6 +244,7 @@ class Model(Layer):
 
     def _test_batch(self, xb, yb, loss_tracker):
         y_pred = self(ember.from_numpy(xb))
+        self._check_no_output_mask()
         loss = self._loss_obj(yb, y_pred)
         loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
         for m in self._metrics:
@@ -481,11 +492,44 @@ class _Progress:
         return False
 
 
-def _accepts_training(layer) -> bool:
+def _accepts_argument(layer, name: str) -> bool:
     try:
-        return "training" in inspect.signature(layer.call).parameters
+        return name in inspect.signature(layer.call).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _accepts_training(layer) -> bool:
+    return _accepts_argument(layer, "training")
+
+
+# Keras 3 layers that pass a mask through unchanged (supports_masking, mask not used in call).
+_MASK_PASSTHROUGH = ("Activation", "Dense", "Dropout", "LayerNormalization")
+# Keras 3 layers whose results depend on the mask; ember's versions ignore it.
+_MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
+
+
+def _output_mask(layer, inputs, mask):
+    """The mask after ``layer`` (Keras 3 rules): the layer's compute_mask if it has one, the
+    input mask for pass-through layers, else none (Keras warns that the mask is dropped)."""
+    compute = getattr(layer, "compute_mask", None)
+    if compute is not None:
+        return compute(inputs, mask)
+    if mask is None:
+        return None
+    kind = type(layer).__name__
+    if kind in _MASK_CONSUMERS:
+        raise NotImplementedError(
+            f"{kind} '{layer.name}' received a mask (from Embedding(mask_zero=True)); Keras "
+            "would use it in this layer, ember's does not support masks. Put a recurrent "
+            "layer before it, or use mask_zero=False.")
+    if kind in _MASK_PASSTHROUGH:
+        return mask
+    warnings.warn(f"Layer '{layer.name}' (of type {kind}) was passed an input with a mask "
+                  "attached to it. However, this layer does not support masking and will "
+                  "therefore destroy the mask information. Downstream layers will not see the "
+                  "mask.")
+    return None
 
 
 class Sequential(Model):
@@ -587,17 +631,23 @@ class Sequential(Model):
 
     def _run_layers(self, x, training, record):
         shapes = {} if record else None
+        mask = None  # Keras masking: Embedding(mask_zero=True) -> recurrent layers
         for layer in self._layers:
             if isinstance(layer, InputLayer):
                 continue
+            kwargs = {}
             if training is not None and _accepts_training(layer):
-                x = layer(x, training=training)
-            else:
-                x = layer(x)
+                kwargs["training"] = training
+            if mask is not None and _accepts_argument(layer, "mask"):
+                kwargs["mask"] = mask
+            inputs = x
+            x = layer(x, **kwargs)
+            mask = _output_mask(layer, inputs, mask)
             if record:
                 shapes[layer.name] = (None,) + tuple(x.shape[1:])
         if record:
             self._output_shapes = shapes
+        self._output_mask = mask
         return x
 
     def call(self, inputs, training=None):

@@ -374,7 +374,8 @@ def _check_serializable(model):
                     f"{activations.serialize(act)!r}, which ember cannot serialize. Use a "
                     f"built-in activation name ({', '.join(sorted(activations._BY_NAME))}), "
                     "or save_weights() and rebuild the model in code.")
-            for attr in ("kernel_initializer", "bias_initializer"):
+            for attr in ("kernel_initializer", "bias_initializer", "recurrent_initializer",
+                         "embeddings_initializer"):
                 init = getattr(owner, attr, None)
                 if init is not None and not (
                         isinstance(init, initializers.Initializer)

@@ -1,17 +1,22 @@
 """keras.layers: Keras layers built on ember.nn Modules and ember.nn.functional ops."""
 from .activation import Activation
 from .batch_normalization import BatchNormalization
+from .bidirectional import Bidirectional
 from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import Embedding
 from .flatten import Flatten
+from .gru import GRU
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
                              GlobalMaxPooling2D)
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .layer_normalization import LayerNormalization
+from .lstm import LSTM
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from .reshape import Reshape
+from .simple_rnn import SimpleRNN
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .zero_padding import ZeroPadding1D, ZeroPadding2D
 
@@ -23,9 +28,10 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
 __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
-           "BatchNormalization", "Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "Dense",
-           "Dropout", "Flatten", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAveragePooling1D",
-           "GlobalAveragePooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LayerNormalization",
-           "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Reshape",
-           "SpatialDropout1D", "SpatialDropout2D", "ZeroPadding1D", "ZeroPadding2D"]
+           "BatchNormalization", "Bidirectional", "Conv1D", "Conv2D", "Convolution1D",
+           "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPool1D",
+           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
+           "LSTM", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
+           "MaxPooling2D", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
+           "ZeroPadding1D", "ZeroPadding2D"]
