@@ -203,3 +203,20 @@ def test_backward_on_a_leaf_scalar():
     x = ember.tensor(2.0, requires_grad=True)
     x.backward()
     assert x.grad.item() == 1.0
+
+
+def test_second_backward_error_names_ops_whose_name_uses_their_settings():
+    # Activation and loss nodes name themselves from their kind; freeing a node's saved arrays
+    # must keep that, so the error is the clear RuntimeError.
+    x = ember.tensor([0.5, -1.0], requires_grad=True)
+    y = ember.nn.functional.mse_loss(ember.nn.functional.elu(x), ember.zeros(2))
+    y.backward()
+    with pytest.raises(RuntimeError, match=r"second time \(MseLossBackward\)"):
+        y.backward()
+
+
+def test_release_frees_saved_arrays():
+    x = ember.tensor([0.5, -1.0], requires_grad=True)
+    y = x.exp()
+    y.sum().backward()
+    assert not any(isinstance(v, np.ndarray) for v in y.grad_fn.__dict__.values())

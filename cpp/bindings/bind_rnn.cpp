@@ -42,9 +42,12 @@ std::optional<Array<uint8_t>> mask_array(const char* op, const py::object& h, in
                                          int64_t batch) {
   if (h.is_none()) return std::nullopt;
   py::array a = as_array(op, "mask", h);
-  EMBER_CHECK(a.dtype().kind() == 'b' || a.dtype().kind() == 'u' || a.dtype().kind() == 'i', op,
-              ": mask must be boolean or integer, got dtype ", dtype_str(a));
-  auto m = Array<uint8_t>::ensure(a.attr("astype")("uint8"));
+  const char kind = a.dtype().kind();
+  if (kind != 'b' && kind != 'u' && kind != 'i')
+    throw py::type_error(concat(op, ": mask must be boolean or integer, got dtype ",
+                                dtype_str(a), " with shape ", shape_str(a)));
+  // Through bool, so that any nonzero integer (256 included) means "valid".
+  auto m = Array<uint8_t>::ensure(a.attr("astype")("bool").attr("astype")("uint8"));
   EMBER_CHECK(shape_of(m) == Shape({steps, batch}), op, ": mask must have shape (", steps, ", ",
               batch, "), got ", shape_str(m));
   return m;

@@ -83,6 +83,10 @@ class inference_mode(no_grad):
         self.mode = not mode
 
 
+_GRAPH_FIELDS = ("inputs", "input_fns", "needs_input_grad")
+_KEPT_ON_RELEASE = (str, bool, int, float, type(None))
+
+
 class Function:
     """Base class of differentiable ops.
 
@@ -122,11 +126,14 @@ class Function:
         return type(self).__name__ + "Backward"
 
     def _release(self):
-        """Drops what forward saved: a second backward through this node is an error."""
-        keep = {"inputs": self.inputs, "input_fns": self.input_fns,
-                "needs_input_grad": self.needs_input_grad, "_freed": True}
-        self.__dict__.clear()
-        self.__dict__.update(keep)
+        """Drops what forward saved (arrays and containers of them), keeping the graph edges and
+        small settings such as an op's kind that its name uses. A second backward through this
+        node is then an error."""
+        d = self.__dict__
+        for key in [k for k, v in d.items()
+                    if k not in _GRAPH_FIELDS and not isinstance(v, _KEPT_ON_RELEASE)]:
+            del d[key]
+        d["_freed"] = True
 
     def __repr__(self):
         return f"<{self.name} object>"

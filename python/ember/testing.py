@@ -138,8 +138,8 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
             leaves[i].grad = None
         outs = outputs_of(func(*leaves))
         for o, v in zip(outs, cotangents):
-            if o.requires_grad:
-                o.backward(Tensor._from_op(v.astype(o._array.dtype), None))
+            if o.requires_grad:  # outputs may share a graph (h_n is a slice of output)
+                o.backward(Tensor._from_op(v.astype(o._array.dtype), None), retain_graph=True)
         grads = {}
         for i in checked:
             g = leaves[i].grad

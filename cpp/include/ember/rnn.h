@@ -18,8 +18,9 @@ struct RnnShape {
   bool reverse;  // run from the last step to the first
 };
 
-// What forward saves for backward, (steps, batch, reserve_width): LSTM the gate activations
-// i, f, g, o then the cell state (5H); GRU r, z, n then W_hn h + b_hn (4H); RNN nothing.
+// What forward saves for backward, reserve_width per (step, sample): LSTM the gate activations
+// i, f, g, o and the cell state (5H); GRU r, z, n and W_hn h + b_hn (4H); RNN nothing. Stored
+// as two blocks: all gates (steps, batch, G*H), then (steps, batch, H) cell or W_hn h + b_hn.
 constexpr int64_t reserve_width(const RnnShape& s) {
   return s.mode == RnnMode::lstm ? 5 * s.hidden : s.mode == RnnMode::gru ? 4 * s.hidden : 0;
 }

@@ -75,6 +75,9 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
         if (mask && !mask[t * B + b]) {  // skipped step: carry the state over
           std::copy(hb, hb + H, hout);
           if (lstm) std::copy(c_prev + b * H, c_prev + (b + 1) * H, c + b * H);
+          // The reserve is returned to Python: never leave uninitialised memory in it.
+          if (gates) std::fill(gates + (t * B + b) * GH, gates + (t * B + b + 1) * GH, T(0));
+          if (gru) std::fill(extra + (t * B + b) * H, extra + (t * B + b + 1) * H, T(0));
           continue;
         }
         T* gate = gates ? gates + (t * B + b) * GH : nullptr;
