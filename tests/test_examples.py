@@ -62,3 +62,37 @@ def test_mnist_cnn_runs_on_idx_files(tmp_path):
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^Test accuracy: \d\.\d+$", result.stdout, flags=re.MULTILINE), result.stdout
+
+
+def _run_example_with(name, *flags):
+    result = subprocess.run([sys.executable, str(EXAMPLES / name), *flags], cwd=EXAMPLES.parent,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_text_classifier_tells_the_two_sources_apart():
+    output = _run_example_with("text_classifier.py", "--epochs", "6")
+    losses = [float(v) for v in re.findall(r"train loss (\d+\.\d+)", output)]
+    assert len(losses) == 6 and losses[-1] < 0.5 * losses[0], output
+    match = re.search(r"^Held-out accuracy: (\d\.\d+) \(majority-class baseline (\d\.\d+)\)$",
+                      output, flags=re.MULTILINE)
+    assert match, output
+    accuracy, baseline = float(match.group(1)), float(match.group(2))
+    assert accuracy >= baseline + 0.1, output
+
+
+def test_char_lstm_loss_falls_and_it_samples_text():
+    # A fixed number of steps (the time budget is only a safety net), so the test does not
+    # depend on the machine's speed.
+    output = _run_example_with("char_lstm.py", "--max-steps", "40", "--seconds", "120",
+                               "--steps-per-report", "5",
+                               "--length", "40", "--temperatures", "0.5", "1.0")
+    losses = [float(v) for v in re.findall(r"loss (\d+\.\d+)", output)]
+    # 62 distinct characters: a model that has learnt nothing scores log(62) = 4.13.
+    assert len(losses) == 8 and losses[-1] < losses[0] - 0.3 and losses[-1] < 3.5, output
+    for temperature in ("0.5", "1.0"):
+        match = re.search(rf"^--- temperature {temperature} ---\n(.*)$", output,
+                          flags=re.MULTILINE)
+        assert match and match.group(1).startswith("The Fox "), output
+        assert len(match.group(1)) == len("The Fox ") + 40, output
