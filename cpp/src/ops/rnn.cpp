@@ -12,11 +12,6 @@ namespace ember {
 
 namespace {
 
-template <class T>
-T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 // Step k of the processing order is time t; its predecessor (k - 1) is time prev(t).
 struct Order {
   int64_t steps;
@@ -34,6 +29,102 @@ void column_sums(const T* m, int64_t rows, int64_t cols, T* out) {
       out[j] = acc;
     }
   });
+}
+
+
+template <class T>
+using ArrayRM = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using Rows = Eigen::Map<ArrayRM<T>>;
+template <class T>
+using ConstRows = Eigen::Map<const ArrayRM<T>>;
+
+// Rows [b0, b0 + n) of a step: views of (n, H) and (n, G*H) blocks of row-major buffers.
+template <class T>
+struct Step {
+  int64_t b0, n, H, GH;
+  Rows<T> h(T* p) const { return Rows<T>(p + b0 * H, n, H); }
+  ConstRows<T> h(const T* p) const { return ConstRows<T>(p + b0 * H, n, H); }
+  Rows<T> g(T* p) const { return Rows<T>(p + b0 * GH, n, GH); }
+  ConstRows<T> g(const T* p) const { return ConstRows<T>(p + b0 * GH, n, GH); }
+};
+
+// One step's cell math for a block of rows, as Eigen array expressions so that logistic and
+// tanh run on SIMD registers. xp: input part of the pre-activations (with the biases, except
+// GRU's b_hh), hp: recurrent part (with GRU's b_hh).
+template <class T>
+void forward_rows(RnnMode mode, const Step<T>& st, const T* xp, const T* hp, const T* h_prev,
+                  const T* c_prev, T* gates, T* extra, T* h) {
+  const int64_t H = st.H;
+  auto x = st.g(xp);
+  auto r = st.g(hp);
+  auto out = st.h(h);
+  switch (mode) {
+    case RnnMode::rnn_tanh: out = (x + r).tanh(); return;
+    case RnnMode::rnn_relu: out = (x + r).max(T(0)); return;
+    case RnnMode::lstm: {
+      auto gt = st.g(gates);
+      gt.leftCols(2 * H) = (x.leftCols(2 * H) + r.leftCols(2 * H)).logistic();  // i, f
+      gt.middleCols(2 * H, H) = (x.middleCols(2 * H, H) + r.middleCols(2 * H, H)).tanh();
+      gt.rightCols(H) = (x.rightCols(H) + r.rightCols(H)).logistic();            // o
+      auto c = st.h(extra);
+      c = gt.middleCols(H, H) * st.h(c_prev) + gt.leftCols(H) * gt.middleCols(2 * H, H);
+      out = gt.rightCols(H) * c.tanh();
+      return;
+    }
+    case RnnMode::gru: {
+      auto gt = st.g(gates);
+      gt.leftCols(2 * H) = (x.leftCols(2 * H) + r.leftCols(2 * H)).logistic();  // r, z
+      auto hn = st.h(extra);
+      hn = r.rightCols(H);  // W_hn h + b_hn, kept for backward
+      gt.rightCols(H) = (x.rightCols(H) + gt.leftCols(H) * hn).tanh();        // n
+      out = (T(1) - gt.middleCols(H, H)) * gt.rightCols(H) + gt.middleCols(H, H) * st.h(h_prev);
+      return;
+    }
+  }
+}
+
+// The matching backward for a block of rows: adds grad_output to dh, writes the pre-activation
+// gradients da (input side) and dr (GRU's recurrent side), and updates LSTM's dc in place.
+template <class T>
+void backward_rows(RnnMode mode, const Step<T>& st, const T* grad_output, const T* h,
+                   const T* h_prev, const T* c_prev, const T* gates, const T* extra, T* dh_p,
+                   T* dc_p, T* da_p, T* dr_p) {
+  const int64_t H = st.H;
+  auto dh = st.h(dh_p);
+  dh += st.h(grad_output);
+  auto da = st.g(da_p);
+  switch (mode) {
+    case RnnMode::rnn_tanh: da = dh * (T(1) - st.h(h).square()); return;
+    case RnnMode::rnn_relu: da = (st.h(h) > T(0)).select(dh, T(0)); return;
+    case RnnMode::lstm: {
+      auto gt = st.g(gates);
+      auto i = gt.leftCols(H), f = gt.middleCols(H, H), g = gt.middleCols(2 * H, H),
+           o = gt.rightCols(H);
+      const ArrayRM<T> tc = st.h(extra).tanh();
+      auto dc = st.h(dc_p);
+      const ArrayRM<T> dcell = dc + dh * o * (T(1) - tc.square());
+      da.leftCols(H) = dcell * g * i * (T(1) - i);
+      da.middleCols(H, H) = dcell * st.h(c_prev) * f * (T(1) - f);
+      da.middleCols(2 * H, H) = dcell * i * (T(1) - g.square());
+      da.rightCols(H) = dh * tc * o * (T(1) - o);
+      dc = dcell * f;
+      return;
+    }
+    case RnnMode::gru: {
+      auto gt = st.g(gates);
+      auto rg = gt.leftCols(H), z = gt.middleCols(H, H), ng = gt.rightCols(H);
+      auto hn = st.h(extra);
+      const ArrayRM<T> dn = dh * (T(1) - z) * (T(1) - ng.square());
+      da.leftCols(H) = dn * hn * rg * (T(1) - rg);
+      da.middleCols(H, H) = dh * (st.h(h_prev) - ng) * z * (T(1) - z);
+      da.rightCols(H) = dn;
+      auto dr = st.g(dr_p);
+      dr.leftCols(2 * H) = da.leftCols(2 * H);
+      dr.rightCols(H) = dn * rg;
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -66,43 +157,18 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
     if (b_hh && gru) hpm.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
     T* h = output + t * B * H;
     T* c = lstm ? extra + t * B * H : nullptr;
-    parallel_for(B, 16 * GH, [&](int64_t rb, int64_t re) {
-      for (int64_t b = rb; b < re; ++b) {
-        const T* a = xp.data() + (t * B + b) * GH;  // input part of the pre-activations
-        const T* r = hp.data() + b * GH;            // recurrent part
-        const T* hb = h_prev + b * H;
-        T* hout = h + b * H;
-        if (mask && !mask[t * B + b]) {  // skipped step: carry the state over
-          std::copy(hb, hb + H, hout);
+    parallel_for(B, 16 * GH, [&](int64_t b0, int64_t b1) {
+      const Step<T> st{b0, b1 - b0, H, GH};
+      forward_rows(s.mode, st, xp.data() + t * B * GH, hp.data(), h_prev, c_prev,
+                   gates ? gates + t * B * GH : nullptr, extra ? extra + t * B * H : nullptr, h);
+      if (mask)  // skipped steps carry the state over; their saved rows are zeros
+        for (int64_t b = b0; b < b1; ++b) {
+          if (mask[t * B + b]) continue;
+          std::copy(h_prev + b * H, h_prev + (b + 1) * H, h + b * H);
           if (lstm) std::copy(c_prev + b * H, c_prev + (b + 1) * H, c + b * H);
-          // The reserve is returned to Python: never leave uninitialised memory in it.
           if (gates) std::fill(gates + (t * B + b) * GH, gates + (t * B + b + 1) * GH, T(0));
           if (gru) std::fill(extra + (t * B + b) * H, extra + (t * B + b + 1) * H, T(0));
-          continue;
         }
-        T* gate = gates ? gates + (t * B + b) * GH : nullptr;
-        for (int64_t j = 0; j < H; ++j) {
-          if (s.mode == RnnMode::rnn_tanh) {
-            hout[j] = std::tanh(a[j] + r[j]);
-          } else if (s.mode == RnnMode::rnn_relu) {
-            hout[j] = std::max(a[j] + r[j], T(0));
-          } else if (lstm) {
-            const T ig = sigmoid(a[j] + r[j]), fg = sigmoid(a[H + j] + r[H + j]);
-            const T gg = std::tanh(a[2 * H + j] + r[2 * H + j]), og = sigmoid(a[3 * H + j] + r[3 * H + j]);
-            const T cell = fg * c_prev[b * H + j] + ig * gg;
-            gate[j] = ig, gate[H + j] = fg, gate[2 * H + j] = gg, gate[3 * H + j] = og;
-            c[b * H + j] = cell;
-            hout[j] = og * std::tanh(cell);
-          } else {  // gru
-            const T rg = sigmoid(a[j] + r[j]), zg = sigmoid(a[H + j] + r[H + j]);
-            const T hn = r[2 * H + j];  // W_hn h + b_hn
-            const T ng = std::tanh(a[2 * H + j] + rg * hn);
-            gate[j] = rg, gate[H + j] = zg, gate[2 * H + j] = ng;
-            extra[(t * B + b) * H + j] = hn;
-            hout[j] = (T(1) - zg) * ng + zg * hb[j];
-          }
-        }
-      }
     });
     h_prev = h;
     if (lstm) c_prev = c;
@@ -128,7 +194,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   T* drp = gru ? dr.data() : da.data();
   // h_{t-1} for every step, to form the recurrent weight gradient with one product.
   std::vector<T> h_prev_all(rows * H);
-  std::vector<T> dh(B * H, T(0)), dc(B * H, T(0)), dh_next(B * H);
+  std::vector<T> dh(B * H, T(0)), dc(B * H, T(0)), dh_next(B * H), dc_before;
   if (lstm && grad_c_n) std::copy(grad_c_n, grad_c_n + B * H, dc.begin());
 
   for (int64_t k = s.steps - 1; k >= 0; --k) {
@@ -136,45 +202,20 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
     const T* h_prev = k == 0 ? h0 : output + order.time(k - 1) * B * H;
     const T* c_prev = lstm ? (k == 0 ? c0 : extra + order.time(k - 1) * B * H) : nullptr;
     std::copy(h_prev, h_prev + B * H, h_prev_all.begin() + t * B * H);
-    parallel_for(B, 16 * GH, [&](int64_t rb, int64_t re) {
-      for (int64_t b = rb; b < re; ++b) {
-        T* dab = da.data() + (t * B + b) * GH;
-        T* drb = drp + (t * B + b) * GH;
-        T* dhb = dh.data() + b * H;
-        const T* go = grad_output + (t * B + b) * H;
-        for (int64_t j = 0; j < H; ++j) dhb[j] += go[j];
-        if (mask && !mask[t * B + b]) {  // skipped step: gradients pass through unchanged
-          std::fill(dab, dab + GH, T(0));
-          if (gru) std::fill(drb, drb + GH, T(0));
-          continue;  // dh and dc stay as they are for this sample
+    if (mask && lstm) dc_before = dc;
+    parallel_for(B, 16 * GH, [&](int64_t b0, int64_t b1) {
+      const Step<T> st{b0, b1 - b0, H, GH};
+      backward_rows(s.mode, st, grad_output + t * B * H, output + t * B * H, h_prev, c_prev,
+                    gates ? gates + t * B * GH : nullptr, extra ? extra + t * B * H : nullptr,
+                    dh.data(), dc.data(), da.data() + t * B * GH, gru ? drp + t * B * GH : nullptr);
+      if (mask)  // skipped steps: no gate gradients; dh and dc pass through unchanged
+        for (int64_t b = b0; b < b1; ++b) {
+          if (mask[t * B + b]) continue;
+          std::fill(da.data() + (t * B + b) * GH, da.data() + (t * B + b + 1) * GH, T(0));
+          if (gru) std::fill(drp + (t * B + b) * GH, drp + (t * B + b + 1) * GH, T(0));
+          if (lstm) std::copy(dc_before.begin() + b * H, dc_before.begin() + (b + 1) * H,
+                              dc.begin() + b * H);
         }
-        const T* h = output + (t * B + b) * H;
-        const T* gate = gates ? gates + (t * B + b) * GH : nullptr;
-        for (int64_t j = 0; j < H; ++j) {
-          if (s.mode == RnnMode::rnn_tanh) {
-            dab[j] = dhb[j] * (T(1) - h[j] * h[j]);
-          } else if (s.mode == RnnMode::rnn_relu) {
-            dab[j] = h[j] > 0 ? dhb[j] : T(0);
-          } else if (lstm) {
-            const T ig = gate[j], fg = gate[H + j], gg = gate[2 * H + j], og = gate[3 * H + j];
-            const T tc = std::tanh(extra[(t * B + b) * H + j]);
-            const T dcell = dc[b * H + j] + dhb[j] * og * (T(1) - tc * tc);
-            dab[j] = dcell * gg * ig * (T(1) - ig);
-            dab[H + j] = dcell * c_prev[b * H + j] * fg * (T(1) - fg);
-            dab[2 * H + j] = dcell * ig * (T(1) - gg * gg);
-            dab[3 * H + j] = dhb[j] * tc * og * (T(1) - og);
-            dc[b * H + j] = dcell * fg;
-          } else {  // gru
-            const T rg = gate[j], zg = gate[H + j], ng = gate[2 * H + j];
-            const T hn = extra[(t * B + b) * H + j];
-            const T dn = dhb[j] * (T(1) - zg) * (T(1) - ng * ng);
-            dab[j] = dn * hn * rg * (T(1) - rg);
-            dab[H + j] = dhb[j] * (h_prev[b * H + j] - ng) * zg * (T(1) - zg);
-            dab[2 * H + j] = dn;
-            drb[j] = dab[j], drb[H + j] = dab[H + j], drb[2 * H + j] = dn * rg;
-          }
-        }
-      }
     });
     // dh for the previous step: through the recurrent product, plus the direct paths (GRU's
     // z * h_prev, and skipped steps) that bypass it.
