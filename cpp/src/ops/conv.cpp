@@ -31,15 +31,15 @@ struct Slice {
         out(strides_of(shape.channels_last, shape.c_out, oh, ow)) {}
 };
 
-// col (k, p): row (c, i, j) holds input channel c at kernel offset (i, j) for every output
-// position; zero where the window reaches into the padding.
+// col (k, p) with row stride ld: row (c, i, j) holds input channel c at kernel offset (i, j)
+// for every output position; zero where the window reaches into the padding.
 template <class T>
-void im2col(const Slice& sl, const T* x, T* col) {
+void im2col(const Slice& sl, const T* x, T* col, int64_t ld) {
   const ConvShape& s = sl.s;
   for (int64_t c = 0; c < sl.cg; ++c)
     for (int64_t i = 0; i < s.kh; ++i)
       for (int64_t j = 0; j < s.kw; ++j) {
-        T* row = col + ((c * s.kh + i) * s.kw + j) * sl.p;
+        T* row = col + ((c * s.kh + i) * s.kw + j) * ld;
         for (int64_t oy = 0; oy < sl.oh; ++oy) {
           const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
           T* dst = row + oy * sl.ow;
@@ -58,12 +58,12 @@ void im2col(const Slice& sl, const T* x, T* col) {
 
 // The inverse scatter: adds each column entry back to the input element it was read from.
 template <class T>
-void col2im_add(const Slice& sl, const T* col, T* x) {
+void col2im_add(const Slice& sl, const T* col, T* x, int64_t ld) {
   const ConvShape& s = sl.s;
   for (int64_t c = 0; c < sl.cg; ++c)
     for (int64_t i = 0; i < s.kh; ++i)
       for (int64_t j = 0; j < s.kw; ++j) {
-        const T* row = col + ((c * s.kh + i) * s.kw + j) * sl.p;
+        const T* row = col + ((c * s.kh + i) * s.kw + j) * ld;
         for (int64_t oy = 0; oy < sl.oh; ++oy) {
           const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
           if (iy < 0 || iy >= s.h) continue;
@@ -77,30 +77,71 @@ void col2im_add(const Slice& sl, const T* col, T* x) {
       }
 }
 
-// The (cout_g, p) block of an output-shaped tensor for sample n, group g: row-major with row
-// stride p for NCHW; column-major with column stride c_out for NHWC. f gets an Eigen map.
-template <class T, class Ptr, class F>
-void with_out_block(const Slice& sl, Ptr base, int64_t n, int64_t g, F f) {
-  using RowMap = Eigen::Map<std::conditional_t<std::is_const_v<std::remove_pointer_t<Ptr>>,
-                                               const MatrixRM<T>, MatrixRM<T>>>;
-  using ColMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-  using ColMap = Eigen::Map<std::conditional_t<std::is_const_v<std::remove_pointer_t<Ptr>>,
-                                               const ColMatrix, ColMatrix>,
-                            0, Eigen::OuterStride<>>;
-  Ptr p = base + n * sl.out.n + g * sl.cout_g * sl.out.c;
-  if (sl.s.channels_last) f(ColMap(p, sl.cout_g, sl.p, Eigen::OuterStride<>(sl.s.c_out)));
-  else f(RowMap(p, sl.cout_g, sl.p));
-}
-
-// Per-thread scratch for column matrices: allocated once per thread and reused.
+// Per-thread scratch, allocated once per thread and reused (slot 0: columns, 1: outputs).
 template <class T>
-T* workspace(size_t count) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < count) buffer.resize(count);
-  return buffer.data();
+T* workspace(int slot, size_t count) {
+  thread_local std::vector<T> buffers[2];
+  if (buffers[slot].size() < count) buffers[slot].resize(count);
+  return buffers[slot].data();
 }
 
-constexpr int64_t kWeightGradChunk = 4;  // samples per partial weight gradient
+// Samples per GEMM: several samples' columns side by side make one wide product instead of
+// many thin ones. Depends only on the shapes (never on the thread count, so results do not
+// either) and keeps the column matrix within a memory budget.
+int64_t samples_per_gemm(const Slice& sl, int64_t n) {
+  constexpr int64_t kMaxSamples = 8, kBudget = 1 << 21;  // elements of the column matrix
+  const int64_t fit = kBudget / std::max<int64_t>(1, sl.k * sl.p);
+  return std::max<int64_t>(1, std::min({kMaxSamples, fit, n}));
+}
+
+// A chunk of samples [n0, n0 + count) and group g, with the column matrix (k, count * p).
+template <class T>
+struct Chunk {
+  const Slice& sl;
+  int64_t n0, count, g;
+  int64_t cols() const { return count * sl.p; }
+  void fill_columns(const T* input, T* col) const {
+    for (int64_t s = 0; s < count; ++s)
+      im2col(sl, input + (n0 + s) * sl.in.n + g * sl.cg * sl.in.c, col + s * sl.p, cols());
+  }
+  ConstMatrixMap<T> weight(const T* w) const {
+    return ConstMatrixMap<T>(w + g * sl.cout_g * sl.k, sl.cout_g, sl.k);
+  }
+  // NHWC: the chunk's (count * p, cout_g) block of an output-shaped tensor, in place.
+  template <class Ptr>
+  auto nhwc_block(Ptr base) const {
+    using M = std::conditional_t<std::is_const_v<std::remove_pointer_t<Ptr>>, const MatrixRM<T>,
+                                 MatrixRM<T>>;
+    return Eigen::Map<M, 0, Eigen::OuterStride<>>(base + n0 * sl.out.n + g * sl.cout_g,
+                                                  cols(), sl.cout_g,
+                                                  Eigen::OuterStride<>(sl.s.c_out));
+  }
+  // NCHW: copies between the chunk's (cout_g, count * p) matrix and the per-sample planes.
+  void gather_nchw(const T* base, T* m) const {
+    for (int64_t s = 0; s < count; ++s)
+      for (int64_t c = 0; c < sl.cout_g; ++c) {
+        const T* src = base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p;
+        std::copy(src, src + sl.p, m + c * cols() + s * sl.p);
+      }
+  }
+  void scatter_nchw(const T* m, T* base) const {
+    for (int64_t s = 0; s < count; ++s)
+      for (int64_t c = 0; c < sl.cout_g; ++c)
+        std::copy(m + c * cols() + s * sl.p, m + c * cols() + (s + 1) * sl.p,
+                  base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
+  }
+};
+
+// Runs body(chunk) for every (chunk of samples, group), in parallel over chunks.
+template <class T, class Body>
+void over_chunks(const Slice& sl, int64_t per_gemm, const Body& body) {
+  const int64_t n = sl.s.n, chunks = (n + per_gemm - 1) / per_gemm;
+  parallel_for(chunks, 2 * per_gemm * sl.k * sl.p * sl.s.c_out, [&](int64_t b, int64_t e) {
+    for (int64_t ch = b; ch < e; ++ch)
+      for (int64_t g = 0; g < sl.s.groups; ++g)
+        body(Chunk<T>{sl, ch * per_gemm, std::min(per_gemm, n - ch * per_gemm), g}, ch);
+  });
+}
 
 }  // namespace
 
@@ -108,18 +149,22 @@ template <class T>
 void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias,
                     T* output) {
   const Slice sl(s);
-  parallel_for(s.n, 2 * sl.k * sl.p * s.c_out, [&](int64_t b, int64_t e) {
-    T* col = workspace<T>(sl.k * sl.p);
-    for (int64_t n = b; n < e; ++n)
-      for (int64_t g = 0; g < s.groups; ++g) {
-        im2col(sl, input + n * sl.in.n + g * sl.cg * sl.in.c, col);
-        ConstMatrixMap<T> w(weight + g * sl.cout_g * sl.k, sl.cout_g, sl.k);
-        ConstMatrixMap<T> c(col, sl.k, sl.p);
-        with_out_block<T>(sl, output, n, g, [&](auto out) {
-          out.noalias() = w * c;
-          if (bias) out.colwise() += ConstVectorMap<T>(bias + g * sl.cout_g, sl.cout_g);
-        });
-      }
+  if (s.n == 0) return;
+  const int64_t per_gemm = samples_per_gemm(sl, s.n);
+  over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t) {
+    T* col = workspace<T>(0, sl.k * ck.cols());
+    ck.fill_columns(input, col);
+    ConstMatrixMap<T> c(col, sl.k, ck.cols());
+    if (s.channels_last) {  // the chunk's NHWC rows are the product itself
+      auto out = ck.nhwc_block(output);
+      out.noalias() = c.transpose() * ck.weight(weight).transpose();
+      if (bias) out.rowwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g).transpose();
+      return;
+    }
+    MatrixMap<T> y(workspace<T>(1, sl.cout_g * ck.cols()), sl.cout_g, ck.cols());
+    y.noalias() = ck.weight(weight) * c;
+    if (bias) y.colwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g);
+    ck.scatter_nchw(y.data(), output);
   });
 }
 
@@ -127,17 +172,22 @@ template <class T>
 void conv2d_backward_input(const ConvShape& s, const T* grad_output, const T* weight,
                            T* grad_input) {
   const Slice sl(s);
-  parallel_for(s.n, 2 * sl.k * sl.p * s.c_out, [&](int64_t b, int64_t e) {
-    T* col = workspace<T>(sl.k * sl.p);
-    for (int64_t n = b; n < e; ++n) {
-      std::fill(grad_input + n * sl.in.n, grad_input + (n + 1) * sl.in.n, T(0));
-      for (int64_t g = 0; g < s.groups; ++g) {
-        ConstMatrixMap<T> w(weight + g * sl.cout_g * sl.k, sl.cout_g, sl.k);
-        MatrixMap<T> c(col, sl.k, sl.p);
-        with_out_block<T>(sl, grad_output, n, g, [&](auto go) { c.noalias() = w.transpose() * go; });
-        col2im_add(sl, col, grad_input + n * sl.in.n + g * sl.cg * sl.in.c);
-      }
+  if (s.n == 0) return;
+  const int64_t per_gemm = samples_per_gemm(sl, s.n);
+  over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t) {
+    if (ck.g == 0)
+      std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
+    MatrixMap<T> c(workspace<T>(0, sl.k * ck.cols()), sl.k, ck.cols());
+    if (s.channels_last) {
+      c.noalias() = ck.weight(weight).transpose() * ck.nhwc_block(grad_output).transpose();
+    } else {
+      T* go = workspace<T>(1, sl.cout_g * ck.cols());
+      ck.gather_nchw(grad_output, go);
+      c.noalias() = ck.weight(weight).transpose() * ConstMatrixMap<T>(go, sl.cout_g, ck.cols());
     }
+    for (int64_t sm = 0; sm < ck.count; ++sm)
+      col2im_add(sl, c.data() + sm * sl.p,
+                 grad_input + (ck.n0 + sm) * sl.in.n + ck.g * sl.cg * sl.in.c, ck.cols());
   });
 }
 
@@ -145,32 +195,30 @@ template <class T>
 void conv2d_backward_weight(const ConvShape& s, const T* grad_output, const T* input,
                             T* grad_weight) {
   const Slice sl(s);
-  // Partial sums over fixed chunks of samples, added in chunk order: the result does not
-  // depend on how many threads computed the chunks.
-  const int64_t chunks = std::max<int64_t>(1, (s.n + kWeightGradChunk - 1) / kWeightGradChunk);
   const int64_t size = s.c_out * sl.k;
+  std::fill(grad_weight, grad_weight + size, T(0));
+  if (s.n == 0) return;
+  // One partial sum per chunk of samples, added in chunk order: the result does not depend on
+  // how many threads computed the chunks.
+  const int64_t per_gemm = samples_per_gemm(sl, s.n);
+  const int64_t chunks = (s.n + per_gemm - 1) / per_gemm;
   std::vector<T> partial(chunks > 1 ? chunks * size : 0);
-  parallel_for(chunks, 2 * kWeightGradChunk * sl.k * sl.p * s.c_out, [&](int64_t b, int64_t e) {
-    T* col = workspace<T>(sl.k * sl.p);
-    for (int64_t ch = b; ch < e; ++ch) {
-      T* acc = chunks > 1 ? partial.data() + ch * size : grad_weight;
-      std::fill(acc, acc + size, T(0));
-      const int64_t n_end = std::min(s.n, (ch + 1) * kWeightGradChunk);
-      for (int64_t n = ch * kWeightGradChunk; n < n_end; ++n)
-        for (int64_t g = 0; g < s.groups; ++g) {
-          im2col(sl, input + n * sl.in.n + g * sl.cg * sl.in.c, col);
-          MatrixMap<T> gw(acc + g * sl.cout_g * sl.k, sl.cout_g, sl.k);
-          ConstMatrixMap<T> c(col, sl.k, sl.p);
-          with_out_block<T>(sl, grad_output, n, g,
-                            [&](auto go) { gw.noalias() += go * c.transpose(); });
-        }
+  over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t ch) {
+    T* acc = chunks > 1 ? partial.data() + ch * size : grad_weight;
+    T* col = workspace<T>(0, sl.k * ck.cols());
+    ck.fill_columns(input, col);
+    ConstMatrixMap<T> c(col, sl.k, ck.cols());
+    MatrixMap<T> gw(acc + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
+    if (s.channels_last) {
+      gw.noalias() = ck.nhwc_block(grad_output).transpose() * c.transpose();
+    } else {
+      T* go = workspace<T>(1, sl.cout_g * ck.cols());
+      ck.gather_nchw(grad_output, go);
+      gw.noalias() = ConstMatrixMap<T>(go, sl.cout_g, ck.cols()) * c.transpose();
     }
   });
-  if (chunks > 1) {
-    std::fill(grad_weight, grad_weight + size, T(0));
-    for (int64_t ch = 0; ch < chunks; ++ch)
-      VectorMap<T>(grad_weight, size) += ConstVectorMap<T>(partial.data() + ch * size, size);
-  }
+  for (int64_t ch = 0; chunks > 1 && ch < chunks; ++ch)
+    VectorMap<T>(grad_weight, size) += ConstVectorMap<T>(partial.data() + ch * size, size);
 }
 
 template <class T>

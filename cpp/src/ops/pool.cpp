@@ -52,31 +52,82 @@ AvgWindow avg_window(const PoolShape& s, int64_t oy, int64_t ox, bool count_incl
 
 }  // namespace
 
+// Kernel offsets [lo, hi) whose input position start + k * dilation lies inside [0, size).
+struct Span {
+  int64_t lo, hi;
+};
+Span valid_offsets(int64_t start, int64_t kernel, int64_t dilation, int64_t size) {
+  const int64_t lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  const int64_t hi = size > start ? std::min(kernel, (size - start + dilation - 1) / dilation) : 0;
+  return {lo, std::max(lo, hi)};
+}
+
+// PyTorch's rule: a larger value or a NaN replaces the maximum (so a NaN, once in, stays).
+template <class T>
+bool replaces(T v, T best) {
+  return v > best || v != v;
+}
+
 template <class T>
 void max_pool2d_forward(const PoolShape& s, const T* input, T* output, int64_t* indices) {
+  if (s.channels_last) {
+    // NHWC: every channel of a window position is contiguous, so one window is processed for
+    // all channels at once (vector compares), in parallel over (sample, output row).
+    parallel_for(s.n * s.out_h, s.out_w * s.kh * s.kw * s.c, [&](int64_t b, int64_t e) {
+      for (int64_t row = b; row < e; ++row) {
+        const int64_t n = row / s.out_h, oy = row % s.out_h;
+        const int64_t y0 = oy * s.stride_h - s.pad_top;
+        const Span ys = valid_offsets(y0, s.kh, s.dilation_h, s.h);
+        for (int64_t ox = 0; ox < s.out_w; ++ox) {
+          const int64_t x0 = ox * s.stride_w - s.pad_left;
+          const Span xs = valid_offsets(x0, s.kw, s.dilation_w, s.w);
+          T* best = output + ((n * s.out_h + oy) * s.out_w + ox) * s.c;
+          int64_t* at = indices + ((n * s.out_h + oy) * s.out_w + ox) * s.c;
+          std::fill(best, best + s.c, -std::numeric_limits<T>::infinity());
+          std::fill(at, at + s.c, int64_t(-1));
+          for (int64_t i = ys.lo; i < ys.hi; ++i)
+            for (int64_t j = xs.lo; j < xs.hi; ++j) {
+              const int64_t y = y0 + i * s.dilation_h, x = x0 + j * s.dilation_w;
+              const T* v = input + ((n * s.h + y) * s.w + x) * s.c;
+              const int64_t pos = y * s.w + x;
+              for (int64_t c = 0; c < s.c; ++c) {
+                const bool take = at[c] < 0 || replaces(v[c], best[c]);
+                best[c] = take ? v[c] : best[c];
+                at[c] = take ? pos : at[c];
+              }
+            }
+        }
+      }
+    });
+    return;
+  }
   over_planes(s, s.out_h * s.out_w * s.kh * s.kw, [&](const Plane& p) {
-    for (int64_t oy = 0; oy < s.out_h; ++oy)
+    const T* x = input + p.in_base;
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const int64_t y0 = oy * s.stride_h - s.pad_top;
+      const Span ys = valid_offsets(y0, s.kh, s.dilation_h, s.h);
       for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t x0 = ox * s.stride_w - s.pad_left;
+        const Span xs = valid_offsets(x0, s.kw, s.dilation_w, s.w);
         T best = -std::numeric_limits<T>::infinity();
         int64_t best_at = -1;
-        for (int64_t i = 0; i < s.kh; ++i) {
-          const int64_t y = oy * s.stride_h - s.pad_top + i * s.dilation_h;
-          if (y < 0 || y >= s.h) continue;
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const int64_t x = ox * s.stride_w - s.pad_left + j * s.dilation_w;
-            if (x < 0 || x >= s.w) continue;
-            const T v = input[p.in_base + y * p.in_row + x * p.in_col];
-            if (best_at < 0 || v > best || std::isnan(v)) {
-              best = v, best_at = y * s.w + x;
-              if (std::isnan(v)) break;
-            }
+        for (int64_t i = ys.lo; i < ys.hi; ++i) {
+          const int64_t y = y0 + i * s.dilation_h;
+          for (int64_t j = xs.lo; j < xs.hi; ++j) {
+            const int64_t pos = y * s.w + x0 + j * s.dilation_w;
+            const T v = x[pos];
+            // Selects, not a branch: on real data `v > best` is a coin flip, and mispredicted
+            // branches cost more than the compares.
+            const bool take = best_at < 0 || replaces(v, best);
+            best = take ? v : best;
+            best_at = take ? pos : best_at;
           }
-          if (best_at >= 0 && std::isnan(best)) break;
         }
-        const int64_t o = p.out_base + oy * p.out_row + ox * p.out_col;
+        const int64_t o = p.out_base + oy * p.out_row + ox;
         output[o] = best;
         indices[o] = best_at;
       }
+    }
   });
 }
 
