@@ -42,8 +42,8 @@ train_loader = DataLoader(TensorDataset(*as_tensors(x_train, y_train)), batch_si
 x_test, y_test = as_tensors(x_test, y_test)
 
 model = Net()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-for epoch in range(1, 16):
+optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+for epoch in range(1, 21):
     model.train()
     total = 0.0
     for data, target in train_loader:

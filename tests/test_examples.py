@@ -32,7 +32,7 @@ def test_digits_mlp_reaches_95_percent_test_accuracy():
 def test_digits_torch_cnn_trains_with_a_dataloader():
     output = _run_example("digits_torch_cnn.py")
     losses = [float(v) for v in re.findall(r"train loss (\d+\.\d+)", output)]
-    assert len(losses) == 3 and losses[-1] < losses[0], output
+    assert len(losses) == 4 and losses[-1] < losses[0], output
     match = re.search(r"^Test accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
     assert match and float(match.group(1)) >= 0.95, output
 
