@@ -278,3 +278,20 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def serialize(init):
+    """Keras' form {"class_name", "config"} for ember's initializers; custom callables give
+    their name (keras.saving refuses to save those)."""
+    if isinstance(init, Initializer):
+        return {"class_name": type(init).__name__, "config": init.get_config()}
+    return getattr(init, "__name__", repr(init))
+
+
+def deserialize(spec):
+    """The initializer a serialize() dict describes, looked up among ember's own initializer
+    classes only (never imported by name)."""
+    cls = _BY_NAME.get(spec.get("class_name"))
+    if not (isinstance(cls, type) and issubclass(cls, Initializer)):
+        raise ValueError(f"Unknown initializer class: {spec.get('class_name')!r}")
+    return cls(**spec.get("config", {}))

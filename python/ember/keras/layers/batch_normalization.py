@@ -17,7 +17,7 @@ from ...nn import Parameter
 from ...nn import functional as F
 from ...ops.norm import BatchNorm
 from .. import initializers
-from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .dense import _as_numpy
 from .layer import Layer
 
 _INITIALIZERS = ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
@@ -149,12 +149,5 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                **{name: _serialize_initializer(getattr(self, name)) for name in _INITIALIZERS}}
+                **{name: initializers.serialize(getattr(self, name)) for name in _INITIALIZERS}}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in _INITIALIZERS:
-            if isinstance(config.get(key), dict):
-                config[key] = _deserialize_initializer(config[key])
-        return cls(**config)

@@ -14,7 +14,7 @@ from ...nn import Parameter
 from ...nn import functional as F
 from .. import activations, initializers
 from . import conv_utils as U
-from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .dense import _as_numpy
 from .layer import Layer
 
 
@@ -149,16 +149,9 @@ class _Conv(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _serialize_initializer(self.kernel_initializer),
-                "bias_initializer": _serialize_initializer(self.bias_initializer)}
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _deserialize_initializer(config[key])
-        return cls(**config)
 
 
 class Conv1D(_Conv):

@@ -82,32 +82,9 @@ class Dense(Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _serialize_initializer(self.kernel_initializer),
-                "bias_initializer": _serialize_initializer(self.bias_initializer)}
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _deserialize_initializer(config[key])
-        return cls(**config)
-
-
-def _serialize_initializer(init):
-    """Keras' form {"class_name", "config"} for ember's initializers; custom callables give
-    their name (keras.saving refuses to save those)."""
-    if isinstance(init, initializers.Initializer):
-        return {"class_name": type(init).__name__, "config": init.get_config()}
-    return getattr(init, "__name__", repr(init))
-
-
-def _deserialize_initializer(spec):
-    # Looked up among ember's own initializer classes only, never imported by name.
-    cls = initializers._BY_NAME.get(spec.get("class_name"))
-    if not (isinstance(cls, type) and issubclass(cls, initializers.Initializer)):
-        raise ValueError(f"Unknown initializer class: {spec.get('class_name')!r}")
-    return cls(**spec.get("config", {}))
 
 
 def _as_numpy(values) -> np.ndarray:

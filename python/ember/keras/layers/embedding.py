@@ -10,7 +10,6 @@ import numpy as np
 import ember
 from ...nn import functional as F
 from .. import initializers
-from .dense import _deserialize_initializer, _serialize_initializer
 from .layer import Layer
 
 
@@ -73,13 +72,6 @@ class Embedding(Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
-                "embeddings_initializer": _serialize_initializer(self.embeddings_initializer),
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "mask_zero": self.mask_zero}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("embeddings_initializer"), dict):
-            config["embeddings_initializer"] = _deserialize_initializer(
-                config["embeddings_initializer"])
-        return cls(**config)

@@ -215,7 +215,10 @@ class Layer(Module):
     @classmethod
     def from_config(cls, config):
         """The layer ``get_config()`` describes (unbuilt: weights come with ``build``)."""
-        return cls(**config)
+        from .. import initializers
+        return cls(**{key: initializers.deserialize(value)
+                      if key.endswith("_initializer") and isinstance(value, dict) else value
+                      for key, value in config.items()})
 
     def _get_name(self) -> str:
         return type(self).__name__

@@ -20,7 +20,7 @@ import numpy as np
 import ember
 from ...nn import Parameter
 from .. import activations, initializers
-from .dense import _as_numpy, _deserialize_initializer, _serialize_initializer
+from .dense import _as_numpy
 from .layer import Layer
 
 _INITIALIZER_ARGS = ("kernel_initializer", "recurrent_initializer", "bias_initializer")
@@ -256,7 +256,7 @@ class RecurrentBase(Layer):
         if self.recurrent_activation is not None:
             config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
         config.update({"use_bias": self.use_bias})
-        config.update({arg: _serialize_initializer(getattr(self, arg))
+        config.update({arg: initializers.serialize(getattr(self, arg))
                        for arg in _INITIALIZER_ARGS})
         config.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                        "seed": self.seed, "return_sequences": self.return_sequences,
@@ -265,10 +265,3 @@ class RecurrentBase(Layer):
                        "zero_output_for_mask": self.zero_output_for_mask})
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in _INITIALIZER_ARGS:
-            if isinstance(config.get(key), dict):
-                config[key] = _deserialize_initializer(config[key])
-        return cls(**config)

@@ -406,6 +406,17 @@ class RNNCellBase(Module):
                              self.bias_ih, self.bias_hh, mode=self._mode)
         return h, c
 
+    def forward(self, input, hx=None):
+        """One step of a single-state cell (RNNCell, GRUCell); LSTMCell has its own."""
+        is_batched = self._check_input(input)
+        x = input if is_batched else input.unsqueeze(0)
+        if hx is None:
+            hx = _zeros((x.shape[0], self.hidden_size), self.weight_ih._array.dtype)
+        else:
+            hx = self._check_hidden("hidden", "hidden0", hx, is_batched, x.shape[0])
+        h, _ = self._step(x, hx, None)
+        return h if is_batched else h.squeeze(0)
+
 
 class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
@@ -422,16 +433,6 @@ class RNNCell(RNNCellBase):
     def _mode(self):
         return "rnn_tanh" if self.nonlinearity == "tanh" else "rnn_relu"
 
-    def forward(self, input, hx=None):
-        is_batched = self._check_input(input)
-        x = input if is_batched else input.unsqueeze(0)
-        if hx is None:
-            hx = _zeros((x.shape[0], self.hidden_size), self.weight_ih._array.dtype)
-        else:
-            hx = self._check_hidden("hidden", "hidden0", hx, is_batched, x.shape[0])
-        h, _ = self._step(x, hx, None)
-        return h if is_batched else h.squeeze(0)
-
 
 class GRUCell(RNNCellBase):
     """r, z, n gates; n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); h' = (1 - z) n + z h."""
@@ -441,16 +442,6 @@ class GRUCell(RNNCellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
-
-    def forward(self, input, hx=None):
-        is_batched = self._check_input(input)
-        x = input if is_batched else input.unsqueeze(0)
-        if hx is None:
-            hx = _zeros((x.shape[0], self.hidden_size), self.weight_ih._array.dtype)
-        else:
-            hx = self._check_hidden("hidden", "hidden0", hx, is_batched, x.shape[0])
-        h, _ = self._step(x, hx, None)
-        return h if is_batched else h.squeeze(0)
 
 
 class LSTMCell(RNNCellBase):
