@@ -80,10 +80,6 @@ py::array_t<T> empty(const Shape& shape) {
                         static_cast<T*>(data), owner);
 }
 
-inline void check_ndim(const char* op, const char* name, const py::array& a, int ndim) {
-  EMBER_CHECK(a.ndim() == ndim, op, ": ", name, " must be ", ndim, "-D, got shape ", shape_str(a));
-}
-
 inline int64_t numel(const py::array& a) { return static_cast<int64_t>(a.size()); }
 
 }  // namespace ember::bind

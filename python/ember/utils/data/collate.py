@@ -87,6 +87,24 @@ def _lookup(elem):
     return None
 
 
+def _same_container(original, fields):
+    """`fields` (a dict or list) in a container of `original`'s type, as PyTorch does: a copy
+    of a mutable one with its items replaced, else the type called on the fields, else as is."""
+    try:
+        if isinstance(original, collections.abc.MutableMapping):
+            clone = copy.copy(original)
+            clone.update(fields)
+            return clone
+        if isinstance(original, collections.abc.MutableSequence):
+            clone = copy.copy(original)
+            for i, field in enumerate(fields):
+                clone[i] = field
+            return clone
+        return type(original)(fields)
+    except TypeError:
+        return fields
+
+
 def default_collate(batch):
     """Collates a list of samples into a batch (see the module docstring for the rules)."""
     elem = batch[0]
@@ -96,14 +114,7 @@ def default_collate(batch):
         return collate_fn(batch)
     if isinstance(elem, collections.abc.Mapping):
         fields = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update(fields)
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_container(elem, fields)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # named tuple
         return elem_type(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -113,15 +124,7 @@ def default_collate(batch):
         fields = [default_collate(samples) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return fields  # a list, for backwards compatibility (PyTorch does the same)
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, field in enumerate(fields):
-                    clone[i] = field
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_container(elem, fields)
     raise TypeError(_ERROR.format(elem_type))
 
 
@@ -136,27 +139,12 @@ def default_convert(data):
         return _wrap(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         fields = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update(fields)
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_container(data, fields)
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return elem_type(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
         fields = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, field in enumerate(fields):
-                    clone[i] = field
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_container(data, fields)
     return data
