@@ -1,4 +1,7 @@
-// The `ember._core` extension: registers every op family's bindings.
+// The kernel extension `ember._core_<level>` (one per instruction-set level, all from these
+// sources; ember/_core.py loads one): registers every op family's bindings.
+#include <Eigen/Core>
+
 #include "common.h"
 #include "ember/parallel.h"
 
@@ -13,9 +16,31 @@ void bind_norm(py::module_& m);
 void bind_rnn(py::module_& m);
 }  // namespace ember::bind
 
-PYBIND11_MODULE(_core, m) {
+namespace {
+
+// What this module was compiled with, for ember.show_config().
+pybind11::dict build_info() {
+  pybind11::dict info;
+  info["isa"] = EMBER_ISA_LEVEL;
+#if defined(__GNUC__) && !defined(__clang__)
+  info["compiler"] = "GCC " __VERSION__;
+#else
+  info["compiler"] = __VERSION__;  // clang's already names the compiler
+#endif
+  info["flags"] = EMBER_COMPILE_FLAGS;
+  info["eigen"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                  "." + std::to_string(EIGEN_MINOR_VERSION);
+  info["eigen_simd"] = Eigen::SimdInstructionSetsInUse();
+  info["openmp"] = _OPENMP;  // the spec date, yyyymm
+  return info;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(EMBER_MODULE_NAME, m) {
   namespace py = pybind11;
   m.doc() = "ember's C++ kernels. Private: use the ember package.";
+  m.def("build_info", &build_info);
   py::register_exception<ember::ShapeError>(m, "ShapeError", PyExc_ValueError);
   m.def("get_num_threads", &ember::get_num_threads);
   m.def("set_num_threads", [](int n) {

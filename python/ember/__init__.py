@@ -26,6 +26,7 @@ from .functions import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat
                         relu, reshape, round, sigmoid, sign, sin, softmax, split, sqrt, square,
                         squeeze, stack, std, sub, sum, swapaxes, t, tanh, transpose, unflatten,
                         unsqueeze, var, where)
+from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import autograd, nn, optim  # noqa: E402
