@@ -1,0 +1,242 @@
+"""Per-call overhead of small models: ember vs PyTorch CPU, alternating in one process.
+
+    OMP_NUM_THREADS=1 python bench/overhead.py [--threads 1] [--cases xor_train net_b1 ...]
+
+Where a whole step takes tens of microseconds the framework's per-call cost is the figure:
+training steps of XOR, inference at batch 4 and batch-1 latency (eval, no_grad, one sample)
+of XOR, the MLP 784-128-128-10, PyTorch's MNIST `Net` and the Keras CNN (Keras face through
+`predict_on_batch` and `model(x, training=False)`, and the same network in the torch face),
+plus the Keras face's `train_on_batch` next to the torch face's step on the same model.
+Both libraries run in this one process (each `set_num_threads(threads)`), windows of the two
+alternate, and a figure is the median over windows of microseconds per call, measured both as
+process CPU time (`time.process_time`, steady when other work shares the machine) and as wall
+time. The ratio is torch/ember: above 1 means ember is faster (for latency, 3 means a third).
+Models come from bench_dense.py and bench_cnn.py so the code is the benchmarks' own.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_cnn  # noqa: E402
+import bench_dense  # noqa: E402
+
+
+def _xor_data(lib, batch):
+    x, y = bench_dense._data("xor")
+    return lib.from_numpy(x[:batch].copy()), lib.from_numpy(y[:batch].copy())
+
+
+def _xor_net(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid())
+
+
+def _predict(lib, net, x):
+    net.eval()
+
+    def run():
+        with lib.no_grad():
+            return net(x)
+    return run
+
+
+def xor_train(lib):
+    train_step, _ = bench_dense._framework_steps(lib, "xor")
+    return train_step
+
+
+def xor_infer(lib):
+    return _predict(lib, _xor_net(lib), _xor_data(lib, 4)[0])
+
+
+def xor_b1(lib):
+    return _predict(lib, _xor_net(lib), _xor_data(lib, 1)[0])
+
+
+def mlp_b1(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                        nn.Linear(128, 10))
+    x = lib.from_numpy(bench_dense._data("mlp")[0][:1].copy())
+    return _predict(lib, net, x)
+
+
+def net_b1(lib):
+    lib.manual_seed(0)
+    x = lib.from_numpy(bench_cnn._data(channels_last=False)[0][:1].copy())
+    return _predict(lib, bench_cnn.make_net_class(lib)(), x)
+
+
+def kcnn_b1(lib):
+    """The Keras CNN as an NCHW nn.Sequential (ember's torch face, and torch)."""
+    lib.manual_seed(0)
+    x = lib.from_numpy(bench_cnn._data(channels_last=False)[0][:1].copy())
+    return _predict(lib, bench_cnn.keras_cnn_torch_style(lib), x)
+
+
+def _keras_cnn():
+    import ember
+    from ember import keras
+    from ember.keras import layers
+
+    ember.manual_seed(0)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss="sparse_categorical_crossentropy")
+    return model
+
+
+def kcnn_b1_keras_predict(lib):
+    """ember: Keras face, predict_on_batch of one channels_last sample; torch: kcnn_b1."""
+    if lib.__name__ != "ember":
+        return kcnn_b1(lib)
+    model = _keras_cnn()
+    x = bench_cnn._data(channels_last=True)[0][:1].copy()
+    return lambda: model.predict_on_batch(x)
+
+
+def kcnn_b1_keras_call(lib):
+    """ember: Keras face, model(x, training=False) on one sample; torch: kcnn_b1."""
+    if lib.__name__ != "ember":
+        return kcnn_b1(lib)
+    import ember
+    model = _keras_cnn()
+    x = ember.from_numpy(bench_cnn._data(channels_last=True)[0][:1].copy())
+
+    def run():
+        with ember.no_grad():
+            return model(x, training=False)
+    return run
+
+
+def _dense_keras_and_torch_face(lib):
+    """A small dense classifier (8-16-4, batch 4, Adam): the step is nearly all overhead.
+    ember: Keras face train_on_batch; torch: the same network as an nn.Sequential step."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    y = rng.integers(0, 4, 4).astype(np.int64)
+    if lib.__name__ == "ember":
+        from ember import keras
+        from ember.keras import layers
+        lib.manual_seed(0)
+        model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(16, activation="relu"),
+                                  layers.Dense(4)])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return lambda: model.train_on_batch(x, y)
+    return _torch_face_dense(lib, x, y)
+
+
+def _torch_face_dense(lib, x, y):
+    nn = lib.nn
+    lib.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    loss_fn, opt = nn.CrossEntropyLoss(), lib.optim.Adam(net.parameters(), lr=1e-3)
+    x, y = lib.from_numpy(x), lib.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def dense_train_keras_face(lib):
+    return _dense_keras_and_torch_face(lib)
+
+
+def dense_train_torch_face(lib):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    y = rng.integers(0, 4, 4).astype(np.int64)
+    return _torch_face_dense(lib, x, y)
+
+
+CASES = {
+    "xor_train": ("XOR training step (batch 4, SGD)", xor_train),
+    "xor_infer": ("XOR inference (batch 4)", xor_infer),
+    "xor_b1": ("XOR batch-1 latency", xor_b1),
+    "mlp_b1": ("MLP 784-128-128-10 batch-1 latency", mlp_b1),
+    "net_b1": ("PyTorch MNIST Net batch-1 latency", net_b1),
+    "kcnn_b1": ("Keras CNN batch-1 latency, torch face", kcnn_b1),
+    "kcnn_b1_keras_predict": ("Keras CNN batch-1, Keras face predict_on_batch", kcnn_b1_keras_predict),
+    "kcnn_b1_keras_call": ("Keras CNN batch-1, Keras face model(x, training=False)",
+                           kcnn_b1_keras_call),
+    "dense_train_torch_face": ("Dense 8-16-4 step (batch 4, Adam), torch face",
+                               dense_train_torch_face),
+    "dense_train_keras_face": ("Dense 8-16-4 step: ember Keras train_on_batch vs torch face",
+                               dense_train_keras_face),
+}
+
+
+def _window(fn, calls):
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return ((time.process_time() - cpu) / calls * 1e6, (time.perf_counter() - wall) / calls * 1e6)
+
+
+def measure(case, libs, window, repeats):
+    fns = {lib.__name__: CASES[case][1](lib) for lib in libs}
+    calls = {}
+    for name, fn in fns.items():  # warm-up, and calibrates the calls per window
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < window:
+            fn()
+            n += 1
+        calls[name] = max(n, 1)
+    samples = {name: ([], []) for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            cpu, wall = _window(fn, calls[name])
+            samples[name][0].append(cpu)
+            samples[name][1].append(wall)
+    return {name: (statistics.median(c), statistics.median(w)) for name, (c, w) in samples.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--window", type=float, default=0.2, help="seconds per timed window")
+    parser.add_argument("--repeats", type=int, default=7, help="windows per library")
+    args = parser.parse_args()
+    import ember
+    libs = [ember]
+    try:
+        import torch
+        libs.append(torch)
+    except ImportError:
+        pass
+    for lib in libs:
+        lib.set_num_threads(args.threads)
+    print(f"threads {args.threads}; microseconds per call, median of {args.repeats} windows of "
+          f"~{args.window} s, process CPU time (wall)")
+    print(f"| case | ember µs | torch µs | torch/ember |")
+    print("|---|---:|---:|---:|")
+    for case in args.cases:
+        r = measure(case, libs, args.window, args.repeats)
+        e = r["ember"]
+        t = r.get("torch")
+        cells = [f"{e[0]:.1f} ({e[1]:.1f})",
+                 f"{t[0]:.1f} ({t[1]:.1f})" if t else "—",
+                 f"{t[0] / e[0]:.2f}× ({t[1] / e[1]:.2f}×)" if t else "—"]
+        print(f"| {CASES[case][0]} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
