@@ -5,7 +5,9 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <new>
 #include <string>
 #include <utility>
@@ -51,6 +53,7 @@ Array<T> contiguous(const char* op, const char* name, const py::handle& h) {
     throw py::type_error(concat(op, ": ", name, " has dtype ", dtype_str(a), " but expected ",
                                 py::str(py::dtype::of<T>()).cast<std::string>(),
                                 " like the other arguments (shape ", shape_str(a), ")"));
+  if (Array<T>::check_(a)) return py::reinterpret_borrow<Array<T>>(a);  // already is: no call
   return Array<T>::ensure(a);
 }
 
@@ -67,17 +70,36 @@ inline Array<int64_t> contiguous_index(const char* op, const char* name, const p
 // Outputs live in 64-byte aligned storage. Eigen computes the leading elements of an unaligned
 // destination on its scalar path (no FMA), so with NumPy's 16-byte alignment the same inputs
 // gave results differing in the last bit from call to call, depending on the buffer address.
+// The block comes from plain malloc, aligned by hand with the original pointer stored just before
+// it: glibc's aligned_alloc splits chunks and fragments the heap, and on the small arrays of small
+// models its frees and consolidations were a fifth of a layer's call. The result is an Array<T>
+// because assigning another array_t type to one goes through PyArray_FromAny.
 template <class T>
-py::array_t<T> empty(const Shape& shape) {
-  constexpr size_t kAlign = 64;
+Array<T> empty(const Shape& shape) {
+  constexpr uintptr_t kAlign = 64;
   size_t count = 1;
   for (int64_t s : shape) count *= static_cast<size_t>(s);
-  const size_t bytes = ((std::max<size_t>(count, 1) * sizeof(T) + kAlign - 1) / kAlign) * kAlign;
-  void* data = std::aligned_alloc(kAlign, bytes);
-  if (!data) throw std::bad_alloc();
-  py::capsule owner(data, [](void* p) { std::free(p); });
-  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()),
-                        static_cast<T*>(data), owner);
+  void* raw = std::malloc(std::max<size_t>(count, 1) * sizeof(T) + kAlign);
+  if (!raw) throw std::bad_alloc();
+  // malloc aligns to 16 bytes, so there are 16 to 64 bytes before `data`: room for `raw`.
+  void* data = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + kAlign) & ~(kAlign - 1));
+  static_cast<void**>(data)[-1] = raw;
+  py::capsule owner(data, [](void* p) { std::free(static_cast<void**>(p)[-1]); });
+  return Array<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()), static_cast<T*>(data),
+                  owner);
+}
+
+// An Array<T> that holds nothing yet, for an optional argument or output: array_t's default
+// constructor allocates an empty NumPy array, a cost small layers feel on every call.
+template <class T>
+Array<T> no_array() {
+  return py::reinterpret_steal<Array<T>>(py::handle());
+}
+
+// shape == dims, without building a Shape (a heap allocation) for either side.
+inline bool has_shape(const py::array& a, std::initializer_list<int64_t> dims) {
+  return a.ndim() == static_cast<py::ssize_t>(dims.size()) &&
+         std::equal(dims.begin(), dims.end(), a.shape());
 }
 
 inline int64_t numel(const py::array& a) { return static_cast<int64_t>(a.size()); }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
+import operator
 
 import numpy as np
 
@@ -83,8 +85,7 @@ class inference_mode(no_grad):
         self.mode = not mode
 
 
-_GRAPH_FIELDS = ("inputs", "input_fns", "needs_input_grad")
-_KEPT_ON_RELEASE = (str, bool, int, float, type(None))
+_next_seq = itertools.count(1).__next__
 
 
 class Function:
@@ -98,6 +99,8 @@ class Function:
     inputs: tuple = ()            # the input tensors (leaves receive their .grad through them)
     input_fns: tuple = ()         # each input's grad_fn when this op ran: the graph's edges
     needs_input_grad: tuple = ()
+    _seq = 0                      # creation order: a node runs its backward before its inputs'
+    _freed = None                 # after a backward without retain_graph: the node's name
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -110,8 +113,10 @@ class Function:
                 fn.inputs = inputs
                 # Edges go to the producing nodes as they were now, so an in-place op that later
                 # makes an input tensor the output of a new node does not rewire this one.
-                fn.input_fns = tuple([getattr(t, "grad_fn", None) for t in inputs])
+                fn.input_fns = tuple([t.grad_fn if isinstance(t, Tensor) else None
+                                      for t in inputs])
                 fn.needs_input_grad = needs
+                fn._seq = _next_seq()
                 return Tensor._from_op(fn.forward(*arrays, **params), fn)
         return Tensor._from_op(fn.forward(*arrays, **params), None)
 
@@ -123,38 +128,38 @@ class Function:
 
     @property
     def name(self) -> str:
+        return self._freed or self._name()
+
+    def _name(self) -> str:
+        """The node's name, as PyTorch's grad_fn names print; subclasses may use their settings."""
         return type(self).__name__ + "Backward"
 
     def _release(self):
-        """Drops what forward saved (arrays and containers of them), keeping the graph edges and
-        small settings such as an op's kind that its name uses. A second backward through this
-        node is then an error."""
+        """Drops everything forward saved and the graph edges, keeping only the node's name: a
+        second backward through it is then a clear error."""
+        name = self.name
         d = self.__dict__
-        for key in [k for k, v in d.items()
-                    if k not in _GRAPH_FIELDS and not isinstance(v, _KEPT_ON_RELEASE)]:
-            del d[key]
-        d["_freed"] = True
+        d.clear()
+        d["_freed"] = name
 
     def __repr__(self):
         return f"<{self.name} object>"
 
 
 def _topological_order(root_fn):
-    """Nodes reachable from root_fn, each after every node that feeds gradient into it."""
-    order, visited = [], {root_fn}
-    stack = [(root_fn, iter(root_fn.input_fns))]
-    while stack:
-        node, it = stack[-1]
-        for child in it:
-            if child is not None and child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child.input_fns)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
+    """Nodes reachable from root_fn, each after every node that feeds gradient into it: an
+    input's node was created before the node using it, so decreasing creation order is one."""
+    nodes, seen = [root_fn], {root_fn}
+    for node in nodes:  # grows while it is walked
+        for child in node.input_fns:
+            if child is not None and child not in seen:
+                seen.add(child)
+                nodes.append(child)
+    nodes.sort(key=_creation_order, reverse=True)
+    return nodes
+
+
+_creation_order = operator.attrgetter("_seq")
 
 
 def _accumulate_leaf(t, g):
@@ -211,7 +216,7 @@ def _backward_nodes(root_fn, grads, retain_graph):
         g = grads.pop(node, None)
         if g is None:
             continue
-        if node.__dict__.get("_freed"):
+        if node._freed:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time ({node.name}): its saved "
                 "values were freed by the first backward. Pass retain_graph=True to the first "

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "ember/activation.h"
+
 namespace ember {
 
 // c[i] = a[i] @ b[i] for i in [0, batch); a[i] is (m, k), b[i] is (k, n), c[i] is (m, n).
@@ -31,5 +33,22 @@ void linear_backward_weight(const T* grad_output, const T* input, T* grad_weight
 // grad_bias (out) = column sums of grad_output
 template <class T>
 void linear_backward_bias(const T* grad_output, T* grad_bias, int64_t n, int64_t out);
+
+// The fused Linear + activation layer, for activations whose derivative is a function of their
+// output (relu, sigmoid, tanh: see fuses_with_linear). One call instead of two keeps small
+// models' per-layer cost low; the arithmetic is exactly linear_forward's then the activation's.
+constexpr bool fuses_with_linear(Activation a) {
+  return a == Activation::relu || a == Activation::sigmoid || a == Activation::tanh;
+}
+// output (n, out) = act(input (n, in) @ weight (out, in)^T + bias (out)); bias may be null.
+template <class T>
+void linear_activation_forward(Activation kind, const T* input, const T* weight, const T* bias,
+                               T* output, int64_t n, int64_t in, int64_t out);
+// grad_pre (n, out) = grad_output * act'(pre-activation), computed from `output`; then
+// grad_input, grad_weight and grad_bias as linear_backward_* from grad_pre (each may be null).
+template <class T>
+void linear_activation_backward(Activation kind, const T* grad_output, const T* input,
+                                const T* weight, const T* output, T* grad_pre, T* grad_input,
+                                T* grad_weight, T* grad_bias, int64_t n, int64_t in, int64_t out);
 
 }  // namespace ember

@@ -72,6 +72,23 @@ void linear_backward_bias(const T* grad_output, T* grad_bias, int64_t n, int64_t
   });
 }
 
+template <class T>
+void linear_activation_forward(Activation kind, const T* input, const T* weight, const T* bias,
+                               T* output, int64_t n, int64_t in, int64_t out) {
+  linear_forward(input, weight, bias, output, n, in, out);
+  activation_forward(kind, output, output, n * out, ActivationParams{});  // in place
+}
+
+template <class T>
+void linear_activation_backward(Activation kind, const T* grad_output, const T* input,
+                                const T* weight, const T* output, T* grad_pre, T* grad_input,
+                                T* grad_weight, T* grad_bias, int64_t n, int64_t in, int64_t out) {
+  activation_backward(kind, grad_output, output, grad_pre, n * out, ActivationParams{});
+  if (grad_input) linear_backward_input(grad_pre, weight, grad_input, n, in, out);
+  if (grad_weight) linear_backward_weight(grad_pre, input, grad_weight, n, in, out);
+  if (grad_bias) linear_backward_bias(grad_pre, grad_bias, n, out);
+}
+
 #define EMBER_INSTANTIATE(T)                                                                   \
   template void matmul_forward<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, int64_t); \
   template void matmul_backward_a<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,        \
@@ -81,7 +98,12 @@ void linear_backward_bias(const T* grad_output, T* grad_bias, int64_t n, int64_t
   template void linear_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
   template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);   \
   template void linear_backward_weight<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);  \
-  template void linear_backward_bias<T>(const T*, T*, int64_t, int64_t);
+  template void linear_backward_bias<T>(const T*, T*, int64_t, int64_t);                       \
+  template void linear_activation_forward<T>(Activation, const T*, const T*, const T*, T*,     \
+                                             int64_t, int64_t, int64_t);                       \
+  template void linear_activation_backward<T>(Activation, const T*, const T*, const T*,        \
+                                              const T*, T*, T*, T*, T*, int64_t, int64_t,      \
+                                              int64_t);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 

@@ -24,8 +24,7 @@ class Activation(Function):
     def backward(self, g):
         return (getattr(_core, self.kind + "_backward")(g, self.saved, self.alpha, self.beta),)
 
-    @property
-    def name(self):
+    def _name(self):
         return self.kind.title().replace("_", "") + "Backward"
 
 

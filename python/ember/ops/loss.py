@@ -46,8 +46,7 @@ class PointwiseLoss(Function):
             dl_dt = -x + (pw - 1) * softplus_neg
         return (scale * w * dl_dt).astype(x.dtype, copy=False)
 
-    @property
-    def name(self):
+    def _name(self):
         return "".join(p.title() for p in self.kind.split("_")) + "Backward"
 
 

@@ -31,8 +31,7 @@ class RnnLayer(Function):
             need[0], need[1], need[2], need[3] or need[4], need[5] or need[6])
         return gi, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh
 
-    @property
-    def name(self):
+    def _name(self):
         return {"lstm": "Lstm", "gru": "Gru"}.get(self.mode, "Rnn") + "Backward"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from itertools import islice
 
 from ..module import Module, _addindent
+from . import fusion
 
 
 def _renumbered(modules) -> dict:
@@ -35,9 +36,11 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
-        return input
+        modules = tuple(self._modules.values())
+        cached = self.__dict__.get("_fusion_plan")
+        if cached is None or cached[0] != modules:  # built again whenever the modules change
+            cached = self.__dict__["_fusion_plan"] = (modules, fusion.plan(modules))
+        return fusion.run(cached[1], input)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):

@@ -57,7 +57,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        weight, bias = self.weight_and_bias()
+        return F.linear(input, weight, bias)
+
+    def weight_and_bias(self):
+        """(weight, bias), read from the parameter table: the usual attribute lookup reaches
+        parameters through Module.__getattr__, a Python call that small models feel."""
+        params = self._parameters
+        try:
+            return params["weight"], params["bias"]
+        except KeyError:  # a parameter deleted and replaced by a plain attribute
+            return self.weight, self.bias
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
