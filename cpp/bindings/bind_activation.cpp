@@ -27,7 +27,7 @@ py::array activation_backward_py(const char* op, Activation kind, const py::hand
     using T = decltype(t);
     auto g = contiguous<T>(op, "grad_output", g_h);
     auto s = contiguous<T>(op, saved_name, s_h);
-    EMBER_CHECK(shape_of(g) == shape_of(s), op, ": grad_output has shape ", shape_str(g), " but ",
+    EMBER_CHECK(same_shape(g, s), op, ": grad_output has shape ", shape_str(g), " but ",
                 saved_name, " has shape ", shape_str(s));
     auto gi = empty<T>(shape_of(g));
     {
@@ -75,7 +75,7 @@ py::array softmax_like_backward(const char* op, const py::handle& g_h, const py:
   return dispatch_floating(op, as_array(op, "grad_output", g_h), [&](auto t) -> py::array {
     using T = decltype(t);
     auto g = contiguous<T>(op, "grad_output", g_h), y = contiguous<T>(op, "output", y_h);
-    EMBER_CHECK(shape_of(g) == shape_of(y), op, ": grad_output has shape ", shape_str(g),
+    EMBER_CHECK(same_shape(g, y), op, ": grad_output has shape ", shape_str(g),
                 " but output has shape ", shape_str(y));
     const auto [outer, size, inner] = split_at_dim(op, g, dim);
     auto gi = empty<T>(shape_of(g));

@@ -78,7 +78,7 @@ py::array pointwise_forward_py(const std::string& kind, const py::handle& x_h,
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
     using T = decltype(t);
     auto x = contiguous<T>(op, "input", x_h), tg = contiguous<T>(op, "target", t_h);
-    EMBER_CHECK(shape_of(x) == shape_of(tg), op, ": input and target shapes differ: input ",
+    EMBER_CHECK(same_shape(x, tg), op, ": input and target shapes differ: input ",
                 shape_str(x), ", target ", shape_str(tg));
     auto w = optional_like<T>(op, "weight", w_h, shape_of(x), "broadcast to the input");
     auto pw = optional_like<T>(op, "pos_weight", pw_h, shape_of(x), "broadcast to the input");
@@ -103,7 +103,7 @@ py::array pointwise_backward_py(const std::string& kind, const py::handle& g_h,
     using T = decltype(t);
     auto g = contiguous<T>(op, "grad_output", g_h);
     auto x = contiguous<T>(op, "input", x_h), tg = contiguous<T>(op, "target", t_h);
-    EMBER_CHECK(shape_of(x) == shape_of(tg), op, ": input and target shapes differ: input ",
+    EMBER_CHECK(same_shape(x, tg), op, ": input and target shapes differ: input ",
                 shape_str(x), ", target ", shape_str(tg));
     auto w = optional_like<T>(op, "weight", w_h, shape_of(x), "broadcast to the input");
     auto pw = optional_like<T>(op, "pos_weight", pw_h, shape_of(x), "broadcast to the input");
@@ -197,7 +197,7 @@ template <class T>
 std::pair<int64_t, int64_t> prob_dims(const char* op, const py::array& x, const py::array& target,
                                       const Optional<T>& weight) {
   EMBER_CHECK(x.ndim() == 2, op, ": input must be (N, C), got shape ", shape_str(x));
-  EMBER_CHECK(shape_of(target) == shape_of(x), op, ": probability target must have the input's "
+  EMBER_CHECK(same_shape(target, x), op, ": probability target must have the input's "
               "shape ", shape_str(x), ", got ", shape_str(target));
   if (weight)
     EMBER_CHECK(weight->ndim() == 1 && weight->shape(0) == x.shape(1), op,

@@ -44,14 +44,15 @@ std::vector<Slots> collect(const char* op, const std::vector<py::list>& lists,
         continue;
       }
       py::array a = as_array(op, names[r], h);
-      EMBER_CHECK(shape_of(a) == shape_of(p), op, ": ", names[r], " ", i, " has shape ",
-                  shape_str(a), " but its parameter has shape ", shape_str(p));
+      EMBER_CHECK(same_shape(a, p), op, ": ", names[r], " ", i, " has shape ", shape_str(a),
+                  " but its parameter has shape ", shape_str(p));
       if (!(a.dtype().kind() == 'f' && a.itemsize() == p.itemsize()))
         throw py::type_error(concat(op, ": ", names[r], " ", i, " has dtype ", dtype_str(a),
                                     " but its parameter has ", dtype_str(p), " (shape ",
                                     shape_str(p), ")"));
       if (r == 1) {  // read only: copy if strided
-        py::array c = s.is_double ? py::array(Array<double>::ensure(a)) : py::array(Array<float>::ensure(a));
+        py::array c = s.is_double ? py::array(contiguous<double>(op, names[r], a))
+                                  : py::array(contiguous<float>(op, names[r], a));
         s.ptr.push_back(const_cast<void*>(c.data()));
         s.keep.push_back(c);
         continue;

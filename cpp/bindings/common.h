@@ -102,6 +102,10 @@ inline bool has_shape(const py::array& a, std::initializer_list<int64_t> dims) {
          std::equal(dims.begin(), dims.end(), a.shape());
 }
 
+inline bool same_shape(const py::array& a, const py::array& b) {
+  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
+}
+
 inline int64_t numel(const py::array& a) { return static_cast<int64_t>(a.size()); }
 
 }  // namespace ember::bind

@@ -100,6 +100,9 @@ class Function:
     input_fns: tuple = ()         # each input's grad_fn when this op ran: the graph's edges
     needs_input_grad: tuple = ()
     _seq = 0                      # creation order: a node runs its backward before its inputs'
+    # True when backward returns new arrays that nothing else references (kernel outputs, one per
+    # input): a leaf may then keep one as its .grad without the defensive copy.
+    new_grads = False
     _freed = None                 # after a backward without retain_graph: the node's name
 
     @classmethod
@@ -167,20 +170,20 @@ def _accumulate_leaf(t, g):
         g = g.astype(t._array.dtype)
     if t.grad is None:
         # Always copy: backward functions may hand the same array to several inputs.
-        t.grad = _Tensor._from_op(np.array(g, copy=True), None)
+        t.grad = _Tensor._from_op(g.copy(), None)
     else:
         t.grad._array = t.grad._array + g
 
 
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Module.zero_grad and Optimizer.zero_grad: drop each .grad, or zero it in place."""
+    if set_to_none:
+        for p in params:
+            p.grad = None
+        return
     for p in params:
         g = p.grad
-        if g is None:
-            continue
-        if set_to_none:
-            p.grad = None
-        else:
+        if g is not None:
             g.grad_fn, g.requires_grad = None, False
             g._array = np.zeros_like(g._array)
 
@@ -212,6 +215,7 @@ def run_backward(root, grad, retain_graph: bool = False):
 
 def _backward_nodes(root_fn, grads, retain_graph):
     """Runs each node's backward in topological order, routing gradients to its inputs."""
+    capture = _capture
     for node in _topological_order(root_fn):
         g = grads.pop(node, None)
         if g is None:
@@ -222,23 +226,26 @@ def _backward_nodes(root_fn, grads, retain_graph):
                 "values were freed by the first backward. Pass retain_graph=True to the first "
                 "backward() call if you need to backward twice.")
         input_grads = node.backward(g)
-        if len(input_grads) != len(node.inputs):
+        inputs = node.inputs
+        if len(input_grads) != len(inputs):
             raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
-                               f"{len(node.inputs)} inputs")
-        for t, fn, gi, need in zip(node.inputs, node.input_fns, input_grads,
-                                   node.needs_input_grad):
+                               f"{len(inputs)} inputs")
+        for t, fn, gi, need in zip(inputs, node.input_fns, input_grads, node.needs_input_grad):
             if not need or gi is None:
                 continue
             if gi.shape != t._array.shape:
                 raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
                                    f"input of shape {t._array.shape}")
-            if _capture is not None:  # autograd.grad: leave every .grad alone
-                if id(t) in _capture and (fn is None or t.grad_fn is fn):
+            if capture is not None:  # autograd.grad: leave every .grad alone
+                if id(t) in capture and (fn is None or t.grad_fn is fn):
                     _add_captured(id(t), gi)
                 if fn is None:
                     continue
             elif fn is None:
-                _accumulate_leaf(t, gi)
+                if t.grad is None and node.new_grads and gi.dtype is t._array.dtype:
+                    t.grad = _Tensor._from_op(gi, None)  # gi is this leaf's alone: no copy
+                else:
+                    _accumulate_leaf(t, gi)
                 continue
             elif t._retains_grad and t.grad_fn is fn:
                 _accumulate_leaf(t, gi)

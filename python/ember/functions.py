@@ -1,6 +1,7 @@
 """The ember.* functions of the PyTorch face that compute on tensors (math, reductions, shapes)."""
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -292,6 +293,8 @@ def logsumexp(input, dim, keepdim=False):
 def _size_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if all(type(s) is int for s in shape):  # the common case, without converting
+        return shape
     return tuple(int(s) for s in shape)
 
 
@@ -300,13 +303,13 @@ def reshape(input, *shape):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    shape = input.shape
+    shape = input._array.shape
     if not shape:
         return reshape(input, 1)
     start, end = start_dim % len(shape), end_dim % len(shape)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
-    new = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
     return S.Reshape.apply(input, shape=new, op="flatten")
 
 
@@ -317,7 +320,7 @@ def unflatten(input, dim, sizes):
 
 
 def squeeze(input, dim=None):
-    shape = input.shape
+    shape = input._array.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
@@ -327,7 +330,7 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
-    shape = input.shape
+    shape = input._array.shape
     nd = len(shape) + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: dimension {dim} out of range for a {len(shape)}-D tensor")

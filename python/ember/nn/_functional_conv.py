@@ -11,6 +11,11 @@ from ..tensor import Tensor
 
 def _int_tuple(op, name, value, n):
     """An int or a length-n sequence of ints as a tuple of n ints."""
+    # Exact types first: the common case on every layer call, cheaply (bool is not int here).
+    if type(value) is int:
+        return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int for v in value):
+        return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value),) * n
     try:
@@ -27,6 +32,8 @@ def conv_padding(op, padding, kernel, dilation, stride):
     """Padding per spatial dim as ((before, after), ...): int, per-dim ints, 'valid', 'same'
     (PyTorch's: stride 1, the extra pixel after), or explicit (before, after) pairs."""
     n = len(kernel)
+    if type(padding) is int and padding >= 0:  # the common case, first
+        return ((padding, padding),) * n
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * n
@@ -53,10 +60,10 @@ def _check_input(op, input, weight, ndim):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{op}: input and weight must be ember tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
-    if input.ndim not in (ndim - 1, ndim):
+    if input._array.ndim not in (ndim - 1, ndim):
         raise _core.ShapeError(f"{op}: expected {ndim - 1}-D (unbatched) or {ndim}-D (batched) "
                                f"input, got shape {tuple(input.shape)}")
-    if weight.ndim != ndim:
+    if weight._array.ndim != ndim:
         raise _core.ShapeError(f"{op}: expected a {ndim}-D weight, got shape {tuple(weight.shape)}")
 
 
@@ -69,8 +76,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     _check_input(op, input, weight, 4)
     stride = _int_tuple(op, "stride", stride, 2)
     dilation = _int_tuple(op, "dilation", dilation, 2)
-    (pt, pb), (pl, pr) = conv_padding(op, padding, tuple(weight.shape[2:]), dilation, stride)
-    unbatched = input.ndim == 3
+    (pt, pb), (pl, pr) = conv_padding(op, padding, weight._array.shape[2:], dilation, stride)
+    unbatched = input._array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     out = Conv2d.apply(x, weight, bias, stride=stride, padding=(pt, pb, pl, pr),
                        dilation=dilation, groups=int(groups), channels_last=channels_last)

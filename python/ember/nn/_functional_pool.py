@@ -19,6 +19,8 @@ def pool_output_size(size, kernel, stride, pad_before, pad_after, dilation, ceil
 
 def _pool_pads(op, padding, n):
     """Symmetric per-dim padding, or explicit (before, after) pairs: ((b, a), ...)."""
+    if type(padding) is int:  # the common case, first
+        return ((padding, padding),) * n
     if not isinstance(padding, int) and len(padding) == 2 * n and n > 1:
         flat = _int_tuple(op, "padding", padding, 2 * n)
         return tuple((flat[2 * i], flat[2 * i + 1]) for i in range(n))
@@ -28,17 +30,22 @@ def _pool_pads(op, padding, n):
 
 
 def _spatial(x, channels_last):
-    return (x.shape[1], x.shape[2]) if channels_last else (x.shape[2], x.shape[3])
+    shape = x._array.shape
+    return (shape[1], shape[2]) if channels_last else (shape[2], shape[3])
 
 
 def _as_4d(op, input, ndim, channels_last):
-    """(input as 4-D, function restoring the original layout of an output)."""
+    """(input as 4-D, function restoring the original layout of an output, or None when the
+    input already is 4-D)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be an ember tensor, got {type(input).__name__}")
-    if input.ndim not in (ndim - 1, ndim):
+    given = input._array.ndim
+    if given == 4 == ndim:  # batched 2-D pooling, the common case: nothing to reshape
+        return input, None
+    if given not in (ndim - 1, ndim):
         raise _core.ShapeError(f"{op}: expected {ndim - 1}-D (unbatched) or {ndim}-D (batched) "
                                f"input, got shape {tuple(input.shape)}")
-    unbatched = input.ndim == ndim - 1
+    unbatched = given == ndim - 1
     x = input.unsqueeze(0) if unbatched else input
     if ndim == 3:  # 1-D pooling: height 1
         x = x.unsqueeze(1) if channels_last else x.unsqueeze(2)
@@ -50,13 +57,17 @@ def _as_4d(op, input, ndim, channels_last):
     return x, restore
 
 
-def _check_window_fits(op, input, x, kernel, dilation, pads, channels_last):
-    """Kernel no larger than the padded input, reported with the user's own shapes."""
-    for size, k, d, (b, a) in zip(_spatial(x, channels_last), kernel, dilation, pads):
+def _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channels_last):
+    """The output's (height, width). The kernel must fit the padded input, reported with the
+    user's own shapes."""
+    out = []
+    for size, k, st, (b, a), d in zip(_spatial(x, channels_last), kernel, stride, pads, dilation):
         if size + b + a < d * (k - 1) + 1:
             raise _core.ShapeError(f"{op}: kernel_size {k} (dilation {d}) is larger than the "
                                    f"padded input ({size} + padding {b + a}); input shape "
                                    f"{tuple(input.shape)}")
+        out.append(pool_output_size(size, k, st, b, a, d, ceil_mode))
+    return tuple(out)
 
 
 def _window_args(op, ndim, kernel_size, stride, padding, dilation):
@@ -66,10 +77,11 @@ def _window_args(op, ndim, kernel_size, stride, padding, dilation):
         _int_tuple(op, "stride", stride, n)
     dilation = _int_tuple(op, "dilation", dilation, n)
     pads = _pool_pads(op, padding, n)
-    for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
-        if any(v < 1 for v in values):
-            raise ValueError(f"{op}: {name} must be positive. Received: {name}={values}")
-    if any(p < 0 for pair in pads for p in pair):
+    if min(kernel + stride + dilation) < 1:
+        for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+            if any(v < 1 for v in values):
+                raise ValueError(f"{op}: {name} must be positive. Received: {name}={values}")
+    if min(map(min, pads)) < 0:
         raise ValueError(f"{op}: padding must be non-negative. Received: padding={padding!r}")
     if n == 1:  # height 1 for 1-D pooling
         kernel, stride, dilation, pads = (1,) + kernel, (1,) + stride, (1,) + dilation, ((0, 0),) + pads
@@ -80,21 +92,21 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
               channels_last):
     kernel, stride, dilation, pads = _window_args(op, ndim, kernel_size, stride, padding, dilation)
     x, restore = _as_4d(op, input, ndim, channels_last)
-    _check_window_fits(op, input, x, kernel, dilation, pads, channels_last)
-    out = tuple(pool_output_size(s, k, st, b, a, d, ceil_mode) for s, k, st, (b, a), d in
-                zip(_spatial(x, channels_last), kernel, stride, pads, dilation))
-    sink = []
+    out = _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channels_last)
+    sink = [] if return_indices else None
     y = P.MaxPool2d.apply(x, kernel_size=kernel, stride=stride,
                           padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
                           dilation=dilation, output_size=out, channels_last=channels_last,
                           indices_sink=sink)
-    return _with_indices(y, sink, restore, return_indices)
+    return _with_indices(y, sink, restore)
 
 
-def _with_indices(y, sink, restore, return_indices):
-    """The pooled tensor, and with return_indices the argmax positions (flat within each
-    input plane, as PyTorch returns them)."""
-    if not return_indices:
+def _with_indices(y, sink, restore):
+    """The pooled tensor, and with return_indices (a list `sink`) the argmax positions (flat
+    within each input plane, as PyTorch returns them)."""
+    if restore is None:
+        return y if sink is None else (y, Tensor._from_op(sink[0], None))
+    if sink is None:
         return restore(y)
     return restore(y), restore(Tensor._from_op(sink[0], None))
 
@@ -119,15 +131,13 @@ def _avg_pool(op, ndim, input, kernel_size, stride, padding, ceil_mode, count_in
                          f"{divisor_override!r}")
     kernel, stride, _, pads = _window_args(op, ndim, kernel_size, stride, padding, 1)
     x, restore = _as_4d(op, input, ndim, channels_last)
-    _check_window_fits(op, input, x, kernel, (1, 1), pads, channels_last)
-    out = tuple(pool_output_size(s, k, st, b, a, 1, ceil_mode) for s, k, st, (b, a) in
-                zip(_spatial(x, channels_last), kernel, stride, pads))
+    out = _pooled_size(op, input, x, kernel, stride, pads, (1, 1), ceil_mode, channels_last)
     y = P.AvgPool2d.apply(x, kernel_size=kernel, stride=stride,
                           padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
                           output_size=out, count_include_pad=bool(count_include_pad),
                           divisor_override=int(divisor_override or 0),
                           channels_last=channels_last)
-    return restore(y)
+    return y if restore is None else restore(y)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -162,24 +172,24 @@ def _adaptive(op, ndim, fn, input, output_size, channels_last, **kwargs):
 def adaptive_avg_pool2d(input, output_size, *, channels_last=False):
     y, restore = _adaptive("adaptive_avg_pool2d", 4, P.AdaptiveAvgPool2d, input, output_size,
                            channels_last)
-    return restore(y)
+    return _with_indices(y, None, restore)
 
 
 def adaptive_avg_pool1d(input, output_size, *, channels_last=False):
     y, restore = _adaptive("adaptive_avg_pool1d", 3, P.AdaptiveAvgPool2d, input, output_size,
                            channels_last)
-    return restore(y)
+    return _with_indices(y, None, restore)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False, *, channels_last=False):
-    sink = []
+    sink = [] if return_indices else None
     y, restore = _adaptive("adaptive_max_pool2d", 4, P.AdaptiveMaxPool2d, input, output_size,
                            channels_last, indices_sink=sink)
-    return _with_indices(y, sink, restore, return_indices)
+    return _with_indices(y, sink, restore)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False, *, channels_last=False):
-    sink = []
+    sink = [] if return_indices else None
     y, restore = _adaptive("adaptive_max_pool1d", 3, P.AdaptiveMaxPool2d, input, output_size,
                            channels_last, indices_sink=sink)
-    return _with_indices(y, sink, restore, return_indices)
+    return _with_indices(y, sink, restore)

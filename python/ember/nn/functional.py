@@ -155,7 +155,7 @@ def _reduction(op, size_average, reduce, reduction):
 
 
 def _same_shape(op, input, target):
-    if tuple(input.shape) != tuple(target.shape):
+    if input._array.shape != target._array.shape:
         raise _core.ShapeError(f"{op}: target shape {tuple(target.shape)} differs from input "
                                f"shape {tuple(input.shape)}; reshape one of them (PyTorch would "
                                f"broadcast them, which is almost always a bug)")

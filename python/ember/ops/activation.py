@@ -11,24 +11,35 @@ def _require_float(op, a):
                         f"{tuple(a.shape)}")
 
 
+# The kernels by activation name ("relu" -> _core.relu_forward), looked up once.
+_FORWARD = {name[:-len("_forward")]: getattr(_core, name) for name in dir(_core)
+            if name.endswith("_forward")}
+_BACKWARD = {name[:-len("_backward")]: getattr(_core, name) for name in dir(_core)
+             if name.endswith("_backward")}
+
+
 class Activation(Function):
     """An elementwise activation named `kind` with kernel parameters alpha and beta."""
+
+    new_grads = True
 
     def forward(self, x, kind, alpha=0.0, beta=0.0):
         _require_float(kind, x)
         self.kind, self.alpha, self.beta = kind, alpha, beta
-        y = getattr(_core, kind + "_forward")(x, alpha, beta)
+        y = _FORWARD[kind](x, alpha, beta)
         self.saved = y if kind in ("sigmoid", "tanh") else x
         return y
 
     def backward(self, g):
-        return (getattr(_core, self.kind + "_backward")(g, self.saved, self.alpha, self.beta),)
+        return (_BACKWARD[self.kind](g, self.saved, self.alpha, self.beta),)
 
     def _name(self):
         return self.kind.title().replace("_", "") + "Backward"
 
 
 class Softmax(Function):
+    new_grads = True
+
     def forward(self, x, dim, log=False):
         _require_float("log_softmax" if log else "softmax", x)
         self.dim, self.log = dim, log
@@ -42,6 +53,8 @@ class Softmax(Function):
 
 class Dropout(Function):
     """Multiplies by a Bernoulli(1-p) mask scaled by 1/(1-p); `mask` comes from the caller's RNG."""
+
+    new_grads = True
 
     def forward(self, x, mask):
         self.mask = mask

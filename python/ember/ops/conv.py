@@ -6,6 +6,8 @@ from ..autograd import Function
 class Conv2d(Function):
     """inputs: (input, weight, bias or None); padding is (top, bottom, left, right)."""
 
+    new_grads = True
+
     def forward(self, x, weight, bias, stride, padding, dilation, groups, channels_last):
         self.x, self.weight = x, weight
         self.args = (stride, padding, dilation, groups, channels_last)

@@ -65,6 +65,8 @@ class Matmul(Function):
 class Linear(Function):
     """input (..., in) @ weight (out, in).T + bias (out), batched over leading dims."""
 
+    new_grads = True
+
     def forward(self, x, weight, bias=None):
         if x.ndim == 0:
             raise _core.ShapeError(f"linear: input must have at least 1 dimension, got a scalar")
@@ -88,6 +90,8 @@ class LinearActivation(Function):
     """activation(input @ weight.T + bias) as one node, for an activation its output
     differentiates (relu, sigmoid, tanh): nn.Sequential and keras Dense use it for a Linear
     followed by one of those, halving the per-layer cost of small models."""
+
+    new_grads = True
 
     def forward(self, x, weight, bias=None, activation="relu"):
         if x.ndim != 2:  # Sequential and Dense fuse only 2-D input; see linear() for the rest

@@ -1,10 +1,18 @@
 """Losses, computed by the C++ kernels (reductions encoded as PyTorch's 0 none, 1 mean, 2 sum)."""
+import functools
+
 import numpy as np
 
 from .. import _core
 from ..autograd import Function
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+@functools.lru_cache(maxsize=None)
+def _camel_case(kind):
+    """mse_loss -> MseLoss (cached: every freed node asks for its name)."""
+    return "".join(p.title() for p in kind.split("_"))
 
 
 def reduction_code(op, reduction):
@@ -18,6 +26,8 @@ def reduction_code(op, reduction):
 class PointwiseLoss(Function):
     """mse, l1, huber, smooth_l1, binary_cross_entropy(_with_logits): (input, target, weight,
     pos_weight); weight and pos_weight are already broadcast to the input's shape."""
+
+    new_grads = True
 
     def forward(self, x, t, weight=None, pos_weight=None, kind="mse_loss", param=0.0, reduction=1):
         self.x, self.t, self.w, self.pw = x, t, weight, pos_weight
@@ -47,11 +57,13 @@ class PointwiseLoss(Function):
         return (scale * w * dl_dt).astype(x.dtype, copy=False)
 
     def _name(self):
-        return "".join(p.title() for p in self.kind.split("_")) + "Backward"
+        return _camel_case(self.kind) + "Backward"
 
 
 class CrossEntropy(Function):
     """Cross-entropy of logits (N, C) against class indices, fused with log-softmax."""
+
+    new_grads = True
 
     def forward(self, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction=1):
         loss, self.log_probs, self.total_weight = _core.cross_entropy_forward(
@@ -69,6 +81,8 @@ class CrossEntropy(Function):
 
 class CrossEntropyProbs(Function):
     """Cross-entropy of logits (N, C) against class probabilities (N, C)."""
+
+    new_grads = True
 
     def forward(self, x, target, weight=None, label_smoothing=0.0, reduction=1):
         loss, self.log_probs = _core.cross_entropy_probs_forward(x, target, weight,
@@ -92,6 +106,8 @@ class CrossEntropyProbs(Function):
 
 
 class NLLLoss(Function):
+    new_grads = True
+
     def forward(self, x, target, weight=None, ignore_index=-100, reduction=1):
         loss, self.total_weight = _core.nll_loss_forward(x, target, weight, ignore_index, reduction)
         self.x, self.target, self.weight = x, target, weight

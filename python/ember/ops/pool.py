@@ -6,6 +6,8 @@ from ..autograd import Function
 class MaxPool2d(Function):
     """`indices_sink`, if given, is a list that receives the argmax indices (return_indices)."""
 
+    new_grads = True
+
     def forward(self, x, kernel_size, stride, padding, dilation, output_size, channels_last,
                 indices_sink=None):
         y, self.indices = _core.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
@@ -29,6 +31,8 @@ class AdaptiveMaxPool2d(MaxPool2d):
 
 
 class AvgPool2d(Function):
+    new_grads = True
+
     def forward(self, x, kernel_size, stride, padding, output_size, count_include_pad,
                 divisor_override, channels_last):
         self.input_shape = x.shape
@@ -42,6 +46,8 @@ class AvgPool2d(Function):
 
 
 class AdaptiveAvgPool2d(Function):
+    new_grads = True
+
     def forward(self, x, output_size, channels_last):
         self.input_shape, self.channels_last = x.shape, channels_last
         return _core.adaptive_avg_pool2d_forward(x, output_size, channels_last)

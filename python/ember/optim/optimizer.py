@@ -159,8 +159,8 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        autograd.zero_grads((p for group in self.param_groups for p in group["params"]),
-                            set_to_none)
+        for group in self.param_groups:
+            autograd.zero_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """Performs one update of every group; ``closure`` re-evaluates and returns the loss."""

@@ -10,7 +10,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from .utils import _check_device, _check_int, _int_tuple
+from .utils import _check_device, _check_int, _int_tuple, weight_and_bias
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -125,8 +125,8 @@ class Conv1d(_ConvNd):
     _n = 1
 
     def _conv(self, input, padding):
-        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
+        weight, bias = weight_and_bias(self)
+        return F.conv1d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -135,5 +135,5 @@ class Conv2d(_ConvNd):
     _n = 2
 
     def _conv(self, input, padding):
-        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
+        weight, bias = weight_and_bias(self)
+        return F.conv2d(input, weight, bias, self.stride, padding, self.dilation, self.groups)

@@ -11,6 +11,7 @@ from ...ops.linalg import LinearActivation
 from ...tensor import Tensor
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
+from .utils import weight_and_bias
 
 _FUSED_ACTIVATIONS = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
@@ -36,6 +37,6 @@ def run(steps, input):
               or input._array.ndim != 2):
             input = activation(module(input))
         else:
-            weight, bias = module.weight_and_bias()
+            weight, bias = weight_and_bias(module)
             input = LinearActivation.apply(input, weight, bias, activation=kind)
     return input

@@ -10,6 +10,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from .utils import weight_and_bias
 
 
 def _check_device(cls_name, device):
@@ -57,17 +58,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        weight, bias = self.weight_and_bias()
+        weight, bias = weight_and_bias(self)
         return F.linear(input, weight, bias)
-
-    def weight_and_bias(self):
-        """(weight, bias), read from the parameter table: the usual attribute lookup reaches
-        parameters through Module.__getattr__, a Python call that small models feel."""
-        params = self._parameters
-        try:
-            return params["weight"], params["bias"]
-        except KeyError:  # a parameter deleted and replaced by a plain attribute
-            return self.weight, self.bias
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

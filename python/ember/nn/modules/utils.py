@@ -53,3 +53,13 @@ def _check_int(cls_name: str, name: str, value, minimum=1) -> int:
 def _check_device(cls_name: str, device) -> None:
     if device is not None and str(device) != "cpu":
         raise NotImplementedError(f"{cls_name}: ember runs on the CPU only; got device={device!r}")
+
+
+def weight_and_bias(module) -> tuple:
+    """(module.weight, module.bias) read from the parameter table: attribute lookup reaches a
+    parameter through Module.__getattr__, a Python call that small models feel on every layer."""
+    params = module._parameters
+    try:
+        return params["weight"], params["bias"]
+    except KeyError:  # a parameter deleted and replaced by a plain attribute
+        return module.weight, module.bias
