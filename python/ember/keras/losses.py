@@ -33,9 +33,10 @@ def _to_tensor(y, dtype=None):
     """An ember Tensor of ``dtype``; with dtype None, floating tensors keep theirs (float64
     predictions stay float64) and everything else becomes float32."""
     if isinstance(y, ember.Tensor):
+        have = y._array.dtype
         if dtype is None:
-            dtype = y.dtype.numpy if y.dtype.is_floating_point else np.dtype(np.float32)
-        return y if y.dtype.numpy == dtype else y.to(ember.dtypes.from_numpy_dtype(dtype))
+            dtype = have if have.kind == "f" else np.dtype(np.float32)
+        return y if have == dtype else y.to(ember.dtypes.from_numpy_dtype(dtype))
     return ember.from_numpy(np.ascontiguousarray(y, dtype=dtype or np.float32))
 
 
@@ -128,11 +129,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     c = y_pred.shape[-1]
     target = ember.from_numpy(np.ascontiguousarray(labels.reshape(-1), dtype=np.int64))
     if from_logits:
-        loss = F.cross_entropy(y_pred.reshape(-1, c), target, reduction="none")
+        loss = F.cross_entropy(_as_2d(y_pred, c), target, reduction="none")
     else:
-        loss = F.nll_loss(_normalized_log_probs(y_pred).reshape(-1, c), target,
-                          reduction="none")
-    return loss.reshape(*_lead(y_pred))
+        loss = F.nll_loss(_as_2d(_normalized_log_probs(y_pred), c), target, reduction="none")
+    return loss if y_pred.ndim == 2 else loss.reshape(*_lead(y_pred))
+
+
+def _as_2d(t, c):
+    return t if t.ndim == 2 else t.reshape(-1, c)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):

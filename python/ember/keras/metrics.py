@@ -104,6 +104,10 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if type(values) is float and type(sample_weight) is int:  # a batch's loss, every step
+            self.total += values * sample_weight
+            self.count += sample_weight
+            return
         values = np.asarray(_numpy(values), dtype=np.float64)
         if sample_weight is None:
             self.total += float(values.sum())

@@ -6,6 +6,7 @@ metrics.py); logged values are means over the epoch's batches weighted by batch 
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
@@ -493,10 +494,17 @@ class _Progress:
 
 
 def _accepts_argument(layer, name: str) -> bool:
+    return name in _call_parameters(type(layer))
+
+
+@functools.lru_cache(maxsize=None)
+def _call_parameters(layer_type) -> frozenset:
+    """The parameter names of a layer class's call(); inspect.signature is far too slow to ask
+    on every batch, and the answer is the class's."""
     try:
-        return name in inspect.signature(layer.call).parameters
+        return frozenset(inspect.signature(layer_type.call).parameters)
     except (TypeError, ValueError):
-        return False
+        return frozenset()
 
 
 def _accepts_training(layer) -> bool:
@@ -512,9 +520,8 @@ _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
 def _output_mask(layer, inputs, mask):
     """The mask after ``layer`` (Keras 3 rules): the layer's compute_mask if it has one, the
     input mask for pass-through layers, else none (Keras warns that the mask is dropped)."""
-    compute = getattr(layer, "compute_mask", None)
-    if compute is not None:
-        return compute(inputs, mask)
+    if getattr(type(layer), "compute_mask", None) is not None:  # (on the class: no __getattr__)
+        return layer.compute_mask(inputs, mask)
     if mask is None:
         return None
     kind = type(layer).__name__
@@ -624,6 +631,8 @@ class Sequential(Model):
         if shape is None:
             return
         expected = shape[1:]
+        if x.shape[1:] == expected:  # (the common case, at C speed)
+            return
         if len(x.shape) - 1 != len(expected) or any(
                 e is not None and e != d for e, d in zip(expected, x.shape[1:])):
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
@@ -647,18 +656,18 @@ class Sequential(Model):
                 shapes[layer.name] = (None,) + tuple(x.shape[1:])
         if record:
             self._output_shapes = shapes
-        self._output_mask = mask
+        self.__dict__["_output_mask"] = mask  # (a plain attribute; Module.__setattr__ is slow)
         return x
 
     def call(self, inputs, training=None):
-        if self.input_shape is not None:
-            self._check_input(inputs)
+        self._check_input(inputs)
         return self._run_layers(inputs, training, record=self._output_shapes is None)
 
     def _maybe_build(self, input_shape):
         if self._build_input_shape is None:  # (inlined: this runs on every call)
             self._record_input_shape(input_shape)
-        self.built = True  # the layers build themselves on this first call
+        if not self.built:
+            self.built = True  # the layers build themselves on this first call
 
     def _layer_output_shape(self, layer):
         return None if self._output_shapes is None else self._output_shapes.get(layer.name)

@@ -147,6 +147,8 @@ class Optimizer:
         return [p for p in self._params if p.grad is not None and p.requires_grad]
 
     def _clip_gradients(self):
+        if self.clipvalue is None and self.clipnorm is None and self.global_clipnorm is None:
+            return
         params = self._with_grads()
         if self.clipvalue is not None:
             for p in params:

@@ -14,8 +14,12 @@ def _int_tuple(op, name, value, n):
     # Exact types first: the common case on every layer call, cheaply (bool is not int here).
     if type(value) is int:
         return (value,) * n
-    if type(value) is tuple and len(value) == n and all(type(v) is int for v in value):
-        return value
+    if type(value) is tuple and len(value) == n:
+        for v in value:
+            if type(v) is not int:
+                break
+        else:
+            return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value),) * n
     try:
@@ -32,8 +36,12 @@ def conv_padding(op, padding, kernel, dilation, stride):
     """Padding per spatial dim as ((before, after), ...): int, per-dim ints, 'valid', 'same'
     (PyTorch's: stride 1, the extra pixel after), or explicit (before, after) pairs."""
     n = len(kernel)
-    if type(padding) is int and padding >= 0:  # the common case, first
+    if type(padding) is int and padding >= 0:  # the common cases first: an int, n ints
         return ((padding, padding),) * n
+    if type(padding) is tuple and len(padding) == n:
+        pads = _int_tuple(op, "padding", padding, n)
+        if min(pads) >= 0:
+            return tuple([(p, p) for p in pads])
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * n

@@ -236,11 +236,11 @@ def _class_weight(weight, input):
 def _classes_last(op, input, target):
     """(N, C, d1, ...) input and (N, d1, ...) target as (N*d, C) and (N*d,); also handles an
     unbatched (C,) input with a () target. Returns (input2d, target, output shape for 'none')."""
-    nd = input.ndim
+    nd = input._array.ndim
     if nd == 1:
         return input.unsqueeze(0), target.reshape(1), ()
     if nd == 2:
-        return input, target, (input.shape[0],)
+        return input, target, None  # the loss already has its 'none' shape
     n, c = input.shape[0], input.shape[1]
     spatial = tuple(input.shape[2:])
     moved = input.permute(0, *range(2, nd), 1).reshape(-1, c)
@@ -249,7 +249,8 @@ def _classes_last(op, input, target):
 
 def _check_class_target(op, input, target):
     t = target._array
-    expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim != 1 else ()
+    shape = input._array.shape
+    expected = shape[:1] + shape[2:] if len(shape) != 1 else ()
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers, got dtype {t.dtype} "
                         f"(input {tuple(input.shape)}, target {tuple(t.shape)})")
@@ -287,7 +288,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         x2, t2, out_shape = _classes_last(op, input, target)
         loss = LS.CrossEntropy.apply(x2, t2, w, ignore_index=int(ignore_index),
                                      label_smoothing=float(label_smoothing), reduction=code)
-    return loss.reshape(out_shape) if code == 0 else loss
+    return loss.reshape(out_shape) if code == 0 and out_shape is not None else loss
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -300,4 +301,4 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     x2, t2, out_shape = _classes_last(op, input, target)
     loss = LS.NLLLoss.apply(x2, t2, _class_weight(weight, input), ignore_index=int(ignore_index),
                             reduction=code)
-    return loss.reshape(out_shape) if code == 0 else loss
+    return loss.reshape(out_shape) if code == 0 and out_shape is not None else loss

@@ -299,8 +299,27 @@ class Module:
                 yield (module_prefix + ("." if module_prefix else "") + name, value)
 
     def parameters(self, recurse: bool = True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
+        # named_parameters without building the names: optimizers and training loops ask for
+        # this on every step. Same order and de-duplication.
+        out, memo = [], set()
+        for module in (self._module_list() if recurse else (self,)):
+            for param in module._parameters.values():
+                if param is not None and id(param) not in memo:
+                    memo.add(id(param))
+                    out.append(param)
+        return iter(out)
+
+    def _module_list(self) -> list:
+        """self and every submodule once, in named_modules() order."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            out.append(module)
+            stack.extend(m for m in reversed(module._modules.values()) if m is not None)
+        return out
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True):
@@ -349,9 +368,10 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        self.training = mode
-        for module in self.children():
-            module.train(mode)
+        self.__dict__["training"] = mode  # a plain attribute: skip __setattr__'s registry checks
+        for module in self._modules.values():  # (a module listed twice is set twice: harmless)
+            if module is not None:
+                module.train(mode)
         return self
 
     def eval(self) -> "Module":

@@ -1,4 +1,6 @@
 """Reductions over dimensions: sum, mean, max/min, var."""
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -19,13 +21,18 @@ def normalize_dims(dim, ndim):
 
 
 def _expand_back(g, shape, axes, keepdim):
-    """Broadcasts a reduced gradient back to the input's shape."""
+    """A reduced gradient broadcast back to the input's shape, as a new array (ndarray methods
+    only: np.expand_dims and np.broadcast_to cost microseconds in Python)."""
     if not keepdim and shape:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
 
 
 class Sum(Function):
+    new_grads = True
+
     def forward(self, a, dim=None, keepdim=False, dtype=None):
         self.shape, self.src = a.shape, a.dtype
         self.axes = normalize_dims(dim, a.ndim)
@@ -40,14 +47,18 @@ class Sum(Function):
 
 
 class Mean(Function):
+    new_grads = True
+
     def forward(self, a, dim=None, keepdim=False):
         if a.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be a "
                                f"floating point dtype, got {a.dtype}")
         self.shape, self.keepdim = a.shape, keepdim
         self.axes = normalize_dims(dim, a.ndim)
-        self.count = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
-        return np.asarray(np.mean(a, axis=self.axes, keepdims=keepdim))
+        self.count = math.prod([a.shape[i] for i in self.axes])
+        # np.mean's arithmetic (the sum in a's dtype, then one division) without its Python
+        # wrapper, which costs more than the sum of a small array.
+        return np.asarray(np.add.reduce(a, axis=self.axes, keepdims=keepdim) / self.count)
 
     def backward(self, g):
         return (_expand_back(g / self.count, self.shape, self.axes, self.keepdim),)

@@ -8,8 +8,14 @@ import numpy as np
 import ember
 from ...nn import Parameter
 from ...nn import functional as F
+from ...nn.modules.utils import weight_and_bias
+from ...ops.linalg import LinearActivation
 from .. import activations, initializers
 from .layer import Layer
+
+# Activations that run fused with the product (ops.linalg.LinearActivation), by name.
+_FUSED_ACTIVATIONS = {activations.relu: "relu", activations.sigmoid: "sigmoid",
+                      activations.tanh: "tanh"}
 
 
 class Dense(Layer):
@@ -64,11 +70,16 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.shape[-1] != self.input_dim:
+        shape = inputs._array.shape
+        if shape[-1] != self.input_dim:
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
                              f"expected axis -1 of input shape to have value {self.input_dim}, "
                              f"but received input with shape {tuple(inputs.shape)}")
-        return self.activation(F.linear(inputs, self.weight, self.bias))
+        weight, bias = weight_and_bias(self)
+        fused = _FUSED_ACTIVATIONS.get(self.activation)
+        if fused is not None and len(shape) == 2:  # one node, as nn.Sequential fuses them
+            return LinearActivation.apply(inputs, weight, bias, activation=fused)
+        return self.activation(F.linear(inputs, weight, bias))
 
     def _to_keras_layout(self, attr_name, array):
         return array.T if attr_name == "weight" else array

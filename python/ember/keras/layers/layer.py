@@ -185,15 +185,16 @@ class Layer(Module):
         return inputs
 
     def forward(self, inputs, *args, **kwargs):
-        from .input_layer import KerasTensor
+        if not isinstance(inputs, ember.Tensor):
+            from .input_layer import KerasTensor  # (input_layer imports this module)
 
-        if isinstance(inputs, KerasTensor):
-            raise NotImplementedError(
-                f"{type(self).__name__}: calling a layer on keras.Input (the Keras functional "
-                "API) is not supported by ember; use keras.Sequential or subclass keras.Model "
-                "and define call().")
-        inputs = as_tensor(inputs)
-        self._maybe_build(tuple(inputs.shape))
+            if isinstance(inputs, KerasTensor):
+                raise NotImplementedError(
+                    f"{type(self).__name__}: calling a layer on keras.Input (the Keras "
+                    "functional API) is not supported by ember; use keras.Sequential or "
+                    "subclass keras.Model and define call().")
+            inputs = as_tensor(inputs)
+        self._maybe_build(inputs._array.shape)
         return self.call(inputs, *args, **kwargs)
 
     def compute_output_shape(self, input_shape):
