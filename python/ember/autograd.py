@@ -86,6 +86,7 @@ class inference_mode(no_grad):
 
 
 _next_seq = itertools.count(1).__next__
+_new_object = object.__new__
 
 
 class Function:
@@ -107,21 +108,35 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
+        # Every op's call comes through here: one pass over the inputs, and the output tensor
+        # built in place (what Tensor._from_op does, without a call).
         Tensor = _Tensor
         fn = cls()
-        arrays = [t._array if isinstance(t, Tensor) else t for t in inputs]
-        if _grad_enabled:
-            needs = tuple([isinstance(t, Tensor) and t.requires_grad for t in inputs])
-            if True in needs:
-                fn.inputs = inputs
-                # Edges go to the producing nodes as they were now, so an in-place op that later
-                # makes an input tensor the output of a new node does not rewire this one.
-                fn.input_fns = tuple([t.grad_fn if isinstance(t, Tensor) else None
-                                      for t in inputs])
-                fn.needs_input_grad = needs
-                fn._seq = _next_seq()
-                return Tensor._from_op(fn.forward(*arrays, **params), fn)
-        return Tensor._from_op(fn.forward(*arrays, **params), None)
+        arrays, record = [], False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t._array)
+                if t.requires_grad:
+                    record = True
+            else:
+                arrays.append(t)
+        out = _new_object(Tensor)
+        out.grad = None
+        out._retains_grad = False
+        if record and _grad_enabled:
+            fn.inputs = inputs
+            # Edges go to the producing nodes as they were now, so an in-place op that later
+            # makes an input tensor the output of a new node does not rewire this one.
+            fn.input_fns = tuple([t.grad_fn if isinstance(t, Tensor) else None for t in inputs])
+            fn.needs_input_grad = tuple([isinstance(t, Tensor) and t.requires_grad
+                                         for t in inputs])
+            fn._seq = _next_seq()
+            out._array = fn.forward(*arrays, **params)
+            out.grad_fn, out.requires_grad = fn, True
+        else:
+            out._array = fn.forward(*arrays, **params)
+            out.grad_fn, out.requires_grad = None, False
+        return out
 
     def forward(self, *arrays, **params):
         raise NotImplementedError

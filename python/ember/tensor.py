@@ -95,8 +95,8 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _from_op(cls, array, grad_fn):
+    @staticmethod
+    def _from_op(array, grad_fn):
         t = object.__new__(Tensor)
         t._array = array
         t.grad = None

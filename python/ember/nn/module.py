@@ -314,11 +314,13 @@ class Module:
         out, seen, stack = [], set(), [self]
         while stack:
             module = stack.pop()
-            if id(module) in seen:
+            if module is None or id(module) in seen:
                 continue
             seen.add(id(module))
             out.append(module)
-            stack.extend(m for m in reversed(module._modules.values()) if m is not None)
+            children = module._modules
+            if children:
+                stack += reversed(children.values())
         return out
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,

@@ -1,8 +1,6 @@
 """Adam (and, with decoupled_weight_decay=True, AdamW), with amsgrad and maximize (PyTorch 2.x)."""
 from __future__ import annotations
 
-from collections import defaultdict
-
 from .. import _core
 from .optimizer import (Optimizer, _check_unsupported, _increment, _new_state, _new_step,
                         _run_kernel)
@@ -35,7 +33,7 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         state = self.state
         # Parameters are normally all at the same step; the kernel takes one bias correction.
-        by_step = defaultdict(lambda: ([], [], [], []))
+        by_step = {}
         for p in params:
             st = state[p]
             if not st:
@@ -44,11 +42,14 @@ class Adam(Optimizer):
                 st["exp_avg_sq"] = _new_state(p)
                 if amsgrad:
                     st["max_exp_avg_sq"] = _new_state(p)
-            ps, m1, m2, vmax = by_step[_increment(st["step"])]
-            ps.append(p)
-            m1.append(st["exp_avg"])
-            m2.append(st["exp_avg_sq"])
-            vmax.append(st["max_exp_avg_sq"] if amsgrad else None)
+            step = _increment(st["step"])
+            lists = by_step.get(step)
+            if lists is None:
+                lists = by_step[step] = ([], [], [], [])
+            lists[0].append(p)
+            lists[1].append(st["exp_avg"])
+            lists[2].append(st["exp_avg_sq"])
+            lists[3].append(st["max_exp_avg_sq"] if amsgrad else None)
         for step, (ps, m1, m2, vmax) in by_step.items():
             _run_kernel(_core.adam_step, [ps, m1, m2, vmax], ps, group["lr"], beta1, beta2,
                         group["eps"], group["weight_decay"], group["decoupled_weight_decay"],
