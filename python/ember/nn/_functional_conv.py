@@ -87,8 +87,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (pt, pb), (pl, pr) = conv_padding(op, padding, weight._array.shape[2:], dilation, stride)
     unbatched = input._array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    out = Conv2d.apply(x, weight, bias, stride=stride, padding=(pt, pb, pl, pr),
-                       dilation=dilation, groups=int(groups), channels_last=channels_last)
+    out = Conv2d.apply(x, weight, bias,
+                       geometry=(stride, (pt, pb, pl, pr), dilation, int(groups), channels_last))
     return out.squeeze(0) if unbatched else out
 
 
@@ -105,8 +105,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     x4 = x.unsqueeze(1) if channels_last else x.unsqueeze(2)  # height 1
-    out = Conv2d.apply(x4, weight.unsqueeze(2), bias, stride=(1, stride), padding=(0, 0, pl, pr),
-                       dilation=(1, dilation), groups=int(groups), channels_last=channels_last)
+    out = Conv2d.apply(x4, weight.unsqueeze(2), bias, geometry=(
+        (1, stride), (0, 0, pl, pr), (1, dilation), int(groups), channels_last))
     out = out.squeeze(1) if channels_last else out.squeeze(2)
     return out.squeeze(0) if unbatched else out
 

@@ -62,16 +62,23 @@ def _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channe
     user's own shapes."""
     out = []
     for size, k, st, (b, a), d in zip(_spatial(x, channels_last), kernel, stride, pads, dilation):
-        if size + b + a < d * (k - 1) + 1:
+        span = size + b + a - d * (k - 1) - 1
+        if span < 0:
             raise _core.ShapeError(f"{op}: kernel_size {k} (dilation {d}) is larger than the "
                                    f"padded input ({size} + padding {b + a}); input shape "
                                    f"{tuple(input.shape)}")
-        out.append(pool_output_size(size, k, st, b, a, d, ceil_mode))
+        out.append(span // st + 1 if not ceil_mode else
+                   pool_output_size(size, k, st, b, a, d, ceil_mode))
     return tuple(out)
 
 
 def _window_args(op, ndim, kernel_size, stride, padding, dilation):
     n = ndim - 2
+    if (n == 2 and type(kernel_size) is int and kernel_size >= 1 and stride is None
+            and type(padding) is int and padding >= 0 and type(dilation) is int
+            and dilation >= 1):  # F.max_pool2d(x, 2): the common call, without the checks below
+        kernel = (kernel_size, kernel_size)
+        return kernel, kernel, (dilation, dilation), ((padding, padding),) * 2
     kernel = _int_tuple(op, "kernel_size", kernel_size, n)
     stride = kernel if stride is None or stride == [] or stride == () else \
         _int_tuple(op, "stride", stride, n)
@@ -94,10 +101,8 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
     x, restore = _as_4d(op, input, ndim, channels_last)
     out = _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channels_last)
     sink = [] if return_indices else None
-    y = P.MaxPool2d.apply(x, kernel_size=kernel, stride=stride,
-                          padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
-                          dilation=dilation, output_size=out, channels_last=channels_last,
-                          indices_sink=sink)
+    y = P.MaxPool2d.apply(x, geometry=(kernel, stride, pads[0] + pads[1], dilation, out,
+                                       channels_last), indices_sink=sink)
     return _with_indices(y, sink, restore)
 
 

@@ -4,14 +4,15 @@ from ..autograd import Function
 
 
 class Conv2d(Function):
-    """inputs: (input, weight, bias or None); padding is (top, bottom, left, right)."""
+    """inputs: (input, weight, bias or None); `geometry` is the kernels' (stride, padding (top,
+    bottom, left, right), dilation, groups, channels_last), one argument: keyword arguments
+    cost a layer call more than their number suggests."""
 
     new_grads = True
 
-    def forward(self, x, weight, bias, stride, padding, dilation, groups, channels_last):
-        self.x, self.weight = x, weight
-        self.args = (stride, padding, dilation, groups, channels_last)
-        return _core.conv2d_forward(x, weight, bias, *self.args)
+    def forward(self, x, weight, bias, geometry):
+        self.x, self.weight, self.args = x, weight, geometry
+        return _core.conv2d_forward(x, weight, bias, *geometry)
 
     def backward(self, g):
         need = self.needs_input_grad

@@ -4,15 +4,15 @@ from ..autograd import Function
 
 
 class MaxPool2d(Function):
-    """`indices_sink`, if given, is a list that receives the argmax indices (return_indices)."""
+    """`geometry` is the kernel's (kernel_size, stride, padding, dilation, output_size,
+    channels_last), one argument as Conv2d's; `indices_sink`, if given, is a list that receives
+    the argmax indices (return_indices)."""
 
     new_grads = True
 
-    def forward(self, x, kernel_size, stride, padding, dilation, output_size, channels_last,
-                indices_sink=None):
-        y, self.indices = _core.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
-                                                   output_size, channels_last)
-        self.input_shape, self.channels_last = x.shape, channels_last
+    def forward(self, x, geometry, indices_sink=None):
+        y, self.indices = _core.max_pool2d_forward(x, *geometry)
+        self.input_shape, self.channels_last = x.shape, geometry[-1]
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
