@@ -220,3 +220,40 @@ def test_release_frees_saved_arrays():
     y = x.exp()
     y.sum().backward()
     assert not any(isinstance(v, np.ndarray) for v in y.grad_fn.__dict__.values())
+
+
+def test_leaf_gradients_are_private_arrays():
+    # Kernel gradients are handed to leaves without a copy (Function.new_grads); each leaf must
+    # still own its .grad: changing one in place leaves the others and the graph alone.
+    w = ember.tensor(np.ones((3, 2)), requires_grad=True)
+    b = ember.tensor(np.ones(3), requires_grad=True)
+    x = ember.tensor(np.ones((4, 2)), requires_grad=True)
+    out = ember.nn.functional.linear(x, w, b).sum() + x.sum()
+    out.backward()
+    grads = [t.grad.numpy() for t in (w, b, x)]
+    assert all(g.flags.writeable for g in grads)
+    for i, g in enumerate(grads):
+        assert not any(np.shares_memory(g, other) for other in grads[i + 1:])
+    expected_x = x.grad.numpy().copy()
+    w.grad.numpy()[...] = 0
+    assert_close(x.grad, expected_x, rtol=0, atol=0)
+
+
+def test_gradient_of_a_shared_input_is_summed_not_aliased():
+    x = leaf([1.0, 2.0])
+    (x.sum() + x.mean() + x.sum()).backward()
+    assert x.grad.tolist() == [2.5, 2.5]
+    x.grad.numpy()[0] = 0.0
+    y = leaf([1.0, 2.0])
+    (y.sum() + y.sum()).backward()
+    assert y.grad.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,dim", [((7,), None), ((5, 3), None), ((5, 3), 1), ((4, 5, 6), (0, 2)),
+                                       ((), None), ((100000,), 0)])
+def test_mean_is_numpy_mean_bitwise(dtype, shape, dim):
+    a = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    got = ember.from_numpy(a).mean() if dim is None else ember.from_numpy(a).mean(dim=dim)
+    np.testing.assert_array_equal(got.numpy(), np.mean(a, axis=dim))
+    assert got.numpy().dtype == dtype

@@ -765,3 +765,34 @@ def test_set_random_seed_makes_training_repeatable():
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match="seed"):
         keras.utils.set_random_seed(1.5)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_batch_mean_losses_equal_the_mean_of_per_sample_losses(from_logits):
+    # sum_over_batch_size without sample weights takes the batch mean in the loss kernel (one
+    # node); it must be the mean of what the per-sample function returns.
+    rng = np.random.RandomState(4)
+    logits = rng.randn(6, 3)
+    preds = logits if from_logits else _softmax(logits)
+    labels = rng.randint(0, 3, 6)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    per_sample = keras.losses.sparse_categorical_crossentropy(
+        labels, ember.from_numpy(preds), from_logits=from_logits)
+    np.testing.assert_allclose(_loss(loss, labels, preds), per_sample.numpy().mean(), rtol=1e-12)
+    weights = rng.rand(6)
+    weighted = loss(labels, ember.from_numpy(preds), sample_weight=weights)
+    np.testing.assert_allclose(weighted.item(), (per_sample.numpy() * weights).mean(),
+                               rtol=1e-12)
+    t, p = rng.randn(6, 2), rng.randn(6, 2)
+    np.testing.assert_allclose(_loss("mse", t, p), np.mean((p - t) ** 2), rtol=1e-12)
+
+
+def test_sparse_categorical_crossentropy_rejects_labels_out_of_range():
+    # Keras ignores no class: -100 (PyTorch's ignore_index) is an out-of-range label too.
+    probs = ember.from_numpy(_softmax(np.random.RandomState(5).randn(3, 4)))
+    for labels in ([0, -100, 1], [0, 4, 1]):
+        with pytest.raises(ValueError, match=r"target (-100|4) at position 1 is out of range "
+                                             r"for 4 classes"):
+            keras.losses.SparseCategoricalCrossentropy()(np.array(labels), probs)
+        with pytest.raises(ValueError, match="out of range"):
+            keras.losses.sparse_categorical_crossentropy(np.array(labels), probs)

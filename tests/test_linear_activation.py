@@ -239,3 +239,32 @@ def test_sequential_does_not_fuse_subclasses_or_other_inputs():
     batched = ember.from_numpy(randn(2, 4, 3, dtype=np.float32))  # 3-D: Linear then ReLU
     model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
     assert model(batched).shape == (2, 4, 2)
+
+
+# ---------------------------------------------------------------- keras Dense
+
+@pytest.mark.parametrize("kind", ACTIVATIONS)
+def test_keras_dense_fuses_its_activation_and_matches_unfused_bitwise(kind):
+    from ember.keras import layers
+
+    dense = layers.Dense(5, activation=kind)
+    x = ember.from_numpy(randn(7, 6, dtype=np.float32))
+    y = dense(x)
+    assert type(y.grad_fn) is LinearActivation
+    unfused = getattr(ember.nn.functional, kind)(
+        ember.nn.functional.linear(x, dense.weight, dense.bias))
+    np.testing.assert_array_equal(y.detach().numpy(), unfused.detach().numpy())
+    y.sum().backward()
+    fused_grads = [dense.weight.grad.numpy().copy(), dense.bias.grad.numpy().copy()]
+    dense.weight.grad = dense.bias.grad = None
+    unfused.sum().backward()
+    np.testing.assert_array_equal(fused_grads[0], dense.weight.grad.numpy())
+    np.testing.assert_array_equal(fused_grads[1], dense.bias.grad.numpy())
+
+
+def test_keras_dense_on_3d_input_runs_unfused():
+    from ember.keras import layers
+
+    dense = layers.Dense(4, activation="relu")
+    y = dense(ember.from_numpy(randn(2, 3, 5, dtype=np.float32)))
+    assert y.shape == (2, 3, 4) and y.grad_fn.name == "ReluBackward"

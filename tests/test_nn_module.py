@@ -531,3 +531,14 @@ def test_init_is_reproducible_with_seed_and_generator():
     o1 = nn.init.orthogonal_(ember.empty(3, 3), generator=ember.Generator().manual_seed(2)).numpy()
     o2 = nn.init.orthogonal_(ember.empty(3, 3), generator=ember.Generator().manual_seed(2)).numpy()
     np.testing.assert_array_equal(o1, o2)
+
+
+def test_parameters_match_named_parameters_with_shared_modules_and_parameters():
+    shared = nn.Linear(3, 3)
+    inner = nn.Sequential(shared, nn.ReLU(), nn.Linear(3, 2))
+    model = nn.Sequential(inner, shared, nn.Sequential(inner))
+    model[0][2].bias = model[0][0].bias  # one Parameter registered twice
+    assert [id(p) for p in model.parameters()] == \
+        [id(p) for _, p in model.named_parameters()]
+    assert [id(p) for p in model.parameters(recurse=False)] == []
+    assert len(list(model.parameters())) == 3

@@ -9,12 +9,16 @@ log-softmax / sigmoid forms.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import ember
 from ..nn import functional as F
 
 EPSILON = 1e-7
+# Keras ignores no class: an index no label can hold, so every out-of-range label is an error.
+_NO_CLASS = int(np.iinfo(np.int64).min)
 
 
 # ---- shape and type handling (shared with metrics) --------------------------------------------
@@ -108,6 +112,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
+    return _sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_class, axis)
+
+
+def _sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                     axis=-1, reduction="none"):
+    """Per-sample losses, or with reduction="mean" their batch mean taken by the kernel."""
     if ignore_class is not None:
         raise NotImplementedError("sparse_categorical_crossentropy: ignore_class is not "
                                   "supported by ember")
@@ -129,10 +139,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     c = y_pred.shape[-1]
     target = ember.from_numpy(np.ascontiguousarray(labels.reshape(-1), dtype=np.int64))
     if from_logits:
-        loss = F.cross_entropy(_as_2d(y_pred, c), target, reduction="none")
+        loss = F.cross_entropy(_as_2d(y_pred, c), target, ignore_index=_NO_CLASS,
+                               reduction=reduction)
     else:
-        loss = F.nll_loss(_as_2d(_normalized_log_probs(y_pred), c), target, reduction="none")
-    return loss if y_pred.ndim == 2 else loss.reshape(*_lead(y_pred))
+        loss = F.nll_loss(_as_2d(_normalized_log_probs(y_pred), c), target,
+                          ignore_index=_NO_CLASS, reduction=reduction)
+    return loss if reduction != "none" or y_pred.ndim == 2 else loss.reshape(*_lead(y_pred))
 
 
 def _as_2d(t, c):
@@ -154,6 +166,20 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+
+
+def _mean_squared_error_batch_mean(y_true, y_pred):
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    return F.mse_loss(y_pred, y_true)  # the mean over the batch of the per-sample means
+
+
+# Per-sample loss functions whose batch mean (sum_over_batch_size without sample weights) one
+# kernel computes: one autograd node per step instead of the per-sample node and a mean.
+_BATCH_MEAN = {
+    sparse_categorical_crossentropy: functools.partial(_sparse_categorical_crossentropy,
+                                                       reduction="mean"),
+    mean_squared_error: _mean_squared_error_batch_mean,
+}
 
 
 # ---- loss classes ----------------------------------------------------------------------------
@@ -200,6 +226,13 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        batch_mean = _BATCH_MEAN.get(self.fn)
+        if batch_mean is not None and sample_weight is None and self.reduction in (
+                "sum_over_batch_size", "mean"):
+            return batch_mean(y_true, y_pred, **self.fn_kwargs)
+        return super().__call__(y_true, y_pred, sample_weight)
 
 
 def _check_label_smoothing(cls, value):

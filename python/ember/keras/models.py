@@ -386,7 +386,9 @@ class Model(Layer):
                        return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics) of that batch."""
         self._assert_compiled("train_on_batch")
-        _not_supported("train_on_batch", sample_weight=sample_weight, class_weight=class_weight)
+        if sample_weight is not None or class_weight is not None:
+            _not_supported("train_on_batch", sample_weight=sample_weight,
+                           class_weight=class_weight)
         x, y = self._prepare_xy(x, y, "train_on_batch")
         tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
@@ -644,14 +646,18 @@ class Sequential(Model):
         for layer in self._layers:
             if isinstance(layer, InputLayer):
                 continue
-            kwargs = {}
-            if training is not None and _accepts_training(layer):
-                kwargs["training"] = training
-            if mask is not None and _accepts_argument(layer, "mask"):
-                kwargs["mask"] = mask
             inputs = x
-            x = layer(x, **kwargs)
-            mask = _output_mask(layer, inputs, mask)
+            if training is None and mask is None:  # (the common call, without a kwargs dict)
+                x = layer(x)
+            else:
+                kwargs = {}
+                if training is not None and _accepts_training(layer):
+                    kwargs["training"] = training
+                if mask is not None and _accepts_argument(layer, "mask"):
+                    kwargs["mask"] = mask
+                x = layer(x, **kwargs)
+            if mask is not None or getattr(type(layer), "compute_mask", None) is not None:
+                mask = _output_mask(layer, inputs, mask)
             if record:
                 shapes[layer.name] = (None,) + tuple(x.shape[1:])
         if record:
