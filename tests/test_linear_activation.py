@@ -175,6 +175,20 @@ def test_sequential_fuses_and_matches_module_by_module_bitwise(kind):
         np.testing.assert_array_equal(got, p.grad.numpy())
 
 
+@pytest.mark.parametrize("kind", ACTIVATIONS)
+def test_sequential_inference_runs_kernels_directly_with_the_same_result(kind):
+    model = _mlp(kind)
+    x = ember.from_numpy(randn(5, 6, dtype=np.float32))
+    recorded = model(x)
+    with ember.no_grad():
+        inferred = model(x)
+    assert inferred.grad_fn is None and not inferred.requires_grad
+    np.testing.assert_array_equal(inferred.numpy(), recorded.detach().numpy())
+    with ember.no_grad(), pytest.raises(TypeError, match="linear_activation: weight has dtype "
+                                                         "float32 but expected float64"):
+        model(x.double())
+
+
 def test_sequential_gradcheck_through_fused_layers():
     model = _mlp("tanh", ember.float64)
     x = ember.tensor(randn(3, 6), requires_grad=True)
@@ -203,13 +217,17 @@ def test_sequential_matches_pytorch():
 def test_sequential_runs_hooked_modules_one_by_one():
     model = _mlp("relu")
     seen = []
-    model[1].register_forward_hook(lambda m, args, out: seen.append(out.grad_fn.name))
+    model[1].register_forward_hook(
+        lambda m, args, out: seen.append(out.grad_fn.name if out.grad_fn else None))
     handle = model[0].register_forward_pre_hook(lambda m, args: (args[0] * 2,))
     x = ember.from_numpy(randn(3, 6, dtype=np.float32))
     expected = _unfused_forward(model, x)
     assert seen == ["ReluBackward"]
     np.testing.assert_array_equal(model(x).detach().numpy(), expected.detach().numpy())
     assert seen == ["ReluBackward"] * 2
+    with ember.no_grad():
+        np.testing.assert_array_equal(model(x).numpy(), expected.detach().numpy())
+    assert seen == ["ReluBackward"] * 2 + [None]
     handle.remove()
     np.testing.assert_array_equal(model(x).detach().numpy(),
                                   _unfused_forward(model, x).detach().numpy())

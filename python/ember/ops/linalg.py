@@ -1,8 +1,9 @@
 """Matrix products: matmul with PyTorch's 1-D and broadcasting rules, and the linear layer."""
 import numpy as np
 
-from .. import _core
+from .. import _core, autograd
 from ..autograd import Function
+from ..tensor import Tensor
 from ._broadcast import unbroadcast
 
 
@@ -109,3 +110,19 @@ class LinearActivation(Function):
 
     def _name(self):
         return self.kind.title() + "Backward"  # the output's grad_fn in PyTorch: the activation's
+
+
+def linear_activation(x, weight, bias, activation):
+    """activation(x @ weight.T + bias) for a 2-D tensor x, where activation is "relu",
+    "sigmoid", "tanh" or "linear" (none): the LinearActivation (or Linear) node when gradients
+    are recorded, else the kernel straight on the arrays, with no node, which is what batch-1
+    inference through nn.Sequential and keras Dense costs."""
+    if autograd._grad_enabled:
+        if activation == "linear":
+            return Linear.apply(x, weight, bias)
+        return LinearActivation.apply(x, weight, bias, activation=activation)
+    b = None if bias is None else bias._array
+    if activation == "linear":
+        return Tensor._from_op(_core.linear_forward(x._array, weight._array, b), None)
+    return Tensor._from_op(_core.linear_activation_forward(x._array, weight._array, b,
+                                                           activation), None)

@@ -9,13 +9,13 @@ import ember
 from ...nn import Parameter
 from ...nn import functional as F
 from ...nn.modules.utils import weight_and_bias
-from ...ops.linalg import LinearActivation
+from ...ops.linalg import linear_activation
 from .. import activations, initializers
 from .layer import Layer
 
-# Activations that run fused with the product (ops.linalg.LinearActivation), by name.
+# Activations that run fused with the product (ops.linalg.linear_activation), by name.
 _FUSED_ACTIVATIONS = {activations.relu: "relu", activations.sigmoid: "sigmoid",
-                      activations.tanh: "tanh"}
+                      activations.tanh: "tanh", activations.linear: "linear"}
 
 
 class Dense(Layer):
@@ -78,7 +78,7 @@ class Dense(Layer):
         weight, bias = weight_and_bias(self)
         fused = _FUSED_ACTIVATIONS.get(self.activation)
         if fused is not None and len(shape) == 2:  # one node, as nn.Sequential fuses them
-            return LinearActivation.apply(inputs, weight, bias, activation=fused)
+            return linear_activation(inputs, weight, bias, fused)
         return self.activation(F.linear(inputs, weight, bias))
 
     def _to_keras_layout(self, attr_name, array):
