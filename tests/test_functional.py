@@ -176,3 +176,30 @@ def test_cross_entropy_with_float_class_labels_says_to_use_integers():
         F.cross_entropy(logits, ember.tensor([0.0, 1, 2, 1, 0]))
     with pytest.raises(TypeError, match="integers"):
         F.nll_loss(logits, ember.tensor([0.0, 1, 2, 1, 0]))
+
+
+def test_inference_paths_match_recorded_ones_bitwise():
+    # Without gradient recording, conv2d, max_pool2d, activations, softmax and reshapes call
+    # their kernels directly (no node); the values must be the recorded path's.
+    rng = np.random.default_rng(7)
+    x = ember.from_numpy(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    w = ember.from_numpy(rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
+    b = ember.from_numpy(rng.standard_normal(4).astype(np.float32))
+
+    def run():
+        y = F.conv2d(x, w, b, padding=1)
+        y = F.max_pool2d(F.relu(y), 2)
+        y = ember.tanh(ember.sigmoid(y)).view(2, -1).reshape(2, 4, -1).flatten(1)
+        return F.log_softmax(y, dim=1), F.softmax(y, dim=1)
+
+    recorded = run()
+    with ember.no_grad():
+        inferred = run()
+    for got, want in zip(inferred, recorded):
+        assert got.grad_fn is None
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with ember.no_grad(), pytest.raises(TypeError, match="relu: expected a floating point"):
+        F.relu(ember.tensor([1, 2]))
+    with ember.no_grad(), pytest.raises(ember.ShapeError, match=r"view: shape \[5, -1\] is "
+                                                                r"invalid for input of shape"):
+        x.view(5, -1)

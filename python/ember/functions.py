@@ -127,23 +127,35 @@ def round(input, decimals=0):
 
 # ---- activations -----------------------------------------------------------------------------
 def relu(input):
-    return Activation.apply(input, kind="relu")
+    return _activation(input, "relu")
 
 
 def sigmoid(input):
-    return Activation.apply(input, kind="sigmoid")
+    return _activation(input, "sigmoid")
 
 
 def tanh(input):
-    return Activation.apply(input, kind="tanh")
+    return _activation(input, "tanh")
+
+
+def _activation(input, kind):
+    if autograd._grad_enabled or not isinstance(input, Tensor):
+        return Activation.apply(input, kind=kind)
+    return Activation.infer(input, kind)  # no graph: no node (inference latency)
 
 
 def softmax(input, dim, dtype=None):
-    return Softmax.apply(input if dtype is None else input.to(dtype), dim=dim)
+    return _softmax(input if dtype is None else input.to(dtype), dim, False)
 
 
 def log_softmax(input, dim, dtype=None):
-    return Softmax.apply(input if dtype is None else input.to(dtype), dim=dim, log=True)
+    return _softmax(input if dtype is None else input.to(dtype), dim, True)
+
+
+def _softmax(input, dim, log):
+    if autograd._grad_enabled or not isinstance(input, Tensor):
+        return Softmax.apply(input, dim=dim, log=log)
+    return Softmax.infer(input, dim, log)
 
 
 # ---- comparisons and logic (never differentiable) ---------------------------------------------
@@ -299,7 +311,13 @@ def _size_args(shape):
 
 
 def reshape(input, *shape):
-    return S.Reshape.apply(input, shape=_size_args(shape), op="reshape")
+    return _reshape(input, _size_args(shape), "reshape")
+
+
+def _reshape(input, shape, op):
+    if autograd._grad_enabled or not isinstance(input, Tensor):
+        return S.Reshape.apply(input, shape=shape, op=op)
+    return S.Reshape.infer(input, shape, op)  # no graph: no node (inference latency)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -310,7 +328,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
     new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
-    return S.Reshape.apply(input, shape=new, op="flatten")
+    return _reshape(input, new, "flatten")
 
 
 def unflatten(input, dim, sizes):

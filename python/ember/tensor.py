@@ -328,6 +328,11 @@ class Tensor:
         return t
 
 
+def array_or_none(t):
+    """t's array, or None for an absent optional tensor (a layer without bias)."""
+    return None if t is None else t._array
+
+
 def _rebuild(array, requires_grad):
     t = Tensor._from_op(array, None)
     t.requires_grad = requires_grad

@@ -67,7 +67,7 @@ def _reflected(fn):
 def _view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
         return self.to(shape[0])  # view(dtype)
-    return F.S.Reshape.apply(self, shape=F._size_args(shape), op="view")
+    return F._reshape(self, F._size_args(shape), "view")
 
 
 def _expand(self, *sizes):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 
-from .. import _core
+from .. import _core, autograd
 from ..ops.conv import Conv2d
 from ..ops.pad import ConstantPad, IndexPad
 from ..tensor import Tensor
@@ -87,8 +87,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (pt, pb), (pl, pr) = conv_padding(op, padding, weight._array.shape[2:], dilation, stride)
     unbatched = input._array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    out = Conv2d.apply(x, weight, bias,
-                       geometry=(stride, (pt, pb, pl, pr), dilation, int(groups), channels_last))
+    geometry = (stride, (pt, pb, pl, pr), dilation, int(groups), channels_last)
+    if autograd._grad_enabled:
+        out = Conv2d.apply(x, weight, bias, geometry=geometry)
+    else:
+        out = Conv2d.infer(x, weight, bias, geometry)
     return out.squeeze(0) if unbatched else out
 
 

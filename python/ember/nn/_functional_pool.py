@@ -1,7 +1,7 @@
 """F.max_pool*, F.avg_pool*, F.adaptive_*_pool* (PyTorch semantics; channels_last for Keras)."""
 from __future__ import annotations
 
-from .. import _core
+from .. import _core, autograd
 from ..ops import pool as P
 from ..tensor import Tensor
 from ._functional_conv import _int_tuple
@@ -100,9 +100,14 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
     kernel, stride, dilation, pads = _window_args(op, ndim, kernel_size, stride, padding, dilation)
     x, restore = _as_4d(op, input, ndim, channels_last)
     out = _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channels_last)
-    sink = [] if return_indices else None
-    y = P.MaxPool2d.apply(x, geometry=(kernel, stride, pads[0] + pads[1], dilation, out,
-                                       channels_last), indices_sink=sink)
+    geometry = (kernel, stride, pads[0] + pads[1], dilation, out, channels_last)
+    if return_indices:
+        sink = []
+        y = P.MaxPool2d.apply(x, geometry=geometry, indices_sink=sink)
+    else:
+        sink = None
+        y = (P.MaxPool2d.apply(x, geometry=geometry) if autograd._grad_enabled
+             else P.MaxPool2d.infer(x, geometry))
     return _with_indices(y, sink, restore)
 
 

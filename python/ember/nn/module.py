@@ -214,14 +214,14 @@ class Module:
         return param
 
     def __getattr__(self, name: str):
-        # Only called when normal lookup fails; __dict__ may still be empty during unpickling.
+        # Only called when normal lookup fails: for a parameter, buffer or submodule (names are
+        # unique across the three tables), which forward() code asks for on every call.
+        # __dict__ may still be empty during unpickling.
         d = self.__dict__
-        if "_parameters" in d and name in d["_parameters"]:
-            return d["_parameters"][name]
-        if "_buffers" in d and name in d["_buffers"]:
-            return d["_buffers"][name]
-        if "_modules" in d and name in d["_modules"]:
-            return d["_modules"][name]
+        for table in ("_modules", "_parameters", "_buffers"):
+            entries = d.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value) -> None:

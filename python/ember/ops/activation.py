@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
+from ..tensor import Tensor
 
 
 def _require_float(op, a):
@@ -33,6 +34,12 @@ class Activation(Function):
     def backward(self, g):
         return (_BACKWARD[self.kind](g, self.saved, self.alpha, self.beta),)
 
+    @staticmethod
+    def infer(x, kind, alpha=0.0, beta=0.0):
+        """The output without a graph (as Conv2d.infer)."""
+        _require_float(kind, x._array)
+        return Tensor._from_op(_FORWARD[kind](x._array, alpha, beta), None)
+
     def _name(self):
         return self.kind.title().replace("_", "") + "Backward"
 
@@ -49,6 +56,13 @@ class Softmax(Function):
     def backward(self, g):
         fn = _core.log_softmax_backward if self.log else _core.softmax_backward
         return (fn(g, self.out, self.dim),)
+
+    @staticmethod
+    def infer(x, dim, log=False):
+        """The output without a graph (as Conv2d.infer)."""
+        _require_float("log_softmax" if log else "softmax", x._array)
+        kernel = _core.log_softmax_forward if log else _core.softmax_forward
+        return Tensor._from_op(kernel(x._array, dim), None)
 
 
 class Dropout(Function):

@@ -1,6 +1,7 @@
 """Convolution, computed by the C++ im2col + GEMM kernels (NCHW, or NHWC when channels_last)."""
 from .. import _core
 from ..autograd import Function
+from ..tensor import Tensor, array_or_none
 
 
 class Conv2d(Function):
@@ -13,6 +14,13 @@ class Conv2d(Function):
     def forward(self, x, weight, bias, geometry):
         self.x, self.weight, self.args = x, weight, geometry
         return _core.conv2d_forward(x, weight, bias, *geometry)
+
+    @staticmethod
+    def infer(x, weight, bias, geometry):
+        """The output without a graph (no gradient recording): the kernel on the arrays, with
+        no node and none of apply's calling cost, which batch-1 inference feels."""
+        return Tensor._from_op(_core.conv2d_forward(x._array, weight._array, array_or_none(bias),
+                                                    *geometry), None)
 
     def backward(self, g):
         need = self.needs_input_grad

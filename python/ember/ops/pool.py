@@ -1,6 +1,7 @@
 """Pooling, computed by the C++ kernels (NCHW, or NHWC when channels_last)."""
 from .. import _core
 from ..autograd import Function
+from ..tensor import Tensor
 
 
 class MaxPool2d(Function):
@@ -16,6 +17,11 @@ class MaxPool2d(Function):
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
+
+    @staticmethod
+    def infer(x, geometry):
+        """The output without a graph (as Conv2d.infer)."""
+        return Tensor._from_op(_core.max_pool2d_forward(x._array, *geometry)[0], None)
 
     def backward(self, g):
         return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last),)

@@ -3,20 +3,30 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
+from ..tensor import Tensor
 from ._broadcast import unbroadcast
 
 
 class Reshape(Function):
     def forward(self, a, shape, op="view"):
         self.in_shape = a.shape
-        try:
-            return a.reshape(shape)
-        except ValueError:
-            raise _core.ShapeError(f"{op}: shape {list(shape)} is invalid for input of shape "
-                                   f"{tuple(a.shape)} ({a.size} elements)") from None
+        return _reshaped(a, shape, op)
 
     def backward(self, g):
         return (g.reshape(self.in_shape),)
+
+    @staticmethod
+    def infer(x, shape, op="view"):
+        """The output without a graph (as Conv2d.infer)."""
+        return Tensor._from_op(_reshaped(x._array, shape, op), None)
+
+
+def _reshaped(a, shape, op):
+    try:
+        return a.reshape(shape)
+    except ValueError:
+        raise _core.ShapeError(f"{op}: shape {list(shape)} is invalid for input of shape "
+                               f"{tuple(a.shape)} ({a.size} elements)") from None
 
 
 class Permute(Function):
