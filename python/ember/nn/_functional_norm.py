@@ -69,7 +69,7 @@ def _channel_dropout(op, input, p, training, inplace, spatial_dims, channels_las
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     batched_ndim = 2 + spatial_dims
-    if input.ndim not in (batched_ndim - 1, batched_ndim):
+    if input._array.ndim not in (batched_ndim - 1, batched_ndim):
         raise _core.ShapeError(f"{op}: expected {batched_ndim - 1}-D or {batched_ndim}-D input, "
                                f"got shape {tuple(input.shape)}")
     if not training or p == 0:

@@ -26,7 +26,8 @@ def _result(input, out, inplace, op):
 
 
 def relu(input, inplace=False):
-    return _result(input, _fn.relu(input), inplace, "relu_")
+    out = _fn.relu(input)
+    return _result(input, out, inplace, "relu_") if inplace else out
 
 
 def _tensor(x, name, op):
@@ -36,6 +37,8 @@ def _tensor(x, name, op):
 
 
 def linear(input, weight, bias=None):
+    if isinstance(input, Tensor) and input._array.ndim == 2:  # (no node for inference)
+        return L.linear_activation(input, weight, bias, "linear")
     return L.Linear.apply(input, weight, bias) if bias is not None else L.Linear.apply(input, weight)
 
 

@@ -121,8 +121,11 @@ def linear_activation(x, weight, bias, activation):
         if activation == "linear":
             return Linear.apply(x, weight, bias)
         return LinearActivation.apply(x, weight, bias, activation=activation)
-    b = None if bias is None else bias._array
+    w, b = _array_of(weight), _array_of(bias)
     if activation == "linear":
-        return Tensor._from_op(_core.linear_forward(x._array, weight._array, b), None)
-    return Tensor._from_op(_core.linear_activation_forward(x._array, weight._array, b,
-                                                           activation), None)
+        return Tensor._from_op(_core.linear_forward(x._array, w, b), None)
+    return Tensor._from_op(_core.linear_activation_forward(x._array, w, b, activation), None)
+
+
+def _array_of(t):
+    return t._array if isinstance(t, Tensor) else t  # (None, or an array passed as is)
