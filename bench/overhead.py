@@ -1,21 +1,26 @@
-"""Per-call overhead of small models: ember vs PyTorch CPU, alternating in one process.
+"""Per-call overhead of small models: ember vs PyTorch CPU, alternating runs.
 
-    OMP_NUM_THREADS=1 python bench/overhead.py [--threads 1] [--cases xor_train net_b1 ...]
+    python bench/overhead.py [--threads 1] [--cases xor_train net_b1 ...]
 
 Where a whole step takes tens of microseconds the framework's per-call cost is the figure:
 training steps of XOR, inference at batch 4 and batch-1 latency (eval, no_grad, one sample)
 of XOR, the MLP 784-128-128-10, PyTorch's MNIST `Net` and the Keras CNN (Keras face through
 `predict_on_batch` and `model(x, training=False)`, and the same network in the torch face),
 plus the Keras face's `train_on_batch` next to the torch face's step on the same model.
-Both libraries run in this one process (each `set_num_threads(threads)`), windows of the two
-alternate, and a figure is the median over windows of microseconds per call, measured both as
-process CPU time (`time.process_time`, steady when other work shares the machine) and as wall
-time. The ratio is torch/ember: above 1 means ember is faster (for latency, 3 means a third).
+Each library runs in its own worker process (OMP_NUM_THREADS and `set_num_threads(threads)`
+set; two OpenMP runtimes in one process spin against each other at 2 threads), the workers of
+the two alternate for several rounds, and a figure is the median over rounds of the median over
+windows of microseconds per call, measured both as process CPU time (`time.process_time`,
+steady when other work shares the machine) and as wall time. The ratio is torch/ember: above 1
+means ember is faster (for latency, 3 means a third).
 Models come from bench_dense.py and bench_cnn.py so the code is the benchmarks' own.
 """
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -190,22 +195,36 @@ def _window(fn, calls):
     return ((time.process_time() - cpu) / calls * 1e6, (time.perf_counter() - wall) / calls * 1e6)
 
 
-def measure(case, libs, window, repeats):
-    fns = {lib.__name__: CASES[case][1](lib) for lib in libs}
-    calls = {}
-    for name, fn in fns.items():  # warm-up, and calibrates the calls per window
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < window:
-            fn()
-            n += 1
-        calls[name] = max(n, 1)
-    samples = {name: ([], []) for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            cpu, wall = _window(fn, calls[name])
-            samples[name][0].append(cpu)
-            samples[name][1].append(wall)
-    return {name: (statistics.median(c), statistics.median(w)) for name, (c, w) in samples.items()}
+def measure(fn, window, repeats):
+    """(CPU µs, wall µs) per call of fn: medians of `repeats` windows after a warm-up one."""
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < window:  # warm-up, and calibrates the calls per window
+        fn()
+        calls += 1
+    samples = [_window(fn, max(calls, 1)) for _ in range(repeats)]
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+
+
+def _worker(lib_name, cases, threads, window, repeats):
+    """Measures every case for one library; prints one JSON line {case: [cpu, wall]}."""
+    lib = __import__(lib_name)
+    lib.set_num_threads(threads)
+    print(json.dumps({case: measure(CASES[case][1](lib), window, repeats) for case in cases}))
+
+
+def _run_worker(lib_name, args):
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads),
+               OPENBLAS_NUM_THREADS=str(args.threads))
+    command = [sys.executable, __file__, "--worker", lib_name, "--threads", str(args.threads),
+               "--window", str(args.window), "--repeats", str(args.repeats),
+               "--cases", *args.cases]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        if lib_name == "torch" and "No module named 'torch'" in last:
+            return None
+        raise RuntimeError(f"{lib_name} worker failed: {last}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -213,25 +232,28 @@ def main():
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--window", type=float, default=0.2, help="seconds per timed window")
-    parser.add_argument("--repeats", type=int, default=7, help="windows per library")
+    parser.add_argument("--repeats", type=int, default=5, help="windows per case and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of workers")
+    parser.add_argument("--worker", choices=["ember", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    import ember
-    libs = [ember]
-    try:
-        import torch
-        libs.append(torch)
-    except ImportError:
-        pass
-    for lib in libs:
-        lib.set_num_threads(args.threads)
-    print(f"threads {args.threads}; microseconds per call, median of {args.repeats} windows of "
-          f"~{args.window} s, process CPU time (wall)")
-    print(f"| case | ember µs | torch µs | torch/ember |")
+    if args.worker:
+        _worker(args.worker, args.cases, args.threads, args.window, args.repeats)
+        return
+    rounds = {"ember": [], "torch": []}
+    for _ in range(args.rounds):  # ember and torch alternate, each in a fresh process
+        for lib_name in rounds:
+            result = _run_worker(lib_name, args)
+            if result is not None:
+                rounds[lib_name].append(result)
+    print(f"threads {args.threads}; microseconds per call: median over {args.rounds} alternating "
+          f"rounds of the median of {args.repeats} windows of ~{args.window} s; process CPU "
+          "time (wall)")
+    print("| case | ember µs | torch µs | torch/ember |")
     print("|---|---:|---:|---:|")
     for case in args.cases:
-        r = measure(case, libs, args.window, args.repeats)
-        e = r["ember"]
-        t = r.get("torch")
+        e = [statistics.median(r[case][k] for r in rounds["ember"]) for k in (0, 1)]
+        t = ([statistics.median(r[case][k] for r in rounds["torch"]) for k in (0, 1)]
+             if rounds["torch"] else None)
         cells = [f"{e[0]:.1f} ({e[1]:.1f})",
                  f"{t[0]:.1f} ({t[1]:.1f})" if t else "—",
                  f"{t[0] / e[0]:.2f}× ({t[1] / e[1]:.2f}×)" if t else "—"]
