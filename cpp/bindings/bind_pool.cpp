@@ -1,12 +1,14 @@
 // Bindings for max, average and adaptive 2-D pooling (1-D pooling arrives with height 1).
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include <pybind11/stl.h>
 
 #include "common.h"
 #include "ember/pool.h"
+#include "ember/pool_tiled.h"
 
 namespace ember::bind {
 
@@ -121,8 +123,12 @@ py::tuple adaptive_max_pool2d_forward_py(const py::handle& x_h, Pair out, bool c
 }
 
 // Shared by max and adaptive max pooling: scatters gradients to the recorded positions.
+// `kernel_size`, given when the forward's windows tiled the input (stride == kernel, no
+// padding or dilation), lets the tiled kernel write each gradient element once; indices
+// outside their windows (never from the forward) fall back to the general scatter.
 py::array max_pool2d_backward_py(const py::handle& g_h, const py::handle& idx_h,
-                                 const Shape& input_shape, bool channels_last) {
+                                 const Shape& input_shape, bool channels_last,
+                                 std::optional<Pair> kernel_size) {
   const char* op = "max_pool2d_backward";
   return dispatch_floating(op, as_array(op, "grad_output", g_h), [&](auto t) -> py::array {
     using T = decltype(t);
@@ -135,10 +141,24 @@ py::array max_pool2d_backward_py(const py::handle& g_h, const py::handle& idx_h,
     EMBER_CHECK(shape_of(idx) == shape_of(g), op, ": indices have shape ", shape_str(idx),
                 " but grad_output has shape ", shape_str(g));
     const int64_t* at = idx.data();
+    if (kernel_size) {
+      const auto [kh, kw] = *kernel_size;
+      EMBER_CHECK_ARG(kh >= 1 && kw >= 1, op, ": kernel_size must be positive, got (", kh, ", ",
+                      kw, ")");
+      s.kh = s.stride_h = kh, s.kw = s.stride_w = kw, s.dilation_h = s.dilation_w = 1;
+    }
+    auto gi = empty<T>(input_shape);
+    if (kernel_size && windows_tile(s)) {
+      int64_t in_window;
+      {
+        py::gil_scoped_release release;
+        in_window = max_pool2d_backward_tiled<T>(s, g.data(), at, gi.mutable_data());
+      }
+      if (in_window == numel(idx)) return gi;
+    }
     for (int64_t i = 0, n = numel(idx); i < n; ++i)
       EMBER_CHECK_ARG(at[i] >= -1 && at[i] < s.h * s.w, op, ": index ", at[i],
                       " is outside the ", s.h, "x", s.w, " input plane");
-    auto gi = empty<T>(input_shape);
     {
       py::gil_scoped_release release;
       max_pool2d_backward<T>(s, g.data(), at, gi.mutable_data());
@@ -226,7 +246,8 @@ void bind_pool(py::module_& m) {
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("output_size"),
         py::arg("channels_last") = false);
   m.def("max_pool2d_backward", &max_pool2d_backward_py, py::arg("grad_output"),
-        py::arg("indices"), py::arg("input_shape"), py::arg("channels_last") = false);
+        py::arg("indices"), py::arg("input_shape"), py::arg("channels_last") = false,
+        py::arg("kernel_size") = py::none());
   m.def("adaptive_max_pool2d_forward", &adaptive_max_pool2d_forward_py, py::arg("input"),
         py::arg("output_size"), py::arg("channels_last") = false);
   m.def("avg_pool2d_forward", &avg_pool2d_forward_py, py::arg("input"), py::arg("kernel_size"),

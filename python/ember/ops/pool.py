@@ -11,18 +11,23 @@ class MaxPool2d(Function):
         y, self.indices = _core.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
                                                    output_size, channels_last)
         self.input_shape, self.channels_last = x.shape, channels_last
+        # Windows that tile the input let backward write each gradient element once.
+        tiles = tuple(stride) == tuple(kernel_size) and not any(padding) and \
+            tuple(dilation) == (1, 1)
+        self.tile = tuple(kernel_size) if tiles else None
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
 
     def backward(self, g):
-        return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last),)
+        return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last,
+                                          self.tile),)
 
 
 class AdaptiveMaxPool2d(MaxPool2d):
     def forward(self, x, output_size, channels_last, indices_sink=None):
         y, self.indices = _core.adaptive_max_pool2d_forward(x, output_size, channels_last)
-        self.input_shape, self.channels_last = x.shape, channels_last
+        self.input_shape, self.channels_last, self.tile = x.shape, channels_last, None
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
