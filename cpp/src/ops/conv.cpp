@@ -16,9 +16,11 @@ namespace {
 bool uses_patches(const ConvShape& s) { return s.channels_last && s.c_in / s.groups > 1; }
 
 // Per-thread scratch, allocated once per thread and reused (slot 0: columns, 1: outputs).
+// Aligned to Eigen's vector size: the split of a vectorized reduction over a buffer depends
+// on its alignment, so every thread's buffers must agree for thread-invariant sums.
 template <class T>
 T* workspace(int slot, size_t count) {
-  thread_local std::vector<T> buffers[2];
+  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffers[2];
   if (buffers[slot].size() < count) buffers[slot].resize(count);
   return buffers[slot].data();
 }
@@ -94,12 +96,17 @@ struct Chunk {
     return Eigen::Map<M, 0, Eigen::OuterStride<>>(base + n0 * sl.out.n + g * sl.cout_g, cols(),
                                                   sl.cout_g, Eigen::OuterStride<>(sl.s.c_out));
   }
-  // NCHW: copies between the chunk's (cout_g, cols) matrix and the per-sample planes.
-  void gather_nchw(const T* base, T* m) const {
+  // NCHW: copies between the chunk's (cout_g, cols) matrix and the per-sample planes;
+  // gather_nchw zeroes the entries whose relu_output (same layout as base) is not positive.
+  void gather_nchw(const T* base, T* m, const T* relu_output) const {
     for (int64_t s = 0; s < count; ++s)
       for (int64_t c = 0; c < sl.cout_g; ++c) {
-        const T* src = base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p;
-        std::copy(src, src + sl.p, m + c * cols() + s * sl.p);
+        const int64_t at = (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p;
+        T* dst = m + c * cols() + s * sl.p;
+        if (relu_output)
+          for (int64_t q = 0; q < sl.p; ++q) dst[q] = relu_output[at + q] > T(0) ? base[at + q] : T(0);
+        else
+          std::copy(base + at, base + at + sl.p, dst);
       }
   }
   void scatter_nchw(const T* m, T* base) const {
@@ -108,7 +115,20 @@ struct Chunk {
         std::copy(m + c * cols() + s * sl.p, m + c * cols() + (s + 1) * sl.p,
                   base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
   }
+  // NHWC: the chunk's (cols, cout_g) block of grad_output masked by relu_output > 0, into m.
+  void masked_nhwc(const T* base, const T* relu_output, T* m) const {
+    const auto g_block = nhwc_block(base);
+    const auto y_block = nhwc_block(relu_output);
+    MatrixMap<T>(m, cols(), sl.cout_g) = (y_block.array() > T(0)).select(g_block, T(0));
+  }
 };
+
+// ReLU as PyTorch computes it: NaN stays NaN.
+template <class Block>
+void relu_in_place(Block&& b) {
+  using T = typename std::decay_t<Block>::Scalar;
+  b = (b.array() < T(0)).select(T(0), b);
+}
 
 // Runs body(chunk, chunk index) for every (chunk of samples, group), in parallel over chunks.
 template <class T, class Body>
@@ -124,8 +144,8 @@ void over_chunks(const ConvSlice& sl, int64_t per_gemm, const Body& body) {
 }  // namespace
 
 template <class T>
-void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias,
-                    T* output) {
+void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias, T* output,
+                    bool relu) {
   const ConvSlice sl(s);
   if (s.n == 0) return;
   const bool patches = uses_patches(s);
@@ -143,102 +163,98 @@ void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T
         out.noalias() = ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose() *
                         ck.weight(weight).transpose();
       if (bias) out.rowwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g).transpose();
+      if (relu) relu_in_place(out);
       return;
     }
     MatrixMap<T> y(workspace<T>(1, sl.cout_g * ck.cols()), sl.cout_g, ck.cols());
     y.noalias() = ck.weight(weight) * ConstMatrixMap<T>(col, sl.k, ck.cols());
     if (bias) y.colwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g);
+    if (relu) relu_in_place(y);
     ck.scatter_nchw(y.data(), output);
   });
 }
 
 template <class T>
-void conv2d_backward_input(const ConvShape& s, const T* grad_output, const T* weight,
-                           T* grad_input) {
+void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, const T* weight,
+                     const T* relu_output, T* grad_input, T* grad_weight, T* grad_bias) {
   const ConvSlice sl(s);
+  const int64_t w_size = s.c_out * sl.k;
+  if (grad_weight) std::fill(grad_weight, grad_weight + w_size, T(0));
+  if (grad_bias) std::fill(grad_bias, grad_bias + s.c_out, T(0));
   if (s.n == 0) return;
   const bool patches = uses_patches(s);
-  const std::vector<T> w_patch = patches ? weight_to_patch_order(sl, weight) : std::vector<T>();
-  const int64_t per_gemm = samples_per_gemm(sl, s.n);
-  over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t) {
-    if (ck.g == 0)
-      std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
-    T* col = workspace<T>(0, sl.k * ck.cols());
-    if (patches) {
-      MatrixMap<T>(col, ck.cols(), sl.k).noalias() =
-          ck.nhwc_block(grad_output) * ck.weight(w_patch.data());
-    } else if (s.channels_last) {
-      MatrixMap<T>(col, sl.k, ck.cols()).noalias() =
-          ck.weight(weight).transpose() * ck.nhwc_block(grad_output).transpose();
-    } else {
-      T* go = workspace<T>(1, sl.cout_g * ck.cols());
-      ck.gather_nchw(grad_output, go);
-      MatrixMap<T>(col, sl.k, ck.cols()).noalias() =
-          ck.weight(weight).transpose() * ConstMatrixMap<T>(go, sl.cout_g, ck.cols());
-    }
-    ck.add_columns(col, grad_input, patches);
-  });
-}
-
-template <class T>
-void conv2d_backward_weight(const ConvShape& s, const T* grad_output, const T* input,
-                            T* grad_weight) {
-  const ConvSlice sl(s);
-  const int64_t size = s.c_out * sl.k;
-  std::fill(grad_weight, grad_weight + size, T(0));
-  if (s.n == 0) return;
-  const bool patches = uses_patches(s);
-  // One partial sum per chunk of samples, added in chunk order: the result does not depend on
-  // how many threads computed the chunks. (In patch order for the patches layout.)
+  const std::vector<T> w_patch =
+      patches && grad_input ? weight_to_patch_order(sl, weight) : std::vector<T>();
+  // One partial weight and bias gradient per chunk of samples, added in chunk order afterwards:
+  // the result does not depend on how many threads computed the chunks. (Patch order for the
+  // patches layout.)
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
   const int64_t chunks = (s.n + per_gemm - 1) / per_gemm;
-  std::vector<T> partial(chunks * size);
+  std::vector<T> partial_w(grad_weight ? chunks * w_size : 0);
+  std::vector<T> partial_b(grad_bias ? chunks * s.c_out : 0);
   over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t ch) {
     T* col = workspace<T>(0, sl.k * ck.cols());
-    ck.fill_columns(input, col, patches);
-    MatrixMap<T> gw(partial.data() + ch * size + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
-    if (patches) {
-      gw.noalias() = ck.nhwc_block(grad_output).transpose() * ConstMatrixMap<T>(col, ck.cols(), sl.k);
-    } else if (s.channels_last) {
-      gw.noalias() = ck.nhwc_block(grad_output).transpose() *
-                     ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
-    } else {
-      T* go = workspace<T>(1, sl.cout_g * ck.cols());
-      ck.gather_nchw(grad_output, go);
-      gw.noalias() = ConstMatrixMap<T>(go, sl.cout_g, ck.cols()) *
-                     ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+    T* g_buf = workspace<T>(1, sl.cout_g * ck.cols());
+    // The chunk's grad_output as G (cout_g, cols) for NCHW or (cols, cout_g) for NHWC: NHWC
+    // without a mask is read in place.
+    const bool nhwc_in_place = s.channels_last && !relu_output;
+    if (!s.channels_last)
+      ck.gather_nchw(grad_output, g_buf, relu_output);
+    else if (relu_output)
+      ck.masked_nhwc(grad_output, relu_output, g_buf);
+    const ConstMatrixMap<T> g_nchw(g_buf, sl.cout_g, ck.cols());
+    const auto g_nhwc = nhwc_in_place
+        ? ck.nhwc_block(grad_output)
+        : Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>(g_buf, ck.cols(), sl.cout_g,
+                                                               Eigen::OuterStride<>(sl.cout_g));
+    if (grad_bias) {
+      VectorMap<T> gb(partial_b.data() + ch * s.c_out + ck.g * sl.cout_g, sl.cout_g);
+      if (s.channels_last)
+        gb = g_nhwc.colwise().sum().transpose();
+      else
+        gb = g_nchw.rowwise().sum();
+    }
+    if (grad_weight) {
+      ck.fill_columns(input, col, patches);
+      MatrixMap<T> gw(partial_w.data() + ch * w_size + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
+      if (patches)
+        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, ck.cols(), sl.k);
+      else if (s.channels_last)
+        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+      else
+        gw.noalias() = g_nchw * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+    }
+    if (grad_input) {
+      if (ck.g == 0)
+        std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
+      if (patches)
+        MatrixMap<T>(col, ck.cols(), sl.k).noalias() = g_nhwc * ck.weight(w_patch.data());
+      else if (s.channels_last)
+        MatrixMap<T>(col, sl.k, ck.cols()).noalias() =
+            ck.weight(weight).transpose() * g_nhwc.transpose();
+      else
+        MatrixMap<T>(col, sl.k, ck.cols()).noalias() = ck.weight(weight).transpose() * g_nchw;
+      ck.add_columns(col, grad_input, patches);
     }
   });
-  VectorMap<T> sum(patches ? partial.data() : grad_weight, size);  // patches: sum in chunk 0
-  if (!patches) sum = ConstVectorMap<T>(partial.data(), size);
-  for (int64_t ch = 1; ch < chunks; ++ch) sum += ConstVectorMap<T>(partial.data() + ch * size, size);
-  if (patches) weight_from_patch_order(sl, partial.data(), grad_weight);
-}
-
-template <class T>
-void conv2d_backward_bias(const ConvShape& s, const T* grad_output, T* grad_bias) {
-  const ConvSlice sl(s);
-  if (s.channels_last) {  // column sums of (N * p, c_out), vectorized across channels
-    ConstMatrixMap<T> g(grad_output, s.n * sl.p, s.c_out);
-    VectorMap<T>(grad_bias, s.c_out) = g.colwise().sum().transpose();
-    return;
+  if (grad_bias) {
+    VectorMap<T> sum(grad_bias, s.c_out);
+    for (int64_t ch = 0; ch < chunks; ++ch)
+      sum += ConstVectorMap<T>(partial_b.data() + ch * s.c_out, s.c_out);
   }
-  // NCHW: each thread sums whole channels in a fixed order (thread-count invariant).
-  parallel_for(s.c_out, s.n * sl.p, [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) {
-      T acc = 0;
-      for (int64_t n = 0; n < s.n; ++n)
-        acc += ConstVectorMap<T>(grad_output + n * sl.out.n + c * sl.out.c, sl.p).sum();
-      grad_bias[c] = acc;
-    }
-  });
+  if (grad_weight) {
+    VectorMap<T> sum(patches ? partial_w.data() : grad_weight, w_size);  // patches: in chunk 0
+    if (!patches) sum = ConstVectorMap<T>(partial_w.data(), w_size);
+    for (int64_t ch = 1; ch < chunks; ++ch)
+      sum += ConstVectorMap<T>(partial_w.data() + ch * w_size, w_size);
+    if (patches) weight_from_patch_order(sl, partial_w.data(), grad_weight);
+  }
 }
 
-#define EMBER_INSTANTIATE(T)                                                              \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);    \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);       \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);      \
-  template void conv2d_backward_bias<T>(const ConvShape&, const T*, T*);
+#define EMBER_INSTANTIATE(T)                                                                  \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool);  \
+  template void conv2d_backward<T>(const ConvShape&, const T*, const T*, const T*, const T*,  \
+                                   T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 

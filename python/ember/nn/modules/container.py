@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from itertools import islice
 
 from ..module import Module, _addindent
+from .activation import ReLU
+from .conv import _ConvNd
 
 
 def _renumbered(modules) -> dict:
@@ -19,6 +21,16 @@ def _check_index(idx: int, length: int) -> int:
     if not -length <= idx < length:
         raise IndexError(f"index {idx} is out of range")
     return idx % length
+
+
+def _fuses_with_relu(module, next_module) -> bool:
+    """Whether a convolution followed by nn.ReLU may run as one fused kernel: neither has hooks
+    (nothing could observe the convolution's own output) and the convolution's forward is
+    ember's (a subclass overriding it keeps its own)."""
+    return (type(next_module) is ReLU and isinstance(module, _ConvNd)
+            and type(module).forward is _ConvNd.forward
+            and not (module._forward_hooks or module._forward_pre_hooks
+                     or next_module._forward_hooks or next_module._forward_pre_hooks))
 
 
 class Sequential(Module):
@@ -35,8 +47,16 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        modules = tuple(self._modules.values())
+        i, n = 0, len(modules)
+        while i < n:
+            module = modules[i]
+            if i + 1 < n and _fuses_with_relu(module, modules[i + 1]):
+                input = module.forward_fused_relu(input)  # the same result, one pass less
+                i += 2
+            else:
+                input = module(input)
+                i += 1
         return input
 
     def __getitem__(self, idx):
