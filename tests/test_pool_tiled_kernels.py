@@ -1,7 +1,8 @@
 """Max pooling over windows that tile the input (stride == kernel, no padding or dilation): the
-vectorized kernels against the direct-loop reference of test_pool_kernels.py, the general
-backward scatter, and their fallbacks. Widths cover rows shorter than a vector, exact vector
-multiples and rows with a remainder, at every instruction-set level's vector width."""
+vectorized kernels against the direct-loop reference of test_pool_kernels.py, and the backward
+that finds the maxima again in the input against the general scatter of the indices. Widths
+cover rows shorter than a vector, exact vector multiples and rows with a remainder, at every
+instruction-set level's vector width."""
 import numpy as np
 import pytest
 
@@ -32,10 +33,11 @@ def tied(shape, dtype):
     return x
 
 
-def pool(x, kernel, channels_last=False):
+def pool(x, kernel, channels_last=False, want_indices=True):
     h, w = (x.shape[1], x.shape[2]) if channels_last else x.shape[2:]
     out = (h // kernel[0], w // kernel[1])
-    return _core.max_pool2d_forward(x, kernel, kernel, (0, 0, 0, 0), (1, 1), out, channels_last)
+    return _core.max_pool2d_forward(x, kernel, kernel, (0, 0, 0, 0), (1, 1), out, channels_last,
+                                    want_indices)
 
 
 @pytest.mark.parametrize("case", TILED, ids=lambda c: c[0])
@@ -52,6 +54,10 @@ def test_forward_matches_the_reference_in_both_layouts(case, dtype):
     y_cl, idx_cl = pool(nhwc(x), kernel, channels_last=True)
     np.testing.assert_array_equal(y_cl, nhwc(y))
     np.testing.assert_array_equal(idx_cl, nhwc(idx))
+    for data, cl, want_y in ((x, False, y), (nhwc(x), True, y_cl)):
+        y_only, none = pool(data, kernel, cl, want_indices=False)
+        assert none is None
+        np.testing.assert_array_equal(y_only, want_y)
 
 
 @pytest.mark.parametrize("case", TILED, ids=lambda c: c[0])
@@ -81,7 +87,8 @@ def test_ties_and_nan_follow_the_general_rules(case, dtype, channels_last):
                     assert got == want
     g = rng.standard_normal(y.shape).astype(dtype)
     general = _core.max_pool2d_backward(g, idx, x.shape, channels_last)
-    tiled = _core.max_pool2d_backward(g, idx, x.shape, channels_last, kernel)
+    tiled = _core.max_pool2d_tiled_backward(g, x, kernel, channels_last)
+    assert tiled.dtype == dtype
     np.testing.assert_array_equal(tiled, general)
 
 
@@ -89,38 +96,30 @@ def nhwc_to_nchw(a):
     return np.ascontiguousarray(a.transpose(0, 3, 1, 2))
 
 
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_indices_outside_their_window_fall_back_to_the_general_scatter(channels_last):
-    x = rng.standard_normal((2, 3, 6, 10))
-    if channels_last:
-        x = nhwc(x)
-    y, idx = pool(x, (2, 2), channels_last)
-    g = rng.standard_normal(y.shape)
-    for bad in (0, 59, -1):  # another window's element, the plane's last element, "no maximum"
-        moved = idx.copy()
-        moved.flat[7] = bad
-        np.testing.assert_array_equal(
-            _core.max_pool2d_backward(g, moved, x.shape, channels_last, (2, 2)),
-            _core.max_pool2d_backward(g, moved, x.shape, channels_last))
-
-
-def test_out_of_range_indices_are_still_rejected_with_a_kernel_size():
-    x = rng.standard_normal((1, 2, 4, 4))
-    y, idx = pool(x, (2, 2))
-    idx = idx.copy()
-    idx[0, 1, 1, 0] = 16
-    with pytest.raises(ValueError, match="max_pool2d_backward: index 16 is outside the 4x4 input"):
-        _core.max_pool2d_backward(y, idx, x.shape, False, (2, 2))
-    with pytest.raises(ValueError, match=r"max_pool2d_backward: kernel_size must be positive"):
-        _core.max_pool2d_backward(y, idx, x.shape, False, (0, 2))
-
-
-def test_a_kernel_that_does_not_tile_uses_the_general_scatter():
+def test_a_geometry_that_does_not_tile_always_returns_indices():
     x = rng.standard_normal((1, 1, 5, 5))  # 3x3 windows at stride 1 overlap
-    y, idx = _core.max_pool2d_forward(x, (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), (3, 3))
-    g = rng.standard_normal(y.shape)
-    np.testing.assert_array_equal(_core.max_pool2d_backward(g, idx, x.shape, False, (3, 3)),
-                                  _core.max_pool2d_backward(g, idx, x.shape))
+    y, idx = _core.max_pool2d_forward(x, (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), (3, 3), False,
+                                      False)
+    assert idx is not None and idx.shape == y.shape
+
+
+@pytest.mark.parametrize("call,exc,fragment", [
+    (lambda x, g: _core.max_pool2d_tiled_backward(g, x, (0, 2)), ValueError,
+     r"max_pool2d_tiled_backward: kernel_size must be positive, got \(0, 2\)"),
+    (lambda x, g: _core.max_pool2d_tiled_backward(g[..., :1], x, (2, 2)), _core.ShapeError,
+     r"grad_output has shape \(1, 2, 2, 1\), expected \(1, 2, 2, 2\)"),
+    (lambda x, g: _core.max_pool2d_tiled_backward(g, x[0], (2, 2)), _core.ShapeError,
+     r"max_pool2d_tiled_backward: expected a 4-D input"),
+    (lambda x, g: _core.max_pool2d_tiled_backward(g, x, (5, 5)), _core.ShapeError,
+     r"kernel size \(5, 5\) is larger than the padded input \(4, 4\)"),
+    (lambda x, g: _core.max_pool2d_tiled_backward(g.astype(np.float32), x, (2, 2)), TypeError,
+     r"grad_output has dtype float32 but expected float64"),
+])
+def test_tiled_backward_rejects_bad_input(call, exc, fragment):
+    x = rng.standard_normal((1, 2, 4, 4))
+    g = pool(x, (2, 2))[0]
+    with pytest.raises(exc, match=fragment):
+        call(x, g)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
@@ -132,7 +131,6 @@ def test_identical_with_one_and_two_threads(restore_threads, channels_last):
     for threads in (1, 2):
         _core.set_num_threads(threads)
         y, idx = pool(x, (2, 2), channels_last)
-        results.append((y, idx, _core.max_pool2d_backward(y, idx, x.shape, channels_last,
-                                                          (2, 2))))
+        results.append((y, idx, _core.max_pool2d_tiled_backward(y, x, (2, 2), channels_last)))
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)

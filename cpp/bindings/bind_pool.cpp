@@ -1,7 +1,6 @@
 // Bindings for max, average and adaptive 2-D pooling (1-D pooling arrives with height 1).
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <string>
 
 #include <pybind11/stl.h>
@@ -88,8 +87,10 @@ void check_grad(const char* op, const py::array& g, const PoolShape& s) {
               ", expected ", ember::shape_str(expected));
 }
 
+// Returns (output, indices); indices is None when not wanted and the windows tile the input
+// (the tiled backward does not need them).
 py::tuple max_pool2d_forward_py(const py::handle& x_h, Pair kernel, Pair stride, Quad padding,
-                                Pair dilation, Pair out, bool channels_last) {
+                                Pair dilation, Pair out, bool channels_last, bool want_indices) {
   const char* op = "max_pool2d";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
@@ -97,12 +98,40 @@ py::tuple max_pool2d_forward_py(const py::handle& x_h, Pair kernel, Pair stride,
     const PoolShape s = window_shape(op, shape_of(x), kernel, stride, padding, dilation, out,
                                      channels_last);
     auto y = empty<T>(activation_shape(s, s.out_h, s.out_w));
-    auto idx = empty<int64_t>(activation_shape(s, s.out_h, s.out_w));
+    const bool tiled = windows_tile(s), with_indices = want_indices || !tiled;
+    Array<int64_t> idx;
+    if (with_indices) idx = empty<int64_t>(activation_shape(s, s.out_h, s.out_w));
     {
       py::gil_scoped_release release;
-      max_pool2d_forward<T>(s, x.data(), y.mutable_data(), idx.mutable_data());
+      int64_t* at = with_indices ? idx.mutable_data() : nullptr;
+      if (tiled)
+        max_pool2d_forward_tiled<T>(s, x.data(), y.mutable_data(), at);
+      else
+        max_pool2d_forward<T>(s, x.data(), y.mutable_data(), at);
     }
-    return py::make_tuple(y, idx);
+    return py::make_tuple(y, with_indices ? py::object(idx) : py::none());
+  });
+}
+
+// The gradient of max pooling over windows that tile the input, found again from the input.
+py::array max_pool2d_tiled_backward_py(const py::handle& g_h, const py::handle& x_h,
+                                       Pair kernel, bool channels_last) {
+  const char* op = "max_pool2d_tiled_backward";
+  return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
+    using T = decltype(t);
+    auto x = contiguous<T>(op, "input", x_h), g = contiguous<T>(op, "grad_output", g_h);
+    const auto [n, c, h, w] = nchw(op, shape_of(x), channels_last);
+    EMBER_CHECK_ARG(kernel[0] >= 1 && kernel[1] >= 1, op, ": kernel_size must be positive, got (",
+                    kernel[0], ", ", kernel[1], ")");
+    const PoolShape s = window_shape(op, shape_of(x), kernel, kernel, {0, 0, 0, 0}, {1, 1},
+                                     {h / kernel[0], w / kernel[1]}, channels_last);
+    check_grad(op, g, s);
+    auto gi = empty<T>(shape_of(x));
+    {
+      py::gil_scoped_release release;
+      max_pool2d_backward_tiled<T>(s, g.data(), x.data(), gi.mutable_data());
+    }
+    return gi;
   });
 }
 
@@ -123,12 +152,8 @@ py::tuple adaptive_max_pool2d_forward_py(const py::handle& x_h, Pair out, bool c
 }
 
 // Shared by max and adaptive max pooling: scatters gradients to the recorded positions.
-// `kernel_size`, given when the forward's windows tiled the input (stride == kernel, no
-// padding or dilation), lets the tiled kernel write each gradient element once; indices
-// outside their windows (never from the forward) fall back to the general scatter.
 py::array max_pool2d_backward_py(const py::handle& g_h, const py::handle& idx_h,
-                                 const Shape& input_shape, bool channels_last,
-                                 std::optional<Pair> kernel_size) {
+                                 const Shape& input_shape, bool channels_last) {
   const char* op = "max_pool2d_backward";
   return dispatch_floating(op, as_array(op, "grad_output", g_h), [&](auto t) -> py::array {
     using T = decltype(t);
@@ -141,24 +166,10 @@ py::array max_pool2d_backward_py(const py::handle& g_h, const py::handle& idx_h,
     EMBER_CHECK(shape_of(idx) == shape_of(g), op, ": indices have shape ", shape_str(idx),
                 " but grad_output has shape ", shape_str(g));
     const int64_t* at = idx.data();
-    if (kernel_size) {
-      const auto [kh, kw] = *kernel_size;
-      EMBER_CHECK_ARG(kh >= 1 && kw >= 1, op, ": kernel_size must be positive, got (", kh, ", ",
-                      kw, ")");
-      s.kh = s.stride_h = kh, s.kw = s.stride_w = kw, s.dilation_h = s.dilation_w = 1;
-    }
-    auto gi = empty<T>(input_shape);
-    if (kernel_size && windows_tile(s)) {
-      int64_t in_window;
-      {
-        py::gil_scoped_release release;
-        in_window = max_pool2d_backward_tiled<T>(s, g.data(), at, gi.mutable_data());
-      }
-      if (in_window == numel(idx)) return gi;
-    }
     for (int64_t i = 0, n = numel(idx); i < n; ++i)
       EMBER_CHECK_ARG(at[i] >= -1 && at[i] < s.h * s.w, op, ": index ", at[i],
                       " is outside the ", s.h, "x", s.w, " input plane");
+    auto gi = empty<T>(input_shape);
     {
       py::gil_scoped_release release;
       max_pool2d_backward<T>(s, g.data(), at, gi.mutable_data());
@@ -244,10 +255,11 @@ void bind_pool(py::module_& m) {
   // padding is (top, bottom, left, right); out is the output (height, width).
   m.def("max_pool2d_forward", &max_pool2d_forward_py, py::arg("input"), py::arg("kernel_size"),
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("output_size"),
-        py::arg("channels_last") = false);
+        py::arg("channels_last") = false, py::arg("want_indices") = true);
   m.def("max_pool2d_backward", &max_pool2d_backward_py, py::arg("grad_output"),
-        py::arg("indices"), py::arg("input_shape"), py::arg("channels_last") = false,
-        py::arg("kernel_size") = py::none());
+        py::arg("indices"), py::arg("input_shape"), py::arg("channels_last") = false);
+  m.def("max_pool2d_tiled_backward", &max_pool2d_tiled_backward_py, py::arg("grad_output"),
+        py::arg("input"), py::arg("kernel_size"), py::arg("channels_last") = false);
   m.def("adaptive_max_pool2d_forward", &adaptive_max_pool2d_forward_py, py::arg("input"),
         py::arg("output_size"), py::arg("channels_last") = false);
   m.def("avg_pool2d_forward", &avg_pool2d_forward_py, py::arg("input"), py::arg("kernel_size"),

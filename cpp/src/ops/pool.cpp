@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "ember/parallel.h"
-#include "ember/pool_tiled.h"
 
 namespace ember {
 
@@ -71,7 +70,6 @@ bool replaces(T v, T best) {
 
 template <class T>
 void max_pool2d_forward(const PoolShape& s, const T* input, T* output, int64_t* indices) {
-  if (windows_tile(s)) return max_pool2d_forward_tiled(s, input, output, indices);
   if (s.channels_last) {
     // NHWC: every channel of a window position is contiguous, so one window is processed for
     // all channels at once (vector compares), in parallel over (sample, output row).

@@ -1,7 +1,6 @@
 #include "ember/pool_tiled.h"
 
 #include <algorithm>
-#include <atomic>
 
 #include "ember/parallel.h"
 #include "ember/simd.h"
@@ -18,23 +17,23 @@ namespace {
 
 using namespace simd;
 
-// PyTorch's rule, as in pool.cpp: a larger value or a NaN replaces the maximum. Scanned in
-// window order (row by row), so the first of equal maxima and the last NaN win.
+// PyTorch's rule, as in pool.cpp: scanning a window row by row, a larger value or a NaN
+// replaces the maximum, so the first of equal maxima and the last NaN win. Written as selects:
+// on real data `v > best` is a coin flip.
 template <class T>
 inline bool replaces(T v, T best) {
-  return v > best || v != v;
+  return (v > best) | (v != v);
 }
-template <class V, class M>
-inline M replaces(const V& v, const V& best) {
+template <class T>
+inline Mask<T> replaces(const Vec<T>& v, const Vec<T>& best) {
   return (v > best) | (v != v);
 }
 
 // ---------------------------------------------------------------- NCHW, 2-wide windows
-// `count` (<= lanes) windows 2 wide and KH (1 or 2) high, starting at plane position `pos`:
-// rows x and x + w. Rows shorter than a vector end with masked loads and stores.
+// `count` (<= lanes) windows 2 wide and KH (1 or 2) high over rows x and x + w: their maxima
+// and where each lies (code 2 * row + column). Short rows end with masked loads.
 template <class T, int KH>
-inline void max_windows_x2(const T* x, int64_t w, int64_t pos, T* out, int64_t* idx,
-                           int count) {
+inline void windows_x2(const T* x, int64_t w, int count, Vec<T>& best, Mask<T>& code) {
   constexpr int n = lanes<T>;
   auto row = [&](const T* r, Vec<T>& even, Vec<T>& odd) {
     if (count == n)
@@ -43,102 +42,94 @@ inline void max_windows_x2(const T* x, int64_t w, int64_t pos, T* out, int64_t* 
       deinterleave<T>(load_first<Vec<T>>(r, std::min(2 * count, n)),
                       load_first<Vec<T>>(r + n, std::max(0, 2 * count - n)), even, odd);
   };
-  Vec<T> best, odd;
+  Vec<T> odd;
   row(x, best, odd);
-  Mask<T> code{};  // 2 * row + column of the maximum in each window
-  Mask<T> take = replaces<Vec<T>, Mask<T>>(odd, best);
+  code = Mask<T>{};
+  Mask<T> take = replaces<T>(odd, best);
   best = take ? odd : best, code = take ? code + 1 : code;
   if constexpr (KH == 2) {
     Vec<T> even1, odd1;
     row(x + w, even1, odd1);
-    take = replaces<Vec<T>, Mask<T>>(even1, best);
+    take = replaces<T>(even1, best);
     best = take ? even1 : best, code = take ? Mask<T>{} + 2 : code;
-    take = replaces<Vec<T>, Mask<T>>(odd1, best);
+    take = replaces<T>(odd1, best);
     best = take ? odd1 : best, code = take ? Mask<T>{} + 3 : code;
   }
-  const Index<T> c = widen<T>(code);
-  const Index<T> at = pos + iota<Index<T>>(2) + (c >> 1) * w + (c & 1);
-  store_first(out, best, count);
-  store_first(idx, at, count);
 }
 
+// One output row. `pos0`: the plane position of the row's first window.
 template <class T, int KH>
 void max_row_x2(const T* x, int64_t w, int64_t out_w, int64_t pos0, T* out, int64_t* idx) {
   constexpr int n = lanes<T>;
-  for (int64_t ox = 0; ox < out_w; ox += n)
-    max_windows_x2<T, KH>(x + 2 * ox, w, pos0 + 2 * ox, out + ox, idx + ox,
-                          int(std::min<int64_t>(n, out_w - ox)));
-}
-
-// Gradient of `count` 2-wide windows: each element gets g where it was the maximum, else 0.
-// `found` counts, per lane, the windows whose index was one of their elements.
-template <class T, int KH>
-inline void grad_windows_x2(const T* g, const int64_t* idx, int64_t w, int64_t pos, T* gx,
-                            int count, Mask<T>& found) {
-  constexpr int n = lanes<T>;
-  const bool full = count == n;
-  const Vec<T> gv = full ? load<Vec<T>>(g) : load_first<Vec<T>>(g, count), zero{};
-  Index<T> at = full ? load<Index<T>>(idx) : load_first<Index<T>>(idx, count);
-  at = iota<Index<T>>(1) < count ? at : Index<T>{} - 2;  // -2: matches no position
-  const Index<T> first = pos + iota<Index<T>>(2);
-  auto write_row = [&](T* r, const Mask<T>& even, const Mask<T>& odd) {
-    Vec<T> lo, hi;
-    interleave<T>(even ? gv : zero, odd ? gv : zero, lo, hi);
-    if (full) {
-      store(r, lo), store(r + n, hi);
-    } else {
-      store_first(r, lo, std::min(2 * count, n));
-      store_first(r + n, hi, std::max(0, 2 * count - n));
+  for (int64_t ox = 0; ox < out_w; ox += n) {
+    const int count = int(std::min<int64_t>(n, out_w - ox));
+    Vec<T> best;
+    Mask<T> code;
+    windows_x2<T, KH>(x + 2 * ox, w, count, best, code);
+    store_first(out + ox, best, count);
+    if (idx) {
+      const Index<T> c = widen<T>(code);
+      store_first(idx + ox, pos0 + 2 * ox + iota<Index<T>>(2) + (c >> 1) * w + (c & 1), count);
     }
-  };
-  const Mask<T> m00 = narrow<T>(at == first), m01 = narrow<T>(at == first + 1);
-  write_row(gx, m00, m01);
-  Mask<T> here = m00 | m01;
-  if constexpr (KH == 2) {
-    const Mask<T> m10 = narrow<T>(at == first + w), m11 = narrow<T>(at == first + w + 1);
-    write_row(gx + w, m10, m11);
-    here |= m10 | m11;
   }
-  found -= here;  // compares give -1 for true
 }
 
+// The gradient rows of one output row: g where an element was its window's maximum, else 0.
 template <class T, int KH>
-void grad_row_x2(const T* g, const int64_t* idx, int64_t w, int64_t out_w, int64_t pos0, T* gx,
-                 Mask<T>& found) {
+void grad_row_x2(const T* g, const T* x, int64_t w, int64_t out_w, T* gx) {
   constexpr int n = lanes<T>;
-  for (int64_t ox = 0; ox < out_w; ox += n)
-    grad_windows_x2<T, KH>(g + ox, idx + ox, w, pos0 + 2 * ox, gx + 2 * ox,
-                           int(std::min<int64_t>(n, out_w - ox)), found);
+  for (int64_t ox = 0; ox < out_w; ox += n) {
+    const int count = int(std::min<int64_t>(n, out_w - ox));
+    Vec<T> best;
+    Mask<T> code;
+    windows_x2<T, KH>(x + 2 * ox, w, count, best, code);
+    const Vec<T> gv = count == n ? load<Vec<T>>(g + ox) : load_first<Vec<T>>(g + ox, count);
+    const Vec<T> zero{};
+    auto write_row = [&](T* r, int first_code) {
+      Vec<T> lo, hi;
+      interleave<T>(code == first_code ? gv : zero, code == first_code + 1 ? gv : zero, lo, hi);
+      if (count == n) {
+        store(r, lo), store(r + n, hi);
+      } else {
+        store_first(r, lo, std::min(2 * count, n));
+        store_first(r + n, hi, std::max(0, 2 * count - n));
+      }
+    };
+    write_row(gx + 2 * ox, 0);
+    if constexpr (KH == 2) write_row(gx + w + 2 * ox, 2);
+  }
 }
 
 // ---------------------------------------------------------------- NCHW, any tiling window
+// Position (i * w + j from the window's first element) of window ox's maximum.
+template <class T>
+int64_t argmax_any(const PoolShape& s, const T* x, int64_t ox, T& best) {
+  best = x[ox * s.kw];
+  int64_t at = 0;
+  for (int64_t i = 0; i < s.kh; ++i)
+    for (int64_t j = (i == 0); j < s.kw; ++j) {
+      const int64_t p = i * s.w + j;
+      if (replaces(x[ox * s.kw + p], best)) best = x[ox * s.kw + p], at = p;
+    }
+  return at;
+}
+
 template <class T>
 void max_row_any(const PoolShape& s, const T* x, int64_t pos0, T* out, int64_t* idx) {
   for (int64_t ox = 0; ox < s.out_w; ++ox) {
-    T best = x[ox * s.kw];
-    int64_t at = ox * s.kw;
-    for (int64_t i = 0; i < s.kh; ++i)
-      for (int64_t j = (i == 0); j < s.kw; ++j) {
-        const int64_t p = i * s.w + ox * s.kw + j;
-        if (replaces(x[p], best)) best = x[p], at = p;
-      }
-    out[ox] = best;
-    idx[ox] = pos0 + at;
+    const int64_t at = argmax_any(s, x, ox, out[ox]);
+    if (idx) idx[ox] = pos0 + ox * s.kw + at;
   }
 }
 
 template <class T>
-int64_t grad_row_any(const PoolShape& s, const T* g, const int64_t* idx, int64_t pos0, T* gx) {
-  int64_t matched = 0;
-  for (int64_t i = 0; i < s.kh; ++i)
-    for (int64_t ox = 0; ox < s.out_w; ++ox)
-      for (int64_t j = 0; j < s.kw; ++j) {
-        const int64_t p = i * s.w + ox * s.kw + j;
-        const bool here = idx[ox] == pos0 + p;
-        gx[p] = here ? g[ox] : T(0);
-        matched += here;
-      }
-  return matched;
+void grad_row_any(const PoolShape& s, const T* g, const T* x, T* gx) {
+  for (int64_t ox = 0; ox < s.out_w; ++ox) {
+    T best;
+    const int64_t at = argmax_any(s, x, ox, best);
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) gx[ox * s.kw + i * s.w + j] = i * s.w + j == at ? g[ox] : T(0);
+  }
 }
 
 // Zeroes the rows and columns of an NCHW plane that no window covers (floor mode remainders).
@@ -158,40 +149,36 @@ void forward_nchw(const PoolShape& s, const T* input, T* output, int64_t* indice
       for (int64_t oy = 0; oy < s.out_h; ++oy) {
         const T* x = input + plane * s.h * s.w + oy * s.kh * s.w;
         const int64_t o = (plane * s.out_h + oy) * s.out_w, pos0 = oy * s.kh * s.w;
+        int64_t* idx = indices ? indices + o : nullptr;
         if (s.kh == 2 && s.kw == 2)
-          max_row_x2<T, 2>(x, s.w, s.out_w, pos0, output + o, indices + o);
+          max_row_x2<T, 2>(x, s.w, s.out_w, pos0, output + o, idx);
         else if (s.kh == 1 && s.kw == 2)
-          max_row_x2<T, 1>(x, s.w, s.out_w, pos0, output + o, indices + o);
+          max_row_x2<T, 1>(x, s.w, s.out_w, pos0, output + o, idx);
         else
-          max_row_any(s, x, pos0, output + o, indices + o);
+          max_row_any(s, x, pos0, output + o, idx);
       }
   });
 }
 
 template <class T>
-int64_t backward_nchw(const PoolShape& s, const T* grad_output, const int64_t* indices,
-                      T* grad_input) {
-  std::atomic<int64_t> matched{0};
+void backward_nchw(const PoolShape& s, const T* grad_output, const T* input, T* grad_input) {
   parallel_for(s.n * s.c, s.h * s.w, [&](int64_t b, int64_t e) {
-    Mask<T> found{};
-    int64_t found_any = 0;
     for (int64_t plane = b; plane < e; ++plane) {
       T* gx = grad_input + plane * s.h * s.w;
       for (int64_t oy = 0; oy < s.out_h; ++oy) {
-        const int64_t o = (plane * s.out_h + oy) * s.out_w, pos0 = oy * s.kh * s.w;
+        const int64_t row = oy * s.kh * s.w;
+        const T* x = input + plane * s.h * s.w + row;
+        const T* g = grad_output + (plane * s.out_h + oy) * s.out_w;
         if (s.kh == 2 && s.kw == 2)
-          grad_row_x2<T, 2>(grad_output + o, indices + o, s.w, s.out_w, pos0, gx + pos0, found);
+          grad_row_x2<T, 2>(g, x, s.w, s.out_w, gx + row);
         else if (s.kh == 1 && s.kw == 2)
-          grad_row_x2<T, 1>(grad_output + o, indices + o, s.w, s.out_w, pos0, gx + pos0, found);
+          grad_row_x2<T, 1>(g, x, s.w, s.out_w, gx + row);
         else
-          found_any += grad_row_any(s, grad_output + o, indices + o, pos0, gx + pos0);
+          grad_row_any(s, g, x, gx + row);
       }
       zero_uncovered_nchw(s, gx);
     }
-    for (int i = 0; i < lanes<T>; ++i) found_any += found[i];
-    matched += found_any;
   });
-  return matched;
 }
 
 // ---------------------------------------------------------------- NHWC
@@ -205,21 +192,25 @@ void forward_nhwc(const PoolShape& s, const T* input, T* output, int64_t* indice
     for (int64_t row = b; row < e; ++row) {
       const int64_t n = row / s.out_h, y0 = (row % s.out_h) * kh;
       for (int64_t ox = 0; ox < s.out_w; ++ox) {
-        const int64_t x0 = ox * kw;
+        const int64_t x0 = ox * kw, first_pos = y0 * w + x0;
         T* best = output + (row * s.out_w + ox) * c;
-        int64_t* at = indices + (row * s.out_w + ox) * c;
-        const T* first = input + ((n * s.h + y0) * w + x0) * c;
-        const int64_t first_pos = y0 * w + x0;
+        const T* first = input + (n * s.h * w + first_pos) * c;
         for (int64_t k = 0; k < c; ++k) best[k] = first[k];
-        for (int64_t k = 0; k < c; ++k) at[k] = first_pos;
+        int64_t* at = indices ? indices + (row * s.out_w + ox) * c : nullptr;
+        if (at)
+          for (int64_t k = 0; k < c; ++k) at[k] = first_pos;
         for (int64_t i = 0; i < kh; ++i)
           for (int64_t j = (i == 0); j < kw; ++j) {
             const int64_t pos = (y0 + i) * w + x0 + j;
             const T* v = input + (n * s.h * w + pos) * c;
-            for (int64_t k = 0; k < c; ++k) {
-              const bool take = (v[k] > best[k]) | (v[k] != v[k]);
-              best[k] = take ? v[k] : best[k];
-              at[k] = take ? pos : at[k];
+            if (at) {
+              for (int64_t k = 0; k < c; ++k) {
+                const bool take = replaces(v[k], best[k]);
+                best[k] = take ? v[k] : best[k];
+                at[k] = take ? pos : at[k];
+              }
+            } else {
+              for (int64_t k = 0; k < c; ++k) best[k] = replaces(v[k], best[k]) ? v[k] : best[k];
             }
           }
       }
@@ -227,40 +218,56 @@ void forward_nhwc(const PoolShape& s, const T* input, T* output, int64_t* indice
   });
 }
 
+// One window's gradient for channels [k, k + count): maxima found again in vector lanes.
 template <class T>
-int64_t backward_nhwc(const PoolShape& s, const T* grad_output, const int64_t* indices,
-                      T* grad_input) {
-  std::atomic<int64_t> matched{0};
-  parallel_for(s.n * s.h, s.w * s.c, [&, s](int64_t b, int64_t e) {
-    const int64_t c = s.c;
-    int64_t found = 0;
-    for (int64_t in_row = b; in_row < e; ++in_row) {
-      const int64_t n = in_row / s.h, y = in_row % s.h, oy = y / s.kh;
-      T* gx = grad_input + in_row * s.w * c;
-      if (oy >= s.out_h) {  // below the last window
-        std::fill(gx, gx + s.w * c, T(0));
-        continue;
-      }
-      for (int64_t x = 0; x < s.w; ++x) {
-        const int64_t ox = x / s.kw;
-        T* dst = gx + x * c;
-        if (ox >= s.out_w) {
-          std::fill(dst, dst + c, T(0));
-          continue;
-        }
-        const int64_t o = ((n * s.out_h + oy) * s.out_w + ox) * c, pos = y * s.w + x;
-        const T* g = grad_output + o;
-        const int64_t* at = indices + o;
-        for (int64_t k = 0; k < c; ++k) {
-          const bool here = at[k] == pos;
-          dst[k] = here ? g[k] : T(0);
-          found += here;
-        }
-      }
+inline void grad_window_nhwc(const T* x, const T* g, T* gx, int64_t row_step, int64_t c,
+                             int64_t kh, int64_t kw, int count) {
+  const bool full = count == lanes<T>;
+  auto in = [&](const T* p) { return full ? load<Vec<T>>(p) : load_first<Vec<T>>(p, count); };
+  Vec<T> best = in(x);
+  Mask<T> element{};  // i * kw + j of each lane's maximum
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = (i == 0); j < kw; ++j) {
+      const Vec<T> v = in(x + i * row_step + j * c);
+      const Mask<T> take = replaces<T>(v, best);
+      best = take ? v : best;
+      element = take ? Mask<T>{} + typename Types<T>::MaskInt(i * kw + j) : element;
     }
-    matched += found;
+  const Vec<T> gv = in(g), zero{};
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) {
+      const Vec<T> out = element == typename Types<T>::MaskInt(i * kw + j) ? gv : zero;
+      T* dst = gx + i * row_step + j * c;
+      if (full)
+        store(dst, out);
+      else
+        store_first(dst, out, count);
+    }
+}
+
+template <class T>
+void backward_nhwc(const PoolShape& s, const T* grad_output, const T* input, T* grad_input) {
+  parallel_for(s.n * s.out_h, s.out_w * s.kh * s.kw * s.c, [&](int64_t b, int64_t e) {
+    const int64_t c = s.c, w = s.w, kh = s.kh, kw = s.kw, row_step = w * c;
+    const int64_t covered_w = s.out_w * kw, covered_h = s.out_h * kh;
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t n = row / s.out_h, oy = row % s.out_h, y0 = oy * kh;
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const int64_t first = ((n * s.h + y0) * w + ox * kw) * c;
+        const T* g = grad_output + (row * s.out_w + ox) * c;
+        for (int64_t k = 0; k < c; k += lanes<T>)
+          grad_window_nhwc(input + first + k, g + k, grad_input + first + k, row_step, c, kh, kw,
+                           int(std::min<int64_t>(lanes<T>, c - k)));
+      }
+      // What no window covers (floor mode remainders): right columns, then bottom rows.
+      for (int64_t y = y0; y < y0 + kh; ++y)
+        std::fill(grad_input + ((n * s.h + y) * w + covered_w) * c,
+                  grad_input + ((n * s.h + y) * w + w) * c, T(0));
+      if (oy == s.out_h - 1)
+        std::fill(grad_input + (n * s.h + covered_h) * w * c, grad_input + (n + 1) * s.h * w * c,
+                  T(0));
+    }
   });
-  return matched;
 }
 
 }  // namespace
@@ -274,16 +281,17 @@ void max_pool2d_forward_tiled(const PoolShape& s, const T* input, T* output, int
 }
 
 template <class T>
-int64_t max_pool2d_backward_tiled(const PoolShape& s, const T* grad_output,
-                                  const int64_t* indices, T* grad_input) {
-  return s.channels_last ? backward_nhwc(s, grad_output, indices, grad_input)
-                         : backward_nchw(s, grad_output, indices, grad_input);
+void max_pool2d_backward_tiled(const PoolShape& s, const T* grad_output, const T* input,
+                               T* grad_input) {
+  if (s.channels_last)
+    backward_nhwc(s, grad_output, input, grad_input);
+  else
+    backward_nchw(s, grad_output, input, grad_input);
 }
 
-#define EMBER_INSTANTIATE(T)                                                                  \
-  template void max_pool2d_forward_tiled<T>(const PoolShape&, const T*, T*, int64_t*);        \
-  template int64_t max_pool2d_backward_tiled<T>(const PoolShape&, const T*, const int64_t*,   \
-                                                T*);
+#define EMBER_INSTANTIATE(T)                                                                 \
+  template void max_pool2d_forward_tiled<T>(const PoolShape&, const T*, T*, int64_t*);       \
+  template void max_pool2d_backward_tiled<T>(const PoolShape&, const T*, const T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 

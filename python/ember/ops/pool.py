@@ -8,26 +8,31 @@ class MaxPool2d(Function):
 
     def forward(self, x, kernel_size, stride, padding, dilation, output_size, channels_last,
                 indices_sink=None):
+        # Windows that tile the input (stride == kernel, no padding or dilation): the kernel
+        # returns no indices unless asked, and backward finds the maxima again in the input.
         y, self.indices = _core.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
-                                                   output_size, channels_last)
-        self.input_shape, self.channels_last = x.shape, channels_last
-        # Windows that tile the input let backward write each gradient element once.
-        tiles = tuple(stride) == tuple(kernel_size) and not any(padding) and \
-            tuple(dilation) == (1, 1)
-        self.tile = tuple(kernel_size) if tiles else None
+                                                   output_size, channels_last,
+                                                   indices_sink is not None)
+        self.channels_last = channels_last
+        if self.indices is None:  # the tiled kernels ran
+            self.x, self.kernel_size = x, tuple(kernel_size)
+        else:
+            self.input_shape = x.shape
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
 
     def backward(self, g):
-        return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last,
-                                          self.tile),)
+        if self.indices is None:
+            return (_core.max_pool2d_tiled_backward(g, self.x, self.kernel_size,
+                                                    self.channels_last),)
+        return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last),)
 
 
 class AdaptiveMaxPool2d(MaxPool2d):
     def forward(self, x, output_size, channels_last, indices_sink=None):
         y, self.indices = _core.adaptive_max_pool2d_forward(x, output_size, channels_last)
-        self.input_shape, self.channels_last, self.tile = x.shape, channels_last, None
+        self.input_shape, self.channels_last = x.shape, channels_last
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
