@@ -134,3 +134,21 @@ def test_identical_with_one_and_two_threads(restore_threads, channels_last):
         results.append((y, idx, _core.max_pool2d_tiled_backward(y, x, (2, 2), channels_last)))
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_functional_max_pool_gradcheck_on_tiling_windows(channels_last, return_indices):
+    import ember
+    import ember.nn.functional as F
+    from ember.testing import gradcheck
+    shape = (2, 5, 7, 3) if channels_last else (2, 3, 5, 7)
+    values = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05  # no ties
+    x = ember.tensor(values, requires_grad=True)
+
+    def pool_(a):
+        out = F.max_pool2d(a, 2, channels_last=channels_last, return_indices=return_indices)
+        return out[0] if return_indices else out
+    assert gradcheck(pool_, (x,))
+    node = pool_(x).grad_fn
+    assert (node.indices is None) == (not return_indices)  # unasked: the tiled kernels ran

@@ -83,7 +83,7 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
     _check_window_fits(op, input, x, kernel, dilation, pads, channels_last)
     out = tuple(pool_output_size(s, k, st, b, a, d, ceil_mode) for s, k, st, (b, a), d in
                 zip(_spatial(x, channels_last), kernel, stride, pads, dilation))
-    sink = []
+    sink = [] if return_indices else None  # unasked, tiling windows compute no indices
     y = P.MaxPool2d.apply(x, kernel_size=kernel, stride=stride,
                           padding=(pads[0][0], pads[0][1], pads[1][0], pads[1][1]),
                           dilation=dilation, output_size=out, channels_last=channels_last,
