@@ -106,14 +106,14 @@ struct Chunk {
         if (relu_output)
           for (int64_t q = 0; q < sl.p; ++q) dst[q] = relu_output[at + q] > T(0) ? base[at + q] : T(0);
         else
-          std::copy(base + at, base + at + sl.p, dst);
+          simd::copy_n(base + at, sl.p, dst);
       }
   }
   void scatter_nchw(const T* m, T* base) const {
     for (int64_t s = 0; s < count; ++s)
       for (int64_t c = 0; c < sl.cout_g; ++c)
-        std::copy(m + c * cols() + s * sl.p, m + c * cols() + (s + 1) * sl.p,
-                  base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
+        simd::copy_n(m + c * cols() + s * sl.p, sl.p,
+                     base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
   }
   // NHWC: the chunk's (cols, cout_g) block of grad_output masked by relu_output > 0, into m.
   void masked_nhwc(const T* base, const T* relu_output, T* m) const {
