@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ember/conv_direct.h"
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
@@ -148,6 +149,7 @@ void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T
                     bool relu) {
   const ConvSlice sl(s);
   if (s.n == 0) return;
+  if (conv2d_direct_applies(s)) return conv2d_direct_forward(s, input, weight, bias, output, relu);
   const bool patches = uses_patches(s);
   const std::vector<T> w_patch = patches ? weight_to_patch_order(sl, weight) : std::vector<T>();
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
