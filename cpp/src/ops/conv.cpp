@@ -8,6 +8,7 @@
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
+#include "ember/transpose.h"
 
 namespace ember {
 
@@ -15,6 +16,34 @@ namespace {
 
 // Which column layout (im2col.h) a geometry uses: the one whose copies are contiguous.
 bool uses_patches(const ConvShape& s) { return s.channels_last && s.c_in / s.groups > 1; }
+
+// NCHW convolutions of several input channels run as NHWC between two transposes: the patches
+// layout's products have the output positions as their long side and its im2col copies whole
+// channel runs, which measured 25-30% faster than the rows layout (c_out-row products, short
+// row copies) even with the transposes (2-5% of the work).
+bool runs_as_nhwc(const ConvShape& s) {
+  return !s.channels_last && s.groups == 1 && s.c_in > 1 && !conv2d_direct_applies(s);
+}
+
+// (n, rows, cols) -> (n, cols, rows), in parallel over samples.
+template <class T>
+void swap_channels_into(const T* src, int64_t n, int64_t rows, int64_t cols, T* dst) {
+  parallel_for(n, rows * cols, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      transpose(src + i * rows * cols, rows, cols, dst + i * rows * cols);
+  });
+}
+template <class T>
+std::vector<T> swap_channels(const T* src, int64_t n, int64_t rows, int64_t cols) {
+  std::vector<T> dst(n * rows * cols);
+  swap_channels_into(src, n, rows, cols, dst.data());
+  return dst;
+}
+
+ConvShape as_nhwc(ConvShape s) {
+  s.channels_last = true;
+  return s;
+}
 
 // Per-thread scratch, allocated once per thread and reused (slot 0: columns, 1: outputs).
 // Aligned to Eigen's vector size: the split of a vectorized reduction over a buffer depends
@@ -150,6 +179,14 @@ void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T
   const ConvSlice sl(s);
   if (s.n == 0) return;
   if (conv2d_direct_applies(s)) return conv2d_direct_forward(s, input, weight, bias, output, relu);
+  if (runs_as_nhwc(s)) {
+    const int64_t p = sl.p;
+    const std::vector<T> x = swap_channels(input, s.n, s.c_in, s.h * s.w);
+    std::vector<T> y(s.n * p * s.c_out);
+    conv2d_forward(as_nhwc(s), x.data(), weight, bias, y.data(), relu);
+    swap_channels_into(y.data(), s.n, p, s.c_out, output);
+    return;
+  }
   const bool patches = uses_patches(s);
   const std::vector<T> w_patch = patches ? weight_to_patch_order(sl, weight) : std::vector<T>();
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
@@ -184,6 +221,19 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
   if (grad_weight) std::fill(grad_weight, grad_weight + w_size, T(0));
   if (grad_bias) std::fill(grad_bias, grad_bias + s.c_out, T(0));
   if (s.n == 0) return;
+  if (runs_as_nhwc(s)) {
+    const int64_t hw = s.h * s.w;
+    const std::vector<T> g = swap_channels(grad_output, s.n, s.c_out, sl.p);
+    const std::vector<T> y = relu_output ? swap_channels(relu_output, s.n, s.c_out, sl.p)
+                                         : std::vector<T>();
+    const std::vector<T> x = grad_weight ? swap_channels(input, s.n, s.c_in, hw) : std::vector<T>();
+    std::vector<T> gi(grad_input ? s.n * hw * s.c_in : 0);
+    conv2d_backward<T>(as_nhwc(s), g.data(), grad_weight ? x.data() : input, weight,
+                       relu_output ? y.data() : nullptr, grad_input ? gi.data() : nullptr,
+                       grad_weight, grad_bias);
+    if (grad_input) swap_channels_into(gi.data(), s.n, hw, s.c_in, grad_input);
+    return;
+  }
   const bool patches = uses_patches(s);
   const std::vector<T> w_patch =
       patches && grad_input ? weight_to_patch_order(sl, weight) : std::vector<T>();
