@@ -1,13 +1,15 @@
-"""keras.layers.GlobalAveragePooling1D/2D and GlobalMaxPooling1D/2D: one value per channel
-(ember's adaptive pooling kernels with output size 1)."""
+"""keras.layers.GlobalAveragePooling1D/2D and GlobalMaxPooling1D/2D: one value per channel.
+
+Averages are a mean over the spatial axes (in channels_last data one pass adding whole rows
+of channels, several times faster than the adaptive pooling kernel with output size 1);
+maxima use ember's adaptive max pooling with output size 1."""
 from __future__ import annotations
 
 from ...nn import functional as F
 from . import conv_utils as U
 from .layer import Layer
 
-_POOLS = {("avg", 1): F.adaptive_avg_pool1d, ("avg", 2): F.adaptive_avg_pool2d,
-          ("max", 1): F.adaptive_max_pool1d, ("max", 2): F.adaptive_max_pool2d}
+_MAX_POOLS = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d}
 
 
 class _GlobalPooling(Layer):
@@ -29,7 +31,10 @@ class _GlobalPooling(Layer):
     def call(self, inputs):
         U.check_rank(self, tuple(inputs.shape), self.rank, self.data_format)
         channels_last = self.data_format == "channels_last"
-        out = _POOLS[(self.kind, self.rank)](inputs, 1, channels_last=channels_last)
+        if self.kind == "avg":
+            first = 1 if channels_last else 2
+            return inputs.mean(tuple(range(first, first + self.rank)), keepdim=self.keepdims)
+        out = _MAX_POOLS[self.rank](inputs, 1, channels_last=channels_last)
         if self.keepdims:
             return out
         return out.reshape(out.shape[0], out.shape[-1] if channels_last else out.shape[1])
