@@ -248,6 +248,27 @@ def test_global_pooling(keepdims):
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("rank", [1, 2])
+def test_global_average_pooling_float64_both_formats(rank, data_format, keepdims):
+    cls = layers.GlobalAveragePooling1D if rank == 1 else layers.GlobalAveragePooling2D
+    x = np.random.RandomState(3).randn(*((3, 7, 4) if rank == 1 else (3, 5, 6, 4)))
+    axes = tuple(range(1, 1 + rank)) if data_format == "channels_last" else \
+        tuple(range(2, 2 + rank))
+    layer = cls(data_format=data_format, keepdims=keepdims)
+    with ember.no_grad():
+        out = layer(ember.from_numpy(x)).numpy()
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, x.mean(axis=axes, keepdims=keepdims), rtol=1e-13, atol=1e-14)
+
+
+def test_global_average_pooling_of_no_positions_is_nan():
+    with ember.no_grad():
+        out = layers.GlobalAveragePooling1D()(ember.from_numpy(np.zeros((2, 0, 3), np.float32)))
+    assert out.shape == (2, 3) and np.isnan(out.numpy()).all()
+
+
 # ---- channels_first == channels_last on transposed data -------------------------------------
 def _to_first(x):
     return np.ascontiguousarray(np.moveaxis(x, -1, 1))
