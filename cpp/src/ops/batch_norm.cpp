@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "ember/norm.h"
@@ -52,53 +53,107 @@ struct Runs {
 
 // One vector of double accumulators.
 typedef double Acc __attribute__((vector_size(simd::kBytes)));
+constexpr int kAccLanes = simd::lanes<double>;
 
-// Runs of T (float or double) read as vectors of doubles.
+// Values of T (float or double) read as vectors of doubles.
 template <class T>
-struct Lanes {
-  static constexpr int n = simd::lanes<double>;
-  typedef T Val __attribute__((vector_size(n * sizeof(T))));
-  static Acc load(const T* p) { return __builtin_convertvector(simd::load<Val>(p), Acc); }
-  // The lanes in order, then the tail: a fixed order for any thread and any buffer address.
-  static double total(const Acc& acc, double tail) {
+Acc load_as_double(const T* p) {
+  typedef T Val __attribute__((vector_size(kAccLanes * sizeof(T))));
+  return __builtin_convertvector(simd::load<Val>(p), Acc);
+}
+#if defined(__AVX512F__)
+// GCC 12 splits the generic conversion of 8 floats into two 4-wide ones and a shuffle.
+template <>
+Acc load_as_double(const float* p) {
+  return _mm512_cvtps_pd(_mm256_loadu_ps(p));
+}
+#endif
+
+// What the reductions add per value x (with its gradient g and its channel's mean), into
+// one or two sums: on vectors of doubles or on doubles alike.
+struct SumOfValues {
+  template <class V>
+  static void add(V& a, V&, V x, V, V) { a += x; }
+};
+struct SquaredDeviations {
+  template <class V>
+  static void add(V& a, V&, V x, V, V mean) { const V d = x - mean; a += d * d; }
+};
+struct GradientSums {  // sum(g) and sum(g * (x - mean))
+  template <class V>
+  static void add(V& a, V& b, V x, V g, V mean) { a += g, b += g * (x - mean); }
+};
+
+// Channels last: adds rows [begin, end) of x and g (c values each) into a[ch] and b[ch] (b
+// may be null when Term uses one sum), with mean[ch] (null: unused). The sums of a tile of
+// channels stay in registers across the rows; each channel is summed in row order.
+template <class Term, class T>
+void add_rows(int64_t c, int64_t begin, int64_t end, const T* x, const T* g, const double* mean,
+              double* a, double* b) {
+  auto tile = [&](int64_t c0, auto vectors) {
+    constexpr int w = decltype(vectors)::value;
+    Acc sa[w], sb[w], mu[w];
+    for (int k = 0; k < w; ++k) {
+      const int64_t at = c0 + k * kAccLanes;
+      sa[k] = simd::load<Acc>(a + at);
+      sb[k] = b ? simd::load<Acc>(b + at) : Acc{};
+      mu[k] = mean ? simd::load<Acc>(mean + at) : Acc{};
+    }
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t at = i * c + c0;
+      for (int k = 0; k < w; ++k)
+        Term::add(sa[k], sb[k], load_as_double(x + at + k * kAccLanes),
+                  load_as_double(g + at + k * kAccLanes), mu[k]);
+    }
+    for (int k = 0; k < w; ++k) {
+      simd::store(a + c0 + k * kAccLanes, sa[k]);
+      if (b) simd::store(b + c0 + k * kAccLanes, sb[k]);
+    }
+  };
+  constexpr int kTile = 4;  // vectors of channels per tile: 4 x 2 sums + 4 means in registers
+  int64_t c0 = 0;
+  for (; c0 + kTile * kAccLanes <= c; c0 += kTile * kAccLanes)
+    tile(c0, std::integral_constant<int, kTile>{});
+  for (; c0 + kAccLanes <= c; c0 += kAccLanes) tile(c0, std::integral_constant<int, 1>{});
+  for (; c0 < c; ++c0) {
+    double sa = a[c0], sb = b ? b[c0] : 0;
+    const double mu = mean ? mean[c0] : 0;
+    for (int64_t i = begin; i < end; ++i)
+      Term::add(sa, sb, double(x[i * c + c0]), double(g[i * c + c0]), mu);
+    a[c0] = sa;
+    if (b) b[c0] = sb;
+  }
+}
+
+// Channels first: the sums by Term over the runs of channel ch in samples [begin, end),
+// returned in a and b. Four vectors of accumulators per sum, so that the additions do not wait
+// on each other; the order is fixed by the positions alone.
+template <class Term, class T>
+void add_runs(const Runs& r, int64_t begin, int64_t end, int64_t ch, const T* x, const T* g,
+              double mean, double& a, double& b) {
+  constexpr int kUnroll = 4;
+  Acc sa[kUnroll] = {}, sb[kUnroll] = {};
+  const Acc mu = Acc{} + mean;
+  double ta = 0, tb = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    const T *xr = x + r.run_offset(i, ch), *gr = g + r.run_offset(i, ch);
+    int64_t j = 0;
+    for (; j + kUnroll * kAccLanes <= r.len; j += kUnroll * kAccLanes)
+      for (int k = 0; k < kUnroll; ++k)
+        Term::add(sa[k], sb[k], load_as_double(xr + j + k * kAccLanes),
+                  load_as_double(gr + j + k * kAccLanes), mu);
+    for (; j + kAccLanes <= r.len; j += kAccLanes)
+      Term::add(sa[0], sb[0], load_as_double(xr + j), load_as_double(gr + j), mu);
+    for (; j < r.len; ++j) Term::add(ta, tb, double(xr[j]), double(gr[j]), mean);
+  }
+  auto total = [](const Acc* s, double tail) {
+    const Acc v = (s[0] + s[1]) + (s[2] + s[3]);
     double sum = 0;
-    for (int l = 0; l < n; ++l) sum += acc[l];
+    for (int l = 0; l < kAccLanes; ++l) sum += v[l];
     return sum + tail;
-  }
-};
-
-// Running sums over runs of one channel (channels first): of x, of (x - mean)^2, and of g and
-// g * (x - mean) for the backward pass.
-template <class T>
-struct RunSums {
-  using L = Lanes<T>;
-  Acc a{}, b{};
-  double tail_a = 0, tail_b = 0;
-
-  void add(const T* x, int64_t len) {
-    int64_t j = 0;
-    for (; j + L::n <= len; j += L::n) a += L::load(x + j);
-    for (; j < len; ++j) tail_a += x[j];
-  }
-  void add_squared_deviation(const T* x, int64_t len, double mean) {
-    int64_t j = 0;
-    for (; j + L::n <= len; j += L::n) {
-      const Acc d = L::load(x + j) - mean;
-      a += d * d;
-    }
-    for (; j < len; ++j) tail_a += (x[j] - mean) * (x[j] - mean);
-  }
-  void add_gradient(const T* g, const T* x, int64_t len, double mean) {
-    int64_t j = 0;
-    for (; j + L::n <= len; j += L::n) {
-      const Acc gv = L::load(g + j);
-      a += gv, b += gv * (L::load(x + j) - mean);
-    }
-    for (; j < len; ++j) tail_a += g[j], tail_b += g[j] * (x[j] - mean);
-  }
-  double first() const { return L::total(a, tail_a); }
-  double second() const { return L::total(b, tail_b); }
-};
+  };
+  a = total(sa, ta), b = total(sb, tb);
+}
 
 // Two sums per block and channel, stored at [b * c + ch] of `first` and `second`, in parallel
 // over blocks. Channels last, rows(begin, end, first, second) adds the rows [begin, end) into
@@ -126,25 +181,16 @@ void for_each_block(const Runs& r, double* first, double* second, Rows rows, Run
 template <class T>
 void block_statistics(const Runs& r, const T* x, double* mean, double* m2) {
   auto rows = [&](int64_t begin, int64_t end, double* mu, double* sq) {
-    for (int64_t i = begin; i < end; ++i) {
-      const T* row = x + i * r.c;
-      for (int64_t ch = 0; ch < r.c; ++ch) mu[ch] += row[ch];
-    }
+    add_rows<SumOfValues>(r.c, begin, end, x, x, nullptr, mu, nullptr);
     const double inv_count = 1.0 / double(end - begin);
     for (int64_t ch = 0; ch < r.c; ++ch) mu[ch] *= inv_count;
-    for (int64_t i = begin; i < end; ++i) {
-      const T* row = x + i * r.c;
-      for (int64_t ch = 0; ch < r.c; ++ch) sq[ch] += (row[ch] - mu[ch]) * (row[ch] - mu[ch]);
-    }
+    add_rows<SquaredDeviations>(r.c, begin, end, x, x, mu, sq, nullptr);
   };
   auto run = [&](int64_t b, int64_t ch, double& mu, double& sq) {
-    RunSums<T> sum, dev;
-    for (int64_t i = r.block_begin(b); i < r.block_end(b); ++i)
-      sum.add(x + r.run_offset(i, ch), r.len);
-    mu = sum.first() / double(r.block_values(b));
-    for (int64_t i = r.block_begin(b); i < r.block_end(b); ++i)
-      dev.add_squared_deviation(x + r.run_offset(i, ch), r.len, mu);
-    sq = dev.first();
+    double unused;
+    add_runs<SumOfValues>(r, r.block_begin(b), r.block_end(b), ch, x, x, 0.0, mu, unused);
+    mu /= double(r.block_values(b));
+    add_runs<SquaredDeviations>(r, r.block_begin(b), r.block_end(b), ch, x, x, mu, sq, unused);
   };
   for_each_block(r, mean, m2, rows, run);
 }
@@ -239,20 +285,12 @@ void batch_norm_forward_eval(const ChannelShape& s, const T* x, const T* mean, c
 template <class T>
 void block_gradient_sums(const Runs& r, const T* g, const T* x, const T* mean, double* sum_g,
                          double* sum_gx) {
+  const std::vector<double> mu(mean, mean + r.c);
   auto rows = [&](int64_t begin, int64_t end, double* sg, double* sgx) {
-    for (int64_t i = begin; i < end; ++i) {
-      const T *gr = g + i * r.c, *xr = x + i * r.c;
-      for (int64_t ch = 0; ch < r.c; ++ch) {
-        sg[ch] += gr[ch];
-        sgx[ch] += double(gr[ch]) * (double(xr[ch]) - double(mean[ch]));
-      }
-    }
+    add_rows<GradientSums>(r.c, begin, end, x, g, mu.data(), sg, sgx);
   };
   auto run = [&](int64_t b, int64_t ch, double& sg, double& sgx) {
-    RunSums<T> sums;
-    for (int64_t i = r.block_begin(b); i < r.block_end(b); ++i)
-      sums.add_gradient(g + r.run_offset(i, ch), x + r.run_offset(i, ch), r.len, mean[ch]);
-    sg = sums.first(), sgx = sums.second();
+    add_runs<GradientSums>(r, r.block_begin(b), r.block_end(b), ch, x, g, mu[ch], sg, sgx);
   };
   for_each_block(r, sum_g, sum_gx, rows, run);
 }
