@@ -69,27 +69,34 @@ Acc load_as_double(const float* p) {
 }
 #endif
 
-// What the reductions add per value x (with its gradient g and its channel's mean), into
-// one or two sums: on vectors of doubles or on doubles alike.
+// What the reductions add per value x (with its gradient g, its channel's mean and the
+// forward output y), into one or two sums: on vectors of doubles or on doubles alike.
 struct SumOfValues {
   template <class V>
-  static void add(V& a, V&, V x, V, V) { a += x; }
+  static void add(V& a, V&, V x, V, V, V) { a += x; }
 };
 struct SquaredDeviations {
   template <class V>
-  static void add(V& a, V&, V x, V, V mean) { const V d = x - mean; a += d * d; }
+  static void add(V& a, V&, V x, V, V mean, V) { const V d = x - mean; a += d * d; }
 };
 struct GradientSums {  // sum(g) and sum(g * (x - mean))
   template <class V>
-  static void add(V& a, V& b, V x, V g, V mean) { a += g, b += g * (x - mean); }
+  static void add(V& a, V& b, V x, V g, V mean, V) { a += g, b += g * (x - mean); }
+};
+struct GradientSumsAfterRelu {  // the same for g masked by ReLU's output y > 0
+  template <class V>
+  static void add(V& a, V& b, V x, V g, V mean, V y) {
+    GradientSums::add(a, b, x, y > 0 ? g : V{}, mean, y);
+  }
 };
 
-// Channels last: adds rows [begin, end) of x and g (c values each) into a[ch] and b[ch] (b
-// may be null when Term uses one sum), with mean[ch] (null: unused). The sums of a tile of
-// channels stay in registers across the rows; each channel is summed in row order.
+// Channels last: adds rows [begin, end) of x, g and y (c values each; g and y are read only
+// when Term uses them) into a[ch] and b[ch] (b may be null when Term uses one sum), with
+// mean[ch] (null: unused). The sums of a tile of channels stay in registers across the rows;
+// each channel is summed in row order.
 template <class Term, class T>
-void add_rows(int64_t c, int64_t begin, int64_t end, const T* x, const T* g, const double* mean,
-              double* a, double* b) {
+void add_rows(int64_t c, int64_t begin, int64_t end, const T* x, const T* g, const T* y,
+              const double* mean, double* a, double* b) {
   auto tile = [&](int64_t c0, auto vectors) {
     constexpr int w = decltype(vectors)::value;
     Acc sa[w], sb[w], mu[w];
@@ -103,7 +110,8 @@ void add_rows(int64_t c, int64_t begin, int64_t end, const T* x, const T* g, con
       const int64_t at = i * c + c0;
       for (int k = 0; k < w; ++k)
         Term::add(sa[k], sb[k], load_as_double(x + at + k * kAccLanes),
-                  load_as_double(g + at + k * kAccLanes), mu[k]);
+                  load_as_double(g + at + k * kAccLanes), mu[k],
+                  load_as_double(y + at + k * kAccLanes));
     }
     for (int k = 0; k < w; ++k) {
       simd::store(a + c0 + k * kAccLanes, sa[k]);
@@ -119,32 +127,38 @@ void add_rows(int64_t c, int64_t begin, int64_t end, const T* x, const T* g, con
     double sa = a[c0], sb = b ? b[c0] : 0;
     const double mu = mean ? mean[c0] : 0;
     for (int64_t i = begin; i < end; ++i)
-      Term::add(sa, sb, double(x[i * c + c0]), double(g[i * c + c0]), mu);
+      Term::add(sa, sb, double(x[i * c + c0]), double(g[i * c + c0]), mu,
+                double(y[i * c + c0]));
     a[c0] = sa;
     if (b) b[c0] = sb;
   }
 }
 
-// Channels first: the sums by Term over the runs of channel ch in samples [begin, end),
-// returned in a and b. Four vectors of accumulators per sum, so that the additions do not wait
-// on each other; the order is fixed by the positions alone.
+// Channels first: the sums by Term over the runs of channel ch in samples [begin, end) of x,
+// g and y, returned in a and b. Four vectors of accumulators per sum, so that the additions
+// do not wait on each other; the order is fixed by the positions alone.
 template <class Term, class T>
 void add_runs(const Runs& r, int64_t begin, int64_t end, int64_t ch, const T* x, const T* g,
-              double mean, double& a, double& b) {
+              const T* y, double mean, double& a, double& b) {
   constexpr int kUnroll = 4;
   Acc sa[kUnroll] = {}, sb[kUnroll] = {};
   const Acc mu = Acc{} + mean;
   double ta = 0, tb = 0;
   for (int64_t i = begin; i < end; ++i) {
-    const T *xr = x + r.run_offset(i, ch), *gr = g + r.run_offset(i, ch);
+    const int64_t at = r.run_offset(i, ch);
+    const T *xr = x + at, *gr = g + at, *yr = y + at;
     int64_t j = 0;
     for (; j + kUnroll * kAccLanes <= r.len; j += kUnroll * kAccLanes)
-      for (int k = 0; k < kUnroll; ++k)
-        Term::add(sa[k], sb[k], load_as_double(xr + j + k * kAccLanes),
-                  load_as_double(gr + j + k * kAccLanes), mu);
+      for (int k = 0; k < kUnroll; ++k) {
+        const int64_t q = j + k * kAccLanes;
+        Term::add(sa[k], sb[k], load_as_double(xr + q), load_as_double(gr + q), mu,
+                  load_as_double(yr + q));
+      }
     for (; j + kAccLanes <= r.len; j += kAccLanes)
-      Term::add(sa[0], sb[0], load_as_double(xr + j), load_as_double(gr + j), mu);
-    for (; j < r.len; ++j) Term::add(ta, tb, double(xr[j]), double(gr[j]), mean);
+      Term::add(sa[0], sb[0], load_as_double(xr + j), load_as_double(gr + j), mu,
+                load_as_double(yr + j));
+    for (; j < r.len; ++j)
+      Term::add(ta, tb, double(xr[j]), double(gr[j]), mean, double(yr[j]));
   }
   auto total = [](const Acc* s, double tail) {
     const Acc v = (s[0] + s[1]) + (s[2] + s[3]);
@@ -181,16 +195,17 @@ void for_each_block(const Runs& r, double* first, double* second, Rows rows, Run
 template <class T>
 void block_statistics(const Runs& r, const T* x, double* mean, double* m2) {
   auto rows = [&](int64_t begin, int64_t end, double* mu, double* sq) {
-    add_rows<SumOfValues>(r.c, begin, end, x, x, nullptr, mu, nullptr);
+    add_rows<SumOfValues>(r.c, begin, end, x, x, x, nullptr, mu, nullptr);
     const double inv_count = 1.0 / double(end - begin);
     for (int64_t ch = 0; ch < r.c; ++ch) mu[ch] *= inv_count;
-    add_rows<SquaredDeviations>(r.c, begin, end, x, x, mu, sq, nullptr);
+    add_rows<SquaredDeviations>(r.c, begin, end, x, x, x, mu, sq, nullptr);
   };
   auto run = [&](int64_t b, int64_t ch, double& mu, double& sq) {
     double unused;
-    add_runs<SumOfValues>(r, r.block_begin(b), r.block_end(b), ch, x, x, 0.0, mu, unused);
+    add_runs<SumOfValues>(r, r.block_begin(b), r.block_end(b), ch, x, x, x, 0.0, mu, unused);
     mu /= double(r.block_values(b));
-    add_runs<SquaredDeviations>(r, r.block_begin(b), r.block_end(b), ch, x, x, mu, sq, unused);
+    add_runs<SquaredDeviations>(r, r.block_begin(b), r.block_end(b), ch, x, x, x, mu, sq,
+                                unused);
   };
   for_each_block(r, mean, m2, rows, run);
 }
@@ -220,28 +235,47 @@ void merge_blocks(const Runs& r, const double* block_mean, const double* block_m
     }
 }
 
-// out = (in - shift[ch]) * scale[ch] + bias[ch] for every value, by channel.
-template <class T>
-void affine_by_channel(const Runs& r, const T* in, const T* shift, const T* scale, const T* bias,
-                       T* out) {
+// out[k] = value(k, ch) for every value k of channel ch, in parallel: channels last the inner
+// loop runs over the channels of a row, channels first along a run of one channel.
+template <class T, class Value>
+void set_each_value(const Runs& r, int64_t cost, T* out, Value value) {
   if (r.rows) {
-    parallel_for(r.count, 3 * r.c, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const T* x = in + i * r.c;
-        T* y = out + i * r.c;
-        for (int64_t ch = 0; ch < r.c; ++ch) y[ch] = (x[ch] - shift[ch]) * scale[ch] + bias[ch];
-      }
+    parallel_for(r.count, cost * r.c, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t ch = 0; ch < r.c; ++ch) out[i * r.c + ch] = value(i * r.c + ch, ch);
     });
     return;
   }
-  parallel_for(r.count * r.c, 3 * r.len, [&](int64_t q0, int64_t q1) {
-    for (int64_t q = q0; q < q1; ++q) {
-      const int64_t ch = q % r.c;
-      const T sh = shift[ch], sc = scale[ch], bi = bias[ch];
-      const T* x = in + q * r.len;
-      T* y = out + q * r.len;
-      for (int64_t j = 0; j < r.len; ++j) y[j] = (x[j] - sh) * sc + bi;
-    }
+  parallel_for(r.count * r.c, cost * r.len, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q)
+      for (int64_t k = q * r.len; k < (q + 1) * r.len; ++k) out[k] = value(k, q % r.c);
+  });
+}
+
+// Calls f(std::true_type) or f(std::false_type): a loop body specialized on a flag.
+template <class F>
+void with_flag(bool flag, F f) {
+  if (flag)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+
+// ReLU as PyTorch computes it: NaN stays NaN.
+template <class T>
+T relu(T v) {
+  return v < T(0) ? T(0) : v;
+}
+
+// out = (in - shift[ch]) * scale[ch] + bias[ch], then ReLU if asked.
+template <class T>
+void normalize(const Runs& r, const T* in, const T* shift, const T* scale, const T* bias,
+               bool fuse_relu, T* out) {
+  with_flag(fuse_relu, [&](auto relu_flag) {
+    set_each_value(r, 3, out, [&](int64_t k, int64_t ch) {
+      const T v = (in[k] - shift[ch]) * scale[ch] + bias[ch];
+      return decltype(relu_flag)::value ? relu(v) : v;
+    });
   });
 }
 
@@ -254,7 +288,7 @@ T or_value(const T* p, int64_t i, T value) {
 
 template <class T>
 void batch_norm_forward_train(const ChannelShape& s, const T* x, const T* weight, const T* bias,
-                              double eps, T* y, T* mean, T* var) {
+                              double eps, bool fuse_relu, T* y, T* mean, T* var) {
   const Runs r(s);
   std::vector<double> block_mean(r.blocks * r.c), block_m2(r.blocks * r.c), mu(r.c), v(r.c);
   block_statistics(r, x, block_mean.data(), block_m2.data());
@@ -266,46 +300,59 @@ void batch_norm_forward_train(const ChannelShape& s, const T* x, const T* weight
     scale[ch] = T(1 / std::sqrt(v[ch] + eps)) * or_value(weight, ch, T(1));
     shift_to[ch] = or_value(bias, ch, T(0));
   }
-  affine_by_channel(r, x, shift.data(), scale.data(), shift_to.data(), y);
+  normalize(r, x, shift.data(), scale.data(), shift_to.data(), fuse_relu, y);
 }
 
 template <class T>
 void batch_norm_forward_eval(const ChannelShape& s, const T* x, const T* mean, const T* var,
-                             const T* weight, const T* bias, double eps, T* y) {
+                             const T* weight, const T* bias, double eps, bool fuse_relu, T* y) {
   const Runs r(s);
   std::vector<T> scale(r.c), shift_to(r.c);
   for (int64_t ch = 0; ch < r.c; ++ch) {
     scale[ch] = T(1 / std::sqrt(double(var[ch]) + eps)) * or_value(weight, ch, T(1));
     shift_to[ch] = or_value(bias, ch, T(0));
   }
-  affine_by_channel(r, x, mean, scale.data(), shift_to.data(), y);
+  normalize(r, x, mean, scale.data(), shift_to.data(), fuse_relu, y);
 }
 
-// Per block and channel: sum(g) and sum(g * (x - mean)).
-template <class T>
-void block_gradient_sums(const Runs& r, const T* g, const T* x, const T* mean, double* sum_g,
-                         double* sum_gx) {
+// Per block and channel: sum(g) and sum(g * (x - mean)), g masked by relu_output > 0 if given.
+template <class Term, class T>
+void block_gradient_sums(const Runs& r, const T* g, const T* x, const T* relu_output,
+                         const T* mean, double* sum_g, double* sum_gx) {
   const std::vector<double> mu(mean, mean + r.c);
+  const T* y = relu_output ? relu_output : x;  // (read only by GradientSumsAfterRelu)
   auto rows = [&](int64_t begin, int64_t end, double* sg, double* sgx) {
-    add_rows<GradientSums>(r.c, begin, end, x, g, mu.data(), sg, sgx);
+    add_rows<Term>(r.c, begin, end, x, g, y, mu.data(), sg, sgx);
   };
   auto run = [&](int64_t b, int64_t ch, double& sg, double& sgx) {
-    add_runs<GradientSums>(r, r.block_begin(b), r.block_end(b), ch, x, g, mu[ch], sg, sgx);
+    add_runs<Term>(r, r.block_begin(b), r.block_end(b), ch, x, g, y, mu[ch], sg, sgx);
   };
   for_each_block(r, sum_g, sum_gx, rows, run);
 }
 
 template <class T>
 void batch_norm_backward(const ChannelShape& s, const T* g, const T* x, const T* mean,
-                         const T* invstd, const T* weight, bool training, T* gi, T* gw, T* gb) {
+                         const T* invstd, const T* weight, const T* relu_output, bool training,
+                         T* gi, T* gw, T* gb) {
   const Runs r(s);
   const int64_t m = s.n * s.s;
+  const T* y = relu_output;
   std::vector<T> scale(r.c), zero(r.c, T(0));
   for (int64_t ch = 0; ch < r.c; ++ch) scale[ch] = or_value(weight, ch, T(1)) * invstd[ch];
-  if (gi && !training) affine_by_channel(r, g, zero.data(), scale.data(), zero.data(), gi);
+  if (gi && !training) {  // gi = g * w * invstd (g masked by the ReLU output)
+    with_flag(y != nullptr, [&](auto masked) {
+      set_each_value(r, 2, gi, [&](int64_t k, int64_t ch) {
+        const T gk = decltype(masked)::value ? (y[k] > T(0) ? g[k] : T(0)) : g[k];
+        return gk * scale[ch];
+      });
+    });
+  }
   if (!gw && !gb && !(gi && training)) return;
   std::vector<double> block_g(r.blocks * r.c), block_gx(r.blocks * r.c);
-  block_gradient_sums(r, g, x, mean, block_g.data(), block_gx.data());
+  if (y)
+    block_gradient_sums<GradientSumsAfterRelu>(r, g, x, y, mean, block_g.data(), block_gx.data());
+  else
+    block_gradient_sums<GradientSums>(r, g, x, y, mean, block_g.data(), block_gx.data());
   std::vector<double> sum_g(r.c, 0.0), sum_gx(r.c, 0.0);
   for (int64_t b = 0; b < r.blocks; ++b)
     for (int64_t ch = 0; ch < r.c; ++ch)
@@ -324,35 +371,21 @@ void batch_norm_backward(const ChannelShape& s, const T* g, const T* x, const T*
     proj[ch] = T(sum_gx[ch] / m * is * is);
     mean_g[ch] = T(sum_g[ch] / m);
   }
-  if (r.rows) {
-    parallel_for(r.count, 6 * r.c, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const T *gr = g + i * r.c, *xr = x + i * r.c;
-        T* out = gi + i * r.c;
-        for (int64_t ch = 0; ch < r.c; ++ch)
-          out[ch] = (gr[ch] - (xr[ch] - mean[ch]) * proj[ch] - mean_g[ch]) * scale[ch];
-      }
+  with_flag(y != nullptr, [&](auto masked) {
+    set_each_value(r, 6, gi, [&](int64_t k, int64_t ch) {
+      const T gk = decltype(masked)::value ? (y[k] > T(0) ? g[k] : T(0)) : g[k];
+      return (gk - (x[k] - mean[ch]) * proj[ch] - mean_g[ch]) * scale[ch];
     });
-    return;
-  }
-  parallel_for(r.count * r.c, 6 * r.len, [&](int64_t q0, int64_t q1) {
-    for (int64_t q = q0; q < q1; ++q) {
-      const int64_t ch = q % r.c;
-      const T mu = mean[ch], pr = proj[ch], mg = mean_g[ch], sc = scale[ch];
-      const T *gr = g + q * r.len, *xr = x + q * r.len;
-      T* out = gi + q * r.len;
-      for (int64_t j = 0; j < r.len; ++j) out[j] = (gr[j] - (xr[j] - mu) * pr - mg) * sc;
-    }
   });
 }
 
 #define EMBER_INSTANTIATE(T)                                                                   \
   template void batch_norm_forward_train<T>(const ChannelShape&, const T*, const T*, const T*, \
-                                            double, T*, T*, T*);                               \
+                                            double, bool, T*, T*, T*);                         \
   template void batch_norm_forward_eval<T>(const ChannelShape&, const T*, const T*, const T*,  \
-                                           const T*, const T*, double, T*);                    \
+                                           const T*, const T*, double, bool, T*);              \
   template void batch_norm_backward<T>(const ChannelShape&, const T*, const T*, const T*,      \
-                                       const T*, const T*, bool, T*, T*, T*);
+                                       const T*, const T*, const T*, bool, T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 
