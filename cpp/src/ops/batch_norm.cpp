@@ -236,7 +236,9 @@ void merge_blocks(const Runs& r, const double* block_mean, const double* block_m
 }
 
 // out[k] = value(k, ch) for every value k of channel ch, in parallel: channels last the inner
-// loop runs over the channels of a row, channels first along a run of one channel.
+// loop runs over the channels of a row, channels first along a run of one channel. (`value`
+// should capture its pointers by value: a pointer captured by reference is reloaded after
+// every store to out, and the loop is not vectorized.)
 template <class T, class Value>
 void set_each_value(const Runs& r, int64_t cost, T* out, Value value) {
   if (r.rows) {
@@ -267,12 +269,23 @@ T relu(T v) {
   return v < T(0) ? T(0) : v;
 }
 
+// g[k], or 0 where the fused ReLU's output y[k] is not positive when `masked`: both loads
+// unconditional, so that the loop vectorizes.
+template <class Masked, class T>
+T masked_by_relu(Masked, const T* g, const T* y, int64_t k) {
+  if constexpr (Masked::value) {
+    const T gk = g[k];
+    return y[k] > T(0) ? gk : T(0);
+  }
+  return g[k];
+}
+
 // out = (in - shift[ch]) * scale[ch] + bias[ch], then ReLU if asked.
 template <class T>
 void normalize(const Runs& r, const T* in, const T* shift, const T* scale, const T* bias,
                bool fuse_relu, T* out) {
   with_flag(fuse_relu, [&](auto relu_flag) {
-    set_each_value(r, 3, out, [&](int64_t k, int64_t ch) {
+    set_each_value(r, 3, out, [=](int64_t k, int64_t ch) {
       const T v = (in[k] - shift[ch]) * scale[ch] + bias[ch];
       return decltype(relu_flag)::value ? relu(v) : v;
     });
@@ -341,9 +354,8 @@ void batch_norm_backward(const ChannelShape& s, const T* g, const T* x, const T*
   for (int64_t ch = 0; ch < r.c; ++ch) scale[ch] = or_value(weight, ch, T(1)) * invstd[ch];
   if (gi && !training) {  // gi = g * w * invstd (g masked by the ReLU output)
     with_flag(y != nullptr, [&](auto masked) {
-      set_each_value(r, 2, gi, [&](int64_t k, int64_t ch) {
-        const T gk = decltype(masked)::value ? (y[k] > T(0) ? g[k] : T(0)) : g[k];
-        return gk * scale[ch];
+      set_each_value(r, 2, gi, [=, scale = scale.data()](int64_t k, int64_t ch) {
+        return masked_by_relu(masked, g, y, k) * scale[ch];
       });
     });
   }
@@ -372,9 +384,10 @@ void batch_norm_backward(const ChannelShape& s, const T* g, const T* x, const T*
     mean_g[ch] = T(sum_g[ch] / m);
   }
   with_flag(y != nullptr, [&](auto masked) {
-    set_each_value(r, 6, gi, [&](int64_t k, int64_t ch) {
-      const T gk = decltype(masked)::value ? (y[k] > T(0) ? g[k] : T(0)) : g[k];
-      return (gk - (x[k] - mean[ch]) * proj[ch] - mean_g[ch]) * scale[ch];
+    set_each_value(r, 6, gi, [=, proj = proj.data(), mean_g = mean_g.data(),
+                              scale = scale.data()](int64_t k, int64_t ch) {
+      return (masked_by_relu(masked, g, y, k) - (x[k] - mean[ch]) * proj[ch] - mean_g[ch]) *
+             scale[ch];
     });
   });
 }
