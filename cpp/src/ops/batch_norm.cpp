@@ -22,7 +22,7 @@ namespace ember {
 
 namespace {
 
-constexpr int64_t kBlockValues = 8192;  // per block and channel group: a block stays in L1/L2
+constexpr int64_t kBlockValues = 8192;  // values per statistics block: it stays in L1/L2
 
 // The data as runs of contiguous values, and its statistics blocks.
 struct Runs {
@@ -280,13 +280,13 @@ T masked_by_relu(Masked, const T* g, const T* y, int64_t k) {
   return g[k];
 }
 
-// out = (in - shift[ch]) * scale[ch] + bias[ch], then ReLU if asked.
+// out = (in - center[ch]) * scale[ch] + offset[ch], then ReLU if asked.
 template <class T>
-void normalize(const Runs& r, const T* in, const T* shift, const T* scale, const T* bias,
+void normalize(const Runs& r, const T* in, const T* center, const T* scale, const T* offset,
                bool fuse_relu, T* out) {
   with_flag(fuse_relu, [&](auto relu_flag) {
     set_each_value(r, 3, out, [=](int64_t k, int64_t ch) {
-      const T v = (in[k] - shift[ch]) * scale[ch] + bias[ch];
+      const T v = (in[k] - center[ch]) * scale[ch] + offset[ch];
       return decltype(relu_flag)::value ? relu(v) : v;
     });
   });
@@ -306,26 +306,25 @@ void batch_norm_forward_train(const ChannelShape& s, const T* x, const T* weight
   std::vector<double> block_mean(r.blocks * r.c), block_m2(r.blocks * r.c), mu(r.c), v(r.c);
   block_statistics(r, x, block_mean.data(), block_m2.data());
   merge_blocks(r, block_mean.data(), block_m2.data(), mu.data(), v.data());
-  std::vector<T> shift(r.c), scale(r.c), shift_to(r.c);
+  std::vector<T> scale(r.c), offset(r.c);
   for (int64_t ch = 0; ch < r.c; ++ch) {
     mean[ch] = T(mu[ch]), var[ch] = T(v[ch]);
-    shift[ch] = T(mu[ch]);
     scale[ch] = T(1 / std::sqrt(v[ch] + eps)) * or_value(weight, ch, T(1));
-    shift_to[ch] = or_value(bias, ch, T(0));
+    offset[ch] = or_value(bias, ch, T(0));
   }
-  normalize(r, x, shift.data(), scale.data(), shift_to.data(), fuse_relu, y);
+  normalize(r, x, mean, scale.data(), offset.data(), fuse_relu, y);
 }
 
 template <class T>
 void batch_norm_forward_eval(const ChannelShape& s, const T* x, const T* mean, const T* var,
                              const T* weight, const T* bias, double eps, bool fuse_relu, T* y) {
   const Runs r(s);
-  std::vector<T> scale(r.c), shift_to(r.c);
+  std::vector<T> scale(r.c), offset(r.c);
   for (int64_t ch = 0; ch < r.c; ++ch) {
     scale[ch] = T(1 / std::sqrt(double(var[ch]) + eps)) * or_value(weight, ch, T(1));
-    shift_to[ch] = or_value(bias, ch, T(0));
+    offset[ch] = or_value(bias, ch, T(0));
   }
-  normalize(r, x, mean, scale.data(), shift_to.data(), fuse_relu, y);
+  normalize(r, x, mean, scale.data(), offset.data(), fuse_relu, y);
 }
 
 // Per block and channel: sum(g) and sum(g * (x - mean)), g masked by relu_output > 0 if given.
@@ -350,7 +349,7 @@ void batch_norm_backward(const ChannelShape& s, const T* g, const T* x, const T*
   const Runs r(s);
   const int64_t m = s.n * s.s;
   const T* y = relu_output;
-  std::vector<T> scale(r.c), zero(r.c, T(0));
+  std::vector<T> scale(r.c);
   for (int64_t ch = 0; ch < r.c; ++ch) scale[ch] = or_value(weight, ch, T(1)) * invstd[ch];
   if (gi && !training) {  // gi = g * w * invstd (g masked by the ReLU output)
     with_flag(y != nullptr, [&](auto masked) {
