@@ -55,6 +55,25 @@ def test_kernels_equal_relu_of_batch_norm_and_its_masked_gradient(shape, last, d
                                   np.maximum(plain_eval, 0))
 
 
+@pytest.mark.parametrize("last", [False, True], ids=["first", "last"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_identical_with_one_and_two_threads(restore_threads, last, dtype):
+    x, g, w, b = _inputs((16, 8, 400), dtype, last)  # several blocks per thread
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        y, mean, var = _core.batch_norm_forward_train(x, w, b, EPS, last, True)
+        invstd = (1 / np.sqrt(var.astype(np.float64) + EPS)).astype(dtype)
+        results.append([y, mean, var,
+                        _core.batch_norm_forward_eval(x, mean, var, w, b, EPS, last, True),
+                        *_core.batch_norm_backward(g, x, mean, invstd, w, True, last,
+                                                   relu_output=y),
+                        *_core.batch_norm_backward(g, x, mean, invstd, w, False, last,
+                                                   relu_output=y)])
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
 def test_kernels_keep_nan_and_mask_its_gradient():
     x = rng.standard_normal((4, 3, 5))
     x[1, 2, 3] = np.nan
