@@ -182,7 +182,8 @@ def test_avg_pool_forward_backward_match_reference(case, include_pad, divisor):
 # ---------------------------------------------------------------- adaptive pooling
 
 ADAPTIVE = [((2, 3, 7, 5), (3, 2)), ((1, 2, 5, 5), (5, 5)), ((2, 1, 4, 9), (1, 1)),
-            ((1, 2, 3, 4), (5, 7)), ((2, 2, 1, 10), (1, 4))]
+            ((1, 2, 3, 4), (5, 7)), ((2, 2, 1, 10), (1, 4)),
+            ((2, 11, 5, 7), (1, 1)), ((3, 17, 6, 6), (1, 1))]
 
 
 @pytest.mark.parametrize("xs,out", ADAPTIVE, ids=str)

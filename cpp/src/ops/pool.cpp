@@ -180,19 +180,31 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
 }
 
 // Global average pooling (output 1 x 1, the head of most CNNs): per sample, the mean of each
-// channel's h * w values as one vector reduction (NCHW: along the plane; NHWC: rows of
-// channels summed in order).
+// channel's h * w values. Both layouts add each channel's values in pixel order (so NCHW and
+// NHWC agree bit for bit); NHWC vectorizes across the channels of a pixel, NCHW keeps eight
+// channels' independent sums in flight to hide the add latency.
 template <class T>
 void global_avg_pool2d_forward(const PoolShape& s, const T* input, T* output) {
-  const int64_t hw = s.h * s.w;
-  parallel_for(s.n, hw * s.c, [&](int64_t b, int64_t e) {
+  const int64_t hw = s.h * s.w, c = s.c;
+  constexpr int64_t kLanes = 8;
+  parallel_for(s.n, hw * c, [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
-      const T* x = input + n * hw * s.c;
-      VectorMap<T> out(output + n * s.c, s.c);
-      if (s.channels_last)
-        out = ConstMatrixMap<T>(x, hw, s.c).colwise().sum().transpose() / T(hw);
-      else
-        out = ConstMatrixMap<T>(x, s.c, hw).rowwise().sum() / T(hw);
+      const T* x = input + n * hw * c;
+      T* out = output + n * c;
+      if (s.channels_last) {
+        std::fill(out, out + c, T(0));
+        for (int64_t p = 0; p < hw; ++p)
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] += x[p * c + ch];
+      } else {
+        for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
+          const int64_t lanes = std::min(kLanes, c - c0);
+          T sum[kLanes] = {};
+          for (int64_t p = 0; p < hw; ++p)
+            for (int64_t j = 0; j < lanes; ++j) sum[j] += x[(c0 + j) * hw + p];
+          std::copy(sum, sum + lanes, out + c0);
+        }
+      }
+      for (int64_t ch = 0; ch < c; ++ch) out[ch] /= T(hw);
     }
   });
 }
