@@ -64,7 +64,7 @@ Shape output_shape(const ConvShape& s) {
 
 py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const py::object& b_h,
                             Pair stride, Quad padding, Pair dilation, int64_t groups,
-                            bool channels_last) {
+                            bool channels_last, bool relu) {
   const char* op = "conv2d";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
     using T = decltype(t);
@@ -80,16 +80,17 @@ py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const 
     auto y = empty<T>(output_shape(s));
     {
       py::gil_scoped_release release;
-      conv2d_forward<T>(s, x.data(), w.data(), bias, y.mutable_data());
+      conv2d_forward<T>(s, x.data(), w.data(), bias, y.mutable_data(), relu);
     }
     return y;
   });
 }
 
+// relu_output: the forward's output when it fused a ReLU (its gradient mask), else None.
 py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const py::handle& w_h,
                              Pair stride, Quad padding, Pair dilation, int64_t groups,
                              bool channels_last, bool need_input, bool need_weight,
-                             bool need_bias) {
+                             bool need_bias, const py::object& relu_output_h) {
   const char* op = "conv2d_backward";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
@@ -98,15 +99,23 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
     const ConvShape s = conv_shape(op, x, w, stride, padding, dilation, groups, channels_last);
     EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
                 ", expected ", ember::shape_str(output_shape(s)));
+    Array<T> relu_output;
+    if (!relu_output_h.is_none()) {
+      relu_output = contiguous<T>(op, "relu_output", relu_output_h);
+      EMBER_CHECK(shape_of(relu_output) == output_shape(s), op, ": relu_output has shape ",
+                  shape_str(relu_output), ", expected ", ember::shape_str(output_shape(s)));
+    }
     Array<T> gi, gw, gb;
     if (need_input) gi = empty<T>(shape_of(x));
     if (need_weight) gw = empty<T>(shape_of(w));
     if (need_bias) gb = empty<T>({s.c_out});
     {
       py::gil_scoped_release release;
-      if (need_input) conv2d_backward_input<T>(s, g.data(), w.data(), gi.mutable_data());
-      if (need_weight) conv2d_backward_weight<T>(s, g.data(), x.data(), gw.mutable_data());
-      if (need_bias) conv2d_backward_bias<T>(s, g.data(), gb.mutable_data());
+      conv2d_backward<T>(s, g.data(), x.data(), w.data(),
+                         relu_output_h.is_none() ? nullptr : relu_output.data(),
+                         need_input ? gi.mutable_data() : nullptr,
+                         need_weight ? gw.mutable_data() : nullptr,
+                         need_bias ? gb.mutable_data() : nullptr);
     }
     auto or_none = [](bool need, const Array<T>& a) { return need ? py::object(a) : py::none(); };
     return py::make_tuple(or_none(need_input, gi), or_none(need_weight, gw), or_none(need_bias, gb));
@@ -118,12 +127,14 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
 void bind_conv(py::module_& m) {
   m.def("conv2d_forward", &conv2d_forward_py, py::arg("input"), py::arg("weight"),
         py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-        py::arg("groups"), py::arg("channels_last") = false,
-        "padding is (top, bottom, left, right); channels_last means NHWC activations.");
+        py::arg("groups"), py::arg("channels_last") = false, py::arg("relu") = false,
+        "padding is (top, bottom, left, right); channels_last means NHWC activations; relu "
+        "fuses max(output, 0).");
   m.def("conv2d_backward", &conv2d_backward_py, py::arg("grad_output"), py::arg("input"),
         py::arg("weight"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
         py::arg("groups"), py::arg("channels_last") = false, py::arg("need_input") = true,
-        py::arg("need_weight") = true, py::arg("need_bias") = true);
+        py::arg("need_weight") = true, py::arg("need_bias") = true,
+        py::arg("relu_output") = py::none());
 }
 
 }  // namespace ember::bind

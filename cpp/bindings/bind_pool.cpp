@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "ember/pool.h"
+#include "ember/pool_tiled.h"
 
 namespace ember::bind {
 
@@ -86,8 +87,10 @@ void check_grad(const char* op, const py::array& g, const PoolShape& s) {
               ", expected ", ember::shape_str(expected));
 }
 
+// Returns (output, indices); indices is None when not wanted and the windows tile the input
+// (the tiled backward does not need them).
 py::tuple max_pool2d_forward_py(const py::handle& x_h, Pair kernel, Pair stride, Quad padding,
-                                Pair dilation, Pair out, bool channels_last) {
+                                Pair dilation, Pair out, bool channels_last, bool want_indices) {
   const char* op = "max_pool2d";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
@@ -95,12 +98,40 @@ py::tuple max_pool2d_forward_py(const py::handle& x_h, Pair kernel, Pair stride,
     const PoolShape s = window_shape(op, shape_of(x), kernel, stride, padding, dilation, out,
                                      channels_last);
     auto y = empty<T>(activation_shape(s, s.out_h, s.out_w));
-    auto idx = empty<int64_t>(activation_shape(s, s.out_h, s.out_w));
+    const bool tiled = windows_tile(s), with_indices = want_indices || !tiled;
+    Array<int64_t> idx;
+    if (with_indices) idx = empty<int64_t>(activation_shape(s, s.out_h, s.out_w));
     {
       py::gil_scoped_release release;
-      max_pool2d_forward<T>(s, x.data(), y.mutable_data(), idx.mutable_data());
+      int64_t* at = with_indices ? idx.mutable_data() : nullptr;
+      if (tiled)
+        max_pool2d_forward_tiled<T>(s, x.data(), y.mutable_data(), at);
+      else
+        max_pool2d_forward<T>(s, x.data(), y.mutable_data(), at);
     }
-    return py::make_tuple(y, idx);
+    return py::make_tuple(y, with_indices ? py::object(idx) : py::none());
+  });
+}
+
+// The gradient of max pooling over windows that tile the input, found again from the input.
+py::array max_pool2d_tiled_backward_py(const py::handle& g_h, const py::handle& x_h,
+                                       Pair kernel, bool channels_last) {
+  const char* op = "max_pool2d_tiled_backward";
+  return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
+    using T = decltype(t);
+    auto x = contiguous<T>(op, "input", x_h), g = contiguous<T>(op, "grad_output", g_h);
+    const auto [n, c, h, w] = nchw(op, shape_of(x), channels_last);
+    EMBER_CHECK_ARG(kernel[0] >= 1 && kernel[1] >= 1, op, ": kernel_size must be positive, got (",
+                    kernel[0], ", ", kernel[1], ")");
+    const PoolShape s = window_shape(op, shape_of(x), kernel, kernel, {0, 0, 0, 0}, {1, 1},
+                                     {h / kernel[0], w / kernel[1]}, channels_last);
+    check_grad(op, g, s);
+    auto gi = empty<T>(shape_of(x));
+    {
+      py::gil_scoped_release release;
+      max_pool2d_backward_tiled<T>(s, g.data(), x.data(), gi.mutable_data());
+    }
+    return gi;
   });
 }
 
@@ -224,9 +255,11 @@ void bind_pool(py::module_& m) {
   // padding is (top, bottom, left, right); out is the output (height, width).
   m.def("max_pool2d_forward", &max_pool2d_forward_py, py::arg("input"), py::arg("kernel_size"),
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("output_size"),
-        py::arg("channels_last") = false);
+        py::arg("channels_last") = false, py::arg("want_indices") = true);
   m.def("max_pool2d_backward", &max_pool2d_backward_py, py::arg("grad_output"),
         py::arg("indices"), py::arg("input_shape"), py::arg("channels_last") = false);
+  m.def("max_pool2d_tiled_backward", &max_pool2d_tiled_backward_py, py::arg("grad_output"),
+        py::arg("input"), py::arg("kernel_size"), py::arg("channels_last") = false);
   m.def("adaptive_max_pool2d_forward", &adaptive_max_pool2d_forward_py, py::arg("input"),
         py::arg("output_size"), py::arg("channels_last") = false);
   m.def("avg_pool2d_forward", &avg_pool2d_forward_py, py::arg("input"), py::arg("kernel_size"),

@@ -22,15 +22,19 @@ struct ConvShape {
   }
 };
 
+// output = conv(input, weight) + bias, then max(output, 0) where `relu` (a fused activation:
+// the epilogue of each chunk's product, while it is in cache). bias may be null.
 template <class T>
-void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias, T* output);
+void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias, T* output,
+                    bool relu);
+
+// All gradients in one pass over grad_output (ATen's convolution_backward with its output
+// mask): each chunk of samples' grad_output block is brought into cache once, masked by
+// relu_output > 0 when the forward fused a ReLU (relu_output is then that forward's output,
+// else null), and feeds the bias, weight and input gradients. A null gradient pointer is not
+// computed. Sums run in a fixed chunk order, so results do not depend on the thread count.
 template <class T>
-void conv2d_backward_input(const ConvShape& s, const T* grad_output, const T* weight,
-                           T* grad_input);
-template <class T>
-void conv2d_backward_weight(const ConvShape& s, const T* grad_output, const T* input,
-                            T* grad_weight);
-template <class T>
-void conv2d_backward_bias(const ConvShape& s, const T* grad_output, T* grad_bias);
+void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, const T* weight,
+                     const T* relu_output, T* grad_input, T* grad_weight, T* grad_bias);
 
 }  // namespace ember

@@ -2,85 +2,71 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <memory>
 #include <vector>
 
+#include "ember/conv_direct.h"
 #include "ember/eigen_maps.h"
+#include "ember/im2col.h"
 #include "ember/parallel.h"
+#include "ember/transpose.h"
 
 namespace ember {
 
 namespace {
 
-// Element strides of an activation tensor (batch, channel, row, column) in either layout.
-struct Strides {
-  int64_t n, c, h, w;
-};
-Strides strides_of(bool channels_last, int64_t c, int64_t h, int64_t w) {
-  return channels_last ? Strides{h * w * c, 1, w * c, c} : Strides{c * h * w, h * w, w, 1};
+// Which column layout (im2col.h) a geometry uses: the one whose copies are contiguous.
+bool uses_patches(const ConvShape& s) { return s.channels_last && s.c_in / s.groups > 1; }
+
+// NCHW convolutions of several input channels run as NHWC between two transposes: the patches
+// layout's products have the output positions as their long side and its im2col copies whole
+// channel runs, which measured 25-30% faster than the rows layout (c_out-row products, short
+// row copies) even with the transposes (2-5% of the work).
+bool runs_as_nhwc(const ConvShape& s) {
+  return !s.channels_last && s.groups == 1 && s.c_in > 1 && !conv2d_direct_applies(s);
 }
 
-// One (sample, group) slice of the problem: what im2col and the GEMMs need.
-struct Slice {
-  const ConvShape& s;
-  int64_t cg, cout_g, oh, ow, k, p;  // channels per group, rows/cols of the column matrix
-  Strides in, out;
-  explicit Slice(const ConvShape& shape)
-      : s(shape), cg(shape.c_in / shape.groups), cout_g(shape.c_out / shape.groups),
-        oh(shape.out_h()), ow(shape.out_w()), k(cg * shape.kh * shape.kw), p(oh * ow),
-        in(strides_of(shape.channels_last, shape.c_in, shape.h, shape.w)),
-        out(strides_of(shape.channels_last, shape.c_out, oh, ow)) {}
-};
-
-// col (k, p) with row stride ld: row (c, i, j) holds input channel c at kernel offset (i, j)
-// for every output position; zero where the window reaches into the padding.
+// (n, rows, cols) -> (n, cols, rows), in parallel over samples.
 template <class T>
-void im2col(const Slice& sl, const T* x, T* col, int64_t ld) {
-  const ConvShape& s = sl.s;
-  for (int64_t c = 0; c < sl.cg; ++c)
-    for (int64_t i = 0; i < s.kh; ++i)
-      for (int64_t j = 0; j < s.kw; ++j) {
-        T* row = col + ((c * s.kh + i) * s.kw + j) * ld;
-        for (int64_t oy = 0; oy < sl.oh; ++oy) {
-          const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
-          T* dst = row + oy * sl.ow;
-          if (iy < 0 || iy >= s.h) {
-            std::fill(dst, dst + sl.ow, T(0));
-            continue;
-          }
-          const T* src = x + c * sl.in.c + iy * sl.in.h;
-          for (int64_t ox = 0; ox < sl.ow; ++ox) {
-            const int64_t ix = ox * s.stride_w - s.pad_left + j * s.dilation_w;
-            dst[ox] = (ix >= 0 && ix < s.w) ? src[ix * sl.in.w] : T(0);
-          }
-        }
-      }
+void swap_channels_into(const T* src, int64_t n, int64_t rows, int64_t cols, T* dst) {
+  parallel_for(n, rows * cols, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      transpose(src + i * rows * cols, rows, cols, dst + i * rows * cols);
+  });
+}
+// A buffer every element of which its user writes: no zero fill (measured 5% of small models).
+// Aligned as Eigen's packets: Eigen computes the leading elements of an unaligned destination
+// one by one and the rest by packets, which sum a column reduction in another order, so with
+// new[]'s 16 bytes the per-chunk bias gradients changed in the last bit with the heap's state.
+struct AlignedFree {
+  void operator()(void* p) const { Eigen::internal::aligned_free(p); }
+};
+template <class T>
+using Scratch = std::unique_ptr<T[], AlignedFree>;
+template <class T>
+Scratch<T> scratch(int64_t count) {
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(T);
+  return Scratch<T>(static_cast<T*>(Eigen::internal::aligned_malloc(bytes)));
 }
 
-// The inverse scatter: adds each column entry back to the input element it was read from.
 template <class T>
-void col2im_add(const Slice& sl, const T* col, T* x, int64_t ld) {
-  const ConvShape& s = sl.s;
-  for (int64_t c = 0; c < sl.cg; ++c)
-    for (int64_t i = 0; i < s.kh; ++i)
-      for (int64_t j = 0; j < s.kw; ++j) {
-        const T* row = col + ((c * s.kh + i) * s.kw + j) * ld;
-        for (int64_t oy = 0; oy < sl.oh; ++oy) {
-          const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
-          if (iy < 0 || iy >= s.h) continue;
-          T* dst = x + c * sl.in.c + iy * sl.in.h;
-          const T* src = row + oy * sl.ow;
-          for (int64_t ox = 0; ox < sl.ow; ++ox) {
-            const int64_t ix = ox * s.stride_w - s.pad_left + j * s.dilation_w;
-            if (ix >= 0 && ix < s.w) dst[ix * sl.in.w] += src[ox];
-          }
-        }
-      }
+Scratch<T> swap_channels(const T* src, int64_t n, int64_t rows, int64_t cols) {
+  Scratch<T> dst = scratch<T>(n * rows * cols);
+  swap_channels_into(src, n, rows, cols, dst.get());
+  return dst;
+}
+
+ConvShape as_nhwc(ConvShape s) {
+  s.channels_last = true;
+  return s;
 }
 
 // Per-thread scratch, allocated once per thread and reused (slot 0: columns, 1: outputs).
+// Aligned to Eigen's vector size: the split of a vectorized reduction over a buffer depends
+// on its alignment, so every thread's buffers must agree for thread-invariant sums.
 template <class T>
 T* workspace(int slot, size_t count) {
-  thread_local std::vector<T> buffers[2];
+  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffers[2];
   if (buffers[slot].size() < count) buffers[slot].resize(count);
   return buffers[slot].data();
 }
@@ -88,53 +74,111 @@ T* workspace(int slot, size_t count) {
 // Samples per GEMM: several samples' columns side by side make one wide product instead of
 // many thin ones. Depends only on the shapes (never on the thread count, so results do not
 // either) and keeps the column matrix within a memory budget.
-int64_t samples_per_gemm(const Slice& sl, int64_t n) {
+int64_t samples_per_gemm(const ConvSlice& sl, int64_t n) {
   constexpr int64_t kMaxSamples = 8, kBudget = 1 << 21;  // elements of the column matrix
   const int64_t fit = kBudget / std::max<int64_t>(1, sl.k * sl.p);
   return std::max<int64_t>(1, std::min({kMaxSamples, fit, n}));
 }
 
-// A chunk of samples [n0, n0 + count) and group g, with the column matrix (k, count * p).
+// The weight as (c_out, kh, kw, c_in / groups): row g * cout_g + o is the patch-ordered filter
+// of output channel o of group g, for the patches layout. And back, for the weight gradient.
+template <class T>
+std::vector<T> weight_to_patch_order(const ConvSlice& sl, const T* w) {
+  const ConvShape& s = sl.s;
+  std::vector<T> out(s.c_out * sl.k);
+  for (int64_t o = 0; o < s.c_out; ++o)
+    for (int64_t c = 0; c < sl.cg; ++c)
+      for (int64_t t = 0; t < s.kh * s.kw; ++t)
+        out[o * sl.k + t * sl.cg + c] = w[o * sl.k + c * s.kh * s.kw + t];
+  return out;
+}
+template <class T>
+void weight_from_patch_order(const ConvSlice& sl, const T* patch_order, T* w) {
+  const ConvShape& s = sl.s;
+  for (int64_t o = 0; o < s.c_out; ++o)
+    for (int64_t c = 0; c < sl.cg; ++c)
+      for (int64_t t = 0; t < s.kh * s.kw; ++t)
+        w[o * sl.k + c * s.kh * s.kw + t] = patch_order[o * sl.k + t * sl.cg + c];
+}
+
+// A chunk of samples [n0, n0 + count) and group g: its column matrix has cols() = count * p
+// output positions, as (k, cols) rows or (cols, k) patches.
 template <class T>
 struct Chunk {
-  const Slice& sl;
+  const ConvSlice& sl;
   int64_t n0, count, g;
   int64_t cols() const { return count * sl.p; }
-  void fill_columns(const T* input, T* col) const {
-    for (int64_t s = 0; s < count; ++s)
-      im2col(sl, input + (n0 + s) * sl.in.n + g * sl.cg * sl.in.c, col + s * sl.p, cols());
+  const T* sample_input(const T* input, int64_t s) const {
+    return input + (n0 + s) * sl.in.n + g * sl.cg * sl.in.c;
   }
+  T* sample_input(T* input, int64_t s) const {
+    return input + (n0 + s) * sl.in.n + g * sl.cg * sl.in.c;
+  }
+  void fill_columns(const T* input, T* col, bool patches) const {
+    for (int64_t s = 0; s < count; ++s) {
+      if (patches)
+        im2col_patches(sl, sample_input(input, s), col + s * sl.p * sl.k);
+      else
+        im2col_rows(sl, sample_input(input, s), col + s * sl.p, cols());
+    }
+  }
+  void add_columns(const T* col, T* grad_input, bool patches) const {
+    for (int64_t s = 0; s < count; ++s) {
+      if (patches)
+        col2im_patches_add(sl, col + s * sl.p * sl.k, sample_input(grad_input, s));
+      else
+        col2im_rows_add(sl, col + s * sl.p, sample_input(grad_input, s), cols());
+    }
+  }
+  // Group g's rows of a (c_out, k) weight matrix.
   ConstMatrixMap<T> weight(const T* w) const {
     return ConstMatrixMap<T>(w + g * sl.cout_g * sl.k, sl.cout_g, sl.k);
   }
-  // NHWC: the chunk's (count * p, cout_g) block of an output-shaped tensor, in place.
+  // NHWC: the chunk's (cols, cout_g) block of an output-shaped tensor, in place.
   template <class Ptr>
   auto nhwc_block(Ptr base) const {
     using M = std::conditional_t<std::is_const_v<std::remove_pointer_t<Ptr>>, const MatrixRM<T>,
                                  MatrixRM<T>>;
-    return Eigen::Map<M, 0, Eigen::OuterStride<>>(base + n0 * sl.out.n + g * sl.cout_g,
-                                                  cols(), sl.cout_g,
-                                                  Eigen::OuterStride<>(sl.s.c_out));
+    return Eigen::Map<M, 0, Eigen::OuterStride<>>(base + n0 * sl.out.n + g * sl.cout_g, cols(),
+                                                  sl.cout_g, Eigen::OuterStride<>(sl.s.c_out));
   }
-  // NCHW: copies between the chunk's (cout_g, count * p) matrix and the per-sample planes.
-  void gather_nchw(const T* base, T* m) const {
+  // NCHW: copies between the chunk's (cout_g, cols) matrix and the per-sample planes;
+  // gather_nchw zeroes the entries whose relu_output (same layout as base) is not positive.
+  void gather_nchw(const T* base, T* m, const T* relu_output) const {
     for (int64_t s = 0; s < count; ++s)
       for (int64_t c = 0; c < sl.cout_g; ++c) {
-        const T* src = base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p;
-        std::copy(src, src + sl.p, m + c * cols() + s * sl.p);
+        const int64_t at = (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p;
+        T* dst = m + c * cols() + s * sl.p;
+        if (relu_output)
+          for (int64_t q = 0; q < sl.p; ++q) dst[q] = relu_output[at + q] > T(0) ? base[at + q] : T(0);
+        else
+          simd::copy_n(base + at, sl.p, dst);
       }
   }
   void scatter_nchw(const T* m, T* base) const {
     for (int64_t s = 0; s < count; ++s)
       for (int64_t c = 0; c < sl.cout_g; ++c)
-        std::copy(m + c * cols() + s * sl.p, m + c * cols() + (s + 1) * sl.p,
-                  base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
+        simd::copy_n(m + c * cols() + s * sl.p, sl.p,
+                     base + (n0 + s) * sl.out.n + (g * sl.cout_g + c) * sl.p);
+  }
+  // NHWC: the chunk's (cols, cout_g) block of grad_output masked by relu_output > 0, into m.
+  void masked_nhwc(const T* base, const T* relu_output, T* m) const {
+    const auto g_block = nhwc_block(base);
+    const auto y_block = nhwc_block(relu_output);
+    MatrixMap<T>(m, cols(), sl.cout_g) = (y_block.array() > T(0)).select(g_block, T(0));
   }
 };
 
-// Runs body(chunk) for every (chunk of samples, group), in parallel over chunks.
+// ReLU as PyTorch computes it: NaN stays NaN.
+template <class Block>
+void relu_in_place(Block&& b) {
+  using T = typename std::decay_t<Block>::Scalar;
+  b = (b.array() < T(0)).select(T(0), b);
+}
+
+// Runs body(chunk, chunk index) for every (chunk of samples, group), in parallel over chunks.
 template <class T, class Body>
-void over_chunks(const Slice& sl, int64_t per_gemm, const Body& body) {
+void over_chunks(const ConvSlice& sl, int64_t per_gemm, const Body& body) {
   const int64_t n = sl.s.n, chunks = (n + per_gemm - 1) / per_gemm;
   parallel_for(chunks, 2 * per_gemm * sl.k * sl.p * sl.s.c_out, [&](int64_t b, int64_t e) {
     for (int64_t ch = b; ch < e; ++ch)
@@ -146,103 +190,137 @@ void over_chunks(const Slice& sl, int64_t per_gemm, const Body& body) {
 }  // namespace
 
 template <class T>
-void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias,
-                    T* output) {
-  const Slice sl(s);
+void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T* bias, T* output,
+                    bool relu) {
+  const ConvSlice sl(s);
   if (s.n == 0) return;
+  if (conv2d_direct_applies(s)) return conv2d_direct_forward(s, input, weight, bias, output, relu);
+  if (runs_as_nhwc(s)) {
+    const int64_t p = sl.p;
+    const Scratch<T> x = swap_channels(input, s.n, s.c_in, s.h * s.w);
+    const Scratch<T> y = scratch<T>(s.n * p * s.c_out);
+    conv2d_forward(as_nhwc(s), x.get(), weight, bias, y.get(), relu);
+    swap_channels_into(y.get(), s.n, p, s.c_out, output);
+    return;
+  }
+  const bool patches = uses_patches(s);
+  const std::vector<T> w_patch = patches ? weight_to_patch_order(sl, weight) : std::vector<T>();
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
   over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t) {
     T* col = workspace<T>(0, sl.k * ck.cols());
-    ck.fill_columns(input, col);
-    ConstMatrixMap<T> c(col, sl.k, ck.cols());
+    ck.fill_columns(input, col, patches);
     if (s.channels_last) {  // the chunk's NHWC rows are the product itself
       auto out = ck.nhwc_block(output);
-      out.noalias() = c.transpose() * ck.weight(weight).transpose();
+      if (patches)
+        out.noalias() = ConstMatrixMap<T>(col, ck.cols(), sl.k) *
+                        ck.weight(w_patch.data()).transpose();
+      else
+        out.noalias() = ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose() *
+                        ck.weight(weight).transpose();
       if (bias) out.rowwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g).transpose();
+      if (relu) relu_in_place(out);
       return;
     }
     MatrixMap<T> y(workspace<T>(1, sl.cout_g * ck.cols()), sl.cout_g, ck.cols());
-    y.noalias() = ck.weight(weight) * c;
+    y.noalias() = ck.weight(weight) * ConstMatrixMap<T>(col, sl.k, ck.cols());
     if (bias) y.colwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g);
+    if (relu) relu_in_place(y);
     ck.scatter_nchw(y.data(), output);
   });
 }
 
 template <class T>
-void conv2d_backward_input(const ConvShape& s, const T* grad_output, const T* weight,
-                           T* grad_input) {
-  const Slice sl(s);
+void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, const T* weight,
+                     const T* relu_output, T* grad_input, T* grad_weight, T* grad_bias) {
+  const ConvSlice sl(s);
+  const int64_t w_size = s.c_out * sl.k;
+  if (grad_weight) std::fill(grad_weight, grad_weight + w_size, T(0));
+  if (grad_bias) std::fill(grad_bias, grad_bias + s.c_out, T(0));
   if (s.n == 0) return;
-  const int64_t per_gemm = samples_per_gemm(sl, s.n);
-  over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t) {
-    if (ck.g == 0)
-      std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
-    MatrixMap<T> c(workspace<T>(0, sl.k * ck.cols()), sl.k, ck.cols());
-    if (s.channels_last) {
-      c.noalias() = ck.weight(weight).transpose() * ck.nhwc_block(grad_output).transpose();
-    } else {
-      T* go = workspace<T>(1, sl.cout_g * ck.cols());
-      ck.gather_nchw(grad_output, go);
-      c.noalias() = ck.weight(weight).transpose() * ConstMatrixMap<T>(go, sl.cout_g, ck.cols());
-    }
-    for (int64_t sm = 0; sm < ck.count; ++sm)
-      col2im_add(sl, c.data() + sm * sl.p,
-                 grad_input + (ck.n0 + sm) * sl.in.n + ck.g * sl.cg * sl.in.c, ck.cols());
-  });
-}
-
-template <class T>
-void conv2d_backward_weight(const ConvShape& s, const T* grad_output, const T* input,
-                            T* grad_weight) {
-  const Slice sl(s);
-  const int64_t size = s.c_out * sl.k;
-  std::fill(grad_weight, grad_weight + size, T(0));
-  if (s.n == 0) return;
-  // One partial sum per chunk of samples, added in chunk order: the result does not depend on
-  // how many threads computed the chunks.
+  if (runs_as_nhwc(s)) {
+    const int64_t hw = s.h * s.w;
+    const Scratch<T> g = swap_channels(grad_output, s.n, s.c_out, sl.p);
+    const Scratch<T> y = relu_output ? swap_channels(relu_output, s.n, s.c_out, sl.p) : nullptr;
+    const Scratch<T> x = grad_weight ? swap_channels(input, s.n, s.c_in, hw) : nullptr;
+    const Scratch<T> gi = grad_input ? scratch<T>(s.n * hw * s.c_in) : nullptr;
+    conv2d_backward<T>(as_nhwc(s), g.get(), x ? x.get() : input, weight, y.get(), gi.get(),
+                       grad_weight, grad_bias);
+    if (grad_input) swap_channels_into(gi.get(), s.n, hw, s.c_in, grad_input);
+    return;
+  }
+  const bool patches = uses_patches(s);
+  const std::vector<T> w_patch =
+      patches && grad_input ? weight_to_patch_order(sl, weight) : std::vector<T>();
+  // One partial weight and bias gradient per chunk of samples, added in chunk order afterwards:
+  // the result does not depend on how many threads computed the chunks. (Patch order for the
+  // patches layout.)
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
   const int64_t chunks = (s.n + per_gemm - 1) / per_gemm;
-  std::vector<T> partial(chunks > 1 ? chunks * size : 0);
+  const Scratch<T> partial_w = scratch<T>(grad_weight ? chunks * w_size : 0);
+  const Scratch<T> partial_b = scratch<T>(grad_bias ? chunks * s.c_out : 0);
   over_chunks<T>(sl, per_gemm, [&](const Chunk<T>& ck, int64_t ch) {
-    T* acc = chunks > 1 ? partial.data() + ch * size : grad_weight;
     T* col = workspace<T>(0, sl.k * ck.cols());
-    ck.fill_columns(input, col);
-    ConstMatrixMap<T> c(col, sl.k, ck.cols());
-    MatrixMap<T> gw(acc + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
-    if (s.channels_last) {
-      gw.noalias() = ck.nhwc_block(grad_output).transpose() * c.transpose();
-    } else {
-      T* go = workspace<T>(1, sl.cout_g * ck.cols());
-      ck.gather_nchw(grad_output, go);
-      gw.noalias() = ConstMatrixMap<T>(go, sl.cout_g, ck.cols()) * c.transpose();
+    T* g_buf = workspace<T>(1, sl.cout_g * ck.cols());
+    // The chunk's grad_output as G (cout_g, cols) for NCHW or (cols, cout_g) for NHWC: NHWC
+    // without a mask is read in place.
+    const bool nhwc_in_place = s.channels_last && !relu_output;
+    if (!s.channels_last)
+      ck.gather_nchw(grad_output, g_buf, relu_output);
+    else if (relu_output)
+      ck.masked_nhwc(grad_output, relu_output, g_buf);
+    const ConstMatrixMap<T> g_nchw(g_buf, sl.cout_g, ck.cols());
+    const auto g_nhwc = nhwc_in_place
+        ? ck.nhwc_block(grad_output)
+        : Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>(g_buf, ck.cols(), sl.cout_g,
+                                                               Eigen::OuterStride<>(sl.cout_g));
+    if (grad_bias) {
+      VectorMap<T> gb(partial_b.get() + ch * s.c_out + ck.g * sl.cout_g, sl.cout_g);
+      if (s.channels_last)
+        gb = g_nhwc.colwise().sum().transpose();
+      else
+        gb = g_nchw.rowwise().sum();
+    }
+    if (grad_weight) {
+      ck.fill_columns(input, col, patches);
+      MatrixMap<T> gw(partial_w.get() + ch * w_size + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
+      if (patches)
+        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, ck.cols(), sl.k);
+      else if (s.channels_last)
+        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+      else
+        gw.noalias() = g_nchw * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+    }
+    if (grad_input) {
+      if (ck.g == 0)
+        std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
+      if (patches)
+        MatrixMap<T>(col, ck.cols(), sl.k).noalias() = g_nhwc * ck.weight(w_patch.data());
+      else if (s.channels_last)
+        MatrixMap<T>(col, sl.k, ck.cols()).noalias() =
+            ck.weight(weight).transpose() * g_nhwc.transpose();
+      else
+        MatrixMap<T>(col, sl.k, ck.cols()).noalias() = ck.weight(weight).transpose() * g_nchw;
+      ck.add_columns(col, grad_input, patches);
     }
   });
-  for (int64_t ch = 0; chunks > 1 && ch < chunks; ++ch)
-    VectorMap<T>(grad_weight, size) += ConstVectorMap<T>(partial.data() + ch * size, size);
+  if (grad_bias) {
+    VectorMap<T> sum(grad_bias, s.c_out);
+    for (int64_t ch = 0; ch < chunks; ++ch)
+      sum += ConstVectorMap<T>(partial_b.get() + ch * s.c_out, s.c_out);
+  }
+  if (grad_weight) {
+    VectorMap<T> sum(patches ? partial_w.get() : grad_weight, w_size);  // patches: in chunk 0
+    if (!patches) sum = ConstVectorMap<T>(partial_w.get(), w_size);
+    for (int64_t ch = 1; ch < chunks; ++ch)
+      sum += ConstVectorMap<T>(partial_w.get() + ch * w_size, w_size);
+    if (patches) weight_from_patch_order(sl, partial_w.get(), grad_weight);
+  }
 }
 
-template <class T>
-void conv2d_backward_bias(const ConvShape& s, const T* grad_output, T* grad_bias) {
-  const Slice sl(s);
-  // Each thread sums whole channels in a fixed order (thread-count invariant).
-  parallel_for(s.c_out, s.n * sl.p, [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) {
-      T acc = 0;
-      for (int64_t n = 0; n < s.n; ++n) {
-        const T* go = grad_output + n * sl.out.n + c * sl.out.c;
-        const int64_t step = s.channels_last ? s.c_out : 1;
-        for (int64_t q = 0; q < sl.p; ++q) acc += go[q * step];
-      }
-      grad_bias[c] = acc;
-    }
-  });
-}
-
-#define EMBER_INSTANTIATE(T)                                                              \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);    \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);       \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);      \
-  template void conv2d_backward_bias<T>(const ConvShape&, const T*, T*);
+#define EMBER_INSTANTIATE(T)                                                                  \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, bool);  \
+  template void conv2d_backward<T>(const ConvShape&, const T*, const T*, const T*, const T*,  \
+                                   T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 

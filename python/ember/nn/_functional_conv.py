@@ -76,10 +76,11 @@ def _check_input(op, input, weight, ndim):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-           channels_last=False):
+           channels_last=False, fuse_relu=False):
     """2-D convolution of (N, C, H, W) input (or (N, H, W, C) with channels_last, an ember
     extension) by a (out, in/groups, kH, kW) weight. padding may also be (top, bottom, left,
-    right)."""
+    right). fuse_relu (ember extension) returns F.relu of the result, computed in the
+    convolution's own pass."""
     op = "conv2d"
     _check_input(op, input, weight, 4)
     stride = _int_tuple(op, "stride", stride, 2)
@@ -88,17 +89,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     unbatched = input._array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     geometry = (stride, (pt, pb, pl, pr), dilation, int(groups), channels_last)
+    relu = bool(fuse_relu)
     if autograd._grad_enabled:
-        out = Conv2d.apply(x, weight, bias, geometry=geometry)
+        out = Conv2d.apply(x, weight, bias, geometry=geometry, relu=relu)
     else:
-        out = Conv2d.infer(x, weight, bias, geometry)
+        out = Conv2d.infer(x, weight, bias, geometry, relu)
     return out.squeeze(0) if unbatched else out
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-           channels_last=False):
+           channels_last=False, fuse_relu=False):
     """1-D convolution of (N, C, L) input (or (N, L, C) with channels_last) by a
-    (out, in/groups, K) weight; padding may also be (left, right)."""
+    (out, in/groups, K) weight; padding may also be (left, right). fuse_relu as in conv2d."""
     op = "conv1d"
     _check_input(op, input, weight, 3)
     (stride,) = _int_tuple(op, "stride", stride, 1)
@@ -108,8 +110,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     x4 = x.unsqueeze(1) if channels_last else x.unsqueeze(2)  # height 1
-    out = Conv2d.apply(x4, weight.unsqueeze(2), bias, geometry=(
-        (1, stride), (0, 0, pl, pr), (1, dilation), int(groups), channels_last))
+    geometry = ((1, stride), (0, 0, pl, pr), (1, dilation), int(groups), channels_last)
+    out = Conv2d.apply(x4, weight.unsqueeze(2), bias, geometry=geometry, relu=bool(fuse_relu))
     out = out.squeeze(1) if channels_last else out.squeeze(2)
     return out.squeeze(0) if unbatched else out
 

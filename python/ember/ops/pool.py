@@ -12,8 +12,14 @@ class MaxPool2d(Function):
     new_grads = True
 
     def forward(self, x, geometry, indices_sink=None):
-        y, self.indices = _core.max_pool2d_forward(x, *geometry)
-        self.input_shape, self.channels_last = x.shape, geometry[-1]
+        # Windows that tile the input (stride == kernel, no padding or dilation): the kernel
+        # returns no indices unless asked, and backward finds the maxima again in the input.
+        y, self.indices = _core.max_pool2d_forward(x, *geometry, indices_sink is not None)
+        self.channels_last = geometry[-1]
+        if self.indices is None:  # the tiled kernels ran
+            self.x, self.kernel_size = x, tuple(geometry[0])
+        else:
+            self.input_shape = x.shape
         if indices_sink is not None:
             indices_sink.append(self.indices)
         return y
@@ -21,9 +27,12 @@ class MaxPool2d(Function):
     @staticmethod
     def infer(x, geometry):
         """The output without a graph (as Conv2d.infer)."""
-        return Tensor._from_op(_core.max_pool2d_forward(x._array, *geometry)[0], None)
+        return Tensor._from_op(_core.max_pool2d_forward(x._array, *geometry, False)[0], None)
 
     def backward(self, g):
+        if self.indices is None:
+            return (_core.max_pool2d_tiled_backward(g, self.x, self.kernel_size,
+                                                    self.channels_last),)
         return (_core.max_pool2d_backward(g, self.indices, self.input_shape, self.channels_last),)
 
 

@@ -137,10 +137,12 @@ class _Conv(Layer):
         shape = tuple(inputs.shape)
         self._check_input(shape)
         conv = F.conv2d if self.rank == 2 else F.conv1d
+        fuse_relu = self.activation is activations.relu  # computed in the convolution's pass
         out = conv(inputs, self.weight, self.bias, stride=self.strides,
                    padding=self._padding_for(shape), dilation=self.dilation_rate,
-                   groups=self.groups, channels_last=self.data_format == "channels_last")
-        return self.activation(out)
+                   groups=self.groups, channels_last=self.data_format == "channels_last",
+                   fuse_relu=fuse_relu)
+        return out if fuse_relu else self.activation(out)
 
     # ---- config ------------------------------------------------------------------------------
     def get_config(self):

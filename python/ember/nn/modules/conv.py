@@ -94,14 +94,19 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def _conv(self, input, padding):
+    def _conv(self, input, padding, fuse_relu=False):
         raise NotImplementedError
 
     def forward(self, input):
+        return self.forward_fused_relu(input, False)
+
+    def forward_fused_relu(self, input, fuse_relu=True):
+        """forward, then ReLU computed in the convolution's pass (nn.Sequential uses it for a
+        convolution followed by nn.ReLU)."""
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return self._conv(padded, (0,) * self._n)
-        return self._conv(input, self.padding)
+            return self._conv(padded, (0,) * self._n, fuse_relu)
+        return self._conv(input, self.padding, fuse_relu)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -124,9 +129,10 @@ class Conv1d(_ConvNd):
 
     _n = 1
 
-    def _conv(self, input, padding):
+    def _conv(self, input, padding, fuse_relu=False):
         weight, bias = weight_and_bias(self)
-        return F.conv1d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+        return F.conv1d(input, weight, bias, self.stride, padding, self.dilation, self.groups,
+                        fuse_relu=fuse_relu)
 
 
 class Conv2d(_ConvNd):
@@ -134,6 +140,7 @@ class Conv2d(_ConvNd):
 
     _n = 2
 
-    def _conv(self, input, padding):
+    def _conv(self, input, padding, fuse_relu=False):
         weight, bias = weight_and_bias(self)
-        return F.conv2d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+        return F.conv2d(input, weight, bias, self.stride, padding, self.dilation, self.groups,
+                        fuse_relu=fuse_relu)
