@@ -3,128 +3,56 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "ember/eigen_maps.h"
 #include "ember/parallel.h"
+#include "ember/scratch.h"
+#include "rnn_cells.h"
+#include "rnn_tile.h"
 
 namespace ember {
 
 namespace {
 
-// Step k of the processing order is time t; its predecessor (k - 1) is time prev(t).
-struct Order {
-  int64_t steps;
-  bool reverse;
+using namespace rnn_detail;
+
+// Rows of a (steps x batch) sequence in memory, and the processing order of its steps: step k of
+// the processing order is time t(k).
+struct Sequence {
+  int64_t steps, batch;
+  bool batch_first, reverse;
   int64_t time(int64_t k) const { return reverse ? steps - 1 - k : k; }
+  int64_t row(int64_t t, int64_t b) const { return batch_first ? b * steps + t : t * batch + b; }
+  int64_t sample_stride() const { return batch_first ? steps : 1; }  // rows from b to b + 1
 };
 
-// Column sums of a (rows, cols) row-major matrix, each column summed in row order by one thread.
+// Unit packets per panel: enough accumulators per tile row without padding a small H far out.
+int64_t unit_packets(int64_t hidden, int lanes) {
+  return hidden <= lanes ? 1 : hidden <= 2 * lanes ? 2 : 4;
+}
+
+// Calls f(std::integral_constant<int, NP>) for np in 1..4.
+template <class F>
+void with_np(int64_t np, const F& f) {
+  switch (np) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    default: f(std::integral_constant<int, 4>{}); break;
+  }
+}
+
+// Column sums of a (rows, cols) row-major matrix; each column is summed in row order, so the
+// result does not depend on the thread count.
 template <class T>
 void column_sums(const T* m, int64_t rows, int64_t cols, T* out) {
   parallel_for(cols, rows, [&](int64_t b, int64_t e) {
-    for (int64_t j = b; j < e; ++j) {
-      T acc = 0;
-      for (int64_t r = 0; r < rows; ++r) acc += m[r * cols + j];
-      out[j] = acc;
+    std::fill(out + b, out + e, T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = m + r * cols;
+      for (int64_t j = b; j < e; ++j) out[j] += row[j];
     }
   });
-}
-
-
-template <class T>
-using ArrayRM = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using Rows = Eigen::Map<ArrayRM<T>>;
-template <class T>
-using ConstRows = Eigen::Map<const ArrayRM<T>>;
-
-// Rows [b0, b0 + n) of a step: views of (n, H) and (n, G*H) blocks of row-major buffers.
-template <class T>
-struct Step {
-  int64_t b0, n, H, GH;
-  Rows<T> h(T* p) const { return Rows<T>(p + b0 * H, n, H); }
-  ConstRows<T> h(const T* p) const { return ConstRows<T>(p + b0 * H, n, H); }
-  Rows<T> g(T* p) const { return Rows<T>(p + b0 * GH, n, GH); }
-  ConstRows<T> g(const T* p) const { return ConstRows<T>(p + b0 * GH, n, GH); }
-};
-
-// One step's cell math for a block of rows, as Eigen array expressions so that logistic and
-// tanh run on SIMD registers. xp: input part of the pre-activations (with the biases, except
-// GRU's b_hh), hp: recurrent part (with GRU's b_hh).
-template <class T>
-void forward_rows(RnnMode mode, const Step<T>& st, const T* xp, const T* hp, const T* h_prev,
-                  const T* c_prev, T* gates, T* extra, T* h) {
-  const int64_t H = st.H;
-  auto x = st.g(xp);
-  auto r = st.g(hp);
-  auto out = st.h(h);
-  switch (mode) {
-    case RnnMode::rnn_tanh: out = (x + r).tanh(); return;
-    case RnnMode::rnn_relu: out = (x + r).max(T(0)); return;
-    case RnnMode::lstm: {
-      auto gt = st.g(gates);
-      gt.leftCols(2 * H) = (x.leftCols(2 * H) + r.leftCols(2 * H)).logistic();  // i, f
-      gt.middleCols(2 * H, H) = (x.middleCols(2 * H, H) + r.middleCols(2 * H, H)).tanh();
-      gt.rightCols(H) = (x.rightCols(H) + r.rightCols(H)).logistic();            // o
-      auto c = st.h(extra);
-      c = gt.middleCols(H, H) * st.h(c_prev) + gt.leftCols(H) * gt.middleCols(2 * H, H);
-      out = gt.rightCols(H) * c.tanh();
-      return;
-    }
-    case RnnMode::gru: {
-      auto gt = st.g(gates);
-      gt.leftCols(2 * H) = (x.leftCols(2 * H) + r.leftCols(2 * H)).logistic();  // r, z
-      auto hn = st.h(extra);
-      hn = r.rightCols(H);  // W_hn h + b_hn, kept for backward
-      gt.rightCols(H) = (x.rightCols(H) + gt.leftCols(H) * hn).tanh();        // n
-      out = (T(1) - gt.middleCols(H, H)) * gt.rightCols(H) + gt.middleCols(H, H) * st.h(h_prev);
-      return;
-    }
-  }
-}
-
-// The matching backward for a block of rows: adds grad_output to dh, writes the pre-activation
-// gradients da (input side) and dr (GRU's recurrent side), and updates LSTM's dc in place.
-template <class T>
-void backward_rows(RnnMode mode, const Step<T>& st, const T* grad_output, const T* h,
-                   const T* h_prev, const T* c_prev, const T* gates, const T* extra, T* dh_p,
-                   T* dc_p, T* da_p, T* dr_p) {
-  const int64_t H = st.H;
-  auto dh = st.h(dh_p);
-  dh += st.h(grad_output);
-  auto da = st.g(da_p);
-  switch (mode) {
-    case RnnMode::rnn_tanh: da = dh * (T(1) - st.h(h).square()); return;
-    case RnnMode::rnn_relu: da = (st.h(h) > T(0)).select(dh, T(0)); return;
-    case RnnMode::lstm: {
-      auto gt = st.g(gates);
-      auto i = gt.leftCols(H), f = gt.middleCols(H, H), g = gt.middleCols(2 * H, H),
-           o = gt.rightCols(H);
-      const ArrayRM<T> tc = st.h(extra).tanh();
-      auto dc = st.h(dc_p);
-      const ArrayRM<T> dcell = dc + dh * o * (T(1) - tc.square());
-      da.leftCols(H) = dcell * g * i * (T(1) - i);
-      da.middleCols(H, H) = dcell * st.h(c_prev) * f * (T(1) - f);
-      da.middleCols(2 * H, H) = dcell * i * (T(1) - g.square());
-      da.rightCols(H) = dh * tc * o * (T(1) - o);
-      dc = dcell * f;
-      return;
-    }
-    case RnnMode::gru: {
-      auto gt = st.g(gates);
-      auto rg = gt.leftCols(H), z = gt.middleCols(H, H), ng = gt.rightCols(H);
-      auto hn = st.h(extra);
-      const ArrayRM<T> dn = dh * (T(1) - z) * (T(1) - ng.square());
-      da.leftCols(H) = dn * hn * rg * (T(1) - rg);
-      da.middleCols(H, H) = dh * (st.h(h_prev) - ng) * z * (T(1) - z);
-      da.rightCols(H) = dn;
-      auto dr = st.g(dr_p);
-      dr.leftCols(2 * H) = da.leftCols(2 * H);
-      dr.rightCols(H) = dn * rg;
-      return;
-    }
-  }
 }
 
 }  // namespace
@@ -134,46 +62,77 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
                  const T* w_hh, const T* b_ih, const T* b_hh, const uint8_t* mask, T* output,
                  T* c_n, T* reserve) {
   const int64_t B = s.batch, H = s.hidden, G = gate_count(s.mode), GH = G * H;
+  const int64_t rows = s.steps * B;
+  constexpr int L = kLanes<T>;
   const bool gru = s.mode == RnnMode::gru, lstm = s.mode == RnnMode::lstm;
-  // All input projections at once: xp (steps * batch, GH) = input @ w_ih^T + biases. GRU keeps
-  // b_hh on the recurrent side, where the reset gate multiplies it.
-  std::vector<T> xp(s.steps * B * GH);
-  MatrixMap<T> xpm(xp.data(), s.steps * B, GH);
-  xpm.noalias() = ConstMatrixMap<T>(input, s.steps * B, s.input_size) *
-                  ConstMatrixMap<T>(w_ih, GH, s.input_size).transpose();
-  if (b_ih) xpm.rowwise() += ConstVectorMap<T>(b_ih, GH).transpose();
-  if (b_hh && !gru) xpm.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
+  const Sequence seq{s.steps, B, s.batch_first, s.reverse};
 
-  T* gates = reserve;                                   // (steps, B, G*H): LSTM, GRU
-  T* extra = reserve ? reserve + s.steps * B * GH : nullptr;  // (steps, B, H): c_t or W_hn h + b_hn
-  std::vector<T> hp(B * GH);
-  const Order order{s.steps, s.reverse};
-  const T* h_prev = h0;
-  const T* c_prev = c0;
-  for (int64_t k = 0; k < s.steps; ++k) {
-    const int64_t t = order.time(k);
-    MatrixMap<T> hpm(hp.data(), B, GH);
-    hpm.noalias() = ConstMatrixMap<T>(h_prev, B, H) * ConstMatrixMap<T>(w_hh, GH, H).transpose();
-    if (b_hh && gru) hpm.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
-    T* h = output + t * B * H;
-    T* c = lstm ? extra + t * B * H : nullptr;
-    parallel_for(B, 16 * GH, [&](int64_t b0, int64_t b1) {
-      const Step<T> st{b0, b1 - b0, H, GH};
-      forward_rows(s.mode, st, xp.data() + t * B * GH, hp.data(), h_prev, c_prev,
-                   gates ? gates + t * B * GH : nullptr, extra ? extra + t * B * H : nullptr, h);
-      if (mask)  // skipped steps carry the state over; their saved rows are zeros
+  // Training keeps the gates in the reserve, where the input projections are computed and then
+  // activated in place; inference keeps them in scratch, with two cell-state buffers.
+  ScratchArena scratch(reserve ? 0
+                               : ScratchArena::round_up(rows * GH * sizeof(T)) +
+                                     (lstm ? 2 * ScratchArena::round_up(B * H * sizeof(T)) : 0));
+  T* pre = reserve ? reserve : scratch.take<T>(rows * GH);
+  T* extra = reserve ? reserve + rows * GH : nullptr;  // c_t (LSTM) or W_hn h + b_hn (GRU)
+  T* cells[2] = {nullptr, nullptr};
+  if (lstm && !reserve) cells[0] = scratch.take<T>(B * H), cells[1] = scratch.take<T>(B * H);
+
+  // All input projections at once: pre (rows, GH) = input @ w_ih^T + biases. GRU keeps b_hh on
+  // the recurrent side, where the reset gate multiplies it.
+  MatrixMap<T> prem(pre, rows, GH);
+  prem.noalias() = ConstMatrixMap<T>(input, rows, s.input_size) *
+                   ConstMatrixMap<T>(w_ih, GH, s.input_size).transpose();
+  if (b_ih) prem.rowwise() += ConstVectorMap<T>(b_ih, GH).transpose();
+  if (b_hh && !gru) prem.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
+
+  // w_hh^T in panels holding every gate of `U * L` hidden units, so that a tile's accumulators
+  // are whole cells.
+  const int64_t U = gate_count(s.mode) == 1 ? unit_packets(H, L) : 1, NP = G * U;
+  PackedPanels<T> w;
+  pack_panels<T>(w, H, G, H, H, U * L, [&](int64_t k, int64_t col) { return w_hh[col * H + k]; });
+
+  const CellForward<T> cell{s.mode, H, U, b_hh && gru ? b_hh : nullptr};
+  // Samples are independent: each thread runs its rows through every step, with no barrier.
+  parallel_for(B, 2 * s.steps * GH * (H + s.input_size), [&](int64_t b0, int64_t b1) {
+    with_np(NP, [&](auto np) {
+      for (int64_t k = 0; k < s.steps; ++k) {
+        const int64_t t = seq.time(k), tp = k ? seq.time(k - 1) : 0;
+        auto h_prev = [&](int64_t b) { return k ? output + seq.row(tp, b) * H : h0 + b * H; };
+        auto c_prev = [&](int64_t b) -> const T* {
+          if (!lstm) return nullptr;
+          if (k == 0) return c0 + b * H;
+          return reserve ? extra + seq.row(tp, b) * H : cells[(k - 1) & 1] + b * H;
+        };
+        const int64_t lda = (k ? seq.sample_stride() : 1) * H;
+        for (int64_t p = 0; p < w.panels; ++p)
+          for_each_tile<T, decltype(np)::value>(
+              h_prev(b0), lda, b1 - b0, w.panel(p), H,
+              [&](int64_t r0, int m, const Packet<T>* acc) {
+                for (int i = 0; i < m; ++i) {
+                  const int64_t b = b0 + r0 + i, row = seq.row(t, b);
+                  CellRow<T> r;
+                  r.x = pre + row * GH;
+                  r.gates = reserve ? pre + row * GH : nullptr;
+                  r.h_prev = h_prev(b);
+                  r.h = output + row * H;
+                  r.c_prev = c_prev(b);
+                  r.c = !lstm ? nullptr
+                              : reserve ? extra + row * H : cells[k & 1] + b * H;
+                  r.hn = gru && reserve ? extra + row * H : nullptr;
+                  const bool skip = mask && !mask[t * B + b];
+                  cell.run(acc + i * NP, p, skip, r);
+                }
+              });
+      }
+      if (lstm && c_n)
         for (int64_t b = b0; b < b1; ++b) {
-          if (mask[t * B + b]) continue;
-          std::copy(h_prev + b * H, h_prev + (b + 1) * H, h + b * H);
-          if (lstm) std::copy(c_prev + b * H, c_prev + (b + 1) * H, c + b * H);
-          if (gates) std::fill(gates + (t * B + b) * GH, gates + (t * B + b + 1) * GH, T(0));
-          if (gru) std::fill(extra + (t * B + b) * H, extra + (t * B + b + 1) * H, T(0));
+          const int64_t last = s.steps - 1;
+          const T* c = reserve ? extra + seq.row(seq.time(last), b) * H
+                               : cells[last & 1] + b * H;
+          std::copy(c, c + H, c_n + b * H);
         }
     });
-    h_prev = h;
-    if (lstm) c_prev = c;
-  }
-  if (lstm && c_n) std::copy(c_prev, c_prev + B * H, c_n);
+  });
 }
 
 template <class T>
@@ -183,63 +142,106 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
                   T* grad_w_ih, T* grad_w_hh, T* grad_b_ih, T* grad_b_hh) {
   const int64_t B = s.batch, H = s.hidden, G = gate_count(s.mode), GH = G * H;
   const int64_t rows = s.steps * B;
+  constexpr int L = kLanes<T>;
   const bool gru = s.mode == RnnMode::gru, lstm = s.mode == RnnMode::lstm;
+  const Sequence seq{s.steps, B, s.batch_first, s.reverse};
   const T* gates = reserve;
   const T* extra = reserve ? reserve + rows * GH : nullptr;
-  const Order order{s.steps, s.reverse};
 
   // Gradients of the pre-activations, input side (da) and recurrent side (dr; differs from da
-  // only in GRU's n gate, where the reset gate scales the hidden product).
-  std::vector<T> da(rows * GH), dr(gru ? rows * GH : 0);
-  T* drp = gru ? dr.data() : da.data();
-  // h_{t-1} for every step, to form the recurrent weight gradient with one product.
-  std::vector<T> h_prev_all(rows * H);
-  std::vector<T> dh(B * H, T(0)), dc(B * H, T(0)), dh_next(B * H), dc_before;
-  if (lstm && grad_c_n) std::copy(grad_c_n, grad_c_n + B * H, dc.begin());
+  // only in GRU's n gate, where the reset gate scales the hidden product), in the input's row
+  // order; h_{t-1} of every row, for the recurrent weight gradient; the running dh and dc.
+  const size_t block = ScratchArena::round_up(rows * GH * sizeof(T));
+  ScratchArena scratch(block * (gru ? 2 : 1) + ScratchArena::round_up(rows * H * sizeof(T)) +
+                       2 * ScratchArena::round_up(B * H * sizeof(T)));
+  T* da = scratch.take<T>(rows * GH);
+  T* dr = gru ? scratch.take<T>(rows * GH) : da;
+  T* h_prev_all = scratch.take<T>(rows * H);
+  T* dh = scratch.take<T>(B * H);
+  T* dc = scratch.take<T>(B * H);
 
-  for (int64_t k = s.steps - 1; k >= 0; --k) {
-    const int64_t t = order.time(k);
-    const T* h_prev = k == 0 ? h0 : output + order.time(k - 1) * B * H;
-    const T* c_prev = lstm ? (k == 0 ? c0 : extra + order.time(k - 1) * B * H) : nullptr;
-    std::copy(h_prev, h_prev + B * H, h_prev_all.begin() + t * B * H);
-    if (mask && lstm) dc_before = dc;
-    parallel_for(B, 16 * GH, [&](int64_t b0, int64_t b1) {
-      const Step<T> st{b0, b1 - b0, H, GH};
-      backward_rows(s.mode, st, grad_output + t * B * H, output + t * B * H, h_prev, c_prev,
-                    gates ? gates + t * B * GH : nullptr, extra ? extra + t * B * H : nullptr,
-                    dh.data(), dc.data(), da.data() + t * B * GH, gru ? drp + t * B * GH : nullptr);
-      if (mask)  // skipped steps: no gate gradients; dh and dc pass through unchanged
-        for (int64_t b = b0; b < b1; ++b) {
-          if (mask[t * B + b]) continue;
-          std::fill(da.data() + (t * B + b) * GH, da.data() + (t * B + b + 1) * GH, T(0));
-          if (gru) std::fill(drp + (t * B + b) * GH, drp + (t * B + b + 1) * GH, T(0));
-          if (lstm) std::copy(dc_before.begin() + b * H, dc_before.begin() + (b + 1) * H,
-                              dc.begin() + b * H);
-        }
-    });
-    // dh for the previous step: through the recurrent product, plus the direct paths (GRU's
-    // z * h_prev, and skipped steps) that bypass it.
-    MatrixMap<T>(dh_next.data(), B, H).noalias() =
-        ConstMatrixMap<T>(drp + t * B * GH, B, GH) * ConstMatrixMap<T>(w_hh, GH, H);
-    parallel_for(B, 4 * H, [&](int64_t rb, int64_t re) {
-      for (int64_t b = rb; b < re; ++b) {
-        T* dhb = dh.data() + b * H;
-        const T* next = dh_next.data() + b * H;
-        if (mask && !mask[t * B + b]) {
-          for (int64_t j = 0; j < H; ++j) dhb[j] += next[j];  // next is 0 here: dr row is 0
-        } else if (gru) {
-          const T* zg = gates + (t * B + b) * GH + H;
-          for (int64_t j = 0; j < H; ++j) dhb[j] = next[j] + dhb[j] * zg[j];
-        } else {
-          std::copy(next, next + H, dhb);
-        }
+  // dh_{t-1} = dr_t @ w_hh: w_hh's columns in panels of U * L hidden units.
+  const int64_t U = unit_packets(H, L);
+  PackedPanels<T> w;
+  pack_panels<T>(w, GH, 1, H, 0, U * L, [&](int64_t k, int64_t col) { return w_hh[k * H + col]; });
+
+  const CellBackward<T> cell{s.mode, H};
+  parallel_for(B, 4 * s.steps * GH * (H + s.input_size), [&](int64_t b0, int64_t b1) {
+    // The pointers of row b at processing step k.
+    auto row_at = [&](int64_t k, int64_t b) {
+      const int64_t t = seq.time(k), row = seq.row(t, b);
+      const int64_t prev = k ? seq.row(seq.time(k - 1), b) : -1;
+      CellGradRow<T> r;
+      r.gates = gates ? gates + row * GH : nullptr;
+      r.h = output + row * H;
+      r.h_prev = prev >= 0 ? output + prev * H : h0 + b * H;
+      r.c = lstm ? extra + row * H : nullptr;
+      r.c_prev = !lstm ? nullptr : prev >= 0 ? extra + prev * H : c0 + b * H;
+      r.hn = gru ? extra + row * H : nullptr;
+      r.da = da + row * GH;
+      r.dr = dr + row * GH;
+      r.dh = dh + b * H;
+      r.dc = dc + b * H;
+      r.skip = mask && !mask[t * B + b];
+      return r;
+    };
+    auto save_h_prev = [&](int64_t k, int64_t b) {
+      const T* h = row_at(k, b).h_prev;
+      std::copy(h, h + H, h_prev_all + seq.row(seq.time(k), b) * H);
+    };
+
+    // The last step processed: dh is its grad_output, dc the gradient of c_n.
+    const int64_t last = s.steps - 1;
+    for (int64_t b = b0; b < b1; ++b) {
+      const T* g = grad_output + seq.row(seq.time(last), b) * H;
+      std::copy(g, g + H, dh + b * H);
+      if (lstm) {
+        if (grad_c_n)
+          std::copy(grad_c_n + b * H, grad_c_n + (b + 1) * H, dc + b * H);
+        else
+          std::fill(dc + b * H, dc + (b + 1) * H, T(0));
+      }
+      save_h_prev(last, b);
+      const CellGradRow<T> r = row_at(last, b);
+      for (int64_t u = 0; u < H; u += L)
+        cell.step(u, static_cast<int>(std::min<int64_t>(L, H - u)), r);
+    }
+    // Then each earlier step k: dh_k = dr_{k+1} @ w_hh (+ the paths around the product) +
+    // grad_output_k, fused with step k's cell gradients; k = -1 leaves the gradient of h0.
+    with_np(U, [&](auto np) {
+      for (int64_t k = last - 1; k >= -1; --k) {
+        const int64_t tn = seq.time(k + 1);
+        if (k >= 0)
+          for (int64_t b = b0; b < b1; ++b) save_h_prev(k, b);
+        for (int64_t p = 0; p < w.panels; ++p)
+          for_each_tile<T, decltype(np)::value>(
+              dr + seq.row(tn, b0) * GH, seq.sample_stride() * GH, b1 - b0, w.panel(p), GH,
+              [&](int64_t r0, int m, const Packet<T>* acc) {
+                for (int i = 0; i < m; ++i) {
+                  const int64_t b = b0 + r0 + i;
+                  const CellGradRow<T> next = row_at(k + 1, b);
+                  for (int64_t j = 0; j < U; ++j) {
+                    const int64_t u = (p * U + j) * L;
+                    if (u >= H) break;
+                    const int n = static_cast<int>(std::min<int64_t>(L, H - u));
+                    const Packet<T> dh_k = cell.through_step(acc[i * U + j], u, n, next);
+                    if (k < 0) {
+                      if (grad_h0) store(grad_h0 + b * H + u, dh_k, n);
+                      continue;
+                    }
+                    const CellGradRow<T> r = row_at(k, b);
+                    const T* g = grad_output + seq.row(seq.time(k), b) * H + u;
+                    store(r.dh + u, Eigen::internal::padd(dh_k, load(g, n)), n);
+                    cell.step(u, n, r);
+                  }
+                }
+              });
       }
     });
-  }
-  if (grad_h0) std::copy(dh.begin(), dh.end(), grad_h0);
-  if (grad_c0 && lstm) std::copy(dc.begin(), dc.end(), grad_c0);
+  });
+  if (grad_c0 && lstm) std::copy(dc, dc + B * H, grad_c0);
 
-  ConstMatrixMap<T> dam(da.data(), rows, GH), drm(drp, rows, GH);
+  ConstMatrixMap<T> dam(da, rows, GH), drm(dr, rows, GH);
   if (grad_input)
     MatrixMap<T>(grad_input, rows, s.input_size).noalias() =
         dam * ConstMatrixMap<T>(w_ih, GH, s.input_size);
@@ -248,9 +250,9 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
         dam.transpose() * ConstMatrixMap<T>(input, rows, s.input_size);
   if (grad_w_hh)
     MatrixMap<T>(grad_w_hh, GH, H).noalias() =
-        drm.transpose() * ConstMatrixMap<T>(h_prev_all.data(), rows, H);
-  if (grad_b_ih) column_sums(da.data(), rows, GH, grad_b_ih);
-  if (grad_b_hh) column_sums(drp, rows, GH, grad_b_hh);
+        drm.transpose() * ConstMatrixMap<T>(h_prev_all, rows, H);
+  if (grad_b_ih) column_sums(da, rows, GH, grad_b_ih);
+  if (grad_b_hh) column_sums(dr, rows, GH, grad_b_hh);
 }
 
 #define EMBER_INSTANTIATE(T)                                                                 \
