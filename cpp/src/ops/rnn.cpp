@@ -31,16 +31,26 @@ int64_t unit_packets(int64_t hidden, int lanes) {
   return hidden <= lanes ? 1 : hidden <= 2 * lanes ? 2 : 4;
 }
 
-// Calls f(std::integral_constant<int, NP>) for np in 1..4.
+// Calls f(std::integral_constant<int, NP>, std::integral_constant<int, NACC>) for the tile
+// shapes in use: NP packets per panel row, NACC accumulators per tile row (rnn_tile.h).
 template <class F>
-void with_np(int64_t np, const F& f) {
+void with_tile_shape(int64_t np, int64_t nacc, const F& f) {
+  using std::integral_constant;
+  if (np == 3) return f(integral_constant<int, 3>{}, integral_constant<int, 4>{});  // GRU
   switch (np) {
-    case 1: f(std::integral_constant<int, 1>{}); break;
-    case 2: f(std::integral_constant<int, 2>{}); break;
-    case 3: f(std::integral_constant<int, 3>{}); break;
-    default: f(std::integral_constant<int, 4>{}); break;
+    case 1: return f(integral_constant<int, 1>{}, integral_constant<int, 1>{});
+    case 2: return f(integral_constant<int, 2>{}, integral_constant<int, 2>{});
+    default: return f(integral_constant<int, 4>{}, integral_constant<int, 4>{});
   }
+  (void)nacc;
 }
+
+// From this batch size on, each step's tile product also computes the step's input projection
+// (against w_ih^T stacked over w_hh^T): no (steps x batch x G*H) buffer goes through memory.
+// Smaller batches project all steps at once in one large product instead, since their steps
+// cost mostly the streaming of the packed weights from L2, which fusion would double. The choice
+// depends on the batch alone, never on the thread count (the forward stays bitwise invariant).
+constexpr int64_t kFuseMinBatch = 8;
 
 // Column sums of a (rows, cols) row-major matrix; each column is summed in row order, so the
 // result does not depend on the thread count.
@@ -62,39 +72,48 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
                  const T* w_hh, const T* b_ih, const T* b_hh, const uint8_t* mask, T* output,
                  T* c_n, T* reserve) {
   const int64_t B = s.batch, H = s.hidden, G = gate_count(s.mode), GH = G * H;
-  const int64_t rows = s.steps * B;
+  const int64_t I = s.input_size, rows = s.steps * B;
   constexpr int L = kLanes<T>;
   const bool gru = s.mode == RnnMode::gru, lstm = s.mode == RnnMode::lstm;
+  const bool fused = B >= kFuseMinBatch;
   const Sequence seq{s.steps, B, s.batch_first, s.reverse};
 
-  // Training keeps the gates in the reserve, where the input projections are computed and then
-  // activated in place; inference keeps them in scratch, with two cell-state buffers.
-  ScratchArena scratch(reserve ? 0
-                               : ScratchArena::round_up(rows * GH * sizeof(T)) +
-                                     (lstm ? 2 * ScratchArena::round_up(B * H * sizeof(T)) : 0));
-  T* pre = reserve ? reserve : scratch.take<T>(rows * GH);
+  // Unfused, the input side of the pre-activations is computed up front, into the reserve
+  // (training; the gates are then activated in place) or scratch; fused, the cells only need
+  // the input-side biases. Inference keeps two cell-state buffers.
+  const size_t cell_bytes = ScratchArena::round_up(B * H * sizeof(T));
+  ScratchArena scratch(ScratchArena::round_up((fused || reserve ? 1 : rows) * GH * sizeof(T)) +
+                       (lstm && !reserve ? 2 * cell_bytes : 0));
+  T* x_side = fused || !reserve ? scratch.take<T>((fused ? 1 : rows) * GH) : reserve;
   T* extra = reserve ? reserve + rows * GH : nullptr;  // c_t (LSTM) or W_hn h + b_hn (GRU)
   T* cells[2] = {nullptr, nullptr};
   if (lstm && !reserve) cells[0] = scratch.take<T>(B * H), cells[1] = scratch.take<T>(B * H);
 
-  // All input projections at once: pre (rows, GH) = input @ w_ih^T + biases. GRU keeps b_hh on
-  // the recurrent side, where the reset gate multiplies it.
-  MatrixMap<T> prem(pre, rows, GH);
-  prem.noalias() = ConstMatrixMap<T>(input, rows, s.input_size) *
-                   ConstMatrixMap<T>(w_ih, GH, s.input_size).transpose();
-  if (b_ih) prem.rowwise() += ConstVectorMap<T>(b_ih, GH).transpose();
-  if (b_hh && !gru) prem.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
+  // The input side's biases: b_ih, plus b_hh except for GRU, which keeps b_hh on the recurrent
+  // side where the reset gate multiplies it.
+  const bool add_b_hh = b_hh && !gru;
+  if (fused) {
+    for (int64_t j = 0; j < GH; ++j)
+      x_side[j] = (b_ih ? b_ih[j] : T(0)) + (add_b_hh ? b_hh[j] : T(0));
+  } else {
+    MatrixMap<T> xm(x_side, rows, GH);
+    xm.noalias() = ConstMatrixMap<T>(input, rows, I) * ConstMatrixMap<T>(w_ih, GH, I).transpose();
+    if (b_ih) xm.rowwise() += ConstVectorMap<T>(b_ih, GH).transpose();
+    if (add_b_hh) xm.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
+  }
 
-  // w_hh^T in panels holding every gate of `U * L` hidden units, so that a tile's accumulators
-  // are whole cells.
-  const int64_t U = gate_count(s.mode) == 1 ? unit_packets(H, L) : 1, NP = G * U;
+  // w_ih^T (fused) over w_hh^T in panels holding every gate of U * L hidden units, so that a
+  // tile's accumulators are whole cells.
+  const int64_t U = G == 1 ? unit_packets(H, L) : 1, NP = G * U;
   PackedPanels<T> w;
-  pack_panels<T>(w, H, G, H, H, U * L, [&](int64_t k, int64_t col) { return w_hh[col * H + k]; });
+  pack_panels<T>(w, Source<T>{w_ih, 1, I, fused ? I : 0}, Source<T>{w_hh, 1, H, H}, G, H, H,
+                 U * L);
 
   const CellForward<T> cell{s.mode, H, U, b_hh && gru ? b_hh : nullptr};
   // Samples are independent: each thread runs its rows through every step, with no barrier.
-  parallel_for(B, 2 * s.steps * GH * (H + s.input_size), [&](int64_t b0, int64_t b1) {
-    with_np(NP, [&](auto np) {
+  parallel_for(B, 2 * s.steps * GH * (H + I), [&](int64_t b0, int64_t b1) {
+    with_tile_shape(NP, NP + (gru ? 1 : 0), [&](auto np, auto nacc) {
+      constexpr int NACC = decltype(nacc)::value;
       for (int64_t k = 0; k < s.steps; ++k) {
         const int64_t t = seq.time(k), tp = k ? seq.time(k - 1) : 0;
         auto h_prev = [&](int64_t b) { return k ? output + seq.row(tp, b) * H : h0 + b * H; };
@@ -103,26 +122,23 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
           if (k == 0) return c0 + b * H;
           return reserve ? extra + seq.row(tp, b) * H : cells[(k - 1) & 1] + b * H;
         };
-        const int64_t lda = (k ? seq.sample_stride() : 1) * H;
-        for (int64_t p = 0; p < w.panels; ++p)
-          for_each_tile<T, decltype(np)::value>(
-              h_prev(b0), lda, b1 - b0, w.panel(p), H,
-              [&](int64_t r0, int m, const Packet<T>* acc) {
-                for (int i = 0; i < m; ++i) {
-                  const int64_t b = b0 + r0 + i, row = seq.row(t, b);
-                  CellRow<T> r;
-                  r.x = pre + row * GH;
-                  r.gates = reserve ? pre + row * GH : nullptr;
-                  r.h_prev = h_prev(b);
-                  r.h = output + row * H;
-                  r.c_prev = c_prev(b);
-                  r.c = !lstm ? nullptr
-                              : reserve ? extra + row * H : cells[k & 1] + b * H;
-                  r.hn = gru && reserve ? extra + row * H : nullptr;
-                  const bool skip = mask && !mask[t * B + b];
-                  cell.run(acc + i * NP, p, skip, r);
-                }
-              });
+        const Rows<T> xs{input + seq.row(t, b0) * I, seq.sample_stride() * I};
+        const Rows<T> hs{h_prev(b0), (k ? seq.sample_stride() : 1) * H};
+        panel_products<T, decltype(np)::value, NACC>(
+            xs, hs, b1 - b0, w, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
+              for (int i = 0; i < m; ++i) {
+                const int64_t b = b0 + r0 + i, row = seq.row(t, b);
+                CellRow<T> r;
+                r.x = fused ? x_side : x_side + row * GH;
+                r.gates = reserve ? reserve + row * GH : nullptr;
+                r.h_prev = h_prev(b);
+                r.h = output + row * H;
+                r.c_prev = c_prev(b);
+                r.c = !lstm ? nullptr : reserve ? extra + row * H : cells[k & 1] + b * H;
+                r.hn = gru && reserve ? extra + row * H : nullptr;
+                cell.run(acc + i * NACC, p, mask && !mask[t * B + b], r);
+              }
+            });
       }
       if (lstm && c_n)
         for (int64_t b = b0; b < b1; ++b) {
@@ -163,7 +179,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   // dh_{t-1} = dr_t @ w_hh: w_hh's columns in panels of U * L hidden units.
   const int64_t U = unit_packets(H, L);
   PackedPanels<T> w;
-  pack_panels<T>(w, GH, 1, H, 0, U * L, [&](int64_t k, int64_t col) { return w_hh[k * H + col]; });
+  pack_panels<T>(w, Source<T>{nullptr, 0, 0, 0}, Source<T>{w_hh, H, 1, GH}, 1, H, 0, U * L);
 
   const CellBackward<T> cell{s.mode, H};
   parallel_for(B, 4 * s.steps * GH * (H + s.input_size), [&](int64_t b0, int64_t b1) {
@@ -208,15 +224,14 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
     }
     // Then each earlier step k: dh_k = dr_{k+1} @ w_hh (+ the paths around the product) +
     // grad_output_k, fused with step k's cell gradients; k = -1 leaves the gradient of h0.
-    with_np(U, [&](auto np) {
+    with_tile_shape(U, U, [&](auto np, auto) {
       for (int64_t k = last - 1; k >= -1; --k) {
         const int64_t tn = seq.time(k + 1);
         if (k >= 0)
           for (int64_t b = b0; b < b1; ++b) save_h_prev(k, b);
-        for (int64_t p = 0; p < w.panels; ++p)
-          for_each_tile<T, decltype(np)::value>(
-              dr + seq.row(tn, b0) * GH, seq.sample_stride() * GH, b1 - b0, w.panel(p), GH,
-              [&](int64_t r0, int m, const Packet<T>* acc) {
+        const Rows<T> drs{dr + seq.row(tn, b0) * GH, seq.sample_stride() * GH};
+        panel_products<T, decltype(np)::value, decltype(np)::value>(
+              drs, drs, b1 - b0, w, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
                 for (int i = 0; i < m; ++i) {
                   const int64_t b = b0 + r0 + i;
                   const CellGradRow<T> next = row_at(k + 1, b);

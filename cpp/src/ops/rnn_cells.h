@@ -50,7 +50,9 @@ EIGEN_ALWAYS_INLINE Packet<T> tanh(const Packet<T>& x) {
 }
 
 // One sample at one step, forward. x: the input side of the pre-activations (G*H, biases
-// included except GRU's b_hh); gates (G*H, may alias x), c and hn are written when not null.
+// included except GRU's b_hh) when the step's product covers only the recurrent weights, or the
+// input-side biases when it covers both; gates (G*H, may alias x), c and hn are written when
+// not null.
 template <class T>
 struct CellRow {
   const T* x = nullptr;
@@ -68,7 +70,8 @@ struct CellForward {
   int64_t H, U;     // hidden size, unit packets per panel
   const T* b_hh;    // GRU's recurrent bias, or null
 
-  // acc[q * U + j]: gate q's recurrent product for unit packet j of panel p.
+  // acc[q * U + j]: gate q's product for unit packet j of panel p; GRU (U = 1) has four: r, z,
+  // and the n gate's input and hidden products apart (the input one is 0 when x holds it).
   EIGEN_ALWAYS_INLINE void run(const Packet<T>* acc, int64_t p, bool skip,
                                const CellRow<T>& r) const {
     constexpr int L = kLanes<T>;
@@ -117,13 +120,14 @@ struct CellForward {
         return;
       }
       case RnnMode::gru: {
-        auto hidden = [&](int q) {
-          return b_hh ? padd(a[q * U], load(b_hh + q * H + u, n)) : a[q * U];
+        auto hidden = [&](int slot, int q) {  // the hidden side of gate q, with b_hh
+          return b_hh ? padd(a[slot], load(b_hh + q * H + u, n)) : a[slot];
         };
-        const P hn = hidden(2);
-        const P rg = sigmoid<T>(padd(load(r.x + u, n), hidden(0)));
-        const P z = sigmoid<T>(padd(load(r.x + H + u, n), hidden(1)));
-        const P ng = tanh<T>(padd(load(r.x + 2 * H + u, n), pmul(rg, hn)));
+        const P hn = hidden(3, 2);
+        const P rg = sigmoid<T>(padd(load(r.x + u, n), hidden(0, 0)));
+        const P z = sigmoid<T>(padd(load(r.x + H + u, n), hidden(1, 1)));
+        const P xn = padd(load(r.x + 2 * H + u, n), a[2]);
+        const P ng = tanh<T>(padd(xn, pmul(rg, hn)));
         store(r.h + u, padd(pmul(psub(one, z), ng), pmul(z, load(r.h_prev + u, n))), n);
         if (r.gates) {
           store(r.gates + u, rg, n);

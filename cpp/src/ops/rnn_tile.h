@@ -21,78 +21,176 @@ constexpr int tile_rows(int np) {
   return std::max(1, std::min(8, (EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS - np - 2) / np));
 }
 
-// Column panels of a (K x N) right-hand side, each (K x width) and contiguous, width = groups x
+// The rows of a left-hand side: row r at a + r * lda.
+template <class T>
+struct Rows {
+  const T* a;
+  int64_t lda;
+};
+
+// A right-hand side whose element (k, n) is src[k * k_stride + n * n_stride], k < K.
+template <class T>
+struct Source {
+  const T* src;
+  int64_t k_stride, n_stride, K;
+};
+
+// Column panels of a right-hand side made of two sources stacked along k (the input and the
+// recurrent weights; K1 may be 0), each panel (K1 + K2) x width and contiguous, width = groups x
 // span: the columns of panel p are, for each group q, `span` consecutive columns starting at
 // q * group_stride + p * span. The recurrent weights use groups for the gates (all gates of a
 // span of hidden units land in one tile) or a single group (plain column blocks). Columns past
 // the end of a group are zero.
 template <class T>
 struct PackedPanels {
-  int64_t K = 0, panels = 0, width = 0;
+  int64_t K1 = 0, K2 = 0, panels = 0, width = 0;
   std::vector<T, Eigen::aligned_allocator<T>> data;
-  const T* panel(int64_t p) const { return data.data() + p * K * width; }
+  int64_t stride() const { return (K1 + K2) * width; }
+  const T* panel(int64_t p) const { return data.data() + p * stride(); }
 };
 
-// value(k, n) is element (k, n) of the right-hand side.
-template <class T, class Value>
-void pack_panels(PackedPanels<T>& out, int64_t K, int64_t groups, int64_t group_size,
-                 int64_t group_stride, int64_t span, const Value& value) {
-  out.K = K;
+// Copies source rows [0, s.K) into dst (row stride `width`), reading along the source's
+// contiguous direction.
+template <class T>
+void pack_source(const Source<T>& s, int64_t col0, int64_t valid, int64_t width, T* dst) {
+  const T* src = s.src + col0 * s.n_stride;
+  if (s.n_stride == 1) {
+    for (int64_t k = 0; k < s.K; ++k)
+      std::copy(src + k * s.k_stride, src + k * s.k_stride + valid, dst + k * width);
+    return;
+  }
+  constexpr int64_t kBlock = 16;  // a transpose, in 16 x 16 blocks that stay in L1
+  T block[kBlock][kBlock];
+  for (int64_t j0 = 0; j0 < valid; j0 += kBlock)
+    for (int64_t k0 = 0; k0 < s.K; k0 += kBlock) {
+      const int64_t nj = std::min(kBlock, valid - j0), nk = std::min(kBlock, s.K - k0);
+      for (int64_t j = 0; j < nj; ++j)
+        for (int64_t k = 0; k < nk; ++k)
+          block[k][j] = src[(j0 + j) * s.n_stride + (k0 + k) * s.k_stride];
+      for (int64_t k = 0; k < nk; ++k) {
+        T* row = dst + (k0 + k) * width + j0;
+        if (nj == kBlock)  // a fixed-length copy: a vector move, not a call to memmove
+          for (int64_t j = 0; j < kBlock; ++j) row[j] = block[k][j];
+        else
+          for (int64_t j = 0; j < nj; ++j) row[j] = block[k][j];
+      }
+    }
+}
+
+template <class T>
+void pack_panels(PackedPanels<T>& out, const Source<T>& s1, const Source<T>& s2, int64_t groups,
+                 int64_t group_size, int64_t group_stride, int64_t span) {
+  out.K1 = s1.K;
+  out.K2 = s2.K;
   out.panels = (group_size + span - 1) / span;
   out.width = groups * span;
-  out.data.assign(static_cast<size_t>(out.panels * K * out.width), T(0));
+  out.data.assign(static_cast<size_t>(out.panels * out.stride()), T(0));
   for (int64_t p = 0; p < out.panels; ++p) {
-    T* dst = out.data.data() + p * K * out.width;
+    T* dst = out.data.data() + p * out.stride();
     const int64_t valid = std::min(span, group_size - p * span);
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t q = 0; q < groups; ++q)
-        for (int64_t j = 0; j < valid; ++j)
-          dst[k * out.width + q * span + j] = value(k, q * group_stride + p * span + j);
+    for (int64_t q = 0; q < groups; ++q) {
+      const int64_t col0 = q * group_stride + p * span;
+      if (s1.K) pack_source(s1, col0, valid, out.width, dst + q * span);
+      pack_source(s2, col0, valid, out.width, dst + s1.K * out.width + q * span);
+    }
   }
 }
 
-// acc[m * NP + q] = sum over k of a[m * lda + k] * panel[k * NP * lanes + q * lanes + lane],
-// m < MR. Each sum runs over k in order with one multiply-add per term whatever MR is, so a row's
-// result does not depend on how rows are grouped into tiles (nor on the thread that runs it).
-template <class T, int MR, int NP>
-EIGEN_ALWAYS_INLINE void tile_product(const T* a, int64_t lda, const T* panel, int64_t K,
+// For NPAN panels (panel j at panel + j * panel_stride) and MR rows, the products of the rows of
+// a1 with the panels' first K1 rows plus the rows of a2 with their next K2 rows, in NACC packets
+// per row and panel: acc[(j * MR + m) * NACC + q]. Each panel row holds NP packets; packet q
+// accumulates into slot q, except that with NACC = NP + 1 the last packet of the second part
+// goes to a slot of its own (GRU keeps W_in x and W_hn h apart). Each sum runs over k in order
+// with one multiply-add per term whatever MR and NPAN are, so a row's result does not depend on
+// how rows and panels are grouped into tiles (nor on the thread that runs it).
+template <class T, int MR, int NP, int NACC, int NPAN>
+EIGEN_ALWAYS_INLINE void tile_product(const Rows<T>& a1, const Rows<T>& a2, const T* panel,
+                                      int64_t panel_stride, int64_t K1, int64_t K2,
                                       Packet<T>* acc) {
   using namespace Eigen::internal;
   using P = Packet<T>;
   constexpr int L = kLanes<T>;
-  P c[MR][NP];
-  for (int m = 0; m < MR; ++m)
-    for (int q = 0; q < NP; ++q) c[m][q] = pset1<P>(T(0));
-  for (int64_t k = 0; k < K; ++k) {
-    const T* bk = panel + k * NP * L;
-    P b[NP];
-    for (int q = 0; q < NP; ++q) b[q] = pload<P>(bk + q * L);
+  static_assert(NACC == NP || NACC == NP + 1, "one extra slot at most");
+  P c[NPAN][MR][NACC];
+  for (int j = 0; j < NPAN; ++j)
+    for (int m = 0; m < MR; ++m)
+      for (int q = 0; q < NACC; ++q) c[j][m][q] = pset1<P>(T(0));
+  for (int64_t k = 0; k < K1; ++k) {
+    P b[NPAN][NP];
+    for (int j = 0; j < NPAN; ++j)
+      for (int q = 0; q < NP; ++q) b[j][q] = pload<P>(panel + j * panel_stride + (k * NP + q) * L);
     for (int m = 0; m < MR; ++m) {
-      const P am = pset1<P>(a[m * lda + k]);
-      for (int q = 0; q < NP; ++q) c[m][q] = pmadd(am, b[q], c[m][q]);
+      const P am = pset1<P>(a1.a[m * a1.lda + k]);
+      for (int j = 0; j < NPAN; ++j)
+        for (int q = 0; q < NP; ++q) c[j][m][q] = pmadd(am, b[j][q], c[j][m][q]);
     }
   }
-  for (int m = 0; m < MR; ++m)
-    for (int q = 0; q < NP; ++q) acc[m * NP + q] = c[m][q];
+  const T* panel2 = panel + K1 * NP * L;
+  for (int64_t k = 0; k < K2; ++k) {
+    P b[NPAN][NP];
+    for (int j = 0; j < NPAN; ++j)
+      for (int q = 0; q < NP; ++q)
+        b[j][q] = pload<P>(panel2 + j * panel_stride + (k * NP + q) * L);
+    for (int m = 0; m < MR; ++m) {
+      const P am = pset1<P>(a2.a[m * a2.lda + k]);
+      for (int j = 0; j < NPAN; ++j)
+        for (int q = 0; q < NP; ++q) {
+          constexpr int last = NACC - 1;
+          P& slot = (q == NP - 1) ? c[j][m][last] : c[j][m][q];
+          slot = pmadd(am, b[j][q], slot);
+        }
+    }
+  }
+  for (int j = 0; j < NPAN; ++j)
+    for (int m = 0; m < MR; ++m)
+      for (int q = 0; q < NACC; ++q) acc[(j * MR + m) * NACC + q] = c[j][m][q];
 }
 
-// Runs tile_product over `rows` rows (row r at a + r * lda) in tiles of MR rows and the smaller
-// remainder tile, calling epilogue(first_row, rows_in_tile, acc) after each.
-template <class T, int NP, int MR = tile_rows(NP), class Epilogue>
-void for_each_tile(const T* a, int64_t lda, int64_t rows, const T* panel, int64_t K,
-                   const Epilogue& epilogue) {
-  Packet<T> acc[MR * NP];
-  int64_t r = 0;
-  for (; r + MR <= rows; r += MR) {
-    tile_product<T, MR, NP>(a + r * lda, lda, panel, K, acc);
-    epilogue(r, MR, acc);
+template <class T>
+Rows<T> offset(const Rows<T>& r, int64_t first) {
+  return {r.a + first * r.lda, r.lda};
+}
+
+// Rows m < M left over by the full tiles: M rows of several panels at a time, so that a thin
+// tile (down to a single sample) still has enough independent sums to keep the FMA units busy.
+template <class T, int NP, int NACC, int M, class Epilogue>
+void leftover_rows(const Rows<T>& a1, const Rows<T>& a2, int64_t r0, int64_t rows,
+                   const PackedPanels<T>& w, const Epilogue& epilogue) {
+  if constexpr (M >= 1) {
+    if (rows != M) return leftover_rows<T, NP, NACC, M - 1>(a1, a2, r0, rows, w, epilogue);
+    constexpr int budget = tile_rows(NACC) / M;
+    constexpr int NPAN = budget >= 4 ? 4 : budget >= 2 ? 2 : 1;
+    const Rows<T> b1 = offset(a1, r0), b2 = offset(a2, r0);
+    Packet<T> acc[NPAN * M * NACC];
+    int64_t p = 0;
+    for (; p + NPAN <= w.panels; p += NPAN) {
+      tile_product<T, M, NP, NACC, NPAN>(b1, b2, w.panel(p), w.stride(), w.K1, w.K2, acc);
+      for (int j = 0; j < NPAN; ++j) epilogue(r0, M, p + j, acc + j * M * NACC);
+    }
+    for (; p < w.panels; ++p) {
+      tile_product<T, M, NP, NACC, 1>(b1, b2, w.panel(p), 0, w.K1, w.K2, acc);
+      epilogue(r0, M, p, acc);
+    }
   }
-  if constexpr (MR > 1) {
-    if (rows - r > 0) for_each_tile<T, NP, MR - 1>(a + r * lda, lda, rows - r, panel, K,
-                                                   [&](int64_t r0, int m, const Packet<T>* t) {
-                                                     epilogue(r + r0, m, t);
-                                                   });
-  }
+}
+
+// The products of `rows` rows of a1 and a2 with every panel of w, in register tiles;
+// epilogue(first_row, rows_in_tile, panel, acc) receives each tile's acc[m * NACC + q]. Panels
+// are the outer loop, so that each is reused by the tiles of all rows while it is in cache.
+template <class T, int NP, int NACC, class Epilogue>
+void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const PackedPanels<T>& w,
+                    const Epilogue& epilogue) {
+  constexpr int MR = tile_rows(NACC);
+  const int64_t full = rows / MR * MR;
+  Packet<T> acc[MR * NACC];
+  for (int64_t p = 0; p < w.panels; ++p)
+    for (int64_t r = 0; r < full; r += MR) {
+      tile_product<T, MR, NP, NACC, 1>(offset(a1, r), offset(a2, r), w.panel(p), 0, w.K1, w.K2,
+                                       acc);
+      epilogue(r, MR, p, acc);
+    }
+  if (rows > full)
+    leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, epilogue);
 }
 
 }  // namespace ember::rnn_detail
