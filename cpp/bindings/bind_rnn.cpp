@@ -126,7 +126,7 @@ py::tuple rnn_forward_py(const std::string& mode_name, const py::handle& x_h,
                       flat.mutable_data() + out_size, flat);
     const bool with_reserve = keep_reserve && reserve_width(s) > 0;
     Array<T> reserve;
-    if (keep_reserve) reserve = empty<T>(a.sequence(reserve_width(s)));
+    if (keep_reserve) reserve = empty<T>({s.steps, s.batch, reserve_width(s)});
     {
       py::gil_scoped_release release;
       rnn_forward<T>(s, a.x.data(), a.h0.data(), ptr(a.c0), a.w_ih.data(), a.w_hh.data(),
@@ -159,7 +159,7 @@ py::tuple rnn_backward_py(const std::string& mode_name, const py::handle& g_h,
     EMBER_CHECK(shape_of(out) == seq, op, ": output must have shape ", ember::shape_str(seq),
                 ", got ", shape_str(out));
     auto reserve = contiguous<T>(op, "reserve", reserve_h);
-    const Shape reserve_shape = a.sequence(reserve_width(s));
+    const Shape reserve_shape{s.steps, s.batch, reserve_width(s)};
     EMBER_CHECK(shape_of(reserve) == reserve_shape, op, ": reserve has shape ",
                 shape_str(reserve), ", expected ", ember::shape_str(reserve_shape));
     auto g_cn = optional_array<T>(op, "grad_c_n", gcn_h, {s.batch, s.hidden});

@@ -22,8 +22,8 @@ struct RnnShape {
 
 // What forward saves for backward, reserve_width per (step, sample): LSTM the gate activations
 // i, f, g, o and the cell state (5H); GRU r, z, n and W_hn h + b_hn (4H); RNN nothing. Stored
-// as two blocks in the input's layout: all gates (steps, batch, G*H), then (steps, batch, H)
-// cell or W_hn h + b_hn (batch and steps swapped when batch_first).
+// as two blocks, time-major whatever the input's layout: all gates (steps, batch, G*H), then
+// (steps, batch, H) cell or W_hn h + b_hn.
 constexpr int64_t reserve_width(const RnnShape& s) {
   return s.mode == RnnMode::lstm ? 5 * s.hidden : s.mode == RnnMode::gru ? 4 * s.hidden : 0;
 }

@@ -18,20 +18,24 @@ class ScratchArena {
   ScratchArena(const ScratchArena&) = delete;
   ScratchArena& operator=(const ScratchArena&) = delete;
 
-  // The next `count` elements, 64-byte aligned; the sum of the requests (each rounded up to 64
-  // bytes) must not exceed the size given to the constructor.
+  // The next `count` elements, 64-byte aligned. The constructor's size must cover the requests,
+  // each counted as bytes<T>(count); a request beyond it is a bug in the kernel and aborts.
   template <class T>
   T* take(size_t count) {
     T* p = reinterpret_cast<T*>(base_ + used_);
-    used_ += round_up(count * sizeof(T));
+    used_ += bytes<T>(count);
+    if (used_ > size_) overflow();
     return p;
   }
 
   static constexpr size_t round_up(size_t bytes) { return (bytes + 63) / 64 * 64; }
+  template <class T>
+  static constexpr size_t bytes(size_t count) { return round_up(count * sizeof(T)); }
 
  private:
+  [[noreturn]] static void overflow();
   char* base_ = nullptr;
-  size_t used_ = 0;
+  size_t used_ = 0, size_ = 0;
   bool owns_ = false;  // a temporary allocation, freed by the destructor
 };
 

@@ -23,6 +23,8 @@ struct Sequence {
   bool batch_first, reverse;
   int64_t time(int64_t k) const { return reverse ? steps - 1 - k : k; }
   int64_t row(int64_t t, int64_t b) const { return batch_first ? b * steps + t : t * batch + b; }
+  // The reserve is time-major whatever the layout: each step's rows are one block in memory.
+  int64_t saved_row(int64_t t, int64_t b) const { return t * batch + b; }
   int64_t sample_stride() const { return batch_first ? steps : 1; }  // rows from b to b + 1
 };
 
@@ -52,19 +54,6 @@ void with_tile_shape(int64_t np, int64_t nacc, const F& f) {
 // depends on the batch alone, never on the thread count (the forward stays bitwise invariant).
 constexpr int64_t kFuseMinBatch = 8;
 
-// Column sums of a (rows, cols) row-major matrix; each column is summed in row order, so the
-// result does not depend on the thread count.
-template <class T>
-void column_sums(const T* m, int64_t rows, int64_t cols, T* out) {
-  parallel_for(cols, rows, [&](int64_t b, int64_t e) {
-    std::fill(out + b, out + e, T(0));
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* row = m + r * cols;
-      for (int64_t j = b; j < e; ++j) out[j] += row[j];
-    }
-  });
-}
-
 }  // namespace
 
 template <class T>
@@ -78,13 +67,12 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
   const bool fused = B >= kFuseMinBatch;
   const Sequence seq{s.steps, B, s.batch_first, s.reverse};
 
-  // Unfused, the input side of the pre-activations is computed up front, into the reserve
-  // (training; the gates are then activated in place) or scratch; fused, the cells only need
-  // the input-side biases. Inference keeps two cell-state buffers.
-  const size_t cell_bytes = ScratchArena::round_up(B * H * sizeof(T));
-  ScratchArena scratch(ScratchArena::round_up((fused || reserve ? 1 : rows) * GH * sizeof(T)) +
-                       (lstm && !reserve ? 2 * cell_bytes : 0));
-  T* x_side = fused || !reserve ? scratch.take<T>((fused ? 1 : rows) * GH) : reserve;
+  // Unfused, the input side of the pre-activations is computed up front, in the input's row
+  // order; fused, the cells only need the input-side biases. Inference keeps two cell-state
+  // buffers.
+  ScratchArena scratch(ScratchArena::bytes<T>((fused ? 1 : rows) * GH) +
+                       (lstm && !reserve ? 2 * ScratchArena::bytes<T>(B * H) : 0));
+  T* x_side = scratch.take<T>((fused ? 1 : rows) * GH);
   T* extra = reserve ? reserve + rows * GH : nullptr;  // c_t (LSTM) or W_hn h + b_hn (GRU)
   T* cells[2] = {nullptr, nullptr};
   if (lstm && !reserve) cells[0] = scratch.take<T>(B * H), cells[1] = scratch.take<T>(B * H);
@@ -120,22 +108,22 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
         auto c_prev = [&](int64_t b) -> const T* {
           if (!lstm) return nullptr;
           if (k == 0) return c0 + b * H;
-          return reserve ? extra + seq.row(tp, b) * H : cells[(k - 1) & 1] + b * H;
+          return reserve ? extra + seq.saved_row(tp, b) * H : cells[(k - 1) & 1] + b * H;
         };
         const Rows<T> xs{input + seq.row(t, b0) * I, seq.sample_stride() * I};
         const Rows<T> hs{h_prev(b0), (k ? seq.sample_stride() : 1) * H};
         panel_products<T, decltype(np)::value, NACC>(
             xs, hs, b1 - b0, w, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
               for (int i = 0; i < m; ++i) {
-                const int64_t b = b0 + r0 + i, row = seq.row(t, b);
+                const int64_t b = b0 + r0 + i, row = seq.row(t, b), saved = seq.saved_row(t, b);
                 CellRow<T> r;
                 r.x = fused ? x_side : x_side + row * GH;
-                r.gates = reserve ? reserve + row * GH : nullptr;
+                r.gates = reserve ? reserve + saved * GH : nullptr;
                 r.h_prev = h_prev(b);
                 r.h = output + row * H;
                 r.c_prev = c_prev(b);
-                r.c = !lstm ? nullptr : reserve ? extra + row * H : cells[k & 1] + b * H;
-                r.hn = gru && reserve ? extra + row * H : nullptr;
+                r.c = !lstm ? nullptr : reserve ? extra + saved * H : cells[k & 1] + b * H;
+                r.hn = gru && reserve ? extra + saved * H : nullptr;
                 cell.run(acc + i * NACC, p, mask && !mask[t * B + b], r);
               }
             });
@@ -143,7 +131,7 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
       if (lstm && c_n)
         for (int64_t b = b0; b < b1; ++b) {
           const int64_t last = s.steps - 1;
-          const T* c = reserve ? extra + seq.row(seq.time(last), b) * H
+          const T* c = reserve ? extra + seq.saved_row(seq.time(last), b) * H
                                : cells[last & 1] + b * H;
           std::copy(c, c + H, c_n + b * H);
         }
@@ -157,53 +145,87 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
                   const T* output, const T* reserve, T* grad_input, T* grad_h0, T* grad_c0,
                   T* grad_w_ih, T* grad_w_hh, T* grad_b_ih, T* grad_b_hh) {
   const int64_t B = s.batch, H = s.hidden, G = gate_count(s.mode), GH = G * H;
-  const int64_t rows = s.steps * B;
+  const int64_t I = s.input_size, rows = s.steps * B;
   constexpr int L = kLanes<T>;
   const bool gru = s.mode == RnnMode::gru, lstm = s.mode == RnnMode::lstm;
+  const bool weights = grad_w_ih || grad_w_hh, biases = grad_b_ih || grad_b_hh;
   const Sequence seq{s.steps, B, s.batch_first, s.reverse};
   const T* gates = reserve;
   const T* extra = reserve ? reserve + rows * GH : nullptr;
 
-  // Gradients of the pre-activations, input side (da) and recurrent side (dr; differs from da
-  // only in GRU's n gate, where the reset gate scales the hidden product), in the input's row
-  // order; h_{t-1} of every row, for the recurrent weight gradient; the running dh and dc.
-  const size_t block = ScratchArena::round_up(rows * GH * sizeof(T));
-  ScratchArena scratch(block * (gru ? 2 : 1) + ScratchArena::round_up(rows * H * sizeof(T)) +
-                       2 * ScratchArena::round_up(B * H * sizeof(T)));
-  T* da = scratch.take<T>(rows * GH);
-  T* dr = gru ? scratch.take<T>(rows * GH) : da;
-  T* h_prev_all = scratch.take<T>(rows * H);
+  // One sweep over the steps, last to first, computes every gradient; each thread takes a
+  // block of samples. At step k it has the pre-activation gradients da_k (input side) and dr_k
+  // (recurrent side; differs from da only in GRU's n gate, which the reset gate scales) of its
+  // samples, and forms while they are in cache: grad_input's rows of step k (da_k w_ih), its
+  // share of the weight gradients (da_k^T x_k, dr_k^T h_{k-1}; the biases: their column sums)
+  // and dh_{k-1} = dr_k w_hh, whose tiles go on to step k - 1's cell gradients. The weight and
+  // bias gradients are summed per thread, then over threads in order.
+  const int64_t cost = 6 * s.steps * GH * (H + I);
+  const int chunks = parallel_chunks(B, cost);
+  // Weight-gradient columns padded to whole packets: x and h rows are copied padded when needed.
+  const int64_t Ip = (I + L - 1) / L * L, Hp = (H + L - 1) / L * L;
+  const bool pad_x = weights && Ip != I, pad_h = weights && Hp != H;
+  const int64_t partial_w = GH * (Ip + Hp);
+  auto bytes = [](int64_t n) { return ScratchArena::bytes<T>(n); };
+  ScratchArena scratch(bytes(B * GH) * (gru ? 4 : 2) + 2 * bytes(B * H) +
+                       (pad_x ? bytes(B * Ip) : 0) + (pad_h ? bytes(B * Hp) : 0) +
+                       (weights ? bytes(chunks * partial_w) : 0) +
+                       (biases ? bytes(chunks * 2 * GH) : 0));
+  T* da[2] = {scratch.take<T>(B * GH), scratch.take<T>(B * GH)};
+  T* dr[2] = {da[0], da[1]};
+  if (gru) dr[0] = scratch.take<T>(B * GH), dr[1] = scratch.take<T>(B * GH);
   T* dh = scratch.take<T>(B * H);
   T* dc = scratch.take<T>(B * H);
+  T* x_pad = pad_x ? scratch.take<T>(B * Ip) : nullptr;
+  T* h_pad = pad_h ? scratch.take<T>(B * Hp) : nullptr;
+  T* w_sums = weights ? scratch.take<T>(chunks * partial_w) : nullptr;
+  T* b_sums = biases ? scratch.take<T>(chunks * 2 * GH) : nullptr;
+  if (w_sums) std::fill(w_sums, w_sums + chunks * partial_w, T(0));
+  if (b_sums) std::fill(b_sums, b_sums + chunks * 2 * GH, T(0));
+  if (x_pad) std::fill(x_pad, x_pad + B * Ip, T(0));
+  if (h_pad) std::fill(h_pad, h_pad + B * Hp, T(0));
 
-  // dh_{t-1} = dr_t @ w_hh: w_hh's columns in panels of U * L hidden units.
-  const int64_t U = unit_packets(H, L);
-  PackedPanels<T> w;
-  pack_panels<T>(w, Source<T>{nullptr, 0, 0, 0}, Source<T>{w_hh, H, 1, GH}, 1, H, 0, U * L);
+  // w_hh's and w_ih's columns in panels of U * L units, for dh (K = G*H) and grad_input.
+  const int64_t U = unit_packets(H, L), Ux = unit_packets(I, L);
+  PackedPanels<T> w_h, w_x;
+  const Source<T> none{nullptr, 0, 0, 0};
+  pack_panels<T>(w_h, none, Source<T>{w_hh, H, 1, GH}, 1, H, 0, U * L);
+  if (grad_input) pack_panels<T>(w_x, none, Source<T>{w_ih, I, 1, GH}, 1, I, 0, Ux * L);
 
   const CellBackward<T> cell{s.mode, H};
-  parallel_for(B, 4 * s.steps * GH * (H + s.input_size), [&](int64_t b0, int64_t b1) {
-    // The pointers of row b at processing step k.
-    auto row_at = [&](int64_t k, int64_t b) {
-      const int64_t t = seq.time(k), row = seq.row(t, b);
+  parallel_chunks_for(B, cost, [&](int chunk, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    T* gw_ih = weights ? w_sums + chunk * partial_w : nullptr;
+    T* gw_hh = weights ? gw_ih + GH * Ip : nullptr;
+    T* gb = biases ? b_sums + chunk * 2 * GH : nullptr;
+    // The pointers of sample b at processing step k, its gradients in buffer `slot`.
+    auto row_at = [&](int64_t k, int64_t b, int slot) {
+      const int64_t t = seq.time(k), row = seq.row(t, b), saved = seq.saved_row(t, b);
       const int64_t prev = k ? seq.row(seq.time(k - 1), b) : -1;
+      const int64_t saved_prev = k ? seq.saved_row(seq.time(k - 1), b) : -1;
       CellGradRow<T> r;
-      r.gates = gates ? gates + row * GH : nullptr;
+      r.gates = gates ? gates + saved * GH : nullptr;
       r.h = output + row * H;
       r.h_prev = prev >= 0 ? output + prev * H : h0 + b * H;
-      r.c = lstm ? extra + row * H : nullptr;
-      r.c_prev = !lstm ? nullptr : prev >= 0 ? extra + prev * H : c0 + b * H;
-      r.hn = gru ? extra + row * H : nullptr;
-      r.da = da + row * GH;
-      r.dr = dr + row * GH;
+      r.c = lstm ? extra + saved * H : nullptr;
+      r.c_prev = !lstm ? nullptr : saved_prev >= 0 ? extra + saved_prev * H : c0 + b * H;
+      r.hn = gru ? extra + saved * H : nullptr;
+      r.da = da[slot] + b * GH;
+      r.dr = dr[slot] + b * GH;
       r.dh = dh + b * H;
       r.dc = dc + b * H;
+      r.db_ih = gb;
+      r.db_hh = gb ? gb + GH : nullptr;
       r.skip = mask && !mask[t * B + b];
       return r;
     };
-    auto save_h_prev = [&](int64_t k, int64_t b) {
-      const T* h = row_at(k, b).h_prev;
-      std::copy(h, h + H, h_prev_all + seq.row(seq.time(k), b) * H);
+    // Rows b0.. of a sequence at step k as a block of row stride ld, copied into `pad` (width
+    // `padded`) when the rows are not whole packets.
+    auto block = [&](const T* first, int64_t ld, int64_t width, T* pad, int64_t padded) {
+      if (!pad) return Rows<T>{first, ld};
+      for (int64_t i = 0; i < nb; ++i)
+        std::copy(first + i * ld, first + i * ld + width, pad + (b0 + i) * padded);
+      return Rows<T>{pad + b0 * padded, padded};
     };
 
     // The last step processed: dh is its grad_output, dc the gradient of c_n.
@@ -217,57 +239,78 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
         else
           std::fill(dc + b * H, dc + (b + 1) * H, T(0));
       }
-      save_h_prev(last, b);
-      const CellGradRow<T> r = row_at(last, b);
+      const CellGradRow<T> r = row_at(last, b, last & 1);
       for (int64_t u = 0; u < H; u += L)
         cell.step(u, static_cast<int>(std::min<int64_t>(L, H - u)), r);
     }
-    // Then each earlier step k: dh_k = dr_{k+1} @ w_hh (+ the paths around the product) +
-    // grad_output_k, fused with step k's cell gradients; k = -1 leaves the gradient of h0.
-    with_tile_shape(U, U, [&](auto np, auto) {
-      for (int64_t k = last - 1; k >= -1; --k) {
-        const int64_t tn = seq.time(k + 1);
-        if (k >= 0)
-          for (int64_t b = b0; b < b1; ++b) save_h_prev(k, b);
-        const Rows<T> drs{dr + seq.row(tn, b0) * GH, seq.sample_stride() * GH};
-        panel_products<T, decltype(np)::value, decltype(np)::value>(
-              drs, drs, b1 - b0, w, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
-                for (int i = 0; i < m; ++i) {
-                  const int64_t b = b0 + r0 + i;
-                  const CellGradRow<T> next = row_at(k + 1, b);
-                  for (int64_t j = 0; j < U; ++j) {
-                    const int64_t u = (p * U + j) * L;
-                    if (u >= H) break;
-                    const int n = static_cast<int>(std::min<int64_t>(L, H - u));
-                    const Packet<T> dh_k = cell.through_step(acc[i * U + j], u, n, next);
-                    if (k < 0) {
-                      if (grad_h0) store(grad_h0 + b * H + u, dh_k, n);
-                      continue;
-                    }
-                    const CellGradRow<T> r = row_at(k, b);
-                    const T* g = grad_output + seq.row(seq.time(k), b) * H + u;
-                    store(r.dh + u, Eigen::internal::padd(dh_k, load(g, n)), n);
-                    cell.step(u, n, r);
-                  }
-                }
-              });
+    for (int64_t k = last; k >= 0; --k) {
+      const int64_t t = seq.time(k);
+      const int slot = k & 1;
+      const Rows<T> da_k{da[slot] + b0 * GH, GH}, dr_k{dr[slot] + b0 * GH, GH};
+      if (grad_input)
+        with_tile_shape(Ux, Ux, [&](auto np, auto) {
+          constexpr int NP = decltype(np)::value;
+          panel_products<T, NP, NP>(da_k, da_k, nb, w_x,
+                                    [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
+            for (int i = 0; i < m; ++i) {
+              T* gi = grad_input + seq.row(t, b0 + r0 + i) * I;
+              for (int64_t j = 0; j < Ux && (p * Ux + j) * L < I; ++j) {
+                const int64_t u = (p * Ux + j) * L;
+                store(gi + u, acc[i * NP + j], static_cast<int>(std::min<int64_t>(L, I - u)));
+              }
+            }
+          });
+        });
+      if (weights) {
+        const Rows<T> xs = block(input + seq.row(t, b0) * I, seq.sample_stride() * I, I, x_pad, Ip);
+        const T* h_first = k ? output + seq.row(seq.time(k - 1), b0) * H : h0 + b0 * H;
+        const Rows<T> hs = block(h_first, (k ? seq.sample_stride() : 1) * H, H, h_pad, Hp);
+        rank_update(da_k.a, GH, GH, xs.a, xs.lda, Ip, nb, gw_ih, Ip);
+        rank_update(dr_k.a, GH, GH, hs.a, hs.lda, Hp, nb, gw_hh, Hp);
       }
-    });
+      // dh_{k-1} = dr_k w_hh (+ the paths around the product) + grad_output_{k-1}, fused with
+      // step k - 1's cell gradients; after step 0 it is the gradient of h0.
+      with_tile_shape(U, U, [&](auto np, auto) {
+        constexpr int NP = decltype(np)::value;
+        panel_products<T, NP, NP>(dr_k, dr_k, nb, w_h,
+                                  [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
+          for (int i = 0; i < m; ++i) {
+            const int64_t b = b0 + r0 + i;
+            const CellGradRow<T> next = row_at(k, b, slot);
+            for (int64_t j = 0; j < U && (p * U + j) * L < H; ++j) {
+              const int64_t u = (p * U + j) * L;
+              const int n = static_cast<int>(std::min<int64_t>(L, H - u));
+              const Packet<T> dh_prev = cell.through_step(acc[i * NP + j], u, n, next);
+              if (k == 0) {
+                if (grad_h0) store(grad_h0 + b * H + u, dh_prev, n);
+                continue;
+              }
+              const CellGradRow<T> r = row_at(k - 1, b, slot ^ 1);
+              const T* g = grad_output + seq.row(seq.time(k - 1), b) * H + u;
+              store(r.dh + u, Eigen::internal::padd(dh_prev, load(g, n)), n);
+              cell.step(u, n, r);
+            }
+          }
+        });
+      });
+    }
   });
   if (grad_c0 && lstm) std::copy(dc, dc + B * H, grad_c0);
 
-  ConstMatrixMap<T> dam(da, rows, GH), drm(dr, rows, GH);
-  if (grad_input)
-    MatrixMap<T>(grad_input, rows, s.input_size).noalias() =
-        dam * ConstMatrixMap<T>(w_ih, GH, s.input_size);
-  if (grad_w_ih)
-    MatrixMap<T>(grad_w_ih, GH, s.input_size).noalias() =
-        dam.transpose() * ConstMatrixMap<T>(input, rows, s.input_size);
-  if (grad_w_hh)
-    MatrixMap<T>(grad_w_hh, GH, H).noalias() =
-        drm.transpose() * ConstMatrixMap<T>(h_prev_all, rows, H);
-  if (grad_b_ih) column_sums(da, rows, GH, grad_b_ih);
-  if (grad_b_hh) column_sums(dr, rows, GH, grad_b_hh);
+  // The threads' sums, added in thread order.
+  auto reduce = [&](const T* sums, int64_t stride, int64_t n_rows, int64_t width,
+                    int64_t padded, T* out) {
+    for (int64_t i = 0; i < n_rows; ++i)
+      for (int64_t j = 0; j < width; ++j) {
+        T v = sums[i * padded + j];
+        for (int c = 1; c < chunks; ++c) v += sums[c * stride + i * padded + j];
+        out[i * width + j] = v;
+      }
+  };
+  if (grad_w_ih) reduce(w_sums, partial_w, GH, I, Ip, grad_w_ih);
+  if (grad_w_hh) reduce(w_sums + GH * Ip, partial_w, GH, H, Hp, grad_w_hh);
+  if (grad_b_ih) reduce(b_sums, 2 * GH, 1, GH, GH, grad_b_ih);
+  if (grad_b_hh) reduce(b_sums + GH, 2 * GH, 1, GH, GH, grad_b_hh);
 }
 
 #define EMBER_INSTANTIATE(T)                                                                 \

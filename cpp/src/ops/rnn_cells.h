@@ -143,7 +143,7 @@ struct CellForward {
 
 // One sample at one step, backward: what forward saved, and the gradients it updates: dh (the
 // gradient reaching h, grad_output included) and dc in place, da and dr (G*H each; dr aliases da
-// except for GRU) written.
+// except for GRU) written, and added to the bias gradients db_ih and db_hh when not null.
 template <class T>
 struct CellGradRow {
   const T* gates = nullptr;
@@ -156,6 +156,8 @@ struct CellGradRow {
   T* dr = nullptr;
   T* dh = nullptr;
   T* dc = nullptr;
+  T* db_ih = nullptr;
+  T* db_hh = nullptr;
   bool skip = false;
 };
 
@@ -177,6 +179,18 @@ struct CellBackward {
 
   // Gate gradients of units [u, u + n) from dh; LSTM's dc becomes the gradient of c_prev.
   EIGEN_ALWAYS_INLINE void step(int64_t u, int n, const CellGradRow<T>& r) const {
+    gates(u, n, r);
+    if (r.skip || !r.db_ih) return;
+    using namespace Eigen::internal;
+    for (int64_t q = 0, G = gate_count(mode); q < G; ++q) {
+      const int64_t j = q * H + u;
+      store(r.db_ih + j, padd(load(r.db_ih + j, n), load(r.da + j, n)), n);
+      store(r.db_hh + j, padd(load(r.db_hh + j, n), load(r.dr + j, n)), n);
+    }
+  }
+
+ private:
+  EIGEN_ALWAYS_INLINE void gates(int64_t u, int n, const CellGradRow<T>& r) const {
     using namespace Eigen::internal;
     using P = Packet<T>;
     const int64_t G = gate_count(mode);

@@ -193,4 +193,58 @@ void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const Pa
     leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, epilogue);
 }
 
+// C += A^T B for an MR x NP-packet block of C (row m at c + m * ldc): A^T's element (m, k) is
+// a[k * a_k + m], B's row k starts at b + k * ldb (read in place, unaligned). Each element's sum
+// continues in k order from C's value, one multiply-add per term.
+template <class T, int MR, int NP>
+EIGEN_ALWAYS_INLINE void tile_rank_update(const T* a, int64_t a_k, const T* b, int64_t ldb,
+                                          int64_t K, T* c, int64_t ldc) {
+  using namespace Eigen::internal;
+  using P = Packet<T>;
+  constexpr int L = kLanes<T>;
+  P acc[MR][NP];
+  for (int m = 0; m < MR; ++m)
+    for (int q = 0; q < NP; ++q) acc[m][q] = ploadu<P>(c + m * ldc + q * L);
+  for (int64_t k = 0; k < K; ++k) {
+    P bk[NP];
+    for (int q = 0; q < NP; ++q) bk[q] = ploadu<P>(b + k * ldb + q * L);
+    for (int m = 0; m < MR; ++m) {
+      const P am = pset1<P>(a[k * a_k + m]);
+      for (int q = 0; q < NP; ++q) acc[m][q] = pmadd(am, bk[q], acc[m][q]);
+    }
+  }
+  for (int m = 0; m < MR; ++m)
+    for (int q = 0; q < NP; ++q) pstoreu(c + m * ldc + q * L, acc[m][q]);
+}
+
+// Rows [m0, M) of the block column in tiles of MR rows, then smaller ones.
+template <class T, int NP, int MR>
+void rank_update_rows(const T* a, int64_t a_k, int64_t m0, int64_t M, const T* b, int64_t ldb,
+                      int64_t K, T* c, int64_t ldc) {
+  if constexpr (MR >= 1) {
+    for (; m0 + MR <= M; m0 += MR)
+      tile_rank_update<T, MR, NP>(a + m0, a_k, b, ldb, K, c + m0 * ldc, ldc);
+    if (m0 < M) rank_update_rows<T, NP, MR - 1>(a, a_k, m0, M, b, ldb, K, c, ldc);
+  }
+}
+
+// C (M x N, row stride ldc) += A^T B over k < K, as tile_rank_update; N is a multiple of the
+// packet width (callers pad B's rows and C's columns).
+template <class T>
+void rank_update(const T* a, int64_t a_k, int64_t M, const T* b, int64_t ldb, int64_t N,
+                 int64_t K, T* c, int64_t ldc) {
+  constexpr int L = kLanes<T>;
+  for (int64_t c0 = 0; c0 < N; c0 += 4 * L) {
+    const int64_t np = std::min<int64_t>(4, (N - c0) / L);
+    const T* bc = b + c0;
+    T* cc = c + c0;
+    switch (np) {
+      case 1: rank_update_rows<T, 1, tile_rows(1)>(a, a_k, 0, M, bc, ldb, K, cc, ldc); break;
+      case 2: rank_update_rows<T, 2, tile_rows(2)>(a, a_k, 0, M, bc, ldb, K, cc, ldc); break;
+      case 3: rank_update_rows<T, 3, tile_rows(3)>(a, a_k, 0, M, bc, ldb, K, cc, ldc); break;
+      default: rank_update_rows<T, 4, tile_rows(4)>(a, a_k, 0, M, bc, ldb, K, cc, ldc); break;
+    }
+  }
+}
+
 }  // namespace ember::rnn_detail

@@ -1,5 +1,6 @@
 #include "ember/scratch.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -21,7 +22,7 @@ char* allocate(size_t bytes) {
 }
 }  // namespace
 
-ScratchArena::ScratchArena(size_t bytes) {
+ScratchArena::ScratchArena(size_t bytes) : size_(bytes) {
   ThreadBuffer& t = t_buffer;
   if (t.in_use || bytes > kKeepBytes) {
     base_ = allocate(bytes);
@@ -37,6 +38,11 @@ ScratchArena::ScratchArena(size_t bytes) {
   }
   t.in_use = true;
   base_ = t.data;
+}
+
+void ScratchArena::overflow() {
+  std::fputs("ember: internal error: a kernel took more scratch memory than it reserved\n", stderr);
+  std::abort();
 }
 
 ScratchArena::~ScratchArena() {
