@@ -167,3 +167,27 @@ def test_threads_batch_first(restore_threads, mode, dtype):
         else:
             scale = float(np.abs(one).max())
             assert_close(two, one, rtol=0, atol=16 * np.finfo(dtype).eps * scale)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", MODES)
+def test_threads_small_batch(restore_threads, mode, dtype, batch):
+    # Too few samples to split: the threads split the hidden units and meet after each step.
+    steps, inputs, hidden = 6, 8, 40
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = make(mode, steps, batch, inputs, hidden, dtype=dtype)
+    mask = right_padding_mask(rng_lengths(steps, batch), steps)
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        for keep_reserve in (True, False):
+            results.append(_core.rnn_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask, True,
+                                             False, keep_reserve))
+    want_out, _, want_c = reference(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=True,
+                                    mask=mask)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_close(results[0][0], want_out, rtol=tol, atol=tol)
+    for other in results[1:]:
+        for one, two in zip(results[0], other):
+            if one is not None and two is not None:
+                np.testing.assert_array_equal(one, two)

@@ -70,9 +70,13 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
   // Unfused, the input side of the pre-activations is computed up front, in the input's row
   // order; fused, the cells only need the input-side biases. Inference keeps two cell-state
   // buffers.
+  const int64_t U = G == 1 ? unit_packets(H, L) : 1, NP = G * U;
+  const int64_t packed = PackedPanels<T>::size((fused ? I : 0) + H, G, H, U * L);
   ScratchArena scratch(ScratchArena::bytes<T>((fused ? 1 : rows) * GH) +
+                       ScratchArena::bytes<T>(packed) +
                        (lstm && !reserve ? 2 * ScratchArena::bytes<T>(B * H) : 0));
   T* x_side = scratch.take<T>((fused ? 1 : rows) * GH);
+  T* packed_storage = scratch.take<T>(packed);
   T* extra = reserve ? reserve + rows * GH : nullptr;  // c_t (LSTM) or W_hn h + b_hn (GRU)
   T* cells[2] = {nullptr, nullptr};
   if (lstm && !reserve) cells[0] = scratch.take<T>(B * H), cells[1] = scratch.take<T>(B * H);
@@ -92,16 +96,16 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
 
   // w_ih^T (fused) over w_hh^T in panels holding every gate of U * L hidden units, so that a
   // tile's accumulators are whole cells.
-  const int64_t U = G == 1 ? unit_packets(H, L) : 1, NP = G * U;
-  PackedPanels<T> w;
-  pack_panels<T>(w, Source<T>{w_ih, 1, I, fused ? I : 0}, Source<T>{w_hh, 1, H, H}, G, H, H,
-                 U * L);
+  const PackedPanels<T> w = pack_panels<T>(packed_storage, Source<T>{w_ih, 1, I, fused ? I : 0},
+                                           Source<T>{w_hh, 1, H, H}, G, H, H, U * L);
 
   const CellForward<T> cell{s.mode, H, U, b_hh && gru ? b_hh : nullptr};
-  // Samples are independent: each thread runs its rows through every step, with no barrier.
-  parallel_for(B, 2 * s.steps * GH * (H + I), [&](int64_t b0, int64_t b1) {
-    with_tile_shape(NP, NP + (gru ? 1 : 0), [&](auto np, auto nacc) {
-      constexpr int NACC = decltype(nacc)::value;
+  const int64_t nacc = NP + (gru ? 1 : 0);
+  // Samples [b0, b1) through every step, for the hidden units of panels [p0, p1); `step_done`
+  // runs after each step.
+  auto run = [&](int64_t b0, int64_t b1, int64_t p0, int64_t p1, const auto& step_done) {
+    with_tile_shape(NP, nacc, [&](auto np, auto nacc_c) {
+      constexpr int NACC = decltype(nacc_c)::value;
       for (int64_t k = 0; k < s.steps; ++k) {
         const int64_t t = seq.time(k), tp = k ? seq.time(k - 1) : 0;
         auto h_prev = [&](int64_t b) { return k ? output + seq.row(tp, b) * H : h0 + b * H; };
@@ -113,7 +117,7 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
         const Rows<T> xs{input + seq.row(t, b0) * I, seq.sample_stride() * I};
         const Rows<T> hs{h_prev(b0), (k ? seq.sample_stride() : 1) * H};
         panel_products<T, decltype(np)::value, NACC>(
-            xs, hs, b1 - b0, w, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
+            xs, hs, b1 - b0, w, p0, p1, [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
               for (int i = 0; i < m; ++i) {
                 const int64_t b = b0 + r0 + i, row = seq.row(t, b), saved = seq.saved_row(t, b);
                 CellRow<T> r;
@@ -127,16 +131,31 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
                 cell.run(acc + i * NACC, p, mask && !mask[t * B + b], r);
               }
             });
+        step_done();
       }
-      if (lstm && c_n)
-        for (int64_t b = b0; b < b1; ++b) {
-          const int64_t last = s.steps - 1;
-          const T* c = reserve ? extra + seq.saved_row(seq.time(last), b) * H
-                               : cells[last & 1] + b * H;
-          std::copy(c, c + H, c_n + b * H);
-        }
     });
-  });
+  };
+  // Samples are independent, so threads normally split the batch and run through every step
+  // with no barrier. When that leaves a thread fewer samples than a register tile (batch-1
+  // inference), they split the hidden units instead and meet at a barrier after each step. A
+  // sample's arithmetic is the same either way: the results do not depend on the split.
+  const int64_t cost = 2 * s.steps * GH * (H + I);
+  const int threads = parallel_chunks(B * w.panels, cost / w.panels);
+  if (threads > 1 && B < threads * tile_rows(static_cast<int>(nacc)) && w.panels >= threads) {
+    parallel_team(threads, [&](const Team& team) {
+      const int64_t p0 = w.panels * team.thread / team.threads;
+      const int64_t p1 = w.panels * (team.thread + 1) / team.threads;
+      run(0, B, p0, p1, [&] { team.barrier(); });
+    });
+  } else {
+    parallel_for(B, cost, [&](int64_t b0, int64_t b1) { run(b0, b1, 0, w.panels, [] {}); });
+  }
+  if (lstm && c_n)
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t last = s.steps - 1;
+      const T* c = reserve ? extra + seq.saved_row(seq.time(last), b) * H : cells[last & 1] + b * H;
+      std::copy(c, c + H, c_n + b * H);
+    }
 }
 
 template <class T>
@@ -166,8 +185,12 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   const int64_t Ip = (I + L - 1) / L * L, Hp = (H + L - 1) / L * L;
   const bool pad_x = weights && Ip != I, pad_h = weights && Hp != H;
   const int64_t partial_w = GH * (Ip + Hp);
+  const int64_t U = unit_packets(H, L), Ux = unit_packets(I, L);
+  const int64_t packed_h = PackedPanels<T>::size(GH, 1, H, U * L);
+  const int64_t packed_x = grad_input ? PackedPanels<T>::size(GH, 1, I, Ux * L) : 0;
   auto bytes = [](int64_t n) { return ScratchArena::bytes<T>(n); };
-  ScratchArena scratch(bytes(B * GH) * (gru ? 4 : 2) + 2 * bytes(B * H) +
+  ScratchArena scratch(bytes(B * GH) * (gru ? 4 : 2) + 2 * bytes(B * H) + bytes(packed_h) +
+                       bytes(packed_x) +
                        (pad_x ? bytes(B * Ip) : 0) + (pad_h ? bytes(B * Hp) : 0) +
                        (weights ? bytes(chunks * partial_w) : 0) +
                        (biases ? bytes(chunks * 2 * GH) : 0));
@@ -186,11 +209,13 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   if (h_pad) std::fill(h_pad, h_pad + B * Hp, T(0));
 
   // w_hh's and w_ih's columns in panels of U * L units, for dh (K = G*H) and grad_input.
-  const int64_t U = unit_packets(H, L), Ux = unit_packets(I, L);
-  PackedPanels<T> w_h, w_x;
   const Source<T> none{nullptr, 0, 0, 0};
-  pack_panels<T>(w_h, none, Source<T>{w_hh, H, 1, GH}, 1, H, 0, U * L);
-  if (grad_input) pack_panels<T>(w_x, none, Source<T>{w_ih, I, 1, GH}, 1, I, 0, Ux * L);
+  const PackedPanels<T> w_h =
+      pack_panels<T>(scratch.take<T>(packed_h), none, Source<T>{w_hh, H, 1, GH}, 1, H, 0, U * L);
+  const PackedPanels<T> w_x =
+      grad_input ? pack_panels<T>(scratch.take<T>(packed_x), none, Source<T>{w_ih, I, 1, GH}, 1,
+                                  I, 0, Ux * L)
+                 : PackedPanels<T>{};
 
   const CellBackward<T> cell{s.mode, H};
   parallel_chunks_for(B, cost, [&](int chunk, int64_t b0, int64_t b1) {

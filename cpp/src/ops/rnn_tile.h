@@ -6,7 +6,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
 namespace ember::rnn_detail {
 
@@ -44,9 +43,13 @@ struct Source {
 template <class T>
 struct PackedPanels {
   int64_t K1 = 0, K2 = 0, panels = 0, width = 0;
-  std::vector<T, Eigen::aligned_allocator<T>> data;
+  T* data = nullptr;  // panels * stride() elements, aligned to the packet size
   int64_t stride() const { return (K1 + K2) * width; }
-  const T* panel(int64_t p) const { return data.data() + p * stride(); }
+  const T* panel(int64_t p) const { return data + p * stride(); }
+  // The elements needed for K rows of `groups` groups of `group_size` columns in spans of `span`.
+  static int64_t size(int64_t K, int64_t groups, int64_t group_size, int64_t span) {
+    return (group_size + span - 1) / span * K * groups * span;
+  }
 };
 
 // Copies source rows [0, s.K) into dst (row stride `width`), reading along the source's
@@ -77,23 +80,27 @@ void pack_source(const Source<T>& s, int64_t col0, int64_t valid, int64_t width,
     }
 }
 
+// Packs into `storage` (PackedPanels::size(s1.K + s2.K, ...) elements, packet-aligned).
 template <class T>
-void pack_panels(PackedPanels<T>& out, const Source<T>& s1, const Source<T>& s2, int64_t groups,
-                 int64_t group_size, int64_t group_stride, int64_t span) {
+PackedPanels<T> pack_panels(T* storage, const Source<T>& s1, const Source<T>& s2, int64_t groups,
+                            int64_t group_size, int64_t group_stride, int64_t span) {
+  PackedPanels<T> out;
   out.K1 = s1.K;
   out.K2 = s2.K;
   out.panels = (group_size + span - 1) / span;
   out.width = groups * span;
-  out.data.assign(static_cast<size_t>(out.panels * out.stride()), T(0));
+  out.data = storage;
   for (int64_t p = 0; p < out.panels; ++p) {
-    T* dst = out.data.data() + p * out.stride();
+    T* dst = out.data + p * out.stride();
     const int64_t valid = std::min(span, group_size - p * span);
+    if (valid < span) std::fill(dst, dst + out.stride(), T(0));  // columns past the group end
     for (int64_t q = 0; q < groups; ++q) {
       const int64_t col0 = q * group_stride + p * span;
       if (s1.K) pack_source(s1, col0, valid, out.width, dst + q * span);
       pack_source(s2, col0, valid, out.width, dst + s1.K * out.width + q * span);
     }
   }
+  return out;
 }
 
 // For NPAN panels (panel j at panel + j * panel_stride) and MR rows, the products of the rows of
@@ -155,42 +162,49 @@ Rows<T> offset(const Rows<T>& r, int64_t first) {
 // tile (down to a single sample) still has enough independent sums to keep the FMA units busy.
 template <class T, int NP, int NACC, int M, class Epilogue>
 void leftover_rows(const Rows<T>& a1, const Rows<T>& a2, int64_t r0, int64_t rows,
-                   const PackedPanels<T>& w, const Epilogue& epilogue) {
+                   const PackedPanels<T>& w, int64_t p0, int64_t p1, const Epilogue& epilogue) {
   if constexpr (M >= 1) {
-    if (rows != M) return leftover_rows<T, NP, NACC, M - 1>(a1, a2, r0, rows, w, epilogue);
+    if (rows != M)
+      return leftover_rows<T, NP, NACC, M - 1>(a1, a2, r0, rows, w, p0, p1, epilogue);
     constexpr int budget = tile_rows(NACC) / M;
     constexpr int NPAN = budget >= 4 ? 4 : budget >= 2 ? 2 : 1;
     const Rows<T> b1 = offset(a1, r0), b2 = offset(a2, r0);
     Packet<T> acc[NPAN * M * NACC];
-    int64_t p = 0;
-    for (; p + NPAN <= w.panels; p += NPAN) {
+    int64_t p = p0;
+    for (; p + NPAN <= p1; p += NPAN) {
       tile_product<T, M, NP, NACC, NPAN>(b1, b2, w.panel(p), w.stride(), w.K1, w.K2, acc);
       for (int j = 0; j < NPAN; ++j) epilogue(r0, M, p + j, acc + j * M * NACC);
     }
-    for (; p < w.panels; ++p) {
+    for (; p < p1; ++p) {
       tile_product<T, M, NP, NACC, 1>(b1, b2, w.panel(p), 0, w.K1, w.K2, acc);
       epilogue(r0, M, p, acc);
     }
   }
 }
 
-// The products of `rows` rows of a1 and a2 with every panel of w, in register tiles;
+// The products of `rows` rows of a1 and a2 with panels [p0, p1) of w, in register tiles;
 // epilogue(first_row, rows_in_tile, panel, acc) receives each tile's acc[m * NACC + q]. Panels
 // are the outer loop, so that each is reused by the tiles of all rows while it is in cache.
 template <class T, int NP, int NACC, class Epilogue>
 void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const PackedPanels<T>& w,
-                    const Epilogue& epilogue) {
+                    int64_t p0, int64_t p1, const Epilogue& epilogue) {
   constexpr int MR = tile_rows(NACC);
   const int64_t full = rows / MR * MR;
   Packet<T> acc[MR * NACC];
-  for (int64_t p = 0; p < w.panels; ++p)
+  for (int64_t p = p0; p < p1; ++p)
     for (int64_t r = 0; r < full; r += MR) {
       tile_product<T, MR, NP, NACC, 1>(offset(a1, r), offset(a2, r), w.panel(p), 0, w.K1, w.K2,
                                        acc);
       epilogue(r, MR, p, acc);
     }
   if (rows > full)
-    leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, epilogue);
+    leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, p0, p1, epilogue);
+}
+
+template <class T, int NP, int NACC, class Epilogue>
+void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const PackedPanels<T>& w,
+                    const Epilogue& epilogue) {
+  panel_products<T, NP, NACC>(a1, a2, rows, w, 0, w.panels, epilogue);
 }
 
 // C += A^T B for an MR x NP-packet block of C (row m at c + m * ldc): A^T's element (m, k) is
