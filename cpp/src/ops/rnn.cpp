@@ -335,7 +335,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   if (grad_w_ih) reduce(w_sums, partial_w, GH, I, Ip, grad_w_ih);
   if (grad_w_hh) reduce(w_sums + GH * Ip, partial_w, GH, H, Hp, grad_w_hh);
   if (grad_b_ih) reduce(b_sums, 2 * GH, 1, GH, GH, grad_b_ih);
-  if (grad_b_hh) reduce(b_sums + GH, 2 * GH, 1, GH, GH, grad_b_hh);
+  if (grad_b_hh) reduce(b_sums + (gru ? GH : 0), 2 * GH, 1, GH, GH, grad_b_hh);
 }
 
 #define EMBER_INSTANTIATE(T)                                                                 \

@@ -143,7 +143,8 @@ struct CellForward {
 
 // One sample at one step, backward: what forward saved, and the gradients it updates: dh (the
 // gradient reaching h, grad_output included) and dc in place, da and dr (G*H each; dr aliases da
-// except for GRU) written, and added to the bias gradients db_ih and db_hh when not null.
+// except for GRU) written, and added to the bias gradients db_ih and db_hh when not null (db_hh
+// only for GRU: elsewhere it equals db_ih).
 template <class T>
 struct CellGradRow {
   const T* gates = nullptr;
@@ -185,7 +186,8 @@ struct CellBackward {
     for (int64_t q = 0, G = gate_count(mode); q < G; ++q) {
       const int64_t j = q * H + u;
       store(r.db_ih + j, padd(load(r.db_ih + j, n), load(r.da + j, n)), n);
-      store(r.db_hh + j, padd(load(r.db_hh + j, n), load(r.dr + j, n)), n);
+      if (mode == RnnMode::gru)
+        store(r.db_hh + j, padd(load(r.db_hh + j, n), load(r.dr + j, n)), n);
     }
   }
 
