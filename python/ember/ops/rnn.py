@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import _core, autograd
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -59,15 +59,22 @@ def rnn_layer(input, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, *
     mask_array = None
     if mask is not None:
         mask_array = np.asarray(mask._array if isinstance(mask, Tensor) else mask, dtype=bool)
-    y = RnnLayer.apply(input, h0, c0 if mode == "lstm" else None, weight_ih, weight_hh, bias_ih,
-                       bias_hh, mode=mode, reverse=bool(reverse), batch_first=bool(batch_first),
+    inputs = (input, h0, c0 if mode == "lstm" else None, weight_ih, weight_hh, bias_ih, bias_hh)
+    last = 0 if reverse else input.shape[1 if batch_first else 0] - 1
+    if not autograd.is_grad_enabled() or not any(
+            isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        # Nothing to differentiate (inference): the kernel's arrays, without autograd nodes.
+        out, c_n, _ = _core.rnn_forward(mode, *[None if t is None else t._array for t in inputs],
+                                        mask_array, bool(reverse), bool(batch_first), False)
+        h_n = out[:, last] if batch_first else out[last]
+        return tuple(None if a is None else Tensor._from_op(a, None) for a in (out, h_n, c_n))
+    y = RnnLayer.apply(*inputs, mode=mode, reverse=bool(reverse), batch_first=bool(batch_first),
                        mask=mask_array)
     output, c_n = y, None
     if mode == "lstm":
         shape = tuple(input.shape[:2]) + (weight_hh.shape[1],)
         n = shape[0] * shape[1] * shape[2]
         output, c_n = y[:n].view(shape), y[n:].view(batch, shape[2])
-    last = 0 if reverse else input.shape[1 if batch_first else 0] - 1
     h_n = output[:, last] if batch_first else output[last]
     return output, h_n, c_n
 
