@@ -5,26 +5,31 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "ember/rnn.h"
+#include "ember/simd.h"
 #include "rnn_tile.h"
 
 namespace ember::rnn_detail {
 
-// n <= lanes elements at p (zeros past n), and the first n lanes of v stored at p.
+// n <= lanes elements at p (zeros past n), and the first n lanes of v stored at p; the partial
+// packets of a hidden size that is not a multiple of the lanes move through simd.h's masks.
+static_assert(sizeof(simd::Vec<float>) == sizeof(Packet<float>), "one packet is one simd::Vec");
 template <class T>
 EIGEN_ALWAYS_INLINE Packet<T> load(const T* p, int n) {
   if (n == kLanes<T>) return Eigen::internal::ploadu<Packet<T>>(p);
-  alignas(64) T buf[kLanes<T>] = {};
-  std::copy(p, p + n, buf);
-  return Eigen::internal::pload<Packet<T>>(buf);
+  const simd::Vec<T> v = simd::load_first<simd::Vec<T>>(p, n);
+  Packet<T> r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
 }
 template <class T>
 EIGEN_ALWAYS_INLINE void store(T* p, const Packet<T>& v, int n) {
   if (n == kLanes<T>) return Eigen::internal::pstoreu(p, v);
-  alignas(64) T buf[kLanes<T>];
-  Eigen::internal::pstore(buf, v);
-  std::copy(buf, buf + n, p);
+  simd::Vec<T> w;
+  std::memcpy(&w, &v, sizeof w);
+  simd::store_first(p, w, n);
 }
 
 // Eigen's own logistic and tanh (as its array expressions use them): vectorized where Eigen has
