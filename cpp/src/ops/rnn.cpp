@@ -181,32 +181,30 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   // bias gradients are summed per thread, then over threads in order.
   const int64_t cost = 6 * s.steps * GH * (H + I);
   const int chunks = parallel_chunks(B, cost);
-  // Weight-gradient columns padded to whole packets: x and h rows are copied padded when needed.
-  const int64_t Ip = (I + L - 1) / L * L, Hp = (H + L - 1) / L * L;
-  const bool pad_x = weights && Ip != I, pad_h = weights && Hp != H;
-  const int64_t partial_w = GH * (Ip + Hp);
+  // The weight gradients' sums: (G*H) x (Ip + Hp), columns [0, Ip) for w_ih and [Ip, Ip + Hp)
+  // for w_hh, each padded to whole packets; at each step the x and h_prev rows are copied side
+  // by side into xh, so that (but for GRU, whose dr differs) one pass over da_k updates both.
+  const int64_t Ip = (I + L - 1) / L * L, Hp = (H + L - 1) / L * L, XH = Ip + Hp;
+  const int64_t partial_w = GH * XH;
   const int64_t U = unit_packets(H, L), Ux = unit_packets(I, L);
   const int64_t packed_h = PackedPanels<T>::size(GH, 1, H, U * L);
   const int64_t packed_x = grad_input ? PackedPanels<T>::size(GH, 1, I, Ux * L) : 0;
   auto bytes = [](int64_t n) { return ScratchArena::bytes<T>(n); };
   ScratchArena scratch(bytes(B * GH) * (gru ? 4 : 2) + 2 * bytes(B * H) + bytes(packed_h) +
                        bytes(packed_x) +
-                       (pad_x ? bytes(B * Ip) : 0) + (pad_h ? bytes(B * Hp) : 0) +
-                       (weights ? bytes(chunks * partial_w) : 0) +
+                       (weights ? bytes(B * XH) + bytes(chunks * partial_w) : 0) +
                        (biases ? bytes(chunks * 2 * GH) : 0));
   T* da[2] = {scratch.take<T>(B * GH), scratch.take<T>(B * GH)};
   T* dr[2] = {da[0], da[1]};
   if (gru) dr[0] = scratch.take<T>(B * GH), dr[1] = scratch.take<T>(B * GH);
   T* dh = scratch.take<T>(B * H);
   T* dc = scratch.take<T>(B * H);
-  T* x_pad = pad_x ? scratch.take<T>(B * Ip) : nullptr;
-  T* h_pad = pad_h ? scratch.take<T>(B * Hp) : nullptr;
+  T* xh = weights ? scratch.take<T>(B * XH) : nullptr;
   T* w_sums = weights ? scratch.take<T>(chunks * partial_w) : nullptr;
   T* b_sums = biases ? scratch.take<T>(chunks * 2 * GH) : nullptr;
   if (w_sums) std::fill(w_sums, w_sums + chunks * partial_w, T(0));
   if (b_sums) std::fill(b_sums, b_sums + chunks * 2 * GH, T(0));
-  if (x_pad) std::fill(x_pad, x_pad + B * Ip, T(0));
-  if (h_pad) std::fill(h_pad, h_pad + B * Hp, T(0));
+  if (xh) std::fill(xh, xh + B * XH, T(0));  // the padding columns stay zero
 
   // w_hh's and w_ih's columns in panels of U * L units, for dh (K = G*H) and grad_input.
   const Source<T> none{nullptr, 0, 0, 0};
@@ -220,8 +218,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
   const CellBackward<T> cell{s.mode, H};
   parallel_chunks_for(B, cost, [&](int chunk, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    T* gw_ih = weights ? w_sums + chunk * partial_w : nullptr;
-    T* gw_hh = weights ? gw_ih + GH * Ip : nullptr;
+    T* gw = weights ? w_sums + chunk * partial_w : nullptr;
     T* gb = biases ? b_sums + chunk * 2 * GH : nullptr;
     // The pointers of sample b at processing step k, its gradients in buffer `slot`.
     auto row_at = [&](int64_t k, int64_t b, int slot) {
@@ -244,15 +241,6 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
       r.skip = mask && !mask[t * B + b];
       return r;
     };
-    // Rows b0.. of a sequence at step k as a block of row stride ld, copied into `pad` (width
-    // `padded`) when the rows are not whole packets.
-    auto block = [&](const T* first, int64_t ld, int64_t width, T* pad, int64_t padded) {
-      if (!pad) return Rows<T>{first, ld};
-      for (int64_t i = 0; i < nb; ++i)
-        std::copy(first + i * ld, first + i * ld + width, pad + (b0 + i) * padded);
-      return Rows<T>{pad + b0 * padded, padded};
-    };
-
     // The last step processed: dh is its grad_output, dc the gradient of c_n.
     const int64_t last = s.steps - 1;
     for (int64_t b = b0; b < b1; ++b) {
@@ -287,11 +275,19 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
           });
         });
       if (weights) {
-        const Rows<T> xs = block(input + seq.row(t, b0) * I, seq.sample_stride() * I, I, x_pad, Ip);
-        const T* h_first = k ? output + seq.row(seq.time(k - 1), b0) * H : h0 + b0 * H;
-        const Rows<T> hs = block(h_first, (k ? seq.sample_stride() : 1) * H, H, h_pad, Hp);
-        rank_update(da_k.a, GH, GH, xs.a, xs.lda, Ip, nb, gw_ih, Ip);
-        rank_update(dr_k.a, GH, GH, hs.a, hs.lda, Hp, nb, gw_hh, Hp);
+        T* rows_xh = xh + b0 * XH;
+        for (int64_t b = b0; b < b1; ++b) {
+          const T* x = input + seq.row(t, b) * I;
+          const T* h = k ? output + seq.row(seq.time(k - 1), b) * H : h0 + b * H;
+          std::copy(x, x + I, xh + b * XH);
+          std::copy(h, h + H, xh + b * XH + Ip);
+        }
+        if (gru) {
+          rank_update(da_k.a, GH, GH, rows_xh, XH, Ip, nb, gw, XH);
+          rank_update(dr_k.a, GH, GH, rows_xh + Ip, XH, Hp, nb, gw + Ip, XH);
+        } else {
+          rank_update(da_k.a, GH, GH, rows_xh, XH, XH, nb, gw, XH);
+        }
       }
       // dh_{k-1} = dr_k w_hh (+ the paths around the product) + grad_output_{k-1}, fused with
       // step k - 1's cell gradients; after step 0 it is the gradient of h0.
@@ -332,8 +328,8 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
         out[i * width + j] = v;
       }
   };
-  if (grad_w_ih) reduce(w_sums, partial_w, GH, I, Ip, grad_w_ih);
-  if (grad_w_hh) reduce(w_sums + GH * Ip, partial_w, GH, H, Hp, grad_w_hh);
+  if (grad_w_ih) reduce(w_sums, partial_w, GH, I, XH, grad_w_ih);
+  if (grad_w_hh) reduce(w_sums + Ip, partial_w, GH, H, XH, grad_w_hh);
   if (grad_b_ih) reduce(b_sums, 2 * GH, 1, GH, GH, grad_b_ih);
   if (grad_b_hh) reduce(b_sums + (gru ? GH : 0), 2 * GH, 1, GH, GH, grad_b_hh);
 }
