@@ -2,9 +2,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <cmath>
+#include <vector>
 
-#include "ember/eigen_maps.h"
 #include "ember/parallel.h"
 #include "ember/scratch.h"
 #include "rnn_cells.h"
@@ -34,17 +33,46 @@ int64_t unit_packets(int64_t hidden, int lanes) {
 }
 
 // Calls f(std::integral_constant<int, NP>, std::integral_constant<int, NACC>) for the tile
-// shapes in use: NP packets per panel row, NACC accumulators per tile row (rnn_tile.h).
+// shapes in use (rnn_tile.h): NP packets per panel row, 1, 2 or 4 of them with NACC = NP
+// accumulators per tile row, or GRU's 3 with a fourth accumulator for W_hn h (gru = true).
 template <class F>
-void with_tile_shape(int64_t np, int64_t nacc, const F& f) {
+void with_tile_shape(int64_t np, bool gru, const F& f) {
   using std::integral_constant;
-  if (np == 3) return f(integral_constant<int, 3>{}, integral_constant<int, 4>{});  // GRU
+  if (gru) return f(integral_constant<int, 3>{}, integral_constant<int, 4>{});
   switch (np) {
     case 1: return f(integral_constant<int, 1>{}, integral_constant<int, 1>{});
     case 2: return f(integral_constant<int, 2>{}, integral_constant<int, 2>{});
+    case 3: return f(integral_constant<int, 3>{}, integral_constant<int, 3>{});
     default: return f(integral_constant<int, 4>{}, integral_constant<int, 4>{});
   }
-  (void)nacc;
+}
+
+// x_side (rows, G*H) = input (rows, I) @ w_ih^T + biases, with wx = w_ih^T packed like the
+// recurrent weights (gates of U * L units per panel); rows split between threads, each computed
+// alike whatever the split.
+template <class T>
+void project_inputs(const T* input, int64_t rows, int64_t I, const PackedPanels<T>& wx,
+                    int64_t U, const T* biases, int64_t H, T* x_side) {
+  constexpr int L = kLanes<T>;
+  const int64_t G = wx.width / (U * L), GH = G * H;
+  const Rows<T> none{nullptr, 0};
+  parallel_for(rows, 2 * GH * I, [&](int64_t r0, int64_t r1) {
+    with_tile_shape(G * U, false, [&](auto np, auto) {
+      constexpr int NP = decltype(np)::value;
+      panel_products<T, NP, NP>(none, Rows<T>{input + r0 * I, I}, r1 - r0, wx,
+                                [&](int64_t first, int m, int64_t p, const Packet<T>* acc) {
+        for (int i = 0; i < m; ++i) {
+          T* x = x_side + (r0 + first + i) * GH;
+          for (int64_t q = 0; q < G; ++q)
+            for (int64_t j = 0; j < U && (p * U + j) * L < H; ++j) {
+              const int64_t c = q * H + (p * U + j) * L;
+              const int n = static_cast<int>(std::min<int64_t>(L, H - (p * U + j) * L));
+              store(x + c, Eigen::internal::padd(acc[i * NP + q * U + j], load(biases + c, n)), n);
+            }
+        }
+      });
+    });
+  });
 }
 
 // From this batch size on, each step's tile product also computes the step's input projection
@@ -67,44 +95,43 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
   const bool fused = B >= kFuseMinBatch;
   const Sequence seq{s.steps, B, s.batch_first, s.reverse};
 
-  // Unfused, the input side of the pre-activations is computed up front, in the input's row
-  // order; fused, the cells only need the input-side biases. Inference keeps two cell-state
-  // buffers.
+  // Panels of w_ih^T (fused) over w_hh^T holding every gate of U * L hidden units, so that a
+  // tile's accumulators are whole cells. Unfused, the input side of the pre-activations is
+  // computed up front in the same panels' shape (x_side, in the input's row order); fused, the
+  // cells only need the input-side biases. Inference keeps two cell-state buffers.
   const int64_t U = G == 1 ? unit_packets(H, L) : 1, NP = G * U;
-  const int64_t packed = PackedPanels<T>::size((fused ? I : 0) + H, G, H, U * L);
+  const int64_t packed_h = PackedPanels<T>::size((fused ? I : 0) + H, G, H, U * L);
+  const int64_t packed_x = fused ? 0 : PackedPanels<T>::size(I, G, H, U * L);
   ScratchArena scratch(ScratchArena::bytes<T>((fused ? 1 : rows) * GH) +
-                       ScratchArena::bytes<T>(packed) +
+                       ScratchArena::bytes<T>(packed_h) + ScratchArena::bytes<T>(packed_x) +
                        (lstm && !reserve ? 2 * ScratchArena::bytes<T>(B * H) : 0));
   T* x_side = scratch.take<T>((fused ? 1 : rows) * GH);
-  T* packed_storage = scratch.take<T>(packed);
+  const Source<T> x_weights{w_ih, 1, I, I}, none{nullptr, 0, 0, 0};
+  const PackedPanels<T> w = pack_panels<T>(scratch.take<T>(packed_h), fused ? x_weights : none,
+                                           Source<T>{w_hh, 1, H, H}, G, H, H, U * L);
   T* extra = reserve ? reserve + rows * GH : nullptr;  // c_t (LSTM) or W_hn h + b_hn (GRU)
   T* cells[2] = {nullptr, nullptr};
   if (lstm && !reserve) cells[0] = scratch.take<T>(B * H), cells[1] = scratch.take<T>(B * H);
 
   // The input side's biases: b_ih, plus b_hh except for GRU, which keeps b_hh on the recurrent
   // side where the reset gate multiplies it.
-  const bool add_b_hh = b_hh && !gru;
+  std::vector<T> biases(GH);
+  for (int64_t j = 0; j < GH; ++j)
+    biases[j] = (b_ih ? b_ih[j] : T(0)) + (b_hh && !gru ? b_hh[j] : T(0));
   if (fused) {
-    for (int64_t j = 0; j < GH; ++j)
-      x_side[j] = (b_ih ? b_ih[j] : T(0)) + (add_b_hh ? b_hh[j] : T(0));
+    std::copy(biases.begin(), biases.end(), x_side);
   } else {
-    MatrixMap<T> xm(x_side, rows, GH);
-    xm.noalias() = ConstMatrixMap<T>(input, rows, I) * ConstMatrixMap<T>(w_ih, GH, I).transpose();
-    if (b_ih) xm.rowwise() += ConstVectorMap<T>(b_ih, GH).transpose();
-    if (add_b_hh) xm.rowwise() += ConstVectorMap<T>(b_hh, GH).transpose();
+    const PackedPanels<T> wx =
+        pack_panels<T>(scratch.take<T>(packed_x), none, x_weights, G, H, H, U * L);
+    project_inputs(input, rows, I, wx, U, biases.data(), H, x_side);
   }
-
-  // w_ih^T (fused) over w_hh^T in panels holding every gate of U * L hidden units, so that a
-  // tile's accumulators are whole cells.
-  const PackedPanels<T> w = pack_panels<T>(packed_storage, Source<T>{w_ih, 1, I, fused ? I : 0},
-                                           Source<T>{w_hh, 1, H, H}, G, H, H, U * L);
 
   const CellForward<T> cell{s.mode, H, U, b_hh && gru ? b_hh : nullptr};
   const int64_t nacc = NP + (gru ? 1 : 0);
   // Samples [b0, b1) through every step, for the hidden units of panels [p0, p1); `step_done`
   // runs after each step.
   auto run = [&](int64_t b0, int64_t b1, int64_t p0, int64_t p1, const auto& step_done) {
-    with_tile_shape(NP, nacc, [&](auto np, auto nacc_c) {
+    with_tile_shape(NP, gru, [&](auto np, auto nacc_c) {
       constexpr int NACC = decltype(nacc_c)::value;
       for (int64_t k = 0; k < s.steps; ++k) {
         const int64_t t = seq.time(k), tp = k ? seq.time(k - 1) : 0;
@@ -261,7 +288,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
       const int slot = k & 1;
       const Rows<T> da_k{da[slot] + b0 * GH, GH}, dr_k{dr[slot] + b0 * GH, GH};
       if (grad_input)
-        with_tile_shape(Ux, Ux, [&](auto np, auto) {
+        with_tile_shape(Ux, false, [&](auto np, auto) {
           constexpr int NP = decltype(np)::value;
           panel_products<T, NP, NP>(da_k, da_k, nb, w_x,
                                     [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
@@ -291,7 +318,7 @@ void rnn_backward(const RnnShape& s, const T* grad_output, const T* grad_c_n, co
       }
       // dh_{k-1} = dr_k w_hh (+ the paths around the product) + grad_output_{k-1}, fused with
       // step k - 1's cell gradients; after step 0 it is the gradient of h0.
-      with_tile_shape(U, U, [&](auto np, auto) {
+      with_tile_shape(U, false, [&](auto np, auto) {
         constexpr int NP = decltype(np)::value;
         panel_products<T, NP, NP>(dr_k, dr_k, nb, w_h,
                                   [&](int64_t r0, int m, int64_t p, const Packet<T>* acc) {
