@@ -173,7 +173,8 @@ def test_threads_batch_first(restore_threads, mode, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", MODES)
 def test_threads_small_batch(restore_threads, mode, dtype, batch):
-    # Too few samples to split: the threads split the hidden units and meet after each step.
+    # Batches of 1 and 3 samples: no split, and a split of 1 + 2 samples, which also project
+    # their inputs up front in row blocks of their own.
     steps, inputs, hidden = 6, 8, 40
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = make(mode, steps, batch, inputs, hidden, dtype=dtype)
     mask = right_padding_mask(rng_lengths(steps, batch), steps)

@@ -39,24 +39,6 @@ void parallel_chunks_for(int64_t n, int64_t cost_per_item, const Body& body) {
   }
 }
 
-// A thread of parallel_team: its index, the team's size, and a barrier all of them must reach.
-struct Team {
-  int thread, threads;
-  void barrier() const {
-#pragma omp barrier
-  }
-};
-
-// Runs body(team) on `threads` threads at once (fewer if the OpenMP runtime grants fewer; the
-// body must use team.threads). For loops whose iterations depend on each other, with a barrier
-// between them; `body` must not throw, and every thread must reach every barrier.
-template <class Body>
-void parallel_team(int threads, const Body& body) {
-  if (threads <= 1) return body(Team{0, 1});
-#pragma omp parallel num_threads(threads)
-  body(Team{omp_get_thread_num(), omp_get_num_threads()});
-}
-
 // Runs body(begin, end) over [0, n) in parallel_chunks_for's chunks.
 template <class Body>
 void parallel_for(int64_t n, int64_t cost_per_item, const Body& body) {

@@ -175,49 +175,41 @@ Rows<T> offset(const Rows<T>& r, int64_t first) {
 // tile (down to a single sample) still has enough independent sums to keep the FMA units busy.
 template <class T, int NP, int NACC, int M, class Epilogue>
 void leftover_rows(const Rows<T>& a1, const Rows<T>& a2, int64_t r0, int64_t rows,
-                   const PackedPanels<T>& w, int64_t p0, int64_t p1, const Epilogue& epilogue) {
+                   const PackedPanels<T>& w, const Epilogue& epilogue) {
   if constexpr (M >= 1) {
-    if (rows != M)
-      return leftover_rows<T, NP, NACC, M - 1>(a1, a2, r0, rows, w, p0, p1, epilogue);
+    if (rows != M) return leftover_rows<T, NP, NACC, M - 1>(a1, a2, r0, rows, w, epilogue);
     constexpr int budget = tile_rows(NACC) / M;
     constexpr int NPAN = budget >= 4 ? 4 : budget >= 2 ? 2 : 1;
     const Rows<T> b1 = offset(a1, r0), b2 = offset(a2, r0);
     Packet<T> acc[NPAN * M * NACC];
-    int64_t p = p0;
-    for (; p + NPAN <= p1; p += NPAN) {
+    int64_t p = 0;
+    for (; p + NPAN <= w.panels; p += NPAN) {
       tile_product<T, M, NP, NACC, NPAN>(b1, b2, w.panel(p), w.stride(), w.K1, w.K2, acc);
       for (int j = 0; j < NPAN; ++j) epilogue(r0, M, p + j, acc + j * M * NACC);
     }
-    for (; p < p1; ++p) {
+    for (; p < w.panels; ++p) {
       tile_product<T, M, NP, NACC, 1>(b1, b2, w.panel(p), 0, w.K1, w.K2, acc);
       epilogue(r0, M, p, acc);
     }
   }
 }
 
-// The products of `rows` rows of a1 and a2 with panels [p0, p1) of w, in register tiles;
+// The products of `rows` rows of a1 and a2 with every panel of w, in register tiles;
 // epilogue(first_row, rows_in_tile, panel, acc) receives each tile's acc[m * NACC + q]. Panels
 // are the outer loop, so that each is reused by the tiles of all rows while it is in cache.
 template <class T, int NP, int NACC, class Epilogue>
 void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const PackedPanels<T>& w,
-                    int64_t p0, int64_t p1, const Epilogue& epilogue) {
+                    const Epilogue& epilogue) {
   constexpr int MR = tile_rows(NACC);
   const int64_t full = rows / MR * MR;
   Packet<T> acc[MR * NACC];
-  for (int64_t p = p0; p < p1; ++p)
+  for (int64_t p = 0; p < w.panels; ++p)
     for (int64_t r = 0; r < full; r += MR) {
       tile_product<T, MR, NP, NACC, 1>(offset(a1, r), offset(a2, r), w.panel(p), 0, w.K1, w.K2,
                                        acc);
       epilogue(r, MR, p, acc);
     }
-  if (rows > full)
-    leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, p0, p1, epilogue);
-}
-
-template <class T, int NP, int NACC, class Epilogue>
-void panel_products(const Rows<T>& a1, const Rows<T>& a2, int64_t rows, const PackedPanels<T>& w,
-                    const Epilogue& epilogue) {
-  panel_products<T, NP, NACC>(a1, a2, rows, w, 0, w.panels, epilogue);
+  if (rows > full) leftover_rows<T, NP, NACC, MR - 1>(a1, a2, full, rows - full, w, epilogue);
 }
 
 // C += A^T B for an MR x NP-packet block of C (row m at c + m * ldc): A^T's element (m, k) is
