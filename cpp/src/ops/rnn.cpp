@@ -48,15 +48,15 @@ void with_tile_shape(int64_t np, bool gru, const F& f) {
 }
 
 // x_side (rows, G*H) = input (rows, I) @ w_ih^T + biases, with wx = w_ih^T packed like the
-// recurrent weights (gates of U * L units per panel); rows split between threads, each computed
-// alike whatever the split.
+// recurrent weights (gates of U * L units per panel); rows split between threads when
+// `parallel`, each computed alike whatever the split.
 template <class T>
 void project_inputs(const T* input, int64_t rows, int64_t I, const PackedPanels<T>& wx,
-                    int64_t U, const T* biases, int64_t H, T* x_side) {
+                    int64_t U, const T* biases, int64_t H, T* x_side, bool parallel) {
   constexpr int L = kLanes<T>;
   const int64_t G = wx.width / (U * L), GH = G * H;
   const Rows<T> none{nullptr, 0};
-  parallel_for(rows, 2 * GH * I, [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, parallel ? 2 * GH * I : 0, [&](int64_t r0, int64_t r1) {
     with_tile_shape(G * U, false, [&](auto np, auto) {
       constexpr int NP = decltype(np)::value;
       panel_products<T, NP, NP>(none, Rows<T>{input + r0 * I, I}, r1 - r0, wx,
@@ -123,7 +123,10 @@ void rnn_forward(const RnnShape& s, const T* input, const T* h0, const T* c0, co
   } else {
     const PackedPanels<T> wx =
         pack_panels<T>(scratch.take<T>(packed_x), none, x_weights, G, H, H, U * L);
-    project_inputs(input, rows, I, wx, U, biases.data(), H, x_side);
+    // In parallel only when the steps will be too: a batch-1 call then wakes no thread pool
+    // (on a busy machine a woken pool cost more than this product saves).
+    const bool parallel = parallel_chunks(B, 2 * s.steps * GH * (H + I)) > 1;
+    project_inputs(input, rows, I, wx, U, biases.data(), H, x_side, parallel);
   }
 
   const CellForward<T> cell{s.mode, H, U, b_hh && gru ? b_hh : nullptr};
