@@ -121,20 +121,7 @@ def _torch_face_steps(lib, model):
         loss_fn = lib.nn.functional.nll_loss
         optimizer = lib.optim.SGD(net.parameters(), lr=0.01, momentum=0.5)
 
-    def train_step():
-        net.train()  # a flag on each module: microseconds, so that both steps can alternate
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    def predict():
-        net.eval()
-        with lib.no_grad():
-            return net(x)
-
-    return train_step, predict
+    return harness.framework_steps(lib, net, loss_fn, optimizer, x, y, switch_mode=True)
 
 
 def make_steps(column, model, threads):

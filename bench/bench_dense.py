@@ -48,18 +48,7 @@ def _framework_steps(lib, model):
                             nn.Linear(128, 10))
         loss_fn, optimizer = nn.CrossEntropyLoss(), lib.optim.Adam(net.parameters(), lr=1e-3)
 
-    def train_step():
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    def predict():
-        with lib.no_grad():
-            return net(x)
-
-    return train_step, predict
+    return harness.framework_steps(lib, net, loss_fn, optimizer, x, y)
 
 
 def make_steps(column, model, threads):

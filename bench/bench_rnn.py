@@ -71,17 +71,7 @@ def make_steps(column, model, threads):
     loss_fn = lib.nn.CrossEntropyLoss()
     optimizer = lib.optim.Adam(net.parameters(), lr=1e-3)
 
-    def train_step():
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    def predict():
-        with lib.no_grad():
-            return net(x)
-
+    train_step, predict = harness.framework_steps(lib, net, loss_fn, optimizer, x, y)
     return train_step, predict, getattr(lib, "__version__", "")
 
 

@@ -74,6 +74,28 @@ def rate(fn, window, repeats):
     return statistics.median(rates)
 
 
+def framework_steps(lib, net, loss_fn, optimizer, x, y, switch_mode=False):
+    """(train_step, predict) of PyTorch-face code, the same lines run by ember and by torch.
+    With switch_mode each step sets train or eval mode first (microseconds: for models with
+    batch norm or dropout, whose steps alternate)."""
+    def train_step():
+        if switch_mode:
+            net.train()
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def predict():
+        if switch_mode:
+            net.eval()
+        with lib.no_grad():
+            return net(x)
+
+    return train_step, predict
+
+
 def _run_worker(family, column, model, threads, args):
     try:
         train_step, predict, version = family.make_steps(column, model, threads)
