@@ -41,48 +41,68 @@ inline Vec<T> relu_vec(const Vec<T>& v) {
 }
 
 
-// NCHW: four output channels of one output row at a time, two vectors of columns per step.
+// Register tiles: as many independent accumulators as the level's vector registers allow
+// (32 with AVX-512, 16 below it), so that the FMAs' latency is hidden.
+constexpr bool kManyRegisters = kBytes == 64;
+
+// NCHW: kCo output channels of one output row at a time, two vectors of columns per step.
+template <int kCo, class T>
+void forward_nchw_channels(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
+                           const T* bias, int64_t co0, int co_n, T* out, bool relu) {
+  constexpr int L = lanes<T>;
+  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw;
+  for (int64_t y = 0; y < oh; ++y)
+    for (int64_t x0 = 0; x0 < ow; x0 += 2 * L) {
+      const int m0 = int(std::min<int64_t>(L, ow - x0));
+      const int m1 = int(std::clamp<int64_t>(ow - x0 - L, 0, L));
+      Vec<T> acc[kCo][2];
+      for (int b = 0; b < kCo; ++b) {
+        const T b0 = bias && b < co_n ? bias[co0 + b] : T(0);
+        acc[b][0] = Vec<T>{} + b0, acc[b][1] = Vec<T>{} + b0;
+      }
+      for (int64_t i = 0; i < s.kh; ++i)
+        for (int64_t j = 0; j < s.kw; ++j) {
+          const T* r = x.row(y + i) + x0 + j;
+          const Vec<T> v0 = load<Vec<T>>(r), v1 = load<Vec<T>>(r + L);  // slack covers it
+          for (int b = 0; b < kCo; ++b) {
+            const T wv = b < co_n ? weight[(co0 + b) * taps + i * s.kw + j] : T(0);
+            acc[b][0] += wv * v0, acc[b][1] += wv * v1;
+          }
+        }
+      for (int b = 0; b < co_n; ++b) {
+        T* o = out + ((co0 + b) * oh + y) * ow + x0;
+        store_first(o, relu ? relu_vec<T>(acc[b][0]) : acc[b][0], m0);
+        if (m1 > 0) store_first(o + L, relu ? relu_vec<T>(acc[b][1]) : acc[b][1], m1);
+      }
+    }
+}
+
 template <class T>
 void forward_nchw_sample(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
                          const T* bias, T* out, bool relu) {
-  constexpr int L = lanes<T>, kCo = 4;
-  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw;
-  for (int64_t co0 = 0; co0 < s.c_out; co0 += kCo) {
-    const int co_n = int(std::min<int64_t>(kCo, s.c_out - co0));
-    for (int64_t y = 0; y < oh; ++y)
-      for (int64_t x0 = 0; x0 < ow; x0 += 2 * L) {
-        const int m0 = int(std::min<int64_t>(L, ow - x0)), m1 = int(std::clamp<int64_t>(ow - x0 - L, 0, L));
-        Vec<T> acc[kCo][2];
-        for (int b = 0; b < kCo; ++b) {
-          const T b0 = bias && b < co_n ? bias[co0 + b] : T(0);
-          acc[b][0] = Vec<T>{} + b0, acc[b][1] = Vec<T>{} + b0;
-        }
-        for (int64_t i = 0; i < s.kh; ++i)
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const T* r = x.row(y + i) + x0 + j;
-            const Vec<T> v0 = load<Vec<T>>(r), v1 = load<Vec<T>>(r + L);  // slack covers it
-            for (int b = 0; b < kCo; ++b) {
-              const T wv = b < co_n ? weight[(co0 + b) * taps + i * s.kw + j] : T(0);
-              acc[b][0] += wv * v0, acc[b][1] += wv * v1;
-            }
-          }
-        for (int b = 0; b < co_n; ++b) {
-          T* o = out + ((co0 + b) * oh + y) * ow + x0;
-          store_first(o, relu ? relu_vec<T>(acc[b][0]) : acc[b][0], m0);
-          if (m1 > 0) store_first(o + L, relu ? relu_vec<T>(acc[b][1]) : acc[b][1], m1);
-        }
-      }
+  constexpr int kWide = kManyRegisters ? 8 : 6, kNarrow = 4;
+  for (int64_t co0 = 0; co0 < s.c_out;) {
+    const int64_t left = s.c_out - co0;
+    if (left > kNarrow) {
+      const int co_n = int(std::min<int64_t>(kWide, left));
+      forward_nchw_channels<kWide>(s, x, weight, bias, co0, co_n, out, relu);
+      co0 += co_n;
+    } else {
+      forward_nchw_channels<kNarrow>(s, x, weight, bias, co0, int(left), out, relu);
+      co0 += left;
+    }
   }
 }
 
-// The weight tap-major, (kh * kw, c_out) with rows padded to whole vectors, for NHWC.
+// The weight tap-major, (kh * kw, c_out) with rows padded to whole tiles of channel vectors,
+// for NHWC.
 template <class T>
 struct TapMajorWeight {
   std::vector<T> data;
   int64_t stride;
-  TapMajorWeight(const ConvShape& s, const T* weight) {
+  TapMajorWeight(const ConvShape& s, const T* weight, int64_t tile) {
     const int64_t taps = s.kh * s.kw;
-    stride = (s.c_out + lanes<T> - 1) / lanes<T> * lanes<T>;
+    stride = (s.c_out + tile - 1) / tile * tile;
     data.assign(taps * stride, T(0));
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t t = 0; t < taps; ++t) data[t * stride + co] = weight[co * taps + t];
@@ -90,27 +110,39 @@ struct TapMajorWeight {
   const T* tap(int64_t t) const { return data.data() + t * stride; }
 };
 
-// NHWC: four output pixels at a time, the output channels in vectors.
+// NHWC: kPx output pixels by kCv vectors of output channels at a time.
+constexpr int kNhwcVectors = 2, kNhwcPixels = kManyRegisters ? 8 : 6;
+
 template <class T>
 void forward_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x,
                          const TapMajorWeight<T>& weight, const T* bias, T* out, bool relu) {
-  constexpr int L = lanes<T>, kPx = 4;
+  constexpr int L = lanes<T>, kCv = kNhwcVectors, kPx = kNhwcPixels;
   const int64_t oh = s.out_h(), ow = s.out_w(), c = s.c_out;
-  for (int64_t c0 = 0; c0 < c; c0 += L) {
-    const int cn = int(std::min<int64_t>(L, c - c0));
-    const Vec<T> b = bias ? load_first<Vec<T>>(bias + c0, cn) : Vec<T>{};
+  for (int64_t c0 = 0; c0 < c; c0 += kCv * L) {
+    int cn[kCv];  // channels of each vector that exist
+    Vec<T> b[kCv];
+    for (int v = 0; v < kCv; ++v) {
+      cn[v] = int(std::clamp<int64_t>(c - c0 - v * L, 0, L));
+      b[v] = bias ? load_first<Vec<T>>(bias + c0 + v * L, cn[v]) : Vec<T>{};
+    }
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t x0 = 0; x0 < ow; x0 += kPx) {
         const int px_n = int(std::min<int64_t>(kPx, ow - x0));
-        Vec<T> acc[kPx] = {b, b, b, b};
+        Vec<T> acc[kPx][kCv];
+        for (int p = 0; p < kPx; ++p)
+          for (int v = 0; v < kCv; ++v) acc[p][v] = b[v];
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
-            const Vec<T> wv = load<Vec<T>>(weight.tap(i * s.kw + j) + c0);
+            Vec<T> wv[kCv];  // zero past c_out: the rows are padded to whole tiles
+            for (int v = 0; v < kCv; ++v) wv[v] = load<Vec<T>>(weight.tap(i * s.kw + j) + c0 + v * L);
             const T* r = x.row(y + i) + x0 + j;
-            for (int p = 0; p < kPx; ++p) acc[p] += r[p] * wv;  // the slack covers p >= px_n
+            for (int p = 0; p < kPx; ++p)  // the slack covers p >= px_n
+              for (int v = 0; v < kCv; ++v) acc[p][v] += r[p] * wv[v];
           }
         for (int p = 0; p < px_n; ++p)
-          store_first(out + (y * ow + x0 + p) * c + c0, relu ? relu_vec<T>(acc[p]) : acc[p], cn);
+          for (int v = 0; v < kCv && cn[v] > 0; ++v)
+            store_first(out + (y * ow + x0 + p) * c + c0 + v * L,
+                        relu ? relu_vec<T>(acc[p][v]) : acc[p][v], cn[v]);
       }
   }
 }
@@ -122,7 +154,7 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
                            T* output, bool relu) {
   const int64_t out_size = s.c_out * s.out_h() * s.out_w();
   std::optional<TapMajorWeight<T>> weight_t;
-  if (s.channels_last) weight_t.emplace(s, weight);
+  if (s.channels_last) weight_t.emplace(s, weight, kNhwcVectors * lanes<T>);
   parallel_for(s.n, 2 * out_size * s.kh * s.kw, [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
       const PaddedPlane<T> x(s, input + n * s.h * s.w);
