@@ -147,6 +147,51 @@ void forward_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x,
   }
 }
 
+// ---- NHWC weight and bias gradients (the input needs none: the first layer)
+// Each sample's gradient is formed whole (kTaps taps at a time, each tap's sum over all output
+// positions in vector accumulators), then the samples' gradients are added in sample order, so
+// the result does not depend on the thread count.
+constexpr int kTaps = 9;
+
+template <class T>
+inline Vec<T> masked_grad(const T* g, const T* y, int count) {
+  const Vec<T> gv = load_first<Vec<T>>(g, count);
+  return y ? (load_first<Vec<T>>(y, count) > T(0) ? gv : Vec<T>{}) : gv;
+}
+
+// NHWC: per output pixel, the channel vectors of grad_output times each tap's input value.
+template <class T>
+void params_grad_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x, const T* g,
+                             const T* y, T* gw_tap_major, int64_t stride, T* gb) {
+  constexpr int L = lanes<T>;
+  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw, c = s.c_out;
+  for (int64_t c0 = 0; c0 < c; c0 += L) {
+    const int cn = int(std::min<int64_t>(L, c - c0));
+    Vec<T> bias_acc{};
+    for (int64_t t0 = 0; t0 < taps; t0 += kTaps) {
+      int64_t off[kTaps];
+      for (int t = 0; t < kTaps; ++t) {
+        const int64_t tap = std::min<int64_t>(t0 + t, taps - 1);
+        off[t] = (tap / s.kw) * x.width + tap % s.kw;
+      }
+      Vec<T> acc[kTaps] = {};
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        const T* r = x.row(oy);
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const int64_t at = (oy * ow + ox) * c + c0;
+          const Vec<T> gv = masked_grad(g + at, y ? y + at : nullptr, cn);
+          if (t0 == 0) bias_acc += gv;
+#pragma GCC unroll 9
+          for (int t = 0; t < kTaps; ++t) acc[t] += r[ox + off[t]] * gv;
+        }
+      }
+      for (int t = 0; t < kTaps && t0 + t < taps; ++t)
+        store_first(gw_tap_major + (t0 + t) * stride + c0, acc[t], cn);
+    }
+    if (gb) store_first(gb + c0, bias_acc, cn);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -166,9 +211,39 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
   });
 }
 
+template <class T>
+void conv2d_direct_backward_params(const ConvShape& s, const T* grad_output, const T* input,
+                                   const T* relu_output, T* grad_weight, T* grad_bias) {
+  const int64_t taps = s.kh * s.kw, w_size = s.c_out * taps, out_size = s.c_out * s.out_h() * s.out_w();
+  const int64_t per_sample = w_size + s.c_out;
+  std::vector<T> partial(s.n * per_sample, T(0));
+  parallel_for(s.n, 2 * out_size * taps, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) {
+      const PaddedPlane<T> x(s, input + n * s.h * s.w);
+      const T* g = grad_output + n * out_size;
+      const T* y = relu_output ? relu_output + n * out_size : nullptr;
+      T* gw = partial.data() + n * per_sample;
+      T* gb = grad_bias ? gw + w_size : nullptr;
+      params_grad_nhwc_sample(s, x, g, y, gw, s.c_out, gb);  // (taps, c_out)
+    }
+  });
+  // Sample order, whatever the threads: equal for any thread count.
+  std::vector<T> sum(per_sample, T(0));
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t i = 0; i < per_sample; ++i) sum[i] += partial[n * per_sample + i];
+  if (grad_weight) {
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t t = 0; t < taps; ++t)
+        grad_weight[co * taps + t] = sum[t * s.c_out + co];
+  }
+  if (grad_bias) std::copy(sum.begin() + w_size, sum.end(), grad_bias);
+}
+
 #define EMBER_INSTANTIATE(T)                                                                   \
   template void conv2d_direct_forward<T>(const ConvShape&, const T*, const T*, const T*, T*,  \
-                                         bool);
+                                         bool);                                                \
+  template void conv2d_direct_backward_params<T>(const ConvShape&, const T*, const T*,        \
+                                                 const T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 
