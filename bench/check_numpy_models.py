@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cnn import keras_cnn_torch_style, make_net_class  # noqa: E402
-from numpy_models import NumpyKerasCnn, NumpyNet  # noqa: E402
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # import the bench package
+from bench.models.cnn import keras_cnn_torch_style, make_net_class  # noqa: E402
+from bench.numpy_models import NumpyKerasCnn, NumpyNet  # noqa: E402
 
 STEPS, LOSS_TOLERANCE, WEIGHT_TOLERANCE = 5, 1e-5, 1e-5
 

@@ -2,7 +2,7 @@
 
     python bench/check_numpy_rnn_models.py
 
-Copies the NumPy model's weights into the PyTorch model of bench_rnn.py, runs a few Adam
+Copies the NumPy model's weights into the PyTorch model of bench/models/rnn.py, runs a few Adam
 steps of both on the same random tokens and prints the largest loss difference, the largest
 gradient difference of the first step (relative to the largest gradient of that parameter:
 Adam's first step only sees the gradient's sign, so the weights alone would not show a
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_rnn import make_rnn_classifier  # noqa: E402
-from numpy_rnn_models import NumpyRnnClassifier  # noqa: E402
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # import the bench package
+from bench.models.rnn import make_rnn_classifier  # noqa: E402
+from bench.numpy_rnn_models import NumpyRnnClassifier  # noqa: E402
 
 STEPS, LOSS_TOLERANCE, GRAD_TOLERANCE, WEIGHT_TOLERANCE = 5, 1e-5, 1e-4, 1e-5
 VOCAB, BATCH, SEQ = 500, 16, 20

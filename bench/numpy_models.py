@@ -1,6 +1,6 @@
 """The benchmark models written by hand in plain NumPy: forward, backward and optimizer.
 
-They are the "no framework" baseline of bench_dense.py and bench_cnn.py: the same maths as
+They are the "no framework" baseline of bench/models/dense.py and cnn.py: the same maths as
 ember and PyTorch (PyTorch's default Linear/Conv2d initialisation, mean-reduced losses,
 PyTorch's SGD and Adam update rules), in float32, with in-place updates where NumPy allows
 them. Convolutions are im2col + one matmul, on NHWC activations (the layout in which the

@@ -1,17 +1,18 @@
 """The recurrent benchmark models written by hand in plain NumPy: forward, BPTT and Adam.
 
-The "no framework" baseline of bench_rnn.py: Embedding -> 2-layer LSTM or GRU (batch_first
-token input) -> Linear on the last time step, mean cross-entropy, PyTorch's Adam. The maths
-and the parameter layouts are PyTorch's (gate order i, f, g, o for the LSTM and r, z, n for
-the GRU, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), default U(-1/sqrt(H), 1/sqrt(H))
-initialisation, N(0, 1) embedding), in float32. The input projections of all time steps are
-one matrix product per layer, as are the weight gradients after the backward loop; only the
-recurrent step loops over time. check_numpy_rnn_models.py verifies both against PyTorch.
+The "no framework" baseline of bench/models/rnn.py: Embedding -> 2-layer LSTM or GRU
+(batch_first token input) -> Linear on the last time step, mean cross-entropy, PyTorch's
+Adam. The maths and the parameter layouts are PyTorch's (gate order i, f, g, o for the LSTM
+and r, z, n for the GRU, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), default
+U(-1/sqrt(H), 1/sqrt(H)) initialisation, N(0, 1) embedding), in float32. The input
+projections of all time steps are one matrix product per layer, as are the weight gradients
+after the backward loop; only the recurrent step loops over time. check_numpy_rnn_models.py
+verifies both against PyTorch.
 """
 
 import numpy as np
 
-from numpy_models import Adam, _softmax_cross_entropy
+from bench.numpy_models import Adam, _softmax_cross_entropy
 
 
 def _sigmoid(x):
