@@ -140,7 +140,9 @@ def table(headers, body):
 # ---------------------------------------------------------------- sections
 
 def machine_section(run):
-    ember_isa = _first_info(run, "ember_isa") or "unknown"
+    ember_isa = f"**{_first_info(run, 'ember_isa') or 'unknown'}**"
+    if _first_info(run, "ember_isa_details"):
+        ember_isa += f" ({_first_info(run, 'ember_isa_details')})"
     versions = "; ".join(v for v in (_first_version(run, name) for name in
                                      ("ember", "numpy", "torch")) if v)
     s = run.settings
@@ -148,8 +150,8 @@ def machine_section(run):
         "## Machine and method",
         "",
         f"- CPU: {run.cpu}",
-        f"- ember's kernels run with instruction set **{ember_isa}** (`ember.show_config"
-        "(mode=\"dicts\")[\"isa\"]`; \"unknown\": this build has no `show_config`)",
+        f"- ember's kernels run with instruction set {ember_isa} (`ember.show_config"
+        "(mode=\"dicts\")`; \"unknown\" where the build has no `show_config`)",
         f"- Versions: {versions}; {run.system}",
         f"- Threads: {', '.join(map(str, run.threads))}; every figure comes from a fresh "
         "worker process with `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` "

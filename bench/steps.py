@@ -66,8 +66,12 @@ def version_of(lib):
         capability = lib.backends.cpu.get_cpu_capability()
         return f"torch {lib.__version__} ({capability})", {"torch_capability": capability}
     if name == "ember":
-        isa = ember_config(lib).get("isa", "unknown")
-        return f"ember {lib.__version__} (ISA {isa})", {"ember_isa": isa}
+        config = ember_config(lib)
+        isa = config.get("isa", "unknown")
+        details = [config[key] if key != "isa_built" else "built: " + ", ".join(config[key])
+                   for key in ("isa_description", "isa_built", "compile_flags") if key in config]
+        return f"ember {lib.__version__} ({isa})", {"ember_isa": isa,
+                                                    "ember_isa_details": "; ".join(details)}
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     return f"numpy {np.__version__} ({blas.get('name', 'BLAS unknown')})", {}
 
