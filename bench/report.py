@@ -363,16 +363,21 @@ def kernel_section(run):
 
 
 def problems_section(run):
-    problems = []
-    for (implementation, model, threads), r in sorted(run.results.items()):
+    """One line per (implementation, reason) naming the cells it left empty."""
+    cells = {}
+    for (implementation, model, threads), r in run.results.items():
         if "train" not in r:
-            problems.append(f"- {implementation}, {model}, {threads} thread(s): "
-                            f"{r.get('error') or r.get('skipped')}")
-    for (library, threads), r in sorted(run.kernels.items()):
+            reason = r.get("error") or r.get("skipped")
+            cells.setdefault((implementation, reason), []).append(f"{model} at {threads}")
+    for (library, threads), r in run.kernels.items():
         if "gemm" not in r:
-            problems.append(f"- kernels of {library}, {threads} thread(s): "
-                            f"{r.get('error') or r.get('skipped')}")
-    return ["## Not measured", "", *problems, ""] if problems else []
+            reason = r.get("error") or r.get("skipped")
+            cells.setdefault((library, reason), []).append(f"kernels at {threads}")
+    if not cells:
+        return []
+    return ["## Not measured", "",
+            *(f"- {implementation}: {reason} ({', '.join(where)} thread(s))"
+              for (implementation, reason), where in cells.items()), ""]
 
 
 def markdown(run):

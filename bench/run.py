@@ -23,7 +23,7 @@ import shlex  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
-from bench import chart, footprint, machine, report, worker  # noqa: E402
+from bench import chart, footprint, machine, report, results_file, worker  # noqa: E402
 from bench.models import MODELS  # noqa: E402
 from bench.steps import IMPLEMENTATIONS  # noqa: E402
 
@@ -50,6 +50,9 @@ def parse_arguments(argv):
                         help="skip the import time measurement")
     parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "bench",
                         help="where RESULTS.md, results.png and results.json go")
+    parser.add_argument("--report-from", type=Path, metavar="RESULTS_JSON",
+                        help="measure nothing: rewrite RESULTS.md and results.png from the "
+                        "results.json of an earlier run")
     for name, (full, quick) in SETTINGS.items():
         parser.add_argument("--" + name.replace("_", "-"), type=type(full), default=None,
                             help=f"default {full}, {quick} with --quick")
@@ -162,14 +165,13 @@ def measure_imports(args, torch_installed):
     return results
 
 
-def _json_ready(table):
-    return {"/".join(map(str, key)): value for key, value in table.items()}
-
-
 def main(argv=None):
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     if args.worker:
         print(json.dumps(worker.run(json.loads(args.worker))))
+        return
+    if args.report_from:
+        write_report(results_file.load(args.report_from), args.output_dir)
         return
     load_before = os.getloadavg()[0]
     if load_before > 0.5:
@@ -191,16 +193,17 @@ def main(argv=None):
         load=(load_before, os.getloadavg()[0]),
         others_cpu=machine.foreign_cpu_share(start_cpu, machine.cpu_seconds(), seconds))
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / "RESULTS.md").write_text(report.markdown(run))
-    (args.output_dir / "results.json").write_text(json.dumps(
-        {"command": run.command, "date": run.date, "cpu": run.cpu, "settings": run.settings,
-         "models": _json_ready(results), "kernels": _json_ready(kernel_results),
-         "imports": imports}, indent=1) + "\n")
-    written = ["RESULTS.md", "results.json"]
-    if chart.write_chart(run, args.output_dir / "results.png"):
+    results_file.save(run, args.output_dir / "results.json")
+    print(f"measured in {seconds:.0f} s; wrote {args.output_dir / 'results.json'}")
+    write_report(run, args.output_dir)
+
+
+def write_report(run, output_dir):
+    (output_dir / "RESULTS.md").write_text(report.markdown(run))
+    written = ["RESULTS.md"]
+    if chart.write_chart(run, output_dir / "results.png"):
         written.append("results.png")
-    print(f"wrote {', '.join(str(args.output_dir / name) for name in written)} "
-          f"in {seconds:.0f} s")
+    print(f"wrote {', '.join(str(output_dir / name) for name in written)}")
 
 
 if __name__ == "__main__":
