@@ -154,12 +154,17 @@ def machine_section(run):
         "(mode=\"dicts\")`; \"unknown\" where the build has no `show_config`)",
         f"- Versions: {versions}; {run.system}",
         f"- Threads: {', '.join(map(str, run.threads))}; every figure comes from a fresh "
-        "worker process with `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` "
+        "worker process" + (" per implementation and thread count (`--quick`)"
+                            if s["shared_workers"] else "")
+        + " with `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` "
         "set and `ember.set_num_threads` / `torch.set_num_threads` called",
         f"- Command: `{run.command}` ({run.seconds / 60:.1f} minutes), {run.date}",
         f"- Method: per figure a warm-up window, then the median of {s['repeats']} windows of "
         f"~{s['window']} s (at least one call each), best of {s['rounds']} round(s); the "
-        "implementations alternate within each round (the order reversed every other round). "
+        "implementations alternate within each round "
+        + ("(thread count by thread count). " if s["shared_workers"] else
+           "(model by model and thread count by thread count, the order reversed every other "
+           "round). ") +
         "Wall figures use `time.perf_counter()`, per-CPU-second figures `time.process_time()` "
         "of the worker (all its threads). Targets are judged on 1-thread figures per "
         "CPU-second and on 2-thread figures by the wall clock.",
@@ -244,6 +249,13 @@ def metric_section(run, metric, heading, unit, higher_is_better):
 
 def memory_section(run):
     threads = 1 if 1 in run.threads else run.threads[0]
+    if run.settings["shared_workers"]:
+        rss = ["Peak RSS: not measured, since `--quick` measures every model of an "
+               "implementation in one worker process.", ""]
+    else:
+        rss = [f"Peak RSS (MB, `ru_maxrss`) of a fresh worker process at {threads} thread(s) "
+               "after import, model and data construction and the timed training steps; "
+               "target: ember ≤ 1/3 of PyTorch's.", ""]
     body = []
     for model, face, label in rows(run.models):
         ember, numpy, torch = (value(run, i, model, threads, "peak_rss_mb")
@@ -252,13 +264,9 @@ def memory_section(run):
         body.append([label, fmt(ember), fmt(numpy), fmt(torch),
                      fmt_ratio(to_torch) + mark(None if to_torch is None
                                                 else to_torch <= RSS_TARGET)])
-    lines = [
-        "## Memory and import time", "",
-        f"Peak RSS (MB, `ru_maxrss`) of a fresh worker process at {threads} thread(s) after "
-        "import, model and data construction and the timed training steps; target: ember "
-        "≤ 1/3 of PyTorch's.", "",
-        *table(["model", "ember", "numpy", "torch", "ember/torch (≤ 1/3)"], body),
-    ]
+    lines = ["## Memory and import time", "", *rss]
+    if not run.settings["shared_workers"]:
+        lines += table(["model", "ember", "numpy", "torch", "ember/torch (≤ 1/3)"], body)
     import_rows = []
     for label, r in run.imports.items():
         if "error" in r:

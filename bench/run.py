@@ -57,6 +57,7 @@ def parse_arguments(argv):
         parser.add_argument("--" + name.replace("_", "-"), type=type(full), default=None,
                             help=f"default {full}, {quick} with --quick")
     args = parser.parse_args(argv)
+    args.shared_workers = args.quick
     for name, (full, quick) in SETTINGS.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
@@ -94,13 +95,11 @@ def combine(rounds):
     if not measured:
         return rounds[0]
     best = dict(measured[0])
-    for r in measured[1:]:
-        for name in KEEP_MAX:
-            if r.get(name) is not None and (best.get(name) is None or r[name] > best[name]):
-                best[name] = r[name]
-        for name in KEEP_MIN:
-            if name in r:
-                best[name] = min(best[name], r[name])
+    for keep, names in ((max, KEEP_MAX), (min, KEEP_MIN)):
+        for name in names:
+            values = [r[name] for r in measured if r.get(name) is not None]
+            if values:
+                best[name] = keep(values)
     return best
 
 
@@ -116,24 +115,38 @@ def _status(r):
     return status
 
 
+def model_jobs(models, threads_counts, order, shared_workers):
+    """(implementation, threads, models) of each worker of one round: a worker per cell,
+    alternating the implementations model by model and thread count by thread count; or with
+    `shared_workers`, one per implementation and thread count that measures every model."""
+    if shared_workers:
+        jobs = [(implementation, threads, [m for m in models if implementation in
+                                           m.implementations])
+                for threads in threads_counts for implementation in order]
+        return [job for job in jobs if job[2]]
+    return [(implementation, threads, [model]) for model in models for threads in threads_counts
+            for implementation in order if implementation in model.implementations]
+
+
 def measure_models(args, models, torch_installed):
     rounds = {}
     for round_index in range(args.rounds):
         order = IMPLEMENTATIONS if round_index % 2 == 0 else IMPLEMENTATIONS[::-1]
-        for model in models:
-            for threads in args.threads:
-                for implementation in order:
-                    if implementation not in model.implementations:
-                        continue
-                    if implementation == "torch" and not torch_installed:
-                        result = {"skipped": "torch is not installed"}
-                    else:
-                        result = run_worker({"kind": "model", "implementation": implementation,
-                                             "model": model.key, "window": args.window,
-                                             "repeats": args.repeats}, threads)
-                    rounds.setdefault((implementation, model.key, threads), []).append(result)
-                    print(f"round {round_index + 1}: {model.key}, {threads} thread(s), "
-                          f"{implementation}: {_status(result)}", flush=True)
+        for implementation, threads, job_models in model_jobs(models, args.threads, order,
+                                                              args.shared_workers):
+            if implementation == "torch" and not torch_installed:
+                done = {"skipped": "torch is not installed"}
+            else:
+                done = run_worker({"kind": "models", "implementation": implementation,
+                                   "models": [model.key for model in job_models],
+                                   "window": args.window, "repeats": args.repeats}, threads)
+            for model in job_models:
+                result = done if "models" not in done else {
+                    **done["models"][model.key], "others_cpu": done["others_cpu"],
+                    "worker_seconds": done["worker_seconds"]}
+                rounds.setdefault((implementation, model.key, threads), []).append(result)
+                print(f"round {round_index + 1}: {model.key}, {threads} thread(s), "
+                      f"{implementation}: {_status(result)}", flush=True)
     return {cell: combine(results) for cell, results in rounds.items()}
 
 
@@ -186,7 +199,8 @@ def main(argv=None):
     seconds = time.perf_counter() - start
     run = report.Run(
         models=models, threads=args.threads, results=results, kernels=kernel_results,
-        imports=imports, settings={name: getattr(args, name) for name in SETTINGS},
+        imports=imports, settings={name: getattr(args, name)
+                                   for name in (*SETTINGS, "shared_workers")},
         command=shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         date=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         seconds=seconds, cpu=machine.cpu_description(), system=machine.system_description(),

@@ -1,6 +1,7 @@
 """The measuring side of the suite, run in a fresh subprocess per job (`python -m bench
---worker JOB`, JOB a JSON object) after the driver has set the thread environment. It prints
-one JSON line of results."""
+--worker JOB`, JOB a JSON object) after the driver has set the thread environment: one or
+several models of one implementation, or one library's kernels. It prints one JSON line of
+results."""
 
 import resource
 
@@ -28,9 +29,13 @@ def measure_model(implementation, model_key, threads, window, repeats):
 
 
 def run(job):
-    if job["kind"] == "model":
-        return measure_model(job["implementation"], job["model"], job["threads"],
-                             job["window"], job["repeats"])
+    if job["kind"] == "models":
+        results = {key: measure_model(job["implementation"], key, job["threads"],
+                                      job["window"], job["repeats"]) for key in job["models"]}
+        if len(results) > 1:  # the peak RSS of one model needs a process of its own
+            for result in results.values():
+                del result["peak_rss_mb"]
+        return {"models": results}
     if job["kind"] == "kernels":
         return kernels.measure_kernels(job["library"], job["threads"], job["window"],
                                        job["repeats"])
