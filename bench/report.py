@@ -19,6 +19,7 @@ METRICS = (
 TARGET_NAMES = {"train": "training", "infer": "inference", "latency": "batch-1 latency"}
 CONV_LSTM_TARGET = 0.6  # share of the GEMM ceiling for conv and LSTM training at 1 thread
 RSS_TARGET, IMPORT_TARGET_S = 1 / 3, 0.15
+LOADED_SHARE = 0.1  # share of the CPUs other processes may use before figures get noisy
 
 
 @dataclasses.dataclass
@@ -41,13 +42,13 @@ class Run:
 
 # ---------------------------------------------------------------- figures
 
-def rows(models):
+def rows(models, short=False):
     """(model, ember implementation, row label): one row per ember face of each model."""
     for model in models:
         faces = [name for name in EMBER_FACES if name in model.implementations]
+        label = model.short if short else model.label
         for face in faces:
-            yield model, face, (f"{model.label} — {EMBER_FACES[face]}" if len(faces) > 1
-                                else model.label)
+            yield model, face, (f"{label} — {EMBER_FACES[face]}" if len(faces) > 1 else label)
 
 
 def bases(threads):
@@ -138,6 +139,14 @@ def table(headers, body):
 
 
 # ---------------------------------------------------------------- sections
+
+def loaded_warning(run):
+    if run.others_cpu is None or run.others_cpu <= LOADED_SHARE:
+        return []
+    return [f"**Other processes used {100 * run.others_cpu:.0f}% of the CPUs during this run: "
+            "its wall-clock figures, the 2-thread ones most, are low and scattered, and say "
+            "little about ember; the 1-thread figures per CPU-second hold up better.**", ""]
+
 
 def machine_section(run):
     ember_isa = f"**{_first_info(run, 'ember_isa') or 'unknown'}**"
@@ -396,6 +405,7 @@ def markdown(run):
         "implementation of the same model where one exists and PyTorch CPU, at the same "
         "thread counts. The Keras face's inference and batch-1 latency go through "
         "`model.predict_on_batch`. Chart: results.png.", "",
+        *loaded_warning(run),
         *machine_section(run),
         *targets_section(run),
     ]

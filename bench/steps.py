@@ -30,6 +30,7 @@ class Targets:
 class Model:
     key: str               # command-line name
     label: str             # table row
+    short: str             # chart label
     batch: int
     targets: Targets
     implementations: dict  # implementation name -> fn(threads) -> Steps

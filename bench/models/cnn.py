@@ -108,10 +108,10 @@ def _numpy_net(threads):
 
 
 MODELS = (
-    Model("net", "PyTorch MNIST Net, batch 64, SGD", BATCH,
+    Model("net", "PyTorch MNIST Net, batch 64, SGD", "Net", BATCH,
           Targets(train=2, infer=1.5, latency=1 / 3),
           {**framework_implementations(_net_steps), "numpy": _numpy_net}),
-    Model("keras_cnn", "Keras CNN, batch 64, Adam", BATCH,
+    Model("keras_cnn", "Keras CNN, batch 64, Adam", "Keras CNN", BATCH,
           Targets(train=2, infer=1.5, latency=1 / 2),
           {"ember_keras": _keras_face, **framework_implementations(_keras_cnn_torch_face),
            "numpy": _numpy_keras_cnn}),

@@ -46,9 +46,9 @@ def _numpy_mlp(threads):
 
 
 MODELS = (
-    Model("xor", "XOR 2-3-1, batch 4, SGD", 4, Targets(train=8, infer=2, latency=1 / 3),
+    Model("xor", "XOR 2-3-1, batch 4, SGD", "XOR", 4, Targets(train=8, infer=2, latency=1 / 3),
           {**framework_implementations(_xor_steps), "numpy": _numpy_xor}),
-    Model("mlp", "MLP 784-128-128-10, batch 128, Adam", MLP_BATCH,
+    Model("mlp", "MLP 784-128-128-10, batch 128, Adam", "MLP", MLP_BATCH,
           Targets(train=2, infer=1.2, latency=1 / 3),
           {**framework_implementations(_mlp_steps), "numpy": _numpy_mlp}),
 )

@@ -67,8 +67,10 @@ def _implementations(make_net):
 
 
 MODELS = (
-    Model("mnist1d_cnn", "MNIST-1D CNN, batch 100, Adam", BATCH, Targets(train=2),
+    Model("mnist1d_cnn", "MNIST-1D CNN, batch 100, Adam", "MNIST-1D CNN", BATCH,
+          Targets(train=2),
           _implementations(make_mnist1d_cnn)),
-    Model("mnist1d_gru", "MNIST-1D GRU (bidirectional, 6), batch 100, Adam", BATCH,
+    Model("mnist1d_gru", "MNIST-1D GRU (bidirectional, 6), batch 100, Adam", "MNIST-1D GRU",
+          BATCH,
           Targets(train=1.3), _implementations(make_mnist1d_gru)),
 )

@@ -52,8 +52,8 @@ def _implementations(mode):
 
 TARGETS = Targets(train=1.3, infer=1.3, latency=1 / 2)
 MODELS = (
-    Model("lstm", "LSTM 2×128, emb 128, seq 80, batch 64, Adam", BATCH, TARGETS,
+    Model("lstm", "LSTM 2×128, emb 128, seq 80, batch 64, Adam", "LSTM", BATCH, TARGETS,
           _implementations("lstm")),
-    Model("gru", "GRU 2×128, emb 128, seq 80, batch 64, Adam", BATCH, TARGETS,
+    Model("gru", "GRU 2×128, emb 128, seq 80, batch 64, Adam", "GRU", BATCH, TARGETS,
           _implementations("gru")),
 )
