@@ -3,7 +3,7 @@
 A model module (bench/models/) describes each model as a `Model` whose `implementations` map
 an implementation name to a builder `fn(threads) -> Steps`. The builder runs inside a worker
 subprocess after the thread environment is set, so it imports ember or torch itself; model
-modules import only NumPy at the top.
+modules import only NumPy (and the NumPy models) at the top.
 """
 
 import dataclasses

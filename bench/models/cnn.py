@@ -14,6 +14,7 @@ import importlib
 
 import numpy as np
 
+from bench.numpy_models import NumpyKerasCnn, NumpyNet
 from bench.steps import (Model, Steps, Targets, framework, framework_implementations,
                          framework_steps, numpy_steps, version_of)
 
@@ -98,12 +99,10 @@ def _net_steps(lib):
 
 
 def _numpy_keras_cnn(threads):
-    from bench.numpy_models import NumpyKerasCnn
     return numpy_steps(NumpyKerasCnn(lr=1e-3), *_data(channels_last=True))
 
 
 def _numpy_net(threads):
-    from bench.numpy_models import NumpyNet
     return numpy_steps(NumpyNet(lr=0.01, momentum=0.5), *_data(channels_last=False))
 
 

@@ -4,6 +4,7 @@ torch, and the NumPy models of numpy_models.py."""
 
 import numpy as np
 
+from bench.numpy_models import NumpyMlp, NumpyXor
 from bench.steps import Model, Targets, framework_implementations, framework_steps, numpy_steps
 
 MLP_BATCH = 128
@@ -36,12 +37,10 @@ def _mlp_steps(lib):
 
 
 def _numpy_xor(threads):
-    from bench.numpy_models import NumpyXor
     return numpy_steps(NumpyXor(lr=0.1), *_xor_data())
 
 
 def _numpy_mlp(threads):
-    from bench.numpy_models import NumpyMlp
     return numpy_steps(NumpyMlp(lr=1e-3), *_mlp_data())
 
 

@@ -6,12 +6,15 @@ mnist1d_cnn: Conv1d(1,25,5,stride 2,pad 1)-ReLU-Conv1d(25,25,3,2,1)-ReLU-Conv1d(
 mnist1d_gru: the repository's GRU classifier: a bidirectional GRU of hidden size 6 over the 40
              samples as a (N, 40, 1) batch_first sequence, zero initial state, every step's
              output (40 x 2 x 6 = 480 features) into Linear(480, 10).
-Cross-entropy; PyTorch-face code run by ember and by torch (no NumPy version).
+Cross-entropy; PyTorch-face code run by ember and by torch, and the NumPy models
+NumpyMnist1dCnn (numpy_models.py) and NumpyMnist1dGru (numpy_rnn_models.py).
 """
 
 import numpy as np
 
-from bench.steps import Model, Targets, framework_implementations, framework_steps
+from bench.numpy_models import NumpyMnist1dCnn
+from bench.numpy_rnn_models import NumpyMnist1dGru
+from bench.steps import Model, Targets, framework_implementations, framework_steps, numpy_steps
 
 LENGTH, CLASSES, BATCH, CHANNELS, GRU_HIDDEN = 40, 10, 100, 25, 6
 
@@ -57,20 +60,23 @@ def _data():
             rng.integers(0, CLASSES, BATCH).astype(np.int64))
 
 
-def _implementations(make_net):
+def _implementations(make_net, numpy_class):
     def make_steps(lib):
         net = make_net(lib)
         return framework_steps(lib, net, lib.nn.CrossEntropyLoss(),
                                lib.optim.Adam(net.parameters(), lr=1e-2), *_data())
 
-    return framework_implementations(make_steps)
+    def numpy_version(threads):
+        return numpy_steps(numpy_class(lr=1e-2), *_data())
+
+    return {**framework_implementations(make_steps), "numpy": numpy_version}
 
 
 MODELS = (
     Model("mnist1d_cnn", "MNIST-1D CNN, batch 100, Adam", "MNIST-1D CNN", BATCH,
           Targets(train=2),
-          _implementations(make_mnist1d_cnn)),
+          _implementations(make_mnist1d_cnn, NumpyMnist1dCnn)),
     Model("mnist1d_gru", "MNIST-1D GRU (bidirectional, 6), batch 100, Adam", "MNIST-1D GRU",
           BATCH,
-          Targets(train=1.3), _implementations(make_mnist1d_gru)),
+          Targets(train=1.3), _implementations(make_mnist1d_gru, NumpyMnist1dGru)),
 )

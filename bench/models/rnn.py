@@ -5,6 +5,7 @@ ember and by torch, and the NumPy models of numpy_rnn_models.py."""
 
 import numpy as np
 
+from bench.numpy_rnn_models import NumpyRnnClassifier
 from bench.steps import Model, Targets, framework_implementations, framework_steps, numpy_steps
 
 VOCAB, EMBEDDING, HIDDEN, LAYERS, CLASSES = 10000, 128, 128, 2, 2
@@ -44,7 +45,6 @@ def _implementations(mode):
                                lib.optim.Adam(net.parameters(), lr=1e-3), *_data())
 
     def numpy_version(threads):
-        from bench.numpy_rnn_models import NumpyRnnClassifier
         return numpy_steps(NumpyRnnClassifier(mode, lr=1e-3), *_data())
 
     return {**framework_implementations(make_steps), "numpy": numpy_version}
