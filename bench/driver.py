@@ -28,7 +28,7 @@ from bench.steps import IMPLEMENTATIONS
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER_TIMEOUT_S = 900  # generous: the first `import ember` after a C++ change rebuilds it
 SETTINGS = {  # full run / --quick
-    "window": (0.3, 0.03), "repeats": (5, 2), "rounds": (2, 1),
+    "window": (0.3, 0.03), "repeats": (5, 1), "rounds": (2, 1),
     "kernel_window": (0.2, 0.01), "kernel_repeats": (3, 1), "import_repeats": (7, 3),
 }
 KEEP_MAX = ("train", "train_cpu", "infer", "infer_cpu", "others_cpu")
