@@ -1,5 +1,7 @@
 """results.png: ember / PyTorch per model, next to issue 7's targets (needs matplotlib)."""
 
+import textwrap
+
 from bench import report
 
 PANELS = (("train", "Training speed"), ("infer", "Inference speed (batch)"),
@@ -51,9 +53,15 @@ def write_chart(run, path):
         axis.legend(unique.values(), unique.keys(), fontsize=8, loc="upper left",
                     bbox_to_anchor=(1.0, 1.0))
     axes[-1].set_xticks([r + 0.4 - width / 2 for r in range(len(rows))],
-                        [label.replace(" — ", "\n") for _, _, label in rows], fontsize=8)
+                        [_tick_label(label) for _, _, label in rows], fontsize=8)
     fig.suptitle(f"ember / PyTorch 2.13 CPU, {run.date}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
+
+
+def _tick_label(label):
+    """A row label on lines narrow enough not to run into the next bar group's."""
+    return "\n".join(textwrap.fill(part, 11, break_on_hyphens=False)
+                     for part in label.split(" — "))

@@ -63,6 +63,11 @@ CONV_LAYERS = (
     ConvLayer("MNIST-1D conv1", 100, 1, 40, 25, 5, stride=2, padding=1, rank=1),
     ConvLayer("MNIST-1D conv2", 100, 25, 19, 25, 3, stride=2, padding=1, rank=1),
     ConvLayer("MNIST-1D conv3", 100, 25, 10, 25, 3, stride=2, padding=1, rank=1),
+    ConvLayer("Time-series conv1, NCL", 32, 1, 500, 64, 3, padding=1, rank=1),
+    ConvLayer("Time-series conv1, NLC", 32, 1, 500, 64, 3, padding=1, rank=1, channels_last=True),
+    ConvLayer("Time-series conv2, NCL", 32, 64, 500, 64, 3, padding=1, rank=1),
+    ConvLayer("Time-series conv2, NLC", 32, 64, 500, 64, 3, padding=1, rank=1,
+              channels_last=True),
 )
 
 
@@ -80,15 +85,15 @@ def _gemm(lib, rng):
 
 
 def _tensor(lib, array, channels_last=False, requires_grad=False):
-    """`array` (NCHW) as a tensor of `lib`; channels_last: torch's channels_last memory
-    format, or for ember the NHWC array its channels_last convolution takes."""
-    if lib.__name__ == "torch":
-        tensor = lib.from_numpy(array)
-        if channels_last:
-            tensor = tensor.contiguous(memory_format=lib.channels_last)
+    """`array` (channels first: NCHW, NCL) as a tensor of `lib`; channels_last: for ember the
+    NHWC / NLC array its channels_last convolution takes, for torch that same memory under the
+    channels-first shape (for 4-D, its channels_last memory format; 3-D tensors have no such
+    format, so a transposed view)."""
+    if channels_last:
+        tensor = lib.from_numpy(np.ascontiguousarray(np.moveaxis(array, 1, -1)))
+        if lib.__name__ == "torch":
+            tensor = tensor.movedim(-1, 1)
     else:
-        if channels_last and array.ndim == 4:
-            array = np.ascontiguousarray(array.transpose(0, 2, 3, 1))
         tensor = lib.from_numpy(array)
     return tensor.requires_grad_(requires_grad)
 
@@ -109,7 +114,8 @@ def _conv(lib, layer, rng):
     grad = normal(layer.batch, layer.c_out, *(layer.out_size,) * layer.rank)
     last = layer.channels_last
     tx = _tensor(lib, x, last, requires_grad=layer.input_grad)
-    tw = _tensor(lib, weight, last and lib.__name__ == "torch", True)
+    # torch's channels_last models keep 2-D weights channels-last too; ember takes them as is
+    tw = _tensor(lib, weight, last and lib.__name__ == "torch" and layer.rank == 2, True)
     tb = _tensor(lib, bias, requires_grad=True)
     tg = _tensor(lib, grad, last)
     functional = lib.nn.functional

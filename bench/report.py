@@ -203,6 +203,8 @@ def targets_section(run):
                     *(f"{t} thr" for t in run.threads)]
     body, verdicts = [], []
     for model, face, label in rows(run.models):
+        if not any(target_of(model, metric) for metric in ("train", "infer", "latency")):
+            continue  # a model issue 7 sets no target for: its ratios are in the tables below
         cells = [label]
         for metric in ("train", "infer", "latency"):
             target = target_of(model, metric)
@@ -213,6 +215,9 @@ def targets_section(run):
                 if target:
                     verdicts.append(met(metric, measured, target))
         body.append(cells)
+    if not body:
+        return ["## Targets: ember / PyTorch (issue 7)", "",
+                "Issue 7 sets no target for the models of this run.", ""]
     measured = [v for v in verdicts if v is not None]
     return [
         "## Targets: ember / PyTorch (issue 7)",
@@ -338,8 +343,9 @@ def kernel_section(run):
         "matrix products at the same thread count (GFLOP/s; per CPU-second at 1 thread):", "",
         *table(["basis", *GEMM_NAMES.values(), "ceiling"], gemm_rows),
         "Convolution layers of the benchmarked CNNs (batch as in training, float32) through "
-        "`F.conv2d` / `F.conv1d` (the Keras layers' NHWC through ember's `channels_last=True`, "
-        "torch's through `channels_last` tensors), and one `nn.LSTM(128, 128, "
+        "`F.conv2d` / `F.conv1d` (the Keras layers' NHWC / NLC data through ember's "
+        "`channels_last=True`; torch gets the same memory as `channels_last` tensors, in 1-D, "
+        "which has no such format, as a transposed view), and one `nn.LSTM(128, 128, "
         "batch_first=True)` layer at the classifier's shape (batch 64, 80 steps), the same "
         "code for both libraries. Forward: with gradients enabled, as in training; backward: "
         "`out.backward(grad, retain_graph=True)`. FLOP: convolution 2·N·out positions·"
@@ -403,7 +409,8 @@ def markdown(run):
         "One run of ember's benchmark suite (bench/README.md): the models of issue 7's table "
         "for ember (PyTorch face; the Keras CNN also in the Keras face), a plain NumPy "
         "implementation of the same model where one exists and PyTorch CPU, at the same "
-        "thread counts. The Keras face's inference and batch-1 latency go through "
+        "thread counts, and keras-io's time-series CNN (in both faces; no target, no NumPy "
+        "model). The Keras face's inference and batch-1 latency go through "
         "`model.predict_on_batch`. Chart: results.png.", "",
         *loaded_warning(run),
         *machine_section(run),

@@ -106,6 +106,15 @@ def framework_implementations(make_steps):
             for name in ("ember", "torch")}
 
 
+def keras_steps(ember, model, x, y):
+    """Steps of a compiled model of ember's Keras face, run as a Keras user runs it:
+    `train_on_batch`, and `predict_on_batch` for the batch and for its first sample."""
+    one_input = np.ascontiguousarray(x[:1])
+    version, info = version_of(ember)
+    return Steps(lambda: model.train_on_batch(x, y), lambda: model.predict_on_batch(x),
+                 lambda: model.predict_on_batch(one_input), version, info=info)
+
+
 def numpy_steps(net, x, y):
     """Steps of a hand-written NumPy model with `train_step(x, y)` and `predict(x)`."""
     one_input = np.ascontiguousarray(x[:1])

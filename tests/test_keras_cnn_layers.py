@@ -248,6 +248,27 @@ def test_global_pooling(keepdims):
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("rank", [1, 2])
+def test_global_average_pooling_float64_both_formats(rank, data_format, keepdims):
+    cls = layers.GlobalAveragePooling1D if rank == 1 else layers.GlobalAveragePooling2D
+    x = np.random.RandomState(3).randn(*((3, 7, 4) if rank == 1 else (3, 5, 6, 4)))
+    axes = tuple(range(1, 1 + rank)) if data_format == "channels_last" else \
+        tuple(range(2, 2 + rank))
+    layer = cls(data_format=data_format, keepdims=keepdims)
+    with ember.no_grad():
+        out = layer(ember.from_numpy(x)).numpy()
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, x.mean(axis=axes, keepdims=keepdims), rtol=1e-13, atol=1e-14)
+
+
+def test_global_average_pooling_of_no_positions_is_nan():
+    with ember.no_grad():
+        out = layers.GlobalAveragePooling1D()(ember.from_numpy(np.zeros((2, 0, 3), np.float32)))
+    assert out.shape == (2, 3) and np.isnan(out.numpy()).all()
+
+
 # ---- channels_first == channels_last on transposed data -------------------------------------
 def _to_first(x):
     return np.ascontiguousarray(np.moveaxis(x, -1, 1))
@@ -413,6 +434,43 @@ def test_layer_normalization_matches_keras_formula(axis):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
 
 
+# ---- ReLU ------------------------------------------------------------------------------------
+def _relu_reference(x, max_value=None, negative_slope=0.0, threshold=0.0):
+    out = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    return out if max_value is None else np.where(x >= max_value, max_value, out)
+
+
+RELU_ARGS = [{}, {"max_value": 6}, {"negative_slope": 0.3}, {"threshold": 0.5},
+             {"max_value": 1.5, "negative_slope": 0.1, "threshold": 0.25}]
+
+
+@pytest.mark.parametrize("kwargs", RELU_ARGS, ids=str)
+def test_relu_layer_matches_keras_formula_and_gradients(kwargs):
+    x = _rand(4, 6, 3, seed=2) * 2
+    layer = layers.ReLU(**kwargs)
+    out = _run(layer, x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, _relu_reference(x, **kwargs), rtol=1e-6, atol=1e-7)
+    model = keras.Sequential([layers.Input((6, 3)), layers.ReLU(**kwargs)])
+    # Finite differences need the inputs away from the kinks.
+    x = _rand(2, 6, 3, seed=3) * 2
+    x[np.abs(x - kwargs.get("threshold", 0.0)) < 0.05] += 0.1
+    if "max_value" in kwargs:
+        x[np.abs(x - kwargs["max_value"]) < 0.05] += 0.1
+    _gradcheck_model(model, x)
+    assert layers.ReLU.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("kwargs,name", [({"max_value": -1}, "max_value"),
+                                         ({"negative_slope": -0.1}, "negative_slope"),
+                                         ({"threshold": -2.0}, "threshold"),
+                                         ({"threshold": None}, "threshold")])
+def test_relu_layer_rejects_negative_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"{name} of a ReLU layer cannot be a negative value. "
+                                         f"Received: {name}="):
+        layers.ReLU(**kwargs)
+
+
 # ---- SpatialDropout, Reshape, ZeroPadding ----------------------------------------------------
 @pytest.mark.parametrize("cls,shape,spatial", [(layers.SpatialDropout2D, (8, 3, 4, 16), (1, 2)),
                                                (layers.SpatialDropout1D, (8, 5, 16), (1,))])
@@ -496,6 +554,25 @@ def test_gradients_of_a_small_cnn_in_training_mode():
     _gradcheck_model(model, _rand(2, 5, 5, 2, seed=7))
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_gradients_of_the_timeseries_cnn_block_in_training_mode(data_format):
+    # keras-io's "Timeseries classification from scratch" block, small: Conv1D "same" ->
+    # BatchNormalization -> ReLU, twice, global average, softmax.
+    axis = -1 if data_format == "channels_last" else 1
+    shape = (9, 2) if data_format == "channels_last" else (2, 9)
+    model = keras.Sequential([layers.Input(shape)] + [
+        layer for filters in (3, 4) for layer in (
+            layers.Conv1D(filters, 3, padding="same", data_format=data_format,
+                          bias_initializer="random_normal"),
+            layers.BatchNormalization(axis=axis, gamma_initializer="random_normal",
+                                      beta_initializer="random_normal"),
+            layers.ReLU())] + [
+        layers.GlobalAveragePooling1D(data_format=data_format),
+        layers.Dense(2, activation="softmax")])
+    model.train()
+    _gradcheck_model(model, _rand(3, *shape, seed=11))
+
+
 def test_gradients_conv1d_pooling_layer_norm_channels_first():
     model = keras.Sequential([
         layers.Input((3, 7)),
@@ -537,7 +614,7 @@ def _cnn():
 
 def test_every_cnn_layer_is_registered_for_loading():
     registry = keras.saving._layer_classes()
-    for name in ["Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+    for name in ["Conv1D", "Conv2D", "ReLU", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
                  "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
                  "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
                  "LayerNormalization", "SpatialDropout1D", "SpatialDropout2D", "Flatten",

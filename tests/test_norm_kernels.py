@@ -36,6 +36,14 @@ def invstd_of(var):
     return 1 / np.sqrt(var + EPS)
 
 
+def assert_layouts_agree(got, want):
+    """The channels-last kernels vectorize over channels and the channels-first ones along
+    positions, so their sums run in different orders: equal to a few units of rounding."""
+    tol = 1e-6 if want.dtype == np.float32 else 1e-14
+    assert got.dtype == want.dtype
+    assert_close(got, want, rtol=tol, atol=tol)
+
+
 SHAPES = [(4, 3), (2, 3, 5), (3, 2, 4, 5), (1, 4, 3, 3), (2, 3, 2, 2, 2)]
 AFFINE = [(True, True), (False, False), (True, False)]
 
@@ -58,9 +66,8 @@ def test_batch_norm_train_forward_matches_numpy(shape, affine, dtype):
     assert_close(mean, want_mean, rtol=tol, atol=tol)
     assert_close(var, want_var, rtol=tol, atol=tol)  # biased variance
     yl, ml, vl = _core.batch_norm_forward_train(channels_last(x), w, b, EPS, channels_last=True)
-    np.testing.assert_array_equal(ml, mean)  # same sums in the same order
-    np.testing.assert_array_equal(vl, var)
-    np.testing.assert_array_equal(yl, channels_last(y))
+    for got, want in ((ml, mean), (vl, var), (yl, channels_last(y))):
+        assert_layouts_agree(got, want)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -79,10 +86,96 @@ def test_batch_norm_train_backward_matches_finite_differences(shape, affine):
                      rtol=1e-6, atol=1e-7)
     gl = _core.batch_norm_backward(channels_last(g), channels_last(x), mean, invstd_of(var),
                                    use_w, True, channels_last=True)
-    # Same sums in the same order, but the compiler contracts the strided and the contiguous
-    # loops to FMA differently: equal to float64 rounding.
     for got, want in zip(gl, (channels_last(gi), gw, gb)):
-        assert_close(got, want, rtol=1e-14, atol=1e-14)
+        assert_layouts_agree(got, want)
+
+
+# ---------------------------------------------------------------- batch norm, many blocks
+# The kernels gather statistics per block of about 8192 values and merge the blocks; these
+# shapes give several blocks with a short last one in both layouts (and the (N, C) and
+# one-channel walks), on data far from zero (a variance of 0.25 around 300). The first
+# section's shapes are one block each: a broken merge passes them all.
+
+BLOCK_SHAPES = [(37, 5, 300), (3000, 7), (50, 1, 400), (6, 3, 70, 45)]
+
+
+def bn_backward_reference(g, x, weight):
+    """Gradients of batch norm with batch statistics, from the closed form, in float64."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    view = (1, -1) + (1,) * (x.ndim - 2)
+    xhat = (x - x.mean(axes).reshape(view)) / np.sqrt(x.var(axes).reshape(view) + EPS)
+    gw, gb = (g * xhat).sum(axes), g.sum(axes)
+    invstd = 1 / np.sqrt(x.var(axes) + EPS)
+    gi = (weight * invstd).reshape(view) * (g - g.mean(axes).reshape(view)
+                                            - xhat * (g * xhat).mean(axes).reshape(view))
+    return gi, gw, gb
+
+
+def layouts(x, *more):
+    """(arrays, channels_last) in both layouts."""
+    yield (x, *more), False
+    yield tuple(channels_last(a) for a in (x, *more)), True
+
+
+@pytest.mark.parametrize("shape", BLOCK_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_many_blocks_match_numpy(shape, dtype):
+    c = shape[1]
+    x = (randn(*shape) * 0.5 + 300).astype(dtype)
+    w, b, g = randn(c, dtype=dtype), randn(c, dtype=dtype), randn(*shape, dtype=dtype)
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    want_y, want_mean, want_var = bn_reference(x64, w64, b.astype(np.float64))
+    want_grads = bn_backward_reference(g64, x64, w64)
+    # float32: the data's own rounding (300 + 0.5 z in float32) makes y good to ~1e-5 only.
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for (xl, gl), last in layouts(x, g):
+        y, mean, var = _core.batch_norm_forward_train(xl, w, b, EPS, last)
+        assert_close(mean, want_mean, rtol=1e-6 if dtype == np.float32 else 1e-14, atol=0)
+        assert_close(var, want_var, rtol=1e-5 if dtype == np.float32 else 1e-11, atol=0)
+        assert_close(y, channels_last(want_y) if last else want_y, rtol=tol, atol=tol)
+        inv = invstd_of(var.astype(np.float64)).astype(dtype)
+        grads = _core.batch_norm_backward(gl, xl, mean, inv, w, True, last)
+        for got, want in zip(grads, want_grads):
+            want = channels_last(want) if last and want.ndim > 1 else want
+            scale = np.abs(want).max()
+            assert_close(got, want, rtol=tol, atol=tol * scale)
+        y_eval = _core.batch_norm_forward_eval(xl, mean, var, w, b, EPS, last)
+        assert_close(y_eval, y, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("shape", BLOCK_SHAPES, ids=str)
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_many_blocks_directional_derivatives(shape, training):
+    # A full finite-difference Jacobian of these sizes is too slow: the gradient of
+    # <y, g> along random directions of x, weight and bias instead, in float64.
+    c = shape[1]
+    x, w, b, g = randn(*shape) * 2 + 1, randn(c), randn(c), randn(*shape)
+    mean, var = randn(c), rng.uniform(0.5, 2, c)
+    h = 1e-6
+    for (xl, gl), last in layouts(x, g):
+        def project(x_, w_, b_):
+            if training:
+                return float((_core.batch_norm_forward_train(x_, w_, b_, EPS, last)[0] * gl).sum())
+            return float((_core.batch_norm_forward_eval(x_, mean, var, w_, b_, EPS, last) * gl).sum())
+        if training:
+            _, m, v = _core.batch_norm_forward_train(xl, w, b, EPS, last)
+        else:
+            m, v = mean, var
+        grads = _core.batch_norm_backward(gl, xl, m, invstd_of(v), w, training, last)
+        args = [xl, w, b]
+        for k, grad in enumerate(grads):
+            direction = randn(*args[k].shape)
+            plus = [a + h * direction if i == k else a for i, a in enumerate(args)]
+            minus = [a - h * direction if i == k else a for i, a in enumerate(args)]
+            numeric = (project(*plus) - project(*minus)) / (2 * h)
+            assert_close(float((grad * direction).sum()), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_batch_norm_empty_positions_give_nan_statistics():
+    for x, last in [(randn(2, 3, 0), False), (randn(2, 0, 3), True), (randn(0, 3), False)]:
+        y, mean, var = _core.batch_norm_forward_train(x, None, None, EPS, last)
+        assert y.shape == x.shape and mean.shape == var.shape == (3,)
+        assert np.isnan(mean).all() and np.isnan(var).all()
 
 
 # ---------------------------------------------------------------- batch norm, eval

@@ -182,7 +182,8 @@ def test_avg_pool_forward_backward_match_reference(case, include_pad, divisor):
 # ---------------------------------------------------------------- adaptive pooling
 
 ADAPTIVE = [((2, 3, 7, 5), (3, 2)), ((1, 2, 5, 5), (5, 5)), ((2, 1, 4, 9), (1, 1)),
-            ((1, 2, 3, 4), (5, 7)), ((2, 2, 1, 10), (1, 4))]
+            ((1, 2, 3, 4), (5, 7)), ((2, 2, 1, 10), (1, 4)),
+            ((2, 11, 5, 7), (1, 1)), ((3, 17, 6, 6), (1, 1))]
 
 
 @pytest.mark.parametrize("xs,out", ADAPTIVE, ids=str)
@@ -197,6 +198,38 @@ def test_adaptive_avg_pool_matches_reference(xs, out):
     np.testing.assert_array_equal(_core.adaptive_avg_pool2d_forward(nhwc(x), out, True), nhwc(y))
     np.testing.assert_array_equal(
         _core.adaptive_avg_pool2d_backward(nhwc(g), nhwc(x).shape, True), nhwc(gi))
+
+
+@pytest.mark.parametrize("xs", [(2, 3, 4, 5), (3, 70, 1, 33), (1, 1, 9, 9), (2, 17, 6, 1)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_global_average_pooling_matches_the_mean_in_both_layouts(xs, dtype):
+    """Output 1 x 1 runs as one reduction per channel (summed along the plane for NCHW, over rows
+    of channels for NHWC: the two layouts agree to rounding, not bitwise)."""
+    x = randn(*xs, dtype=dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    y = _core.adaptive_avg_pool2d_forward(x, (1, 1))
+    assert y.dtype == dtype
+    assert_close(y, x.astype(np.float64).mean((2, 3), keepdims=True), **tol)
+    assert_close(_core.adaptive_avg_pool2d_forward(nhwc(x), (1, 1), True), nhwc(y), **tol)
+    g = randn(*y.shape, dtype=dtype)
+    gi = _core.adaptive_avg_pool2d_backward(g, x.shape)
+    np.testing.assert_array_equal(gi, np.broadcast_to(g / dtype(xs[2] * xs[3]), xs))
+    np.testing.assert_array_equal(_core.adaptive_avg_pool2d_backward(nhwc(g), nhwc(x).shape, True),
+                                  nhwc(gi))
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_global_average_pooling_identical_with_one_and_two_threads(restore_threads,
+                                                                     channels_last):
+    x = randn(16, 32, 12, 12, dtype=np.float32)
+    x = nhwc(x) if channels_last else x
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        y = _core.adaptive_avg_pool2d_forward(x, (1, 1), channels_last)
+        results.append((y, _core.adaptive_avg_pool2d_backward(y, x.shape, channels_last)))
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
 
 
 @pytest.mark.parametrize("xs,out", ADAPTIVE, ids=str)

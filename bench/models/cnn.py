@@ -15,8 +15,8 @@ import importlib
 import numpy as np
 
 from bench.numpy_models import NumpyKerasCnn, NumpyNet
-from bench.steps import (Model, Steps, Targets, framework, framework_implementations,
-                         framework_steps, numpy_steps, version_of)
+from bench.steps import (Model, Targets, framework, framework_implementations, framework_steps,
+                         keras_steps, numpy_steps)
 
 BATCH = 64
 
@@ -67,8 +67,6 @@ def _keras_face(threads):
     ember = framework("ember", threads)
     keras = importlib.import_module("ember.keras")
     layers = keras.layers
-    x, y = _data(channels_last=True)
-    one_input = np.ascontiguousarray(x[:1])
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(32, 3, activation="relu"),
@@ -80,9 +78,7 @@ def _keras_face(threads):
     ])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                   loss="sparse_categorical_crossentropy")
-    version, info = version_of(ember)
-    return Steps(lambda: model.train_on_batch(x, y), lambda: model.predict_on_batch(x),
-                 lambda: model.predict_on_batch(one_input), version, info=info)
+    return keras_steps(ember, model, *_data(channels_last=True))
 
 
 def _keras_cnn_torch_face(lib):

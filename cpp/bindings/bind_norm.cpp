@@ -35,7 +35,8 @@ const T* ptr(const std::optional<Array<T>>& a) {
 }
 
 py::tuple batch_norm_forward_train_py(const py::handle& x_h, const py::object& w_h,
-                                      const py::object& b_h, double eps, bool channels_last) {
+                                      const py::object& b_h, double eps, bool channels_last,
+                                      bool fuse_relu) {
   const char* op = "batch_norm";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
@@ -47,7 +48,7 @@ py::tuple batch_norm_forward_train_py(const py::handle& x_h, const py::object& w
     auto mean = empty<T>({s.c}), var = empty<T>({s.c});
     {
       py::gil_scoped_release release;
-      batch_norm_forward_train<T>(s, x.data(), ptr(w), ptr(b), eps, y.mutable_data(),
+      batch_norm_forward_train<T>(s, x.data(), ptr(w), ptr(b), eps, fuse_relu, y.mutable_data(),
                                   mean.mutable_data(), var.mutable_data());
     }
     return py::make_tuple(y, mean, var);
@@ -56,7 +57,8 @@ py::tuple batch_norm_forward_train_py(const py::handle& x_h, const py::object& w
 
 py::array batch_norm_forward_eval_py(const py::handle& x_h, const py::handle& mean_h,
                                      const py::handle& var_h, const py::object& w_h,
-                                     const py::object& b_h, double eps, bool channels_last) {
+                                     const py::object& b_h, double eps, bool channels_last,
+                                     bool fuse_relu) {
   const char* op = "batch_norm";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
     using T = decltype(t);
@@ -70,7 +72,7 @@ py::array batch_norm_forward_eval_py(const py::handle& x_h, const py::handle& me
     {
       py::gil_scoped_release release;
       batch_norm_forward_eval<T>(s, x.data(), ptr(mean), ptr(var), ptr(w), ptr(b), eps,
-                                 y.mutable_data());
+                                 fuse_relu, y.mutable_data());
     }
     return y;
   });
@@ -79,7 +81,8 @@ py::array batch_norm_forward_eval_py(const py::handle& x_h, const py::handle& me
 py::tuple batch_norm_backward_py(const py::handle& g_h, const py::handle& x_h,
                                  const py::handle& mean_h, const py::handle& invstd_h,
                                  const py::object& w_h, bool training, bool channels_last,
-                                 bool need_input, bool need_weight, bool need_bias) {
+                                 bool need_input, bool need_weight, bool need_bias,
+                                 const py::object& relu_output_h) {
   const char* op = "batch_norm_backward";
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
@@ -91,13 +94,20 @@ py::tuple batch_norm_backward_py(const py::handle& g_h, const py::handle& x_h,
     auto invstd = per_channel<T>(op, "invstd", invstd_h.cast<py::object>(), s.c);
     EMBER_CHECK_ARG(mean && invstd, op, ": mean and invstd are required");
     auto w = per_channel<T>(op, "weight", w_h, s.c);
+    std::optional<Array<T>> relu_output;
+    if (!relu_output_h.is_none()) {
+      relu_output = contiguous<T>(op, "relu_output", relu_output_h);
+      EMBER_CHECK(shape_of(*relu_output) == shape_of(x), op, ": relu_output has shape ",
+                  shape_str(*relu_output), " but input has shape ", shape_str(x));
+    }
     Array<T> gi, gw, gb;
     if (need_input) gi = empty<T>(shape_of(x));
     if (need_weight) gw = empty<T>({s.c});
     if (need_bias) gb = empty<T>({s.c});
     {
       py::gil_scoped_release release;
-      batch_norm_backward<T>(s, g.data(), x.data(), ptr(mean), ptr(invstd), ptr(w), training,
+      batch_norm_backward<T>(s, g.data(), x.data(), ptr(mean), ptr(invstd), ptr(w),
+                             ptr(relu_output), training,
                              need_input ? gi.mutable_data() : nullptr,
                              need_weight ? gw.mutable_data() : nullptr,
                              need_bias ? gb.mutable_data() : nullptr);
@@ -165,14 +175,17 @@ py::tuple layer_norm_backward_py(const py::handle& g_h, const py::handle& x_h,
 void bind_norm(py::module_& m) {
   m.def("batch_norm_forward_train", &batch_norm_forward_train_py, py::arg("input"),
         py::arg("weight"), py::arg("bias"), py::arg("eps"), py::arg("channels_last") = false,
-        "Returns (output, batch mean, biased batch variance).");
+        py::arg("fuse_relu") = false,
+        "Returns (output, batch mean, biased batch variance); fuse_relu: ReLU of the output.");
   m.def("batch_norm_forward_eval", &batch_norm_forward_eval_py, py::arg("input"),
         py::arg("running_mean"), py::arg("running_var"), py::arg("weight"), py::arg("bias"),
-        py::arg("eps"), py::arg("channels_last") = false);
+        py::arg("eps"), py::arg("channels_last") = false, py::arg("fuse_relu") = false);
   m.def("batch_norm_backward", &batch_norm_backward_py, py::arg("grad_output"), py::arg("input"),
         py::arg("mean"), py::arg("invstd"), py::arg("weight"), py::arg("training"),
         py::arg("channels_last") = false, py::arg("need_input") = true,
-        py::arg("need_weight") = true, py::arg("need_bias") = true);
+        py::arg("need_weight") = true, py::arg("need_bias") = true,
+        py::arg("relu_output") = py::none(),
+        "relu_output: the forward output when ReLU was fused into it (masks grad_output).");
   m.def("layer_norm_forward", &layer_norm_forward_py, py::arg("input"), py::arg("weight"),
         py::arg("bias"), py::arg("eps"), "Returns (output, mean, invstd) per row.");
   m.def("layer_norm_backward", &layer_norm_backward_py, py::arg("grad_output"), py::arg("input"),

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "ember/conv.h"
+#include "ember/simd.h"
 
 namespace ember {
 
@@ -59,18 +60,18 @@ void im2col_rows(const ConvSlice& sl, const T* x, T* col, int64_t ld) {
           const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
           T* dst = row + oy * sl.ow;
           if (iy < 0 || iy >= s.h) {
-            std::fill(dst, dst + sl.ow, T(0));
+            simd::zero_n(dst, sl.ow);
             continue;
           }
           const T* src = x + c * sl.in.c + iy * sl.in.h + (xs.lo * s.stride_w + x_offset) * sl.in.w;
-          std::fill(dst, dst + xs.lo, T(0));
+          simd::zero_n(dst, xs.lo);
           if (unit) {
-            std::copy(src, src + (xs.hi - xs.lo), dst + xs.lo);
+            simd::copy_n(src, xs.hi - xs.lo, dst + xs.lo);
           } else {
             const int64_t step = s.stride_w * sl.in.w;
             for (int64_t q = 0; q < xs.hi - xs.lo; ++q) dst[xs.lo + q] = src[q * step];
           }
-          std::fill(dst + xs.hi, dst + sl.ow, T(0));
+          simd::zero_n(dst + xs.hi, sl.ow - xs.hi);
         }
       }
 }
@@ -91,8 +92,12 @@ void col2im_rows_add(const ConvSlice& sl, const T* col, T* x, int64_t ld) {
           if (iy < 0 || iy >= s.h) continue;
           T* dst = x + c * sl.in.c + iy * sl.in.h + (xs.lo * s.stride_w + x_offset) * sl.in.w;
           const T* src = row + oy * sl.ow + xs.lo;
-          const int64_t step = unit ? 1 : s.stride_w * sl.in.w;
-          for (int64_t q = 0; q < xs.hi - xs.lo; ++q) dst[q * step] += src[q];
+          if (unit) {
+            simd::add_n(src, xs.hi - xs.lo, dst);
+          } else {
+            const int64_t step = s.stride_w * sl.in.w;
+            for (int64_t q = 0; q < xs.hi - xs.lo; ++q) dst[q * step] += src[q];
+          }
         }
       }
 }
@@ -111,23 +116,22 @@ void im2col_patches(const ConvSlice& sl, const T* x, T* colT) {
         const int64_t iy = oy * s.stride_h - s.pad_top + i * s.dilation_h;
         T* dst = patch + i * run;
         if (iy < 0 || iy >= s.h) {
-          std::fill(dst, dst + run, T(0));
+          simd::zero_n(dst, run);
           continue;
         }
         const T* src_row = x + iy * sl.in.h;
         // The whole tap row inside, and one group: kw pixels' channels are one contiguous run.
         if (s.dilation_w == 1 && sl.in.w == cg && x0 >= 0 && x0 + s.kw <= s.w) {
-          const T* src = src_row + x0 * sl.in.w;
-          for (int64_t e = 0; e < run; ++e) dst[e] = src[e];
+          simd::copy_n(src_row + x0 * sl.in.w, run, dst);
           continue;
         }
         for (int64_t j = 0; j < s.kw; ++j) {
           const int64_t ix = x0 + j * s.dilation_w;
           T* d = dst + j * cg;
           if (ix < 0 || ix >= s.w)
-            std::fill(d, d + cg, T(0));
+            simd::zero_n(d, cg);
           else
-            for (int64_t c = 0; c < cg; ++c) d[c] = src_row[ix * sl.in.w + c];
+            simd::copy_n(src_row + ix * sl.in.w, cg, d);
         }
       }
     }
@@ -146,9 +150,7 @@ void col2im_patches_add(const ConvSlice& sl, const T* colT, T* x) {
         for (int64_t j = 0; j < s.kw; ++j) {
           const int64_t ix = ox * s.stride_w - s.pad_left + j * s.dilation_w;
           if (ix < 0 || ix >= s.w) continue;
-          T* d = x + iy * sl.in.h + ix * sl.in.w;
-          const T* src = patch + (i * s.kw + j) * cg;
-          for (int64_t c = 0; c < cg; ++c) d[c] += src[c];
+          simd::add_n(patch + (i * s.kw + j) * cg, cg, x + iy * sl.in.h + ix * sl.in.w);
         }
       }
     }

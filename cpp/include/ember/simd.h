@@ -126,6 +126,36 @@ inline void store_first(void* p, const V& v, int count) {
   }
 }
 
+// dst[0, n) = src[0, n) and dst[0, n) += src[0, n) for short runs (im2col rows are often
+// under a vector long): inline vector moves with a masked tail instead of a memmove call.
+template <class T>
+inline void copy_n(const T* src, int64_t n, T* dst) {
+  using V = typename Types<T>::Vec;
+  constexpr int L = Types<T>::lanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) store(dst + i, load<V>(src + i));
+  if (i < n) store_first(dst + i, load_first<V>(src + i, int(n - i)), int(n - i));
+}
+template <class T>
+inline void add_n(const T* src, int64_t n, T* dst) {
+  using V = typename Types<T>::Vec;
+  constexpr int L = Types<T>::lanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) store(dst + i, load<V>(dst + i) + load<V>(src + i));
+  if (i < n) {
+    const int m = int(n - i);
+    store_first(dst + i, load_first<V>(dst + i, m) + load_first<V>(src + i, m), m);
+  }
+}
+template <class T>
+inline void zero_n(T* dst, int64_t n) {
+  using V = typename Types<T>::Vec;
+  constexpr int L = Types<T>::lanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) store(dst + i, V{});
+  if (i < n) store_first(dst + i, V{}, int(n - i));
+}
+
 template <class V>
 inline V iota(typename std::remove_reference_t<decltype(V{}[0])> step) {
   V v;

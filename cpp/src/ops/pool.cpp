@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ember/eigen_maps.h"
 #include "ember/parallel.h"
 
 namespace ember {
@@ -178,8 +179,54 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
   });
 }
 
+// Global average pooling (output 1 x 1, the head of most CNNs): per sample, the mean of each
+// channel's h * w values. Both layouts add each channel's values in pixel order (so NCHW and
+// NHWC agree bit for bit); NHWC vectorizes across the channels of a pixel, NCHW keeps eight
+// channels' independent sums in flight to hide the add latency.
+template <class T>
+void global_avg_pool2d_forward(const PoolShape& s, const T* input, T* output) {
+  const int64_t hw = s.h * s.w, c = s.c;
+  constexpr int64_t kLanes = 8;
+  parallel_for(s.n, hw * c, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) {
+      const T* x = input + n * hw * c;
+      T* out = output + n * c;
+      if (s.channels_last) {
+        std::fill(out, out + c, T(0));
+        for (int64_t p = 0; p < hw; ++p)
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] += x[p * c + ch];
+      } else {
+        for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
+          const int64_t lanes = std::min(kLanes, c - c0);
+          T sum[kLanes] = {};
+          for (int64_t p = 0; p < hw; ++p)
+            for (int64_t j = 0; j < lanes; ++j) sum[j] += x[(c0 + j) * hw + p];
+          std::copy(sum, sum + lanes, out + c0);
+        }
+      }
+      for (int64_t ch = 0; ch < c; ++ch) out[ch] /= T(hw);
+    }
+  });
+}
+
+template <class T>
+void global_avg_pool2d_backward(const PoolShape& s, const T* grad_output, T* grad_input) {
+  const int64_t hw = s.h * s.w;
+  parallel_for(s.n, hw * s.c, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) {
+      const auto g = ConstVectorMap<T>(grad_output + n * s.c, s.c) / T(hw);
+      T* gx = grad_input + n * hw * s.c;
+      if (s.channels_last)
+        MatrixMap<T>(gx, hw, s.c).rowwise() = g.transpose();
+      else
+        MatrixMap<T>(gx, s.c, hw).colwise() = g;
+    }
+  });
+}
+
 template <class T>
 void adaptive_avg_pool2d_forward(const PoolShape& s, const T* input, T* output) {
+  if (s.out_h == 1 && s.out_w == 1) return global_avg_pool2d_forward(s, input, output);
   over_planes(s, s.h * s.w + s.out_h * s.out_w, [&](const Plane& p) {
     for (int64_t oy = 0; oy < s.out_h; ++oy) {
       const int64_t y0 = adaptive_start(oy, s.h, s.out_h), y1 = adaptive_end(oy, s.h, s.out_h);
@@ -196,6 +243,7 @@ void adaptive_avg_pool2d_forward(const PoolShape& s, const T* input, T* output) 
 
 template <class T>
 void adaptive_avg_pool2d_backward(const PoolShape& s, const T* grad_output, T* grad_input) {
+  if (s.out_h == 1 && s.out_w == 1) return global_avg_pool2d_backward(s, grad_output, grad_input);
   over_planes(s, s.h * s.w + s.out_h * s.out_w, [&](const Plane& p) {
     for (int64_t y = 0; y < s.h; ++y)
       for (int64_t x = 0; x < s.w; ++x) grad_input[p.in_base + y * p.in_row + x * p.in_col] = 0;

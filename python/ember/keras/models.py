@@ -19,9 +19,13 @@ import ember
 from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
+from . import activations
 from . import optimizers as optimizers_module
+from .layers.activation import Activation
+from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
 from .layers.layer import Layer
+from .layers.relu import ReLU
 
 
 # ---- data handling ---------------------------------------------------------------------------
@@ -509,6 +513,21 @@ _MASK_PASSTHROUGH = ("Activation", "Dense", "Dropout", "LayerNormalization")
 _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
 
 
+def _fuses_with_relu(layer, next_layer) -> bool:
+    """Whether a built BatchNormalization followed by a plain ReLU (ReLU() or
+    Activation("relu")) may run as one kernel pass: neither has hooks, so nothing could observe
+    the normalization's own output."""
+    if type(layer) is not BatchNormalization or not layer.built:
+        return False
+    if type(next_layer) is ReLU:
+        plain = (next_layer.max_value is None and next_layer.negative_slope == 0.0
+                 and next_layer.threshold == 0.0)
+    else:
+        plain = type(next_layer) is Activation and next_layer.activation is activations.relu
+    return plain and not (layer._forward_hooks or layer._forward_pre_hooks
+                          or next_layer._forward_hooks or next_layer._forward_pre_hooks)
+
+
 def _output_mask(layer, inputs, mask):
     """The mask after ``layer`` (Keras 3 rules): the layer's compute_mask if it has one, the
     input mask for pass-through layers, else none (Keras warns that the mask is dropped)."""
@@ -632,7 +651,11 @@ class Sequential(Model):
     def _run_layers(self, x, training, record):
         shapes = {} if record else None
         mask = None  # Keras masking: Embedding(mask_zero=True) -> recurrent layers
-        for layer in self._layers:
+        layers, fused = self._layers, False
+        for i, layer in enumerate(layers):
+            if fused:  # a ReLU computed by the layer before it
+                fused = False
+                continue
             if isinstance(layer, InputLayer):
                 continue
             kwargs = {}
@@ -640,6 +663,11 @@ class Sequential(Model):
                 kwargs["training"] = training
             if mask is not None and _accepts_argument(layer, "mask"):
                 kwargs["mask"] = mask
+            fused = (not record and mask is None and i + 1 < len(layers)
+                     and _fuses_with_relu(layer, layers[i + 1]))
+            if fused:  # the same result, one pass less (neither layer makes a mask)
+                x = layer.call_fused_relu(x, **kwargs)
+                continue
             inputs = x
             x = layer(x, **kwargs)
             mask = _output_mask(layer, inputs, mask)

@@ -18,10 +18,11 @@ def _array(t):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5, *, channels_last=False):
+               momentum=0.1, eps=1e-5, *, channels_last=False, fuse_relu=False):
     """Normalizes each channel of (N, C, ...) input (or (N, ..., C) with channels_last). In
     training mode uses the batch statistics and, if running_mean/var are given, updates them in
-    place: new = (1 - momentum) * old + momentum * batch (unbiased variance)."""
+    place: new = (1 - momentum) * old + momentum * batch (unbiased variance). fuse_relu (ember
+    extension) returns F.relu of the result, computed in the normalization's own pass."""
     op = "batch_norm"
     if input.ndim < 2:
         raise _core.ShapeError(f"{op}: expected input of at least 2 dimensions (N, C, ...), got "
@@ -36,7 +37,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     stats = []
     out = BatchNorm.apply(input, weight, bias, mean=_array(running_mean),
                           var=_array(running_var), training=bool(training), eps=float(eps),
-                          channels_last=channels_last, stats_sink=stats)
+                          channels_last=channels_last, stats_sink=stats, relu=bool(fuse_relu))
     if training and running_mean is not None and per_channel > 0:
         batch_mean, batch_var = stats[0]
         unbiased = batch_var * (per_channel / (per_channel - 1))

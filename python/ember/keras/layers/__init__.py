@@ -15,6 +15,7 @@ from .layer import Layer
 from .layer_normalization import LayerNormalization
 from .lstm import LSTM
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from .relu import ReLU
 from .reshape import Reshape
 from .simple_rnn import SimpleRNN
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
@@ -33,5 +34,5 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
            "GlobalAvgPool2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPool1D",
            "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
            "LSTM", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
-           "MaxPooling2D", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
+           "MaxPooling2D", "ReLU", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
            "ZeroPadding1D", "ZeroPadding2D"]

@@ -112,6 +112,15 @@ class BatchNormalization(Layer):
 
     # ---- call --------------------------------------------------------------------------------
     def call(self, inputs, training=None):
+        return self._normalize(inputs, training, fuse_relu=False)
+
+    def call_fused_relu(self, inputs, training=None):
+        """call, then ReLU computed in the normalization's own pass (Sequential uses it for a
+        BatchNormalization followed by a plain ReLU): one pass over the activations less in
+        each direction."""
+        return self._normalize(inputs, training, fuse_relu=True)
+
+    def _normalize(self, inputs, training, fuse_relu):
         shape = tuple(inputs.shape)
         axis = self._resolve_axis(shape)
         if len(shape) != self._ndim or shape[axis] != self.num_features:
@@ -127,11 +136,12 @@ class BatchNormalization(Layer):
         if training and self.trainable:
             stats = []
             out = BatchNorm.apply(x, self.gamma, self.beta, training=True, eps=self.epsilon,
-                                  channels_last=channels_last, stats_sink=stats)
+                                  channels_last=channels_last, stats_sink=stats, relu=fuse_relu)
             self._update_moving(*stats[0])
         else:
             out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                               training=False, eps=self.epsilon, channels_last=channels_last)
+                               training=False, eps=self.epsilon, channels_last=channels_last,
+                               fuse_relu=fuse_relu)
         return out if last or axis == 1 else out.transpose(axis, -1)
 
     def _update_moving(self, batch_mean, batch_var):

@@ -9,6 +9,7 @@ from itertools import islice
 from ..module import Module, _addindent
 from .activation import ReLU
 from .conv import _ConvNd
+from .normalization import _BatchNorm
 
 
 def _renumbered(modules) -> dict:
@@ -24,13 +25,17 @@ def _check_index(idx: int, length: int) -> int:
 
 
 def _fuses_with_relu(module, next_module) -> bool:
-    """Whether a convolution followed by nn.ReLU may run as one fused kernel: neither has hooks
-    (nothing could observe the convolution's own output) and the convolution's forward is
-    ember's (a subclass overriding it keeps its own)."""
-    return (type(next_module) is ReLU and isinstance(module, _ConvNd)
-            and type(module).forward is _ConvNd.forward
-            and not (module._forward_hooks or module._forward_pre_hooks
-                     or next_module._forward_hooks or next_module._forward_pre_hooks))
+    """Whether a convolution or batch norm followed by nn.ReLU may run as one fused kernel:
+    neither has hooks (nothing could observe the first one's own output) and the first one's
+    forward is ember's (a subclass overriding it keeps its own)."""
+    if type(next_module) is not ReLU:
+        return False
+    for base in (_ConvNd, _BatchNorm):
+        if isinstance(module, base):
+            return (type(module).forward is base.forward
+                    and not (module._forward_hooks or module._forward_pre_hooks
+                             or next_module._forward_hooks or next_module._forward_pre_hooks))
+    return False
 
 
 class Sequential(Module):

@@ -81,6 +81,11 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, input):
+        return self.forward_fused_relu(input, False)
+
+    def forward_fused_relu(self, input, fuse_relu=True):
+        """forward, then ReLU computed in the normalization's pass (nn.Sequential uses it for a
+        batch norm followed by nn.ReLU)."""
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -93,7 +98,7 @@ class _BatchNorm(Module):
         keep_stats = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep_stats else None,
                             self.running_var if keep_stats else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+                            use_batch_stats, factor, self.eps, fuse_relu=fuse_relu)
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
                               error_msgs):
