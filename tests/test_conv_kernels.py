@@ -222,6 +222,30 @@ def test_strided_inputs_match_contiguous_copies():
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gradients_do_not_depend_on_where_the_arrays_lie(channels_last):
+    # Equal inputs at different addresses (offset by one element) give equal results: no
+    # reduction may start at the first aligned element.
+    x, w = randn(3, 5, 6, 7), randn(4, 5, 3, 3)
+    g = randn(3, 4, 4, 5)
+    if channels_last:
+        x, g = nhwc(x), nhwc(g)
+    args = ((1, 1), (0, 0, 0, 0), (1, 1), 1)
+
+    def at_offset(a, offset):
+        buf = np.empty(a.size + 8, a.dtype)
+        view = buf[offset:offset + a.size].reshape(a.shape)
+        view[...] = a
+        return view
+
+    want = _core.conv2d_backward(g, x, w, *args, channels_last=channels_last)
+    for offset in range(1, 8):
+        got = _core.conv2d_backward(at_offset(g, offset), at_offset(x, offset), w, *args,
+                                    channels_last=channels_last)
+        for one, other in zip(got, want):
+            np.testing.assert_array_equal(one, other)
+
+
 def test_nan_propagates_only_to_windows_that_read_it():
     x, w = randn(2, 1, 5, 5), randn(1, 1, 3, 3)
     x[1, 0, 0, 0] = np.nan

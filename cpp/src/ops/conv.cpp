@@ -9,6 +9,7 @@
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
+#include "ember/simd.h"
 #include "ember/transpose.h"
 
 namespace ember {
@@ -267,11 +268,17 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
         : Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>(g_buf, ck.cols(), sl.cout_g,
                                                                Eigen::OuterStride<>(sl.cout_g));
     if (grad_bias) {
-      VectorMap<T> gb(partial_b.get() + ch * s.c_out + ck.g * sl.cout_g, sl.cout_g);
-      if (s.channels_last)
-        gb = g_nhwc.colwise().sum().transpose();
-      else
-        gb = g_nchw.rowwise().sum();
+      // Sums in an order independent of where the gradient lies in memory (Eigen's reductions
+      // start at the first aligned element): equal inputs give equal gradients.
+      T* gb = partial_b.get() + ch * s.c_out + ck.g * sl.cout_g;
+      if (s.channels_last) {
+        simd::zero_n(gb, sl.cout_g);
+        for (int64_t r = 0; r < g_nhwc.rows(); ++r)
+          simd::add_n(g_nhwc.data() + r * g_nhwc.outerStride(), sl.cout_g, gb);
+      } else {
+        for (int64_t o = 0; o < sl.cout_g; ++o)
+          gb[o] = simd::sum_n(g_nchw.data() + o * ck.cols(), ck.cols());
+      }
     }
     if (grad_weight) {
       ck.fill_columns(input, col, patches);
