@@ -1,6 +1,6 @@
 """The benchmark models written by hand in plain NumPy: forward, backward and optimizer.
 
-They are the "no framework" baseline of bench_dense.py and bench_cnn.py: the same maths as
+They are the "no framework" baseline of bench/models/dense.py and cnn.py: the same maths as
 ember and PyTorch (PyTorch's default Linear/Conv2d initialisation, mean-reduced losses,
 PyTorch's SGD and Adam update rules), in float32, with in-place updates where NumPy allows
 them. Convolutions are im2col + one matmul, on NHWC activations (the layout in which the
@@ -22,8 +22,10 @@ def _linear_params(rng, in_features, out_features):
 
 def _conv_params(rng, out_channels, in_channels, kernel_size):
     # PyTorch's nn.Conv2d default, like nn.Linear's with fan_in = in_channels * kh * kw.
-    bound = 1.0 / np.sqrt(in_channels * kernel_size * kernel_size)
-    shape = (out_channels, in_channels, kernel_size, kernel_size)
+    # kernel_size: k for k x k, or (kh, kw) (a Conv1d weight is (O, C, 1, k) here).
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    bound = 1.0 / np.sqrt(in_channels * kh * kw)
+    shape = (out_channels, in_channels, kh, kw)
     weight = rng.uniform(-bound, bound, shape).astype(np.float32)
     bias = rng.uniform(-bound, bound, out_channels).astype(np.float32)
     return weight, bias
@@ -92,14 +94,19 @@ class SgdMomentum:
 
 # ---------------------------------------------------------------- convolution and pooling
 
-def _conv_forward(x, weight, bias):
-    """NHWC x (N, H, W, C) with a (O, C, kh, kw) weight, stride 1, no padding.
+def _conv_forward(x, weight, bias, stride=(1, 1), padding=(0, 0)):
+    """NHWC x (N, H, W, C) with a (O, C, kh, kw) weight; stride and zero padding per axis
+    (height, width).
 
     Returns the NHWC output and the im2col patch matrix (N*OH*OW, C*kh*kw) for backward; its
     columns are in (C, kh, kw) order, the order of the flattened PyTorch weight.
     """
     kh, kw = weight.shape[2:]
-    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, OH, OW, C, kh, kw) view
+    (sh, sw), (ph, pw) = stride, padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    # (N, OH, OW, C, kh, kw) view
+    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
     n, oh, ow = windows.shape[:3]
     cols = windows.reshape(n * oh * ow, -1)  # the copy: im2col
     out = cols @ weight.reshape(weight.shape[0], -1).T
@@ -107,7 +114,8 @@ def _conv_forward(x, weight, bias):
     return out.reshape(n, oh, ow, -1), cols
 
 
-def _conv_backward(grad_out, cols, x_shape, weight, need_input=True):
+def _conv_backward(grad_out, cols, x_shape, weight, need_input=True, stride=(1, 1),
+                   padding=(0, 0)):
     """(grad_input or None, grad_weight, grad_bias) of _conv_forward."""
     out_channels, _, kh, kw = weight.shape
     grad_2d = grad_out.reshape(-1, out_channels)
@@ -116,12 +124,15 @@ def _conv_backward(grad_out, cols, x_shape, weight, need_input=True):
     if not need_input:
         return None, grad_weight, grad_bias
     n, oh, ow = grad_out.shape[:3]
+    (sh, sw), (ph, pw) = stride, padding
     grad_cols = (grad_2d @ weight.reshape(out_channels, -1)).reshape(n, oh, ow, -1, kh, kw)
-    grad_x = np.zeros(x_shape, np.float32)
-    for i in range(kh):  # col2im: every kernel offset adds its shifted slice back
+    _, h, w, c = x_shape
+    grad_x = np.zeros((n, h + 2 * ph, w + 2 * pw, c), np.float32)
+    for i in range(kh):  # col2im: every kernel offset adds its strided slice back
         for j in range(kw):
-            grad_x[:, i:i + oh, j:j + ow, :] += grad_cols[..., i, j]
-    return grad_x, grad_weight, grad_bias
+            grad_x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += \
+                grad_cols[..., i, j]
+    return grad_x[:, ph:ph + h, pw:pw + w], grad_weight, grad_bias
 
 
 def _max_pool_forward(x):
@@ -333,4 +344,59 @@ class NumpyNet:
         _, grad_w1, grad_b1 = _conv_backward(grad_z1, cols1, x.shape, w1, need_input=False)
         self.optimizer.step([grad_w1, grad_b1, grad_w2, grad_b2, grad_fw1, grad_fb1,
                              grad_fw2, grad_fb2])
+        return float(loss)
+
+
+class NumpyMnist1dCnn:
+    """The MNIST-1D CNN on (N, 40) input: Conv1d(1,25,5,stride 2,pad 1) - ReLU -
+    Conv1d(25,25,3,2,1) - ReLU - Conv1d(25,25,3,2,1) - ReLU - Linear(125, 10), cross-entropy,
+    Adam.
+
+    The 1-D convolutions run as 2-D ones of height 1 on NHWC (N, 1, L, C) activations, with
+    PyTorch's (O, C, K) weights given a height axis, (O, C, 1, K); flattening goes through
+    (C, L) order as PyTorch's `view` does.
+    """
+
+    KERNELS, CHANNELS, STRIDE, PADDING = (5, 3, 3), 25, (1, 2), (0, 1)
+
+    def __init__(self, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, seed=0):
+        rng = np.random.default_rng(seed)
+        self.params = []
+        for index, kernel in enumerate(self.KERNELS):
+            in_channels = 1 if index == 0 else self.CHANNELS
+            self.params.extend(_conv_params(rng, self.CHANNELS, in_channels, (1, kernel)))
+        # 5 positions after the three stride-2 convolutions: 40 -> 19 -> 10 -> 5
+        self.params.extend(_linear_params(rng, self.CHANNELS * 5, 10))
+        self.optimizer = Adam(self.params, lr, betas, eps)
+
+    def _forward(self, x):
+        """(logits, flattened features, per layer (input shape, im2col patches, output))."""
+        h, layers = x.reshape(len(x), 1, -1, 1), []
+        for index in range(len(self.KERNELS)):
+            weight, bias = self.params[2 * index:2 * index + 2]
+            out, cols = _conv_forward(h, weight, bias, self.STRIDE, self.PADDING)
+            layers.append((h.shape, cols, _relu_(out)))
+            h = out
+        flat = h.transpose(0, 3, 1, 2).reshape(len(x), -1)
+        weight, bias = self.params[-2:]
+        return flat @ weight.T + bias, flat, layers
+
+    def predict(self, x):
+        return self._forward(x)[0]
+
+    def train_step(self, x, target):
+        logits, flat, layers = self._forward(x)
+        loss, grad = _softmax_cross_entropy(logits, target)
+        grads = [None] * len(self.params)
+        grads[-2], grads[-1] = grad.T @ flat, grad.sum(axis=0)
+        out_shape = layers[-1][2].shape
+        grad = (grad @ self.params[-2]).reshape(len(x), out_shape[3], 1, out_shape[2])
+        grad = grad.transpose(0, 2, 3, 1)  # (C, L) order back to NHWC
+        for index in range(len(self.KERNELS) - 1, -1, -1):
+            x_shape, cols, out = layers[index]
+            grad = grad * (out > 0)
+            grad, grads[2 * index], grads[2 * index + 1] = _conv_backward(
+                grad, cols, x_shape, self.params[2 * index], index > 0, self.STRIDE,
+                self.PADDING)
+        self.optimizer.step(grads)
         return float(loss)

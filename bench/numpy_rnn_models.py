@@ -1,17 +1,18 @@
 """The recurrent benchmark models written by hand in plain NumPy: forward, BPTT and Adam.
 
-The "no framework" baseline of bench_rnn.py: Embedding -> 2-layer LSTM or GRU (batch_first
-token input) -> Linear on the last time step, mean cross-entropy, PyTorch's Adam. The maths
-and the parameter layouts are PyTorch's (gate order i, f, g, o for the LSTM and r, z, n for
-the GRU, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), default U(-1/sqrt(H), 1/sqrt(H))
-initialisation, N(0, 1) embedding), in float32. The input projections of all time steps are
-one matrix product per layer, as are the weight gradients after the backward loop; only the
-recurrent step loops over time. check_numpy_rnn_models.py verifies both against PyTorch.
+The "no framework" baseline of bench/models/rnn.py: Embedding -> 2-layer LSTM or GRU
+(batch_first token input) -> Linear on the last time step, mean cross-entropy, PyTorch's
+Adam. The maths and the parameter layouts are PyTorch's (gate order i, f, g, o for the LSTM
+and r, z, n for the GRU, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), default
+U(-1/sqrt(H), 1/sqrt(H)) initialisation, N(0, 1) embedding), in float32. The input
+projections of all time steps are one matrix product per layer, as are the weight gradients
+after the backward loop; only the recurrent step loops over time. check_numpy_rnn_models.py
+verifies both against PyTorch.
 """
 
 import numpy as np
 
-from numpy_models import Adam, _softmax_cross_entropy
+from bench.numpy_models import Adam, _linear_params, _softmax_cross_entropy
 
 
 def _sigmoid(x):
@@ -180,5 +181,50 @@ class NumpyRnnClassifier:
         grad_embedding = np.zeros_like(self.params[0])
         np.add.at(grad_embedding, tokens.T.reshape(-1), grad_out.reshape(steps * batch, -1))
         grads[0] = grad_embedding
+        self.optimizer.step(grads)
+        return float(loss)
+
+
+class NumpyMnist1dGru:
+    """The MNIST-1D GRU classifier on (N, L) input: a bidirectional GRU(1, H, batch_first)
+    over the L samples, every step's [forward, reverse] output (L x 2H features) into
+    Linear(L * 2H, classes); cross-entropy, Adam. `params` is in the order of PyTorch's
+    `model.parameters()`: w_ih, w_hh, b_ih, b_hh of the forward direction, the same of the
+    reverse direction, then the Linear weight and bias."""
+
+    def __init__(self, hidden_size=6, length=40, num_classes=10, lr=1e-2, seed=0):
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(hidden_size)
+        gates = 3 * hidden_size
+        self.params = [rng.uniform(-bound, bound, shape).astype(np.float32)
+                       for _ in range(2) for shape in ((gates, 1), (gates, hidden_size),
+                                                       (gates,), (gates,))]
+        self.params.extend(_linear_params(rng, length * 2 * hidden_size, num_classes))
+        self.hidden_size = hidden_size
+        self.optimizer = Adam(self.params, lr=lr)
+
+    def _forward(self, x):
+        steps = x.T[:, :, None]  # time-major (L, N, 1)
+        forward, forward_cache = _GruLayer.forward(steps, *self.params[0:4])
+        reverse, reverse_cache = _GruLayer.forward(steps[::-1], *self.params[4:8])
+        outputs = np.concatenate([forward, reverse[::-1]], axis=2)  # (L, N, 2H)
+        flat = outputs.transpose(1, 0, 2).reshape(len(x), -1)
+        weight, bias = self.params[8:]
+        return flat @ weight.T + bias, flat, (forward_cache, reverse_cache)
+
+    def predict(self, x):
+        return self._forward(x)[0]
+
+    def train_step(self, x, target):
+        logits, flat, (forward_cache, reverse_cache) = self._forward(x)
+        loss, grad = _softmax_cross_entropy(logits, target)
+        hidden = self.hidden_size
+        grads = [None] * len(self.params)
+        grads[8], grads[9] = grad.T @ flat, grad.sum(axis=0)
+        grad_outputs = (grad @ self.params[8]).reshape(len(x), -1, 2 * hidden).transpose(1, 0, 2)
+        grads[0:4] = _GruLayer.backward(grad_outputs[:, :, :hidden], forward_cache,
+                                        *self.params[0:2], need_input=False)[1:]
+        grads[4:8] = _GruLayer.backward(grad_outputs[::-1, :, hidden:], reverse_cache,
+                                        *self.params[4:6], need_input=False)[1:]
         self.optimizer.step(grads)
         return float(loss)

@@ -13,7 +13,7 @@ the two alternate for several rounds, and a figure is the median over rounds of 
 windows of microseconds per call, measured both as process CPU time (`time.process_time`,
 steady when other work shares the machine) and as wall time. The ratio is torch/ember: above 1
 means ember is faster (for latency, 3 means a third).
-Models come from bench_dense.py and bench_cnn.py so the code is the benchmarks' own.
+Models and data come from bench/models/ (dense.py, cnn.py) so the code is the suite's own.
 """
 
 import argparse
@@ -27,13 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_cnn  # noqa: E402
-import bench_dense  # noqa: E402
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # import the bench package
+from bench.models import cnn, dense  # noqa: E402
 
 
 def _xor_data(lib, batch):
-    x, y = bench_dense._data("xor")
+    x, y = dense._xor_data()
     return lib.from_numpy(x[:batch].copy()), lib.from_numpy(y[:batch].copy())
 
 
@@ -53,8 +52,8 @@ def _predict(lib, net, x):
 
 
 def xor_train(lib):
-    train_step, _ = bench_dense._framework_steps(lib, "xor")
-    return train_step
+    lib.manual_seed(0)
+    return dense._xor_steps(lib).train
 
 
 def xor_infer(lib):
@@ -70,21 +69,21 @@ def mlp_b1(lib):
     lib.manual_seed(0)
     net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
                         nn.Linear(128, 10))
-    x = lib.from_numpy(bench_dense._data("mlp")[0][:1].copy())
+    x = lib.from_numpy(dense._mlp_data()[0][:1].copy())
     return _predict(lib, net, x)
 
 
 def net_b1(lib):
     lib.manual_seed(0)
-    x = lib.from_numpy(bench_cnn._data(channels_last=False)[0][:1].copy())
-    return _predict(lib, bench_cnn.make_net_class(lib)(), x)
+    x = lib.from_numpy(cnn._data(channels_last=False)[0][:1].copy())
+    return _predict(lib, cnn.make_net_class(lib)(), x)
 
 
 def kcnn_b1(lib):
     """The Keras CNN as an NCHW nn.Sequential (ember's torch face, and torch)."""
     lib.manual_seed(0)
-    x = lib.from_numpy(bench_cnn._data(channels_last=False)[0][:1].copy())
-    return _predict(lib, bench_cnn.keras_cnn_torch_style(lib), x)
+    x = lib.from_numpy(cnn._data(channels_last=False)[0][:1].copy())
+    return _predict(lib, cnn.keras_cnn_torch_style(lib), x)
 
 
 def _keras_cnn():
@@ -108,7 +107,7 @@ def kcnn_b1_keras_predict(lib):
     if lib.__name__ != "ember":
         return kcnn_b1(lib)
     model = _keras_cnn()
-    x = bench_cnn._data(channels_last=True)[0][:1].copy()
+    x = cnn._data(channels_last=True)[0][:1].copy()
     return lambda: model.predict_on_batch(x)
 
 
@@ -118,7 +117,7 @@ def kcnn_b1_keras_call(lib):
         return kcnn_b1(lib)
     import ember
     model = _keras_cnn()
-    x = ember.from_numpy(bench_cnn._data(channels_last=True)[0][:1].copy())
+    x = ember.from_numpy(cnn._data(channels_last=True)[0][:1].copy())
 
     def run():
         with ember.no_grad():

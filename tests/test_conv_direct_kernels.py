@@ -48,7 +48,9 @@ def run(x, w, b, pads, channels_last, relu):
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("relu", [False, True])
-def test_forward_and_weight_gradient_match_the_reference(case, channels_last, dtype, relu):
+@pytest.mark.parametrize("need_input", [True, False], ids=["with_input_grad", "params_only"])
+def test_forward_and_weight_gradient_match_the_reference(case, channels_last, dtype, relu,
+                                                         need_input):
     _, xs, c_out, kernel, pads = case
     x = rng.standard_normal(xs)
     w = rng.standard_normal((c_out, 1) + kernel)
@@ -66,11 +68,11 @@ def test_forward_and_weight_gradient_match_the_reference(case, channels_last, dt
     y_saved = nhwc(y) if channels_last else y
     g_in = (nhwc(g) if channels_last else g).astype(dtype)
     gi, gw, gb = _core.conv2d_backward(g_in, x_in, w.astype(dtype), (1, 1), pads, (1, 1), 1,
-                                       channels_last, True, True, True,
+                                       channels_last, need_input, True, True,
                                        y_saved if relu else None)
     assert_close(gw, weight_grad_reference(masked, x, kernel, pads), **tol)
     assert_close(gb, masked.sum((0, 2, 3)), **tol)
-    assert gi.shape == x_in.shape
+    assert gi.shape == x_in.shape if need_input else gi is None
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
@@ -87,7 +89,8 @@ def test_infinities_reach_only_the_outputs_and_gradients_they_touch(channels_las
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_identical_with_one_and_two_threads(restore_threads, channels_last):
+@pytest.mark.parametrize("need_input", [True, False], ids=["with_input_grad", "params_only"])
+def test_identical_with_one_and_two_threads(restore_threads, channels_last, need_input):
     x = rng.standard_normal((9, 1, 28, 28)).astype(np.float32)
     w, b = rng.standard_normal((32, 1, 3, 3)).astype(np.float32), np.zeros(32, np.float32)
     results = []
@@ -96,6 +99,7 @@ def test_identical_with_one_and_two_threads(restore_threads, channels_last):
         x_in, y = run(x, w, b, (1, 1, 1, 1), channels_last, True)
         y_saved = nhwc(y) if channels_last else y
         results.append([y, *_core.conv2d_backward(y_saved, x_in, w, (1, 1), (1, 1, 1, 1), (1, 1),
-                                                  1, channels_last, True, True, True, y_saved)])
+                                                  1, channels_last, need_input, True, True,
+                                                  y_saved)])
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)

@@ -120,6 +120,15 @@ def test_sequence_parity_float32(kind, config):
     _check_sequence_parity(kind, "float32", steps=6, batch=4, **config)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_sequence_parity_large_batch(kind, batch_first, dtype):
+    # From 8 samples on the kernels compute each step's input projection inside the step.
+    _check_sequence_parity(kind, dtype, num_layers=2, bidirectional=True, batch_first=batch_first,
+                           steps=5, batch=11)
+
+
 @pytest.mark.parametrize("steps,batch", [(1, 1), (2, 1), (1, 3)])
 @pytest.mark.parametrize("kind", KINDS)
 def test_short_sequences_and_batch_one(kind, steps, batch):

@@ -153,12 +153,15 @@ def test_rnn_layer_default_states_are_zero(mode):
 def test_gradcheck_every_input(mode, reverse, masked):
     arrays = make(mode, steps=3, batch=2, inputs=3, hidden=2)
     mask = np.array([[1, 1], [1, 0], [0, 1]], bool) if masked else None
+    assert gradcheck_layer(mode, arrays, reverse=reverse, mask=mask)
 
+
+def gradcheck_layer(mode, arrays, **layer_args):
+    """Finite differences of every input of rnn_layer (the seven arrays, biases included)."""
     def f(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        return joined(*rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse,
-                                 mask=mask))
+        return joined(*rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, **layer_args))
 
-    assert gradcheck(f, tuple(tensors(arrays)))
+    return gradcheck(f, tuple(tensors(arrays)))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -396,12 +399,19 @@ def test_integer_mask_equals_boolean_mask():
 
 # ---------------------------------------------------------------- float32, strides, threads
 
+# (steps, batch, inputs, hidden, lengths): the second batch takes the kernels' fused path
+FLOAT32_SHAPES = {"small": (6, 3, 4, 5, [6, 3, 5]),
+                  "fused": (6, 12, 20, 40, [6, 3, 5, 1, 2, 6, 6, 4, 5, 6, 2, 3])}
+
+
+@pytest.mark.parametrize("shape", list(FLOAT32_SHAPES))
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
 @pytest.mark.parametrize("mode", MODES)
-def test_float32_agrees_with_float64(mode, reverse):
-    arrays = make(mode, steps=6, batch=3, inputs=4, hidden=5)
-    mask = right_padding_mask([6, 3, 5], 6)
-    v = cotangents_for(6, 3, 5)
+def test_float32_agrees_with_float64(mode, reverse, shape):
+    steps, batch, inputs, hidden, lengths = FLOAT32_SHAPES[shape]
+    arrays = make(mode, steps=steps, batch=batch, inputs=inputs, hidden=hidden)
+    mask = right_padding_mask(lengths, steps)
+    v = cotangents_for(steps, batch, hidden)
     r64 = layer_grads(mode, arrays, reverse, mask, v)
     a32 = [None if a is None else a.astype(np.float32) for a in arrays]
     r32 = layer_grads(mode, a32, reverse, mask, [c.astype(np.float32) for c in v])

@@ -53,63 +53,88 @@ std::optional<Array<uint8_t>> mask_array(const char* op, const py::object& h, in
   return m;
 }
 
-// Validates a layer's arguments and returns its shape.
+// A layer's arguments, shared by forward and backward: validated once, contiguous.
 template <class T>
-RnnShape rnn_shape(const char* op, RnnMode mode, bool reverse, const Array<T>& x,
-                   const Array<T>& h0, const Optional<T>& c0, const Array<T>& w_ih,
-                   const Array<T>& w_hh) {
-  EMBER_CHECK(x.ndim() == 3, op, ": input must be (steps, batch, input_size), got shape ",
-              shape_str(x));
-  EMBER_CHECK(x.shape(0) >= 1, op, ": the sequence must have at least one step, got shape ",
-              shape_str(x));
-  const int64_t steps = x.shape(0), batch = x.shape(1), in = x.shape(2);
-  EMBER_CHECK(w_hh.ndim() == 2 && w_hh.shape(0) % gate_count(mode) == 0, op,
-              ": weight_hh must be (", gate_count(mode), " * hidden_size, hidden_size), got ",
-              shape_str(w_hh));
-  const int64_t H = w_hh.shape(0) / gate_count(mode);
-  EMBER_CHECK(w_hh.shape(1) == H, op, ": weight_hh must be (", gate_count(mode) * H, ", ", H,
-              "), got ", shape_str(w_hh));
-  EMBER_CHECK(shape_of(w_ih) == Shape({gate_count(mode) * H, in}), op, ": weight_ih must be (",
-              gate_count(mode) * H, ", ", in, ") for input ", shape_str(x), ", got ",
-              shape_str(w_ih));
-  EMBER_CHECK(shape_of(h0) == Shape({batch, H}), op, ": h0 must be (", batch, ", ", H,
-              ") for input ", shape_str(x), ", got ", shape_str(h0));
-  if (mode == RnnMode::lstm) {
-    EMBER_CHECK_ARG(c0.has_value(), op, ": LSTM needs c0");
-    EMBER_CHECK(shape_of(*c0) == Shape({batch, H}), op, ": c0 must be (", batch, ", ", H,
-                "), got ", shape_str(*c0));
+struct LayerArgs {
+  Array<T> x, h0, w_ih, w_hh;
+  Optional<T> c0;
+  RnnShape s;
+
+  LayerArgs(const char* op, RnnMode mode, bool reverse, bool batch_first, const py::handle& x_h,
+            const py::handle& h0_h, const py::object& c0_h, const py::handle& wih_h,
+            const py::handle& whh_h)
+      : x(contiguous<T>(op, "input", x_h)), h0(contiguous<T>(op, "h0", h0_h)),
+        w_ih(contiguous<T>(op, "weight_ih", wih_h)), w_hh(contiguous<T>(op, "weight_hh", whh_h)) {
+    if (!c0_h.is_none()) c0 = contiguous<T>(op, "c0", c0_h);
+    const char* layout = batch_first ? "(batch, steps, input_size)" : "(steps, batch, input_size)";
+    EMBER_CHECK(x.ndim() == 3, op, ": input must be ", layout, ", got shape ", shape_str(x));
+    const int64_t steps = x.shape(batch_first ? 1 : 0), batch = x.shape(batch_first ? 0 : 1);
+    const int64_t in = x.shape(2);
+    EMBER_CHECK(steps >= 1, op, ": the sequence must have at least one step, got shape ",
+                shape_str(x), " ", layout);
+    EMBER_CHECK(w_hh.ndim() == 2 && w_hh.shape(0) % gate_count(mode) == 0, op,
+                ": weight_hh must be (", gate_count(mode), " * hidden_size, hidden_size), got ",
+                shape_str(w_hh));
+    const int64_t H = w_hh.shape(0) / gate_count(mode);
+    EMBER_CHECK(w_hh.shape(1) == H, op, ": weight_hh must be (", gate_count(mode) * H, ", ", H,
+                "), got ", shape_str(w_hh));
+    EMBER_CHECK(shape_of(w_ih) == Shape({gate_count(mode) * H, in}), op,
+                ": weight_ih must be (", gate_count(mode) * H, ", ", in, ") for input ",
+                shape_str(x), ", got ", shape_str(w_ih));
+    EMBER_CHECK(shape_of(h0) == Shape({batch, H}), op, ": h0 must be (", batch, ", ", H,
+                ") for input ", shape_str(x), ", got ", shape_str(h0));
+    if (mode == RnnMode::lstm) {
+      EMBER_CHECK_ARG(c0.has_value(), op, ": LSTM needs c0");
+      EMBER_CHECK(shape_of(*c0) == Shape({batch, H}), op, ": c0 must be (", batch, ", ", H,
+                  "), got ", shape_str(*c0));
+    }
+    s = {steps, batch, in, H, mode, reverse, batch_first};
   }
-  return {steps, batch, in, H, mode, reverse};
-}
+
+  // (steps, batch, width) in the input's layout.
+  Shape sequence(int64_t width) const {
+    return s.batch_first ? Shape{s.batch, s.steps, width} : Shape{s.steps, s.batch, width};
+  }
+};
 
 py::tuple rnn_forward_py(const std::string& mode_name, const py::handle& x_h,
                          const py::handle& h0_h, const py::object& c0_h, const py::handle& wih_h,
                          const py::handle& whh_h, const py::object& bih_h,
-                         const py::object& bhh_h, const py::object& mask_h, bool reverse) {
+                         const py::object& bhh_h, const py::object& mask_h, bool reverse,
+                         bool batch_first, bool keep_reserve) {
   const char* op = "rnn";
   const RnnMode mode = parse_mode(mode_name);
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
-    auto x = contiguous<T>(op, "input", x_h), h0 = contiguous<T>(op, "h0", h0_h);
-    auto w_ih = contiguous<T>(op, "weight_ih", wih_h), w_hh = contiguous<T>(op, "weight_hh", whh_h);
-    Optional<T> c0;
-    if (!c0_h.is_none()) c0 = contiguous<T>(op, "c0", c0_h);
-    const RnnShape s = rnn_shape<T>(op, mode, reverse, x, h0, c0, w_ih, w_hh);
+    const LayerArgs<T> a(op, mode, reverse, batch_first, x_h, h0_h, c0_h, wih_h, whh_h);
+    const RnnShape& s = a.s;
     const int64_t GH = gate_count(mode) * s.hidden;
     auto b_ih = optional_array<T>(op, "bias_ih", bih_h, {GH});
     auto b_hh = optional_array<T>(op, "bias_hh", bhh_h, {GH});
     auto mask = mask_array(op, mask_h, s.steps, s.batch);
-    auto out = empty<T>({s.steps, s.batch, s.hidden});
-    auto c_n = empty<T>({s.batch, s.hidden});
-    auto reserve = empty<T>({s.steps, s.batch, reserve_width(s)});
+    // LSTM: output and c_n are views of one buffer (the output first), so that the caller can
+    // hand both on as one array without a copy.
+    const bool lstm = mode == RnnMode::lstm;
+    const int64_t out_size = s.steps * s.batch * s.hidden;
+    auto flat = empty<T>({out_size + (lstm ? s.batch * s.hidden : 0)});
+    const Shape out_shape = a.sequence(s.hidden);
+    py::array out(py::dtype::of<T>(), std::vector<py::ssize_t>(out_shape.begin(), out_shape.end()),
+                  flat.mutable_data(), flat);
+    py::object c_n = py::none();
+    if (lstm)
+      c_n = py::array(py::dtype::of<T>(), std::vector<py::ssize_t>{s.batch, s.hidden},
+                      flat.mutable_data() + out_size, flat);
+    const bool with_reserve = keep_reserve && reserve_width(s) > 0;
+    Array<T> reserve;
+    if (keep_reserve) reserve = empty<T>({s.steps, s.batch, reserve_width(s)});
     {
       py::gil_scoped_release release;
-      rnn_forward<T>(s, x.data(), h0.data(), ptr(c0), w_ih.data(), w_hh.data(), ptr(b_ih),
-                     ptr(b_hh), mask ? mask->data() : nullptr, out.mutable_data(),
-                     mode == RnnMode::lstm ? c_n.mutable_data() : nullptr,
-                     reserve_width(s) ? reserve.mutable_data() : nullptr);
+      rnn_forward<T>(s, a.x.data(), a.h0.data(), ptr(a.c0), a.w_ih.data(), a.w_hh.data(),
+                     ptr(b_ih), ptr(b_hh), mask ? mask->data() : nullptr, flat.mutable_data(),
+                     lstm ? flat.mutable_data() + out_size : nullptr,
+                     with_reserve ? reserve.mutable_data() : nullptr);
     }
-    return py::make_tuple(out, mode == RnnMode::lstm ? py::object(c_n) : py::none(), reserve);
+    return py::make_tuple(out, c_n, keep_reserve ? py::object(reserve) : py::none());
   });
 }
 
@@ -119,17 +144,14 @@ py::tuple rnn_backward_py(const std::string& mode_name, const py::handle& g_h,
                           const py::handle& whh_h, const py::object& mask_h,
                           const py::handle& out_h, const py::handle& reserve_h, bool reverse,
                           bool need_input, bool need_h0, bool need_c0, bool need_weights,
-                          bool need_bias) {
+                          bool need_bias, bool batch_first) {
   const char* op = "rnn_backward";
   const RnnMode mode = parse_mode(mode_name);
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::tuple {
     using T = decltype(t);
-    auto x = contiguous<T>(op, "input", x_h), h0 = contiguous<T>(op, "h0", h0_h);
-    auto w_ih = contiguous<T>(op, "weight_ih", wih_h), w_hh = contiguous<T>(op, "weight_hh", whh_h);
-    Optional<T> c0;
-    if (!c0_h.is_none()) c0 = contiguous<T>(op, "c0", c0_h);
-    const RnnShape s = rnn_shape<T>(op, mode, reverse, x, h0, c0, w_ih, w_hh);
-    const Shape seq{s.steps, s.batch, s.hidden};
+    const LayerArgs<T> a(op, mode, reverse, batch_first, x_h, h0_h, c0_h, wih_h, whh_h);
+    const RnnShape& s = a.s;
+    const Shape seq = a.sequence(s.hidden);
     auto g = contiguous<T>(op, "grad_output", g_h);
     EMBER_CHECK(shape_of(g) == seq, op, ": grad_output must have shape ", ember::shape_str(seq),
                 ", got ", shape_str(g));
@@ -137,23 +159,23 @@ py::tuple rnn_backward_py(const std::string& mode_name, const py::handle& g_h,
     EMBER_CHECK(shape_of(out) == seq, op, ": output must have shape ", ember::shape_str(seq),
                 ", got ", shape_str(out));
     auto reserve = contiguous<T>(op, "reserve", reserve_h);
-    EMBER_CHECK(shape_of(reserve) == Shape({s.steps, s.batch, reserve_width(s)}), op,
-                ": reserve has shape ", shape_str(reserve), ", expected (", s.steps, ", ",
-                s.batch, ", ", reserve_width(s), ")");
+    const Shape reserve_shape{s.steps, s.batch, reserve_width(s)};
+    EMBER_CHECK(shape_of(reserve) == reserve_shape, op, ": reserve has shape ",
+                shape_str(reserve), ", expected ", ember::shape_str(reserve_shape));
     auto g_cn = optional_array<T>(op, "grad_c_n", gcn_h, {s.batch, s.hidden});
     auto mask = mask_array(op, mask_h, s.steps, s.batch);
     const int64_t GH = gate_count(mode) * s.hidden;
     Array<T> gi, gh0, gc0, gwih, gwhh, gbih, gbhh;
-    if (need_input) gi = empty<T>(shape_of(x));
+    if (need_input) gi = empty<T>(shape_of(a.x));
     if (need_h0) gh0 = empty<T>({s.batch, s.hidden});
     const bool want_c0 = need_c0 && mode == RnnMode::lstm;
     if (want_c0) gc0 = empty<T>({s.batch, s.hidden});
-    if (need_weights) gwih = empty<T>(shape_of(w_ih)), gwhh = empty<T>(shape_of(w_hh));
+    if (need_weights) gwih = empty<T>(shape_of(a.w_ih)), gwhh = empty<T>(shape_of(a.w_hh));
     if (need_bias) gbih = empty<T>({GH}), gbhh = empty<T>({GH});
     {
       py::gil_scoped_release release;
-      rnn_backward<T>(s, g.data(), ptr(g_cn), x.data(), h0.data(), ptr(c0), w_ih.data(),
-                      w_hh.data(), mask ? mask->data() : nullptr, out.data(),
+      rnn_backward<T>(s, g.data(), ptr(g_cn), a.x.data(), a.h0.data(), ptr(a.c0),
+                      a.w_ih.data(), a.w_hh.data(), mask ? mask->data() : nullptr, out.data(),
                       reserve_width(s) ? reserve.data() : nullptr,
                       need_input ? gi.mutable_data() : nullptr,
                       need_h0 ? gh0.mutable_data() : nullptr,
@@ -232,13 +254,16 @@ void bind_rnn(py::module_& m) {
   m.def("rnn_forward", &rnn_forward_py, py::arg("mode"), py::arg("input"), py::arg("h0"),
         py::arg("c0"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih"),
         py::arg("bias_hh"), py::arg("mask") = py::none(), py::arg("reverse") = false,
-        "One layer, one direction, time-major. Returns (output, c_n or None, reserve).");
+        py::arg("batch_first") = false, py::arg("keep_reserve") = true,
+        "One layer, one direction, time-major unless batch_first. Returns (output, c_n or "
+        "None, reserve or None); reserve is what backward needs, kept when keep_reserve. For "
+        "LSTM, output and c_n are views of one buffer (their .base), output first.");
   m.def("rnn_backward", &rnn_backward_py, py::arg("mode"), py::arg("grad_output"),
         py::arg("grad_c_n"), py::arg("input"), py::arg("h0"), py::arg("c0"),
         py::arg("weight_ih"), py::arg("weight_hh"), py::arg("mask"), py::arg("output"),
         py::arg("reserve"), py::arg("reverse") = false, py::arg("need_input") = true,
         py::arg("need_h0") = true, py::arg("need_c0") = true, py::arg("need_weights") = true,
-        py::arg("need_bias") = true,
+        py::arg("need_bias") = true, py::arg("batch_first") = false,
         "Returns (grad_input, grad_h0, grad_c0, grad_weight_ih, grad_weight_hh, grad_bias_ih, "
         "grad_bias_hh), None where not requested.");
   m.def("embedding_forward", &embedding_forward_py, py::arg("weight"), py::arg("indices"));

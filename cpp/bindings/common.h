@@ -70,34 +70,21 @@ inline Array<int64_t> contiguous_index(const char* op, const char* name, const p
 // Outputs live in 64-byte aligned storage. Eigen computes the leading elements of an unaligned
 // destination on its scalar path (no FMA), so with NumPy's 16-byte alignment the same inputs
 // gave results differing in the last bit from call to call, depending on the buffer address.
-// Small blocks come from plain malloc, aligned by hand with the original pointer stored just
-// before them: glibc's aligned_alloc splits chunks, and on the small arrays of small models its
-// frees and consolidations were a fifth of a layer's call. Large blocks keep aligned_alloc: with
-// malloc, the megabytes a convolution step frees went back to the system (heap trimming) and
-// came back as fresh pages, ~2,700 page faults per Keras-CNN training step, 50% slower.
-// The result is an Array<T> because assigning another array_t type to one goes through
-// PyArray_FromAny.
+// The block comes from plain malloc, aligned by hand with the original pointer stored just before
+// it: glibc's aligned_alloc splits chunks and fragments the heap, and on the small arrays of small
+// models its frees and consolidations were a fifth of a layer's call. The result is an Array<T>
+// because assigning another array_t type to one goes through PyArray_FromAny.
 template <class T>
 Array<T> empty(const Shape& shape) {
   constexpr uintptr_t kAlign = 64;
-  constexpr size_t kLargeBytes = size_t(1) << 18;
   size_t count = 1;
   for (int64_t s : shape) count *= static_cast<size_t>(s);
-  const size_t bytes = std::max<size_t>(count, 1) * sizeof(T);
-  void* data;
-  py::capsule owner;
-  if (bytes >= kLargeBytes) {
-    data = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
-    if (!data) throw std::bad_alloc();
-    owner = py::capsule(data, [](void* p) { std::free(p); });
-  } else {
-    void* raw = std::malloc(bytes + kAlign);
-    if (!raw) throw std::bad_alloc();
-    // malloc aligns to 16 bytes, so there are 16 to 64 bytes before `data`: room for `raw`.
-    data = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + kAlign) & ~(kAlign - 1));
-    static_cast<void**>(data)[-1] = raw;
-    owner = py::capsule(data, [](void* p) { std::free(static_cast<void**>(p)[-1]); });
-  }
+  void* raw = std::malloc(std::max<size_t>(count, 1) * sizeof(T) + kAlign);
+  if (!raw) throw std::bad_alloc();
+  // malloc aligns to 16 bytes, so there are 16 to 64 bytes before `data`: room for `raw`.
+  void* data = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + kAlign) & ~(kAlign - 1));
+  static_cast<void**>(data)[-1] = raw;
+  py::capsule owner(data, [](void* p) { std::free(static_cast<void**>(p)[-1]); });
   return Array<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()), static_cast<T*>(data),
                   owner);
 }

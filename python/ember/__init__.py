@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 import importlib
 
-from . import _core
+from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
 from ._core import ShapeError
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, int8, int16, int32, int64,

@@ -1,10 +1,12 @@
 """ember.show_config(): how this ember was built and what it runs with, like numpy.show_config()."""
 import platform
 
-from . import _core
+from . import _allocator, _core
 
 _ISA_NAMES = {"generic": "baseline x86-64 (SSE2)", "avx2": "AVX2 + FMA (x86-64-v3)",
               "avx512": "AVX-512 F/BW/CD/DQ/VL (x86-64-v4)"}
+_MALLOC = {True: "glibc trim threshold raised (EMBER_TUNE_MALLOC=0 keeps the defaults)",
+           False: "the C library's defaults"}
 _OPENMP_VERSIONS = {200505: "2.5", 200805: "3.0", 201107: "3.1", 201307: "4.0", 201511: "4.5",
                     201811: "5.0", 202011: "5.1", 202111: "5.2"}
 
@@ -39,6 +41,7 @@ def config() -> dict:
         "compiler": built["compiler"],
         "compile_flags": built["flags"],
         "python": platform.python_version(),
+        "malloc_tuned": _allocator.TUNED,
     }
 
 
@@ -56,5 +59,6 @@ def show_config(mode: str = "stdout"):
           f"{', '.join(info['isa_supported'])} (EMBER_ISA chooses one)\n"
           f"  threads:         {info['num_threads']} (OpenMP {info['openmp']})\n"
           f"  Eigen:           {info['eigen']} ({info['eigen_simd']})\n"
-          f"  compiler:        {info['compiler']}, {info['compile_flags']}")
+          f"  compiler:        {info['compiler']}, {info['compile_flags']}\n"
+          f"  malloc:          {_MALLOC[info['malloc_tuned']]}")
     return None

@@ -9,6 +9,7 @@
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
+#include "ember/simd.h"
 #include "ember/transpose.h"
 
 namespace ember {
@@ -230,6 +231,9 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
   if (grad_weight) std::fill(grad_weight, grad_weight + w_size, T(0));
   if (grad_bias) std::fill(grad_bias, grad_bias + s.c_out, T(0));
   if (s.n == 0) return;
+  if (!grad_input && s.channels_last && conv2d_direct_applies(s))
+    return conv2d_direct_backward_params(s, grad_output, input, relu_output, grad_weight,
+                                         grad_bias);
   if (runs_as_nhwc(s)) {
     const int64_t hw = s.h * s.w;
     const Scratch<T> g = swap_channels(grad_output, s.n, s.c_out, sl.p);
@@ -267,15 +271,17 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
         : Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>(g_buf, ck.cols(), sl.cout_g,
                                                                Eigen::OuterStride<>(sl.cout_g));
     if (grad_bias) {
-      VectorMap<T> gb(partial_b.get() + ch * s.c_out + ck.g * sl.cout_g, sl.cout_g);
+      // Sums in an order independent of where the gradient lies in memory (Eigen's reductions
+      // start at the first aligned element): equal inputs give equal gradients.
+      T* gb = partial_b.get() + ch * s.c_out + ck.g * sl.cout_g;
       if (s.channels_last) {
-        // Row by row, in order: Eigen's colwise().sum() adds its packets' columns in another
-        // order than the columns it peels for an unaligned destination, so the result
-        // depended on the buffer's address (and changed from call to call).
-        gb.setZero();
-        for (int64_t r = 0; r < g_nhwc.rows(); ++r) gb += g_nhwc.row(r).transpose();
-      } else
-        gb = g_nchw.rowwise().sum();
+        simd::zero_n(gb, sl.cout_g);
+        for (int64_t r = 0; r < g_nhwc.rows(); ++r)
+          simd::add_n(g_nhwc.data() + r * g_nhwc.outerStride(), sl.cout_g, gb);
+      } else {
+        for (int64_t o = 0; o < sl.cout_g; ++o)
+          gb[o] = simd::sum_n(g_nchw.data() + o * ck.cols(), ck.cols());
+      }
     }
     if (grad_weight) {
       ck.fill_columns(input, col, patches);

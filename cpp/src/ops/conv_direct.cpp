@@ -41,48 +41,68 @@ inline Vec<T> relu_vec(const Vec<T>& v) {
 }
 
 
-// NCHW: four output channels of one output row at a time, two vectors of columns per step.
+// Register tiles: as many independent accumulators as the level's vector registers allow
+// (32 with AVX-512, 16 below it), so that the FMAs' latency is hidden.
+constexpr bool kManyRegisters = kBytes == 64;
+
+// NCHW: kCo output channels of one output row at a time, two vectors of columns per step.
+template <int kCo, class T>
+void forward_nchw_channels(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
+                           const T* bias, int64_t co0, int co_n, T* out, bool relu) {
+  constexpr int L = lanes<T>;
+  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw;
+  for (int64_t y = 0; y < oh; ++y)
+    for (int64_t x0 = 0; x0 < ow; x0 += 2 * L) {
+      const int m0 = int(std::min<int64_t>(L, ow - x0));
+      const int m1 = int(std::clamp<int64_t>(ow - x0 - L, 0, L));
+      Vec<T> acc[kCo][2];
+      for (int b = 0; b < kCo; ++b) {
+        const T b0 = bias && b < co_n ? bias[co0 + b] : T(0);
+        acc[b][0] = Vec<T>{} + b0, acc[b][1] = Vec<T>{} + b0;
+      }
+      for (int64_t i = 0; i < s.kh; ++i)
+        for (int64_t j = 0; j < s.kw; ++j) {
+          const T* r = x.row(y + i) + x0 + j;
+          const Vec<T> v0 = load<Vec<T>>(r), v1 = load<Vec<T>>(r + L);  // slack covers it
+          for (int b = 0; b < kCo; ++b) {
+            const T wv = b < co_n ? weight[(co0 + b) * taps + i * s.kw + j] : T(0);
+            acc[b][0] += wv * v0, acc[b][1] += wv * v1;
+          }
+        }
+      for (int b = 0; b < co_n; ++b) {
+        T* o = out + ((co0 + b) * oh + y) * ow + x0;
+        store_first(o, relu ? relu_vec<T>(acc[b][0]) : acc[b][0], m0);
+        if (m1 > 0) store_first(o + L, relu ? relu_vec<T>(acc[b][1]) : acc[b][1], m1);
+      }
+    }
+}
+
 template <class T>
 void forward_nchw_sample(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
                          const T* bias, T* out, bool relu) {
-  constexpr int L = lanes<T>, kCo = 4;
-  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw;
-  for (int64_t co0 = 0; co0 < s.c_out; co0 += kCo) {
-    const int co_n = int(std::min<int64_t>(kCo, s.c_out - co0));
-    for (int64_t y = 0; y < oh; ++y)
-      for (int64_t x0 = 0; x0 < ow; x0 += 2 * L) {
-        const int m0 = int(std::min<int64_t>(L, ow - x0)), m1 = int(std::clamp<int64_t>(ow - x0 - L, 0, L));
-        Vec<T> acc[kCo][2];
-        for (int b = 0; b < kCo; ++b) {
-          const T b0 = bias && b < co_n ? bias[co0 + b] : T(0);
-          acc[b][0] = Vec<T>{} + b0, acc[b][1] = Vec<T>{} + b0;
-        }
-        for (int64_t i = 0; i < s.kh; ++i)
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const T* r = x.row(y + i) + x0 + j;
-            const Vec<T> v0 = load<Vec<T>>(r), v1 = load<Vec<T>>(r + L);  // slack covers it
-            for (int b = 0; b < kCo; ++b) {
-              const T wv = b < co_n ? weight[(co0 + b) * taps + i * s.kw + j] : T(0);
-              acc[b][0] += wv * v0, acc[b][1] += wv * v1;
-            }
-          }
-        for (int b = 0; b < co_n; ++b) {
-          T* o = out + ((co0 + b) * oh + y) * ow + x0;
-          store_first(o, relu ? relu_vec<T>(acc[b][0]) : acc[b][0], m0);
-          if (m1 > 0) store_first(o + L, relu ? relu_vec<T>(acc[b][1]) : acc[b][1], m1);
-        }
-      }
+  constexpr int kWide = kManyRegisters ? 8 : 6, kNarrow = 4;
+  for (int64_t co0 = 0; co0 < s.c_out;) {
+    const int64_t left = s.c_out - co0;
+    if (left > kNarrow) {
+      const int co_n = int(std::min<int64_t>(kWide, left));
+      forward_nchw_channels<kWide>(s, x, weight, bias, co0, co_n, out, relu);
+      co0 += co_n;
+    } else {
+      forward_nchw_channels<kNarrow>(s, x, weight, bias, co0, int(left), out, relu);
+      co0 += left;
+    }
   }
 }
 
-// The weight tap-major, (kh * kw, c_out) with rows padded to whole vectors, for NHWC.
+// The weight tap-major, (kh * kw, c_out) with rows padded to whole tiles of channel vectors,
+// for NHWC.
 template <class T>
 struct TapMajorWeight {
   std::vector<T> data;
   int64_t stride;
-  TapMajorWeight(const ConvShape& s, const T* weight) {
+  TapMajorWeight(const ConvShape& s, const T* weight, int64_t tile) {
     const int64_t taps = s.kh * s.kw;
-    stride = (s.c_out + lanes<T> - 1) / lanes<T> * lanes<T>;
+    stride = (s.c_out + tile - 1) / tile * tile;
     data.assign(taps * stride, T(0));
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t t = 0; t < taps; ++t) data[t * stride + co] = weight[co * taps + t];
@@ -90,28 +110,85 @@ struct TapMajorWeight {
   const T* tap(int64_t t) const { return data.data() + t * stride; }
 };
 
-// NHWC: four output pixels at a time, the output channels in vectors.
+// NHWC: kPx output pixels by kCv vectors of output channels at a time.
+constexpr int kNhwcVectors = 2, kNhwcPixels = kManyRegisters ? 8 : 6;
+
 template <class T>
 void forward_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x,
                          const TapMajorWeight<T>& weight, const T* bias, T* out, bool relu) {
-  constexpr int L = lanes<T>, kPx = 4;
+  constexpr int L = lanes<T>, kCv = kNhwcVectors, kPx = kNhwcPixels;
   const int64_t oh = s.out_h(), ow = s.out_w(), c = s.c_out;
-  for (int64_t c0 = 0; c0 < c; c0 += L) {
-    const int cn = int(std::min<int64_t>(L, c - c0));
-    const Vec<T> b = bias ? load_first<Vec<T>>(bias + c0, cn) : Vec<T>{};
+  for (int64_t c0 = 0; c0 < c; c0 += kCv * L) {
+    int cn[kCv];  // channels of each vector that exist
+    Vec<T> b[kCv];
+    for (int v = 0; v < kCv; ++v) {
+      cn[v] = int(std::clamp<int64_t>(c - c0 - v * L, 0, L));
+      b[v] = bias ? load_first<Vec<T>>(bias + c0 + v * L, cn[v]) : Vec<T>{};
+    }
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t x0 = 0; x0 < ow; x0 += kPx) {
         const int px_n = int(std::min<int64_t>(kPx, ow - x0));
-        Vec<T> acc[kPx] = {b, b, b, b};
+        Vec<T> acc[kPx][kCv];
+        for (int p = 0; p < kPx; ++p)
+          for (int v = 0; v < kCv; ++v) acc[p][v] = b[v];
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
-            const Vec<T> wv = load<Vec<T>>(weight.tap(i * s.kw + j) + c0);
+            Vec<T> wv[kCv];  // zero past c_out: the rows are padded to whole tiles
+            for (int v = 0; v < kCv; ++v) wv[v] = load<Vec<T>>(weight.tap(i * s.kw + j) + c0 + v * L);
             const T* r = x.row(y + i) + x0 + j;
-            for (int p = 0; p < kPx; ++p) acc[p] += r[p] * wv;  // the slack covers p >= px_n
+            for (int p = 0; p < kPx; ++p)  // the slack covers p >= px_n
+              for (int v = 0; v < kCv; ++v) acc[p][v] += r[p] * wv[v];
           }
         for (int p = 0; p < px_n; ++p)
-          store_first(out + (y * ow + x0 + p) * c + c0, relu ? relu_vec<T>(acc[p]) : acc[p], cn);
+          for (int v = 0; v < kCv && cn[v] > 0; ++v)
+            store_first(out + (y * ow + x0 + p) * c + c0 + v * L,
+                        relu ? relu_vec<T>(acc[p][v]) : acc[p][v], cn[v]);
       }
+  }
+}
+
+// ---- NHWC weight and bias gradients (the input needs none: the first layer)
+// Each sample's gradient is formed whole (kTaps taps at a time, each tap's sum over all output
+// positions in vector accumulators), then the samples' gradients are added in sample order, so
+// the result does not depend on the thread count.
+constexpr int kTaps = 9;
+
+template <class T>
+inline Vec<T> masked_grad(const T* g, const T* y, int count) {
+  const Vec<T> gv = load_first<Vec<T>>(g, count);
+  return y ? (load_first<Vec<T>>(y, count) > T(0) ? gv : Vec<T>{}) : gv;
+}
+
+// NHWC: per output pixel, the channel vectors of grad_output times each tap's input value.
+template <class T>
+void params_grad_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x, const T* g,
+                             const T* y, T* gw_tap_major, int64_t stride, T* gb) {
+  constexpr int L = lanes<T>;
+  const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw, c = s.c_out;
+  for (int64_t c0 = 0; c0 < c; c0 += L) {
+    const int cn = int(std::min<int64_t>(L, c - c0));
+    Vec<T> bias_acc{};
+    for (int64_t t0 = 0; t0 < taps; t0 += kTaps) {
+      int64_t off[kTaps];
+      for (int t = 0; t < kTaps; ++t) {
+        const int64_t tap = std::min<int64_t>(t0 + t, taps - 1);
+        off[t] = (tap / s.kw) * x.width + tap % s.kw;
+      }
+      Vec<T> acc[kTaps] = {};
+      for (int64_t oy = 0; oy < oh; ++oy) {
+        const T* r = x.row(oy);
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const int64_t at = (oy * ow + ox) * c + c0;
+          const Vec<T> gv = masked_grad(g + at, y ? y + at : nullptr, cn);
+          if (t0 == 0) bias_acc += gv;
+#pragma GCC unroll 9
+          for (int t = 0; t < kTaps; ++t) acc[t] += r[ox + off[t]] * gv;
+        }
+      }
+      for (int t = 0; t < kTaps && t0 + t < taps; ++t)
+        store_first(gw_tap_major + (t0 + t) * stride + c0, acc[t], cn);
+    }
+    if (gb) store_first(gb + c0, bias_acc, cn);
   }
 }
 
@@ -122,7 +199,7 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
                            T* output, bool relu) {
   const int64_t out_size = s.c_out * s.out_h() * s.out_w();
   std::optional<TapMajorWeight<T>> weight_t;
-  if (s.channels_last) weight_t.emplace(s, weight);
+  if (s.channels_last) weight_t.emplace(s, weight, kNhwcVectors * lanes<T>);
   parallel_for(s.n, 2 * out_size * s.kh * s.kw, [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
       const PaddedPlane<T> x(s, input + n * s.h * s.w);
@@ -134,9 +211,39 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
   });
 }
 
+template <class T>
+void conv2d_direct_backward_params(const ConvShape& s, const T* grad_output, const T* input,
+                                   const T* relu_output, T* grad_weight, T* grad_bias) {
+  const int64_t taps = s.kh * s.kw, w_size = s.c_out * taps, out_size = s.c_out * s.out_h() * s.out_w();
+  const int64_t per_sample = w_size + s.c_out;
+  std::vector<T> partial(s.n * per_sample, T(0));
+  parallel_for(s.n, 2 * out_size * taps, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) {
+      const PaddedPlane<T> x(s, input + n * s.h * s.w);
+      const T* g = grad_output + n * out_size;
+      const T* y = relu_output ? relu_output + n * out_size : nullptr;
+      T* gw = partial.data() + n * per_sample;
+      T* gb = grad_bias ? gw + w_size : nullptr;
+      params_grad_nhwc_sample(s, x, g, y, gw, s.c_out, gb);  // (taps, c_out)
+    }
+  });
+  // Sample order, whatever the threads: equal for any thread count.
+  std::vector<T> sum(per_sample, T(0));
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t i = 0; i < per_sample; ++i) sum[i] += partial[n * per_sample + i];
+  if (grad_weight) {
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t t = 0; t < taps; ++t)
+        grad_weight[co * taps + t] = sum[t * s.c_out + co];
+  }
+  if (grad_bias) std::copy(sum.begin() + w_size, sum.end(), grad_bias);
+}
+
 #define EMBER_INSTANTIATE(T)                                                                   \
   template void conv2d_direct_forward<T>(const ConvShape&, const T*, const T*, const T*, T*,  \
-                                         bool);
+                                         bool);                                                \
+  template void conv2d_direct_backward_params<T>(const ConvShape&, const T*, const T*,        \
+                                                 const T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 

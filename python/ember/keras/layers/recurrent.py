@@ -189,11 +189,12 @@ class RecurrentBase(Layer):
         time_mask = None if mask is None else as_mask_array(mask, batch, steps, self.name)
         bias_ih, bias_hh = self._biases()
         outputs, h_n, c_n = rnn_layer(
-            sequences.transpose(0, 1), states[0], states[1] if self.state_count == 2 else None,
+            sequences, states[0], states[1] if self.state_count == 2 else None,
             self.weight_ih, self.weight_hh, bias_ih, bias_hh, mode=self._mode(),
-            reverse=self.go_backwards, mask=None if time_mask is None else time_mask.T)
+            reverse=self.go_backwards, mask=None if time_mask is None else time_mask.T,
+            batch_first=True)
         if self.return_sequences:
-            output = outputs.transpose(0, 1)  # (batch, time, units), aligned with the inputs
+            output = outputs  # (batch, time, units), aligned with the inputs
             if self.zero_output_for_mask and time_mask is not None:
                 output = output * ember.from_numpy(time_mask[..., None].astype(np.float32))
             if self.go_backwards:

@@ -215,8 +215,8 @@ class RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise _core.ShapeError(f"{name}: input.size(-1) must be equal to input_size. "
                                    f"Expected {self.input_size}, got {input.shape[-1]}")
-        x = input.transpose(0, 1) if self.batch_first else input  # time-major from here on
-        steps, batch = x.shape[0], x.shape[1]
+        x = input  # the kernels read either layout: no transposed copies
+        steps, batch = (x.shape[1], x.shape[0]) if self.batch_first else (x.shape[0], x.shape[1])
         if steps == 0:
             raise _core.ShapeError(f"{name}: Expected sequence length to be larger than 0 in RNN "
                                    f"(input shape {tuple(input.shape)})")
@@ -230,8 +230,6 @@ class RNNBase(Module):
             else:
                 self._check_state("hx", states[0], expected, "Expected hidden size {}, got {}")
         output, h_n, c_n = self._run(x, states, batch, num_directions)
-        if self.batch_first:
-            output = output.transpose(0, 1)
         if not is_batched:
             output = output.squeeze(batch_dim)
             h_n = h_n.squeeze(1)
@@ -239,7 +237,8 @@ class RNNBase(Module):
         return (output, (h_n, c_n)) if is_lstm else (output, h_n)
 
     def _run(self, x, states, batch, num_directions):
-        """The stacked layers over time-major x; returns output (T, B, D*H), h_n and c_n."""
+        """The stacked layers over x (T, B, I), or (B, T, I) when batch_first; returns output
+        (T, B, D*H) or (B, T, D*H), h_n and c_n."""
         is_lstm = self.mode == "LSTM"
         kernel_mode = _MODES[self.mode][1]
         zeros = None
@@ -253,7 +252,7 @@ class RNNBase(Module):
                 h0 = zeros if states is None else states[0][index]
                 c0 = None if not is_lstm else (zeros if states is None else states[1][index])
                 out, h, c = rnn_layer(x, h0, c0, *self._layer_weights(index), mode=kernel_mode,
-                                       reverse=direction == 1)
+                                       reverse=direction == 1, batch_first=self.batch_first)
                 outputs.append(out)
                 finals_h.append(h)
                 finals_c.append(c)
