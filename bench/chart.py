@@ -54,7 +54,8 @@ def write_chart(run, path):
                     bbox_to_anchor=(1.0, 1.0))
     axes[-1].set_xticks([r + 0.4 - width / 2 for r in range(len(rows))],
                         [_tick_label(label) for _, _, label in rows], fontsize=8)
-    fig.suptitle(f"ember / PyTorch 2.13 CPU, {run.date}", fontsize=10)
+    restricted = f", every library restricted to {run.isa.upper()}" if run.isa != "native" else ""
+    fig.suptitle(f"ember / PyTorch 2.13 CPU{restricted}, {run.date}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -3,11 +3,12 @@ NumPy implementation (where one exists) and PyTorch CPU (when installed), at 1 a
 
     python -m bench            # the full run (see bench/README.md for how long it takes)
     python -m bench --quick    # every figure at reduced windows: a smoke run, under two minutes
+    python -m bench --isa avx2 # every library held to AVX2: an AVX2-only machine on this one
     python bench/run.py ...    # the same
 
 It runs every measurement in a fresh worker subprocess (`python -m bench --worker JOB`, see
 worker.py) and writes RESULTS.md, results.png (with matplotlib) and results.json into
---output-dir.
+--output-dir (RESULTS-avx2.md, ... with `--isa avx2`).
 """
 
 import argparse
@@ -21,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import chart, footprint, machine, report, results_file, worker
+from bench import chart, footprint, isa, machine, report, results_file, worker
 from bench.models import MODELS
 from bench.steps import IMPLEMENTATIONS
 
@@ -47,11 +48,15 @@ def parse_arguments(argv):
                         help="skip the GEMM, convolution and LSTM GFLOP/s")
     parser.add_argument("--no-imports", dest="imports", action="store_false",
                         help="skip the import time measurement")
+    parser.add_argument("--isa", choices=isa.LEVELS, default="native",
+                        help="native (default): every library uses the best instruction set "
+                        "of this CPU; avx2: ember, PyTorch and NumPy held to AVX2 through "
+                        "environment variables in every worker (results: RESULTS-avx2.md, ...)")
     parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "bench",
                         help="where RESULTS.md, results.png and results.json go")
     parser.add_argument("--report-from", type=Path, metavar="RESULTS_JSON",
-                        help="measure nothing: rewrite RESULTS.md and results.png from the "
-                        "results.json of an earlier run")
+                        help="measure nothing: rewrite RESULTS.md and results.png (or those of "
+                        "its --isa level) from the results.json of an earlier run")
     for name, (full, quick) in SETTINGS.items():
         parser.add_argument("--" + name.replace("_", "-"), type=type(full), default=None,
                             help=f"default {full}, {quick} with --quick")
@@ -182,6 +187,7 @@ def main(argv=None):
     if args.worker:
         print(json.dumps(worker.run(json.loads(args.worker))))
         return
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     if args.report_from:
         write_report(results_file.load(args.report_from), args.output_dir)
         return
@@ -192,6 +198,8 @@ def main(argv=None):
     torch_installed = importlib.util.find_spec("torch") is not None
     models = [MODELS[key] for key in args.models]
     start_cpu, start = machine.cpu_seconds(), time.perf_counter()
+    os.environ.update(isa.environment(args.isa))  # every worker and import timing inherits it
+    isa_reported = probe_isa(args.isa)
     results = measure_models(args, models, torch_installed)
     kernel_results = measure_kernels(args, torch_installed) if args.kernels else {}
     imports = measure_imports(args, torch_installed) if args.imports else {}
@@ -204,16 +212,35 @@ def main(argv=None):
         date=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         seconds=seconds, cpu=machine.cpu_description(), system=machine.system_description(),
         load=(load_before, os.getloadavg()[0]),
-        others_cpu=machine.foreign_cpu_share(start_cpu, machine.cpu_seconds(), seconds))
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    results_file.save(run, args.output_dir / "results.json")
-    print(f"measured in {seconds:.0f} s; wrote {args.output_dir / 'results.json'}")
+        others_cpu=machine.foreign_cpu_share(start_cpu, machine.cpu_seconds(), seconds),
+        isa=args.isa, isa_environment={name: os.environ[name] for name in isa.VARIABLES
+                                       if name in os.environ},
+        isa_reported=isa_reported)
+    results_path = args.output_dir / isa.file_name("results.json", args.isa)
+    results_file.save(run, results_path)
+    print(f"measured in {seconds:.0f} s; wrote {results_path}")
     write_report(run, args.output_dir)
 
 
+def probe_isa(level):
+    """What each library runs with under `level` (isa.probe in a worker); exits if ember
+    cannot load that level, since none of its figures could be measured."""
+    reported = run_worker({"kind": "isa"}, 1)
+    for what, variable, shown, followed in isa.checks(level, reported):
+        print(f"instruction set of {what}: {shown}"
+              + {True: " (restricted)", False: f" ({variable} ignored)", None: ""}[followed],
+              flush=True)
+    ember_error = reported.get("ember", {}).get("error")
+    if level != "native" and ember_error:
+        sys.exit(f"ember cannot run at --isa {level}: {ember_error}")
+    return {name: reported[name] for name in ("numpy", "ember", "torch", "error")
+            if name in reported}
+
+
 def write_report(run, output_dir):
-    (output_dir / "RESULTS.md").write_text(report.markdown(run))
-    written = ["RESULTS.md"]
-    if chart.write_chart(run, output_dir / "results.png"):
-        written.append("results.png")
+    names = [isa.file_name(name, run.isa) for name in ("RESULTS.md", "results.png")]
+    (output_dir / names[0]).write_text(report.markdown(run))
+    written = names[:1]
+    if chart.write_chart(run, output_dir / names[1]):
+        written.append(names[1])
     print(f"wrote {', '.join(str(output_dir / name) for name in written)}")

@@ -7,7 +7,7 @@ when other work shares the machine); figures of more threads by the wall clock.
 
 import dataclasses
 
-from bench import kernels
+from bench import isa, kernels
 from bench.steps import EMBER_FACES
 
 # (result key, heading, unit, higher is better)
@@ -38,6 +38,9 @@ class Run:
     system: str
     load: tuple            # 1-minute load average before, after
     others_cpu: float      # share of the CPUs other processes used during the run
+    isa: str = "native"    # the --isa level (runs saved before it existed: native)
+    isa_environment: dict = dataclasses.field(default_factory=dict)  # isa.VARIABLES workers saw
+    isa_reported: dict = dataclasses.field(default_factory=dict)     # isa.probe() in a worker
 
 
 # ---------------------------------------------------------------- figures
@@ -161,6 +164,7 @@ def machine_section(run):
         f"- CPU: {run.cpu}",
         f"- ember's kernels run with instruction set {ember_isa} (`ember.show_config"
         "(mode=\"dicts\")`; \"unknown\" where the build has no `show_config`)",
+        *isa_lines(run),
         f"- Versions: {versions}; {run.system}",
         f"- Threads: {', '.join(map(str, run.threads))}; every figure comes from a fresh "
         "worker process" + (" per implementation and thread count (`--quick`)"
@@ -185,6 +189,29 @@ def machine_section(run):
         "figures, the 2-thread ones most, are low and noisy.",
         "",
     ]
+
+
+def isa_lines(run):
+    """The run's instruction-set restriction and what each library reported it ran with."""
+    variables = ", ".join(f"`{name}={value}`" for name, value in run.isa_environment.items())
+    if run.isa == "native":
+        head = ("- Instruction sets: not restricted (`--isa native`): each library chose for "
+                "this CPU" + (f"; the workers inherited {variables}" if variables else ""))
+    else:
+        head = (f"- Instruction sets: **restricted to {run.isa.upper()}** (`--isa {run.isa}`, an "
+                f"{run.isa.upper()}-only machine emulated on this CPU): every worker, the GEMM "
+                f"ceiling's included, ran with {variables}")
+    if not run.isa_reported:
+        return [head + "; what each library ran with was not recorded"]
+    lines = [head + ". What each library reported it ran with (a probe worker):"]
+    for part, variable, shown, followed in isa.checks(run.isa, run.isa_reported):
+        verdict = {True: " — restricted", None: "",
+                   False: f" — **ignores `{variable}`: not restricted**"}[followed]
+        if followed is None and run.isa != "native" and not shown.startswith("not reported"):
+            verdict = (" — names no instruction set, so whether it keeps to the restriction "
+                       "cannot be read here (see bench/README.md)")
+        lines.append(f"  - {part}: {shown}{verdict}")
+    return lines
 
 
 def _first_info(run, key):
@@ -340,7 +367,9 @@ def kernel_section(run):
     lines = [
         "## Kernels: GFLOP/s against the GEMM ceiling", "",
         f"The ceiling is the best of three {kernels.GEMM_SIZE}×{kernels.GEMM_SIZE} float32 "
-        "matrix products at the same thread count (GFLOP/s; per CPU-second at 1 thread):", "",
+        "matrix products at the same thread count (GFLOP/s; per CPU-second at 1 thread)"
+        + (f", under the run's {run.isa.upper()} restriction" if run.isa != "native" else "")
+        + ":", "",
         *table(["basis", *GEMM_NAMES.values(), "ceiling"], gemm_rows),
         "Convolution layers of the benchmarked CNNs (batch as in training, float32) through "
         "`F.conv2d` / `F.conv1d` (the Keras layers' NHWC / NLC data through ember's "
@@ -404,14 +433,15 @@ def problems_section(run):
 
 
 def markdown(run):
+    restricted = f", restricted to {run.isa.upper()}" if run.isa != "native" else ""
     lines = [
-        "# Benchmark results", "",
+        f"# Benchmark results{restricted}", "",
         "One run of ember's benchmark suite (bench/README.md): the models of issue 7's table "
         "for ember (PyTorch face; the Keras CNN also in the Keras face), a plain NumPy "
         "implementation of the same model where one exists and PyTorch CPU, at the same "
         "thread counts, and keras-io's time-series CNN (in both faces; no target, no NumPy "
         "model). The Keras face's inference and batch-1 latency go through "
-        "`model.predict_on_batch`. Chart: results.png.", "",
+        f"`model.predict_on_batch`. Chart: {isa.file_name('results.png', run.isa)}.", "",
         *loaded_warning(run),
         *machine_section(run),
         *targets_section(run),

@@ -1,11 +1,11 @@
 """The measuring side of the suite, run in a fresh subprocess per job (`python -m bench
 --worker JOB`, JOB a JSON object) after the driver has set the thread environment: one or
-several models of one implementation, or one library's kernels. It prints one JSON line of
-results."""
+several models of one implementation, one library's kernels, or what instruction set each
+library runs with. It prints one JSON line of results."""
 
 import resource
 
-from bench import kernels
+from bench import isa, kernels
 from bench.models import MODELS
 from bench.timing import measure
 
@@ -39,4 +39,6 @@ def run(job):
     if job["kind"] == "kernels":
         return kernels.measure_kernels(job["library"], job["threads"], job["window"],
                                        job["repeats"])
+    if job["kind"] == "isa":
+        return isa.probe()
     raise ValueError(f"unknown worker job {job!r}")

@@ -231,7 +231,7 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
   if (grad_weight) std::fill(grad_weight, grad_weight + w_size, T(0));
   if (grad_bias) std::fill(grad_bias, grad_bias + s.c_out, T(0));
   if (s.n == 0) return;
-  if (!grad_input && s.channels_last && conv2d_direct_applies(s))
+  if (!grad_input && conv2d_direct_applies(s))
     return conv2d_direct_backward_params(s, grad_output, input, relu_output, grad_weight,
                                          grad_bias);
   if (runs_as_nhwc(s)) {

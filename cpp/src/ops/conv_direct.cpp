@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "ember/im2col.h"
 #include "ember/parallel.h"
 #include "ember/simd.h"
 
@@ -147,7 +148,7 @@ void forward_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x,
   }
 }
 
-// ---- NHWC weight and bias gradients (the input needs none: the first layer)
+// ---- weight and bias gradients (the input needs none: the first layer)
 // Each sample's gradient is formed whole (kTaps taps at a time, each tap's sum over all output
 // positions in vector accumulators), then the samples' gradients are added in sample order, so
 // the result does not depend on the thread count.
@@ -157,6 +158,57 @@ template <class T>
 inline Vec<T> masked_grad(const T* g, const T* y, int count) {
   const Vec<T> gv = load_first<Vec<T>>(g, count);
   return y ? (load_first<Vec<T>>(y, count) > T(0) ? gv : Vec<T>{}) : gv;
+}
+
+// NCHW: the sample's im2col rows (taps, P), then per output channel the dot products of its
+// grad_output plane with nine rows at once, flat over the P positions.
+template <class T>
+void params_grad_rows(const T* g, const T* y, const T* col, int64_t p, int n_taps, T* gw,
+                      T* gb) {
+  constexpr int L = lanes<T>;
+  Vec<T> acc[kTaps] = {}, bias_acc{};
+  int64_t row[kTaps];  // past n_taps: the last row again, never stored
+  for (int t = 0; t < kTaps; ++t) row[t] = std::min(t, n_taps - 1) * p;
+  const int64_t full = p / L * L;
+  for (int64_t q = 0; q < full; q += L) {
+    Vec<T> gv = load<Vec<T>>(g + q);
+    if (y) gv = load<Vec<T>>(y + q) > T(0) ? gv : Vec<T>{};
+    bias_acc += gv;
+#pragma GCC unroll 9
+    for (int t = 0; t < kTaps; ++t) acc[t] += gv * load<Vec<T>>(col + row[t] + q);
+  }
+  // The last p - full positions one by one: masked vector loads here made GCC keep the
+  // accumulators above in memory.
+  T sums[kTaps], bias_sum = T(0);
+  for (int t = 0; t < kTaps; ++t) sums[t] = T(0);
+  for (int64_t q = full; q < p; ++q) {
+    const T gq = y && !(y[q] > T(0)) ? T(0) : g[q];
+    bias_sum += gq;
+    for (int t = 0; t < kTaps; ++t) sums[t] += gq * col[row[t] + q];
+  }
+  for (int t = 0; t < n_taps; ++t) {
+    T sum = acc[t][0];
+    for (int l = 1; l < L; ++l) sum += acc[t][l];
+    gw[t] = sum + sums[t];
+  }
+  if (gb) {
+    T sum = bias_acc[0];
+    for (int l = 1; l < L; ++l) sum += bias_acc[l];
+    *gb = sum + bias_sum;
+  }
+}
+
+template <class T>
+void params_grad_nchw_sample(const ConvShape& s, const T* x, const T* g, const T* y, T* col,
+                             T* gw, T* gb) {
+  const ConvSlice sl(s);
+  const int64_t taps = s.kh * s.kw, p = sl.p;
+  im2col_rows(sl, x, col, p);
+  for (int64_t co = 0; co < s.c_out; ++co)
+    for (int64_t t0 = 0; t0 < taps; t0 += kTaps)
+      params_grad_rows(g + co * p, y ? y + co * p : nullptr, col + t0 * p, p,
+                       int(std::min<int64_t>(kTaps, taps - t0)), gw + co * taps + t0,
+                       t0 == 0 && gb ? gb + co : nullptr);
 }
 
 // NHWC: per output pixel, the channel vectors of grad_output times each tap's input value.
@@ -218,13 +270,17 @@ void conv2d_direct_backward_params(const ConvShape& s, const T* grad_output, con
   const int64_t per_sample = w_size + s.c_out;
   std::vector<T> partial(s.n * per_sample, T(0));
   parallel_for(s.n, 2 * out_size * taps, [&](int64_t b, int64_t e) {
+    std::vector<T> col(s.channels_last ? 0 : taps * s.out_h() * s.out_w());
     for (int64_t n = b; n < e; ++n) {
-      const PaddedPlane<T> x(s, input + n * s.h * s.w);
+      const T* x = input + n * s.h * s.w;
       const T* g = grad_output + n * out_size;
       const T* y = relu_output ? relu_output + n * out_size : nullptr;
       T* gw = partial.data() + n * per_sample;
       T* gb = grad_bias ? gw + w_size : nullptr;
-      params_grad_nhwc_sample(s, x, g, y, gw, s.c_out, gb);  // (taps, c_out)
+      if (s.channels_last)
+        params_grad_nhwc_sample(s, PaddedPlane<T>(s, x), g, y, gw, s.c_out, gb);  // (taps, c_out)
+      else
+        params_grad_nchw_sample(s, x, g, y, col.data(), gw, gb);
     }
   });
   // Sample order, whatever the threads: equal for any thread count.
@@ -234,7 +290,7 @@ void conv2d_direct_backward_params(const ConvShape& s, const T* grad_output, con
   if (grad_weight) {
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t t = 0; t < taps; ++t)
-        grad_weight[co * taps + t] = sum[t * s.c_out + co];
+        grad_weight[co * taps + t] = s.channels_last ? sum[t * s.c_out + co] : sum[co * taps + t];
   }
   if (grad_bias) std::copy(sum.begin() + w_size, sum.end(), grad_bias);
 }
