@@ -1,5 +1,7 @@
 #include "ember/dense.h"
 
+#include <algorithm>
+
 #include "ember/eigen_maps.h"
 #include "ember/parallel.h"
 
@@ -39,26 +41,55 @@ void matmul_backward_b(const T* grad_output, const T* a, T* grad_b, int64_t batc
   });
 }
 
+// Strided views of column blocks of row-major matrices.
+template <class T>
+using ConstColumnsMap = Eigen::Map<const MatrixRM<T>, 0, Eigen::OuterStride<>>;
+template <class T>
+using ColumnsMap = Eigen::Map<MatrixRM<T>, 0, Eigen::OuterStride<>>;
+
+// Runs block(c0, c1) over an (m, n) output's columns in blocks of 16, split between the threads
+// in one ember parallel region, each block a single-threaded Eigen product (k: the inner
+// dimension). At an MLP's sizes (128 x 784 x 128) this is ~10% faster at 2 threads than
+// Eigen's own threaded GEMM. As with Eigen's threading, the last bits can change with the
+// thread count (Eigen's blocking depends on the block's width).
+template <class Block>
+void over_column_blocks(int64_t m, int64_t n, int64_t k, const Block& block) {
+  constexpr int64_t kColumns = 16;
+  const int64_t blocks = (n + kColumns - 1) / kColumns;
+  parallel_for(blocks, 2 * m * k * kColumns, [&](int64_t b, int64_t e) {
+    block(b * kColumns, std::min(n, e * kColumns));
+  });
+}
+
 template <class T>
 void linear_forward(const T* input, const T* weight, const T* bias, T* output, int64_t n,
                     int64_t in, int64_t out) {
-  MatrixMap<T> y(output, n, out);
-  y.noalias() = ConstMatrixMap<T>(input, n, in) * ConstMatrixMap<T>(weight, out, in).transpose();
-  if (bias) y.rowwise() += ConstVectorMap<T>(bias, out).transpose();
+  over_column_blocks(n, out, in, [&](int64_t c0, int64_t c1) {
+    ColumnsMap<T> y(output + c0, n, c1 - c0, Eigen::OuterStride<>(out));
+    y.noalias() = ConstMatrixMap<T>(input, n, in) *
+                  ConstMatrixMap<T>(weight + c0 * in, c1 - c0, in).transpose();
+    if (bias) y.rowwise() += ConstVectorMap<T>(bias + c0, c1 - c0).transpose();
+  });
 }
 
 template <class T>
 void linear_backward_input(const T* grad_output, const T* weight, T* grad_input, int64_t n,
                            int64_t in, int64_t out) {
-  MatrixMap<T>(grad_input, n, in).noalias() =
-      ConstMatrixMap<T>(grad_output, n, out) * ConstMatrixMap<T>(weight, out, in);
+  over_column_blocks(n, in, out, [&](int64_t c0, int64_t c1) {
+    ColumnsMap<T>(grad_input + c0, n, c1 - c0, Eigen::OuterStride<>(in)).noalias() =
+        ConstMatrixMap<T>(grad_output, n, out) *
+        ConstColumnsMap<T>(weight + c0, out, c1 - c0, Eigen::OuterStride<>(in));
+  });
 }
 
 template <class T>
 void linear_backward_weight(const T* grad_output, const T* input, T* grad_weight, int64_t n,
                             int64_t in, int64_t out) {
-  MatrixMap<T>(grad_weight, out, in).noalias() =
-      ConstMatrixMap<T>(grad_output, n, out).transpose() * ConstMatrixMap<T>(input, n, in);
+  over_column_blocks(out, in, n, [&](int64_t c0, int64_t c1) {
+    ColumnsMap<T>(grad_weight + c0, out, c1 - c0, Eigen::OuterStride<>(in)).noalias() =
+        ConstMatrixMap<T>(grad_output, n, out).transpose() *
+        ConstColumnsMap<T>(input + c0, n, c1 - c0, Eigen::OuterStride<>(in));
+  });
 }
 
 template <class T>
