@@ -166,7 +166,8 @@ void col2im_patches_add(const ConvSlice& sl, const T* colT, T* x) {
           for (int64_t j = 0; j < s.kw; ++j) {
             const int64_t ox = source(ix, j, s.stride_w, s.pad_left, s.dilation_w, sl.ow);
             if (ox < 0) continue;
-            acc += simd::load_first<V>(colT + (oy * sl.ow + ox) * sl.k + (i * s.kw + j) * cg + c0, cn);
+            const T* entry = colT + (oy * sl.ow + ox) * sl.k + (i * s.kw + j) * cg + c0;
+            acc += simd::load_first<V>(entry, cn);
           }
         }
         simd::store_first(dst + c0, simd::load_first<V>(dst + c0, cn) + acc, cn);

@@ -134,8 +134,9 @@ void forward_nhwc_sample(const ConvShape& s, const PaddedPlane<T>& x,
           for (int v = 0; v < kCv; ++v) acc[p][v] = b[v];
         for (int64_t i = 0; i < s.kh; ++i)
           for (int64_t j = 0; j < s.kw; ++j) {
+            const T* tap = weight.tap(i * s.kw + j) + c0;
             Vec<T> wv[kCv];  // zero past c_out: the rows are padded to whole tiles
-            for (int v = 0; v < kCv; ++v) wv[v] = load<Vec<T>>(weight.tap(i * s.kw + j) + c0 + v * L);
+            for (int v = 0; v < kCv; ++v) wv[v] = load<Vec<T>>(tap + v * L);
             const T* r = x.row(y + i) + x0 + j;
             for (int p = 0; p < kPx; ++p)  // the slack covers p >= px_n
               for (int v = 0; v < kCv; ++v) acc[p][v] += r[p] * wv[v];
@@ -266,8 +267,8 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
 template <class T>
 void conv2d_direct_backward_params(const ConvShape& s, const T* grad_output, const T* input,
                                    const T* relu_output, T* grad_weight, T* grad_bias) {
-  const int64_t taps = s.kh * s.kw, w_size = s.c_out * taps, out_size = s.c_out * s.out_h() * s.out_w();
-  const int64_t per_sample = w_size + s.c_out;
+  const int64_t taps = s.kh * s.kw, w_size = s.c_out * taps;
+  const int64_t out_size = s.c_out * s.out_h() * s.out_w(), per_sample = w_size + s.c_out;
   std::vector<T> partial(s.n * per_sample, T(0));
   parallel_for(s.n, 2 * out_size * taps, [&](int64_t b, int64_t e) {
     std::vector<T> col(s.channels_last ? 0 : taps * s.out_h() * s.out_w());
