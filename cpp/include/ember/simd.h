@@ -156,6 +156,14 @@ inline void zero_n(T* dst, int64_t n) {
   if (i < n) store_first(dst + i, V{}, int(n - i));
 }
 
+// The lanes of v added in lane order.
+template <class T>
+inline T lane_sum(const Vec<T>& v) {
+  T total = v[0];
+  for (int l = 1; l < Types<T>::lanes; ++l) total += v[l];
+  return total;
+}
+
 // The sum of x[0, n): lane l adds the elements l, l + lanes, ... in order, then the lanes are
 // added in order. Unlike Eigen's sum, the order does not depend on x's alignment, so equal
 // inputs at different addresses give equal sums.
@@ -167,9 +175,7 @@ inline T sum_n(const T* x, int64_t n) {
   int64_t i = 0;
   for (; i + L <= n; i += L) acc += load<V>(x + i);
   if (i < n) acc += load_first<V>(x + i, int(n - i));
-  T total = acc[0];
-  for (int l = 1; l < L; ++l) total += acc[l];
-  return total;
+  return lane_sum<T>(acc);
 }
 
 template <class V>

@@ -187,16 +187,8 @@ void params_grad_rows(const T* g, const T* y, const T* col, int64_t p, int n_tap
     bias_sum += gq;
     for (int t = 0; t < kTaps; ++t) sums[t] += gq * col[row[t] + q];
   }
-  for (int t = 0; t < n_taps; ++t) {
-    T sum = acc[t][0];
-    for (int l = 1; l < L; ++l) sum += acc[t][l];
-    gw[t] = sum + sums[t];
-  }
-  if (gb) {
-    T sum = bias_acc[0];
-    for (int l = 1; l < L; ++l) sum += bias_acc[l];
-    *gb = sum + bias_sum;
-  }
+  for (int t = 0; t < n_taps; ++t) gw[t] = lane_sum<T>(acc[t]) + sums[t];
+  if (gb) *gb = lane_sum<T>(bias_acc) + bias_sum;
 }
 
 template <class T>
