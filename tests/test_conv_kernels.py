@@ -222,12 +222,13 @@ def test_strided_inputs_match_contiguous_copies():
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("channels", [5, 16])  # 16: the Winograd path (conv_winograd.h)
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_gradients_do_not_depend_on_where_the_arrays_lie(channels_last):
+def test_gradients_do_not_depend_on_where_the_arrays_lie(channels_last, channels):
     # Equal inputs at different addresses (offset by one element) give equal results: no
     # reduction may start at the first aligned element.
-    x, w = randn(3, 5, 6, 7), randn(4, 5, 3, 3)
-    g = randn(3, 4, 4, 5)
+    x, w = randn(3, channels, 6, 7), randn(channels, channels, 3, 3)
+    g = randn(3, channels, 4, 5)
     if channels_last:
         x, g = nhwc(x), nhwc(g)
     args = ((1, 1), (0, 0, 0, 0), (1, 1), 1)

@@ -1,4 +1,6 @@
-// 2-D convolution (1-D is height 1) by im2col + Eigen GEMM, for NCHW or NHWC activations.
+// 2-D convolution (1-D is height 1) by im2col + Eigen GEMM, for NCHW or NHWC activations; 3x3
+// stride-1 layers of 16+ channels by Winograd (conv_winograd.h), one-channel inputs directly
+// (conv_direct.h).
 #pragma once
 #include <cstdint>
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ember/conv_direct.h"
+#include "ember/conv_winograd.h"
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
@@ -197,6 +198,8 @@ void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T
     swap_channels_into(y.get(), s.n, p, s.c_out, output);
     return;
   }
+  if (conv2d_winograd_applies(s))
+    return conv2d_winograd_forward(s, input, weight, bias, output, relu);
   const bool patches = uses_patches(s);
   const std::vector<T> w_patch = patches ? weight_to_patch_order(sl, weight) : std::vector<T>();
   const int64_t per_gemm = samples_per_gemm(sl, s.n);
@@ -245,6 +248,9 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
     if (grad_input) swap_channels_into(gi.get(), s.n, hw, s.c_in, grad_input);
     return;
   }
+  if (conv2d_winograd_applies(s))
+    return conv2d_winograd_backward(s, grad_output, input, weight, relu_output, grad_input,
+                                    grad_weight, grad_bias);
   const bool patches = uses_patches(s);
   const std::vector<T> w_patch =
       patches && grad_input ? weight_to_patch_order(sl, weight) : std::vector<T>();
