@@ -26,6 +26,23 @@ def _check_float(name, arg, value, low, high, allow_none=False):
                          f"{' or None' if allow_none else ''}. Received: {arg}={value!r}")
 
 
+def add_affine_parameters(module, shape, affine, bias, np_dtype) -> None:
+    """Registers weight and bias of `shape` (or None for each one switched off), as every
+    normalization layer does; reset_affine_parameters gives them their values."""
+    weight = Parameter(np.empty(shape, dtype=np_dtype)) if affine else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", Parameter(np.empty(shape, dtype=np_dtype))
+                              if affine and bias else None)
+
+
+def reset_affine_parameters(module) -> None:
+    """Weight ones and bias zeros: the identity transform."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def _buffer(array) -> Tensor:
     return Tensor._from_op(array, None)
 
@@ -45,15 +62,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        if affine:
-            self.weight = Parameter(np.empty((num_features,), dtype=np_dtype))
-            if bias:
-                self.bias = Parameter(np.empty((num_features,), dtype=np_dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, (num_features,), affine, bias, np_dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _buffer(np.zeros(num_features, np_dtype)))
             self.register_buffer("running_var", _buffer(np.ones(num_features, np_dtype)))
@@ -72,10 +81,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
@@ -152,22 +158,11 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=np_dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dtype=np_dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, self.normalized_shape, elementwise_affine, bias, np_dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
