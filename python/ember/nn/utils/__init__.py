@@ -1,6 +1,8 @@
-"""ember.nn.utils: gradient clipping (PyTorch's torch.nn.utils names and semantics)."""
+"""ember.nn.utils: gradient clipping and sequence packing (PyTorch's torch.nn.utils names and
+semantics)."""
+from . import rnn
 from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
                         get_total_norm)
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-           "get_total_norm"]
+           "get_total_norm", "rnn"]
