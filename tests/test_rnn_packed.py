@@ -131,3 +131,36 @@ def test_bad_packed_input_and_states_are_named():
         module(wide)
     with pytest.raises(ValueError, match="input dtype"):
         module(packed.float())
+
+
+def test_inference_without_autograd_gives_the_same_packed_output():
+    module = make("LSTM", 2, True)
+    packed = pack_sequence([ember.randn(n, 3, dtype=ember.float64) for n in (2, 4, 1)],
+                           enforce_sorted=False)
+    out, (h, c) = module(packed)
+    with ember.no_grad():
+        out_ng, (h_ng, c_ng) = module(packed)
+    assert not out_ng.data.requires_grad
+    for a, b in ((out.data, out_ng.data), (h, h_ng), (c, c_ng)):
+        assert_close(b, a.detach(), rtol=1e-12, atol=1e-12)
+
+
+def test_packed_training_with_dropout_between_layers_learns():
+    ember.manual_seed(0)
+    module = nn.GRU(3, 8, num_layers=2, dropout=0.2)
+    head = nn.Linear(8, 1)
+    opt = ember.optim.Adam(list(module.parameters()) + list(head.parameters()), lr=0.02)
+    rng = np.random.default_rng(4)
+    lengths = [6, 3, 5, 2, 4, 6, 1, 3]
+    x = rng.standard_normal((6, 8, 3)).astype(np.float32)
+    target = np.array([x[:n, b, 0].sum() for b, n in enumerate(lengths)], np.float32)[:, None]
+    losses = []
+    for _ in range(60):
+        packed = pack_padded_sequence(ember.tensor(x), lengths, enforce_sorted=False)
+        _, h = module(packed)
+        loss = ((head(h[-1]) - ember.tensor(target)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0]

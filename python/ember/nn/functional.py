@@ -11,6 +11,7 @@ from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional 
 from ._functional_dropout import (alpha_dropout, dropout1d, dropout2d,  # noqa: F401
                                   dropout3d, feature_alpha_dropout)
 from ._functional_dropout import check_dropout_p as _check_p
+from ._functional_local_response_norm import local_response_norm  # noqa: F401
 from ._functional_norm import batch_norm, layer_norm  # noqa: F401
 from ._functional_sample_norm import group_norm, instance_norm  # noqa: F401
 from ._functional_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401

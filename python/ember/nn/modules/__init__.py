@@ -10,6 +10,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Lo
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .groupnorm import GroupNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .local_response_norm import LocalResponseNorm
 from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d,
                       ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d,
                       ZeroPad1d, ZeroPad2d)
@@ -29,4 +30,4 @@ __all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax
            "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "GRU", "LSTM", "RNN", "GRUCell",
            "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase", "Embedding"]
 __all__ += ["AlphaDropout", "Dropout3d", "FeatureAlphaDropout", "GroupNorm", "InstanceNorm1d",
-            "InstanceNorm2d", "InstanceNorm3d"]
+            "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
