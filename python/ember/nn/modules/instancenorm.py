@@ -6,12 +6,11 @@ from __future__ import annotations
 import warnings
 
 from .. import functional as F
-from .normalization import _BatchNorm
+from .normalization import _NormBase
 
 
-class _InstanceNorm(_BatchNorm):
-    """Shares its weight, bias and running-statistics buffers with batch norm (PyTorch's
-    _NormBase); only the statistics differ."""
+class _InstanceNorm(_NormBase):
+    """Batch norm's weight, bias and running-statistics buffers; statistics per sample."""
 
     _spatial_dims = 0  # set by the subclasses
 

@@ -47,7 +47,10 @@ def _buffer(array) -> Tensor:
     return Tensor._from_op(array, None)
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Weight, bias and running-statistics buffers shared by batch and instance norm (PyTorch's
+    _NormBase)."""
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
@@ -86,6 +89,24 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
 
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
+                              error_msgs):
+        # Like PyTorch, a checkpoint without num_batches_tracked (older PyTorch) still loads.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked._array.copy()
+        super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Statistics over the batch (and positions) of each channel; running ones for eval."""
+
     def forward(self, input):
         return self.forward_fused_relu(input, False)
 
@@ -105,20 +126,6 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if keep_stats else None,
                             self.running_var if keep_stats else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps, fuse_relu=fuse_relu)
-
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
-                              error_msgs):
-        # Like PyTorch, a checkpoint without num_batches_tracked (older PyTorch) still loads.
-        key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict:
-            state_dict[key] = self.num_batches_tracked._array.copy()
-        super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
-                                      error_msgs)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
