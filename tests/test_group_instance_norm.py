@@ -85,6 +85,16 @@ def test_group_norm_rejects_bad_hyper_parameters(bad, message):
         nn.GroupNorm(**bad)
 
 
+def test_mixed_dtypes_are_rejected_as_the_other_norms_do():
+    x = ember.randn(2, 4, 3, dtype=ember.float64)
+    with pytest.raises(TypeError, match="group_norm: weight has dtype float32 but expected float64"):
+        nn.GroupNorm(2, 4)(x)
+    with pytest.raises(TypeError, match="instance_norm: weight has dtype float32"):
+        nn.InstanceNorm1d(4, affine=True)(x)
+    with pytest.raises(TypeError, match="instance_norm: running_mean has dtype float32"):
+        nn.InstanceNorm1d(4, track_running_stats=True)(x)
+
+
 def test_group_norm_rejects_bad_input():
     with pytest.raises(ember.ShapeError, match=r"group_norm.*divisible.*\(2, 6, 3\)"):
         F.group_norm(ember.randn(2, 6, 3), 4)

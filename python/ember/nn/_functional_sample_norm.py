@@ -17,9 +17,14 @@ from ._functional_norm import batch_norm
 
 def _check_channel_vector(op, name, t, input):
     channels = input.shape[1]
-    if t is not None and tuple(t.shape) != (channels,):
+    if t is None:
+        return
+    if tuple(t.shape) != (channels,):
         raise _core.ShapeError(f"{op}: expected {name} of shape ({channels},) for input of shape "
                                f"{tuple(input.shape)}, got {name} of shape {tuple(t.shape)}")
+    if t.dtype != input.dtype:  # as the other norms: no silent promotion
+        raise TypeError(f"{op}: {name} has dtype {t.dtype.name} but expected "
+                        f"{input.dtype.name} like the input (shape {tuple(t.shape)})")
 
 
 def _check_input(op, input):
