@@ -215,3 +215,16 @@ def test_matches_pytorch_forward_backward_and_running_stats(make):
             assert_close(buf, getattr(tm, name).numpy(), rtol=1e-6, atol=1e-6)
         m.eval(), tm.eval()  # the second round: eval mode
     assert repr(m) == repr(tm)
+
+
+def test_same_result_with_one_and_two_threads(restore_threads):
+    x = randn(4, 6, 16, 16, seed=9).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        ember.set_num_threads(threads)
+        xt = ember.tensor(x, requires_grad=True)
+        y = F.group_norm(xt, 3) + F.instance_norm(xt)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), xt.grad.numpy()))
+    for a, b in zip(*results):
+        assert_close(a, b, rtol=0, atol=0)

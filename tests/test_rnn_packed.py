@@ -164,3 +164,19 @@ def test_packed_training_with_dropout_between_layers_learns():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_same_result_with_one_and_two_threads(restore_threads):
+    module = make("LSTM", 2, True)
+    packed = pack_sequence([ember.randn(n, 3, dtype=ember.float64) for n in (5, 2, 4, 1)],
+                           enforce_sorted=False)
+    results = []
+    for threads in (1, 2):
+        ember.set_num_threads(threads)
+        out, (h, c) = module(packed)
+        (out.data.sum() + h.sum()).backward()
+        results.append([out.data.detach().numpy(), h.detach().numpy(), c.detach().numpy()]
+                       + [p.grad.numpy().copy() for p in module.parameters()])
+        module.zero_grad()
+    for a, b in zip(*results):
+        assert_close(a, b, rtol=1e-12, atol=1e-12)

@@ -201,3 +201,15 @@ def test_legacy_matches_pytorch_and_its_checkpoint_loads_into_the_parametrizatio
     new.load_state_dict(state)  # weight_g/weight_v keys renamed, as PyTorch does
     assert_close(new(ember.tensor(x)), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5,
                  atol=1e-5)
+
+
+def test_weight_norm_on_a_recurrent_weight_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = param_weight_norm(nn.LSTM(3, 4).double(), "weight_hh_l0")
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.LSTM(3, 4).double(),
+                                                         "weight_hh_l0")
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(4).standard_normal((5, 2, 3))
+    assert_close(ours(ember.tensor(x))[0], theirs(torch.tensor(x))[0].detach().numpy(),
+                 rtol=1e-10, atol=1e-10)
