@@ -313,7 +313,8 @@ def test_channel_dropout_eval_identity_p0_p1_and_errors():
     np.testing.assert_array_equal(F.dropout2d(x, 1.0).numpy(), np.zeros((4, 3, 5, 5)))
     with pytest.raises(ValueError, match="dropout2d: dropout probability has to be between 0 and 1, but got 1.5"):
         F.dropout2d(x, 1.5)
-    with pytest.raises(ember.ShapeError, match=r"dropout1d: Expected 2D or 3D input, but received a 4D input \(shape \(4, 3, 5, 5\)\)"):
+    with pytest.raises(ember.ShapeError,
+                       match=r"dropout1d: Expected 2D or 3D input, but received a 4D input"):
         F.dropout1d(x)
 
 

@@ -87,7 +87,7 @@ def test_group_norm_rejects_bad_hyper_parameters(bad, message):
 
 def test_mixed_dtypes_are_rejected_as_the_other_norms_do():
     x = ember.randn(2, 4, 3, dtype=ember.float64)
-    with pytest.raises(TypeError, match="group_norm: weight has dtype float32 but expected float64"):
+    with pytest.raises(TypeError, match="group_norm: weight has dtype float32 but expected"):
         nn.GroupNorm(2, 4)(x)
     with pytest.raises(TypeError, match="instance_norm: weight has dtype float32"):
         nn.InstanceNorm1d(4, affine=True)(x)

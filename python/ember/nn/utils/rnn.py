@@ -186,7 +186,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         raise _core.ShapeError(f"{op}: data has {data.shape[0]} rows but batch_sizes "
                                f"{batch_sizes.tolist()} sum to {batch_sizes.sum()}")
     unsorted = sequence.unsorted_indices
-    sorted_indices = None if unsorted is None else np.argsort(_int_array(unsorted, op, "unsorted_indices"))
+    sorted_indices = None
+    if unsorted is not None:
+        sorted_indices = np.argsort(_int_array(unsorted, op, "unsorted_indices"))
     step, position = _packed_positions(batch_sizes)
     column = position if sorted_indices is None else sorted_indices[position]
     index = np.full((steps, batch), data.shape[0], dtype=np.int64)  # the padding row
