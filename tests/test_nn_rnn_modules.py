@@ -405,14 +405,6 @@ def test_input_errors_match_torch_messages():
         gru(np.zeros((5, 3, 10), dtype=np.float32))
 
 
-def test_packed_sequence_is_not_implemented():
-    PackedSequence = collections.namedtuple(
-        "PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
-    packed = PackedSequence(ember.randn(6, 10), ember.tensor([3, 2, 1]), None, None)
-    with pytest.raises(NotImplementedError, match="PackedSequence"):
-        nn.LSTM(10, 20)(packed)
-
-
 @pytest.mark.parametrize("make,exc,match", [
     (lambda: nn.LSTM(10, 0), ValueError, "LSTM: hidden_size must be greater than zero"),
     (lambda: nn.GRU(0, 5), ValueError, "GRU: input_size must be greater than zero"),

@@ -1,5 +1,4 @@
-"""F.batch_norm, F.layer_norm and channel-wise dropout (PyTorch semantics; channels_last for
-the Keras face)."""
+"""F.batch_norm and F.layer_norm (PyTorch semantics; channels_last for the Keras face)."""
 from __future__ import annotations
 
 import numbers
@@ -7,9 +6,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from ..ops.activation import Dropout
 from ..ops.norm import BatchNorm, LayerNorm
-from ..random import _resolve
 from ..tensor import Tensor
 
 
@@ -64,36 +61,3 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     b = bias.reshape(cols) if bias is not None else None
     out = LayerNorm.apply(input.reshape(-1, cols), w, b, eps=float(eps))
     return out.reshape(*input.shape)
-
-
-def _channel_dropout(op, input, p, training, inplace, spatial_dims, channels_last):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-    batched_ndim = 2 + spatial_dims
-    if input._array.ndim not in (batched_ndim - 1, batched_ndim):
-        raise _core.ShapeError(f"{op}: expected {batched_ndim - 1}-D or {batched_ndim}-D input, "
-                               f"got shape {tuple(input.shape)}")
-    if not training or p == 0:
-        return input
-    arr = input._array
-    # One Bernoulli draw per (sample, channel), broadcast over the positions.
-    mask_shape = list(arr.shape)
-    for d in range(spatial_dims):
-        mask_shape[-(d + 2) if channels_last else -(d + 1)] = 1
-    keep = _resolve(None).random(mask_shape, dtype=np.float32) >= p
-    mask = keep.astype(arr.dtype) * arr.dtype.type(0.0 if p == 1 else 1.0 / (1.0 - p))
-    out = Dropout.apply(input, mask)
-    if not inplace:
-        return out
-    from ..tensor_methods import assign_inplace
-    return assign_inplace(input, out, op + "_")
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False, *, channels_last=False):
-    """Zeroes whole channels of (N, C, H, W) input with probability p (scaling by 1/(1-p))."""
-    return _channel_dropout("dropout2d", input, p, training, inplace, 2, channels_last)
-
-
-def dropout1d(input, p=0.5, training=True, inplace=False, *, channels_last=False):
-    """Zeroes whole channels of (N, C, L) input with probability p (scaling by 1/(1-p))."""
-    return _channel_dropout("dropout1d", input, p, training, inplace, 1, channels_last)

@@ -8,7 +8,12 @@ from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
 from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional networks)
-from ._functional_norm import batch_norm, dropout1d, dropout2d, layer_norm  # noqa: F401
+from ._functional_dropout import (alpha_dropout, dropout1d, dropout2d,  # noqa: F401
+                                  dropout3d, feature_alpha_dropout)
+from ._functional_dropout import check_dropout_p as _check_p
+from ._functional_local_response_norm import local_response_norm  # noqa: F401
+from ._functional_norm import batch_norm, layer_norm  # noqa: F401
+from ._functional_sample_norm import group_norm, instance_norm  # noqa: F401
 from ._functional_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
                                adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
                                max_pool1d, max_pool2d)
@@ -86,11 +91,6 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _fn.log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype)
-
-
-def _check_p(op, p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):

@@ -26,11 +26,31 @@ def _check_float(name, arg, value, low, high, allow_none=False):
                          f"{' or None' if allow_none else ''}. Received: {arg}={value!r}")
 
 
+def add_affine_parameters(module, shape, affine, bias, np_dtype) -> None:
+    """Registers weight and bias of `shape` (or None for each one switched off), as every
+    normalization layer does; reset_affine_parameters gives them their values."""
+    weight = Parameter(np.empty(shape, dtype=np_dtype)) if affine else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", Parameter(np.empty(shape, dtype=np_dtype))
+                              if affine and bias else None)
+
+
+def reset_affine_parameters(module) -> None:
+    """Weight ones and bias zeros: the identity transform."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def _buffer(array) -> Tensor:
     return Tensor._from_op(array, None)
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Weight, bias and running-statistics buffers shared by batch and instance norm (PyTorch's
+    _NormBase)."""
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
@@ -45,15 +65,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        if affine:
-            self.weight = Parameter(np.empty((num_features,), dtype=np_dtype))
-            if bias:
-                self.bias = Parameter(np.empty((num_features,), dtype=np_dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, (num_features,), affine, bias, np_dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _buffer(np.zeros(num_features, np_dtype)))
             self.register_buffer("running_var", _buffer(np.ones(num_features, np_dtype)))
@@ -72,13 +84,28 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
+                              error_msgs):
+        # Like PyTorch, a checkpoint without num_batches_tracked (older PyTorch) still loads.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked._array.copy()
+        super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Statistics over the batch (and positions) of each channel; running ones for eval."""
 
     def forward(self, input):
         return self.forward_fused_relu(input, False)
@@ -99,20 +126,6 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if keep_stats else None,
                             self.running_var if keep_stats else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps, fuse_relu=fuse_relu)
-
-    def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys,
-                              error_msgs):
-        # Like PyTorch, a checkpoint without num_batches_tracked (older PyTorch) still loads.
-        key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict:
-            state_dict[key] = self.num_batches_tracked._array.copy()
-        super()._load_from_state_dict(state_dict, prefix, missing_keys, unexpected_keys,
-                                      error_msgs)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -152,22 +165,11 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=np_dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dtype=np_dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, self.normalized_shape, elementwise_affine, bias, np_dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -23,6 +23,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence, packed_data
 from .utils import _check_device, _is_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -166,9 +167,6 @@ class RNNBase(Module):
     # ---- forward -----------------------------------------------------------------------------
     def _check_input(self, input) -> None:
         name = self._name
-        if isinstance(input, tuple) and type(input).__name__ == "PackedSequence":
-            raise NotImplementedError(f"{name}: PackedSequence input is not supported by ember; "
-                                      "pass a padded tensor")
         _check_tensor(name, "input", input)
         if input.dim() not in (2, 3):
             raise _core.ShapeError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
@@ -191,6 +189,8 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         """input (T, B, input_size) (or (B, T, input_size) with batch_first, or unbatched
         (T, input_size)); returns output, h_n for RNN/GRU and output, (h_n, c_n) for LSTM."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name, is_lstm = self._name, self.mode == "LSTM"
         self._check_input(input)
         is_batched = input.dim() == 3
@@ -221,14 +221,7 @@ class RNNBase(Module):
             raise _core.ShapeError(f"{name}: Expected sequence length to be larger than 0 in RNN "
                                    f"(input shape {tuple(input.shape)})")
         num_directions = 2 if self.bidirectional else 1
-        expected = (self.num_layers * num_directions, batch, self.hidden_size)
-        if states is not None:
-            if is_lstm:
-                for i in (0, 1):
-                    self._check_state(f"hx[{i}]", states[i], expected,
-                                      f"Expected hidden[{i}] size {{}}, got {{}}")
-            else:
-                self._check_state("hx", states[0], expected, "Expected hidden size {}, got {}")
+        self._check_states(states, batch, num_directions)
         output, h_n, c_n = self._run(x, states, batch, num_directions)
         if not is_batched:
             output = output.squeeze(batch_dim)
@@ -236,9 +229,45 @@ class RNNBase(Module):
             c_n = c_n.squeeze(1) if c_n is not None else None
         return (output, (h_n, c_n)) if is_lstm else (output, h_n)
 
-    def _run(self, x, states, batch, num_directions):
+    def _check_states(self, states, batch, num_directions) -> None:
+        expected = (self.num_layers * num_directions, batch, self.hidden_size)
+        if states is None:
+            return
+        if self.mode == "LSTM":
+            for i in (0, 1):
+                self._check_state(f"hx[{i}]", states[i], expected,
+                                  f"Expected hidden[{i}] size {{}}, got {{}}")
+        else:
+            self._check_state("hx", states[0], expected, "Expected hidden size {}, got {}")
+
+    def _forward_packed(self, packed, hx):
+        """PackedSequence input: the layers run over the padded batch (in the caller's order, so
+        hx and h_n need no permuting) with a mask that skips each sequence's steps past its
+        length. Forward directions then end with the state of each sequence's own last step,
+        reverse ones start at it, as PyTorch's packed kernels do; output is packed again."""
+        name = self._name
+        _check_tensor(name, "input.data", packed.data)
+        _check_dtype(name, "input", packed.data, self.weight_ih_l0)
+        if packed.data.dim() != 2 or packed.data.shape[1] != self.input_size:
+            raise _core.ShapeError(f"{name}: packed input data must have shape (steps, "
+                                   f"{self.input_size}), got {tuple(packed.data.shape)}")
+        x, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        batch = x.shape[0 if self.batch_first else 1]
+        steps = x.shape[1 if self.batch_first else 0]
+        mask = np.arange(steps)[:, None] < lengths._array[None, :]
+        states = None if hx is None else self._state_tuple(hx)
+        num_directions = 2 if self.bidirectional else 1
+        self._check_states(states, batch, num_directions)
+        output, h_n, c_n = self._run(x, states, batch, num_directions, mask)
+        order = None if packed.sorted_indices is None else packed.sorted_indices._array
+        data = packed_data(output, packed.batch_sizes._array, order, self.batch_first)
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
+
+    def _run(self, x, states, batch, num_directions, mask=None):
         """The stacked layers over x (T, B, I), or (B, T, I) when batch_first; returns output
-        (T, B, D*H) or (B, T, D*H), h_n and c_n."""
+        (T, B, D*H) or (B, T, D*H), h_n and c_n. mask (T, B): False skips a sample's step."""
         is_lstm = self.mode == "LSTM"
         kernel_mode = _MODES[self.mode][1]
         zeros = None
@@ -252,7 +281,8 @@ class RNNBase(Module):
                 h0 = zeros if states is None else states[0][index]
                 c0 = None if not is_lstm else (zeros if states is None else states[1][index])
                 out, h, c = rnn_layer(x, h0, c0, *self._layer_weights(index), mode=kernel_mode,
-                                       reverse=direction == 1, batch_first=self.batch_first)
+                                       reverse=direction == 1, batch_first=self.batch_first,
+                                       mask=mask)
                 outputs.append(out)
                 finals_h.append(h)
                 finals_c.append(c)
