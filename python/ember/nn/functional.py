@@ -8,6 +8,7 @@ from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
 from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional networks)
+from ._functional_conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ._functional_norm import batch_norm, dropout1d, dropout2d, layer_norm  # noqa: F401
 from ._functional_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
                                adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
