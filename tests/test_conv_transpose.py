@@ -330,6 +330,18 @@ def test_module_constructor_errors():
         nn.ConvTranspose2d(2, 3, 3, groups=2)
 
 
+def training_losses(model, x, target, loss_fn, opt, steps):
+    """The loss before each of `steps` optimizer steps on one batch."""
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def test_module_in_sequential_trains():
     ember.manual_seed(0)
     model = nn.Sequential(nn.ConvTranspose2d(4, 8, 4, 2, 1), nn.ReLU(),
@@ -337,11 +349,5 @@ def test_module_in_sequential_trains():
     x = ember.tensor(randn(4, 4, 3, 3, dtype=np.float32))
     target = ember.tensor((randn(4, 1, 12, 12) > 0).astype(np.float32))
     opt = ember.optim.Adam(model.parameters(), lr=0.01)
-    losses = []
-    for _ in range(30):
-        loss = F.binary_cross_entropy(model(x), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = training_losses(model, x, target, F.binary_cross_entropy, opt, 30)
     assert losses[-1] < 0.8 * losses[0]
