@@ -3,6 +3,10 @@ from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .lazy import LazyModuleMixin
+from .lazy_batchnorm import LazyBatchNorm1d, LazyBatchNorm2d
+from .lazy_conv import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d
+from .lazy_linear import LazyLinear
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .dropout import Dropout, Dropout1d, Dropout2d
@@ -29,4 +33,6 @@ __all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax
            "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "GRU", "LSTM", "RNN", "GRUCell",
            "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase", "Embedding"]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "PixelUnshuffle", "Upsample",
-            "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+            "UpsamplingBilinear2d", "UpsamplingNearest2d", "LazyModuleMixin", "LazyBatchNorm1d",
+            "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
+            "LazyConvTranspose2d", "LazyLinear"]

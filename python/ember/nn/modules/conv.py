@@ -64,10 +64,16 @@ class _ConvNd(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._padding_for_pad()
+        self._create_parameters(bias, dtype)
+
+    def _create_parameters(self, bias, dtype) -> None:
+        """weight and bias from the hyper-parameters, initialised (lazy modules: left
+        uninitialized until their first input)."""
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        channels = ((in_channels, out_channels // groups) if self.transposed else
-                    (out_channels, in_channels // groups))
-        self.weight = Parameter(np.empty((*channels, *kernel_size), dtype=np_dtype))
+        groups, out_channels = self.groups, self.out_channels
+        channels = ((self.in_channels, out_channels // groups) if self.transposed else
+                    (out_channels, self.in_channels // groups))
+        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=np_dtype))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=np_dtype))
         else:
