@@ -228,6 +228,8 @@ def test_same_result_with_one_and_two_threads(restore_threads, channels_last):
 @pytest.mark.parametrize("kwargs, error, pattern", [
     (dict(output_padding=2, stride=2), ValueError,
      "conv_transpose2d: output_padding must be smaller than either stride or dilation"),
+    (dict(output_padding=-1), ValueError, "conv_transpose2d: output_padding must be "
+                                          "non-negative"),
     (dict(stride=0), ValueError, "conv_transpose2d: stride and dilation must be positive"),
     (dict(padding=-1), ValueError, "conv_transpose2d: padding must be non-negative"),
     (dict(padding="same"), TypeError, "conv_transpose2d: padding must be an int"),
@@ -253,6 +255,11 @@ def test_bad_shapes_name_the_op_and_shapes():
         F.conv_transpose2d(tensor(randn(2, 4, 4, 5)), w, tensor(randn(4)))
     with pytest.raises(ember.ShapeError, match="conv_transpose1d: expected a 3-D weight"):
         F.conv_transpose1d(tensor(randn(2, 4, 5)), w)
+    with pytest.raises(TypeError, match=r"conv_transpose2d: input and weight must have the same "
+                                        r"floating dtype .* got ember.float32 and ember.float64"):
+        F.conv_transpose2d(tensor(randn(2, 4, 4, 5, dtype=np.float32)), w)
+    with pytest.raises(TypeError, match="conv_transpose1d: input and weight must have the same"):
+        F.conv_transpose1d(ember.tensor(np.ones((1, 4, 3), np.int64)), tensor(randn(4, 2, 3)))
     with pytest.raises(TypeError, match="conv_transpose2d: input and weight must be ember tensors"):
         F.conv_transpose2d(randn(2, 4, 4, 5), w)
 
@@ -291,8 +298,10 @@ def test_module_output_size_picks_output_padding_like_torch():
     with pytest.raises(ValueError, match=r"ConvTranspose2d: requested an output size of "
                                          r"\[11, 7\], but valid sizes range from 9 to 10"):
         em(tensor(x), output_size=(11, 7))
-    with pytest.raises(ValueError, match="ConvTranspose2d: output_size must have 2 or 4"):
-        em(tensor(x), output_size=(9,))
+    with pytest.raises(ValueError, match="ConvTranspose2d: for 4D input, output_size must have 2 "
+                                         r"or 4 elements \(got 3\)"):
+        em(tensor(x), output_size=(3, 9, 7))
+    assert tuple(em(tensor(x[0]), output_size=(3, 10, 8)).shape) == (2, 10, 8)
     t1 = torch.nn.ConvTranspose1d(2, 2, 3, stride=3).double()
     e1 = nn.ConvTranspose1d(2, 2, 3, stride=3, dtype=ember.float64)
     e1.load_state_dict({k: v.detach().numpy() for k, v in t1.state_dict().items()})

@@ -30,6 +30,9 @@ def _check(op, input, weight, bias, groups, n, channels_last):
         raise TypeError(f"{op}: input and weight must be ember tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
     shapes = f"input {tuple(input.shape)}, weight {tuple(weight.shape)}"
+    if input.dtype != weight.dtype or not input.is_floating_point():
+        raise TypeError(f"{op}: input and weight must have the same floating dtype (float32 or "
+                        f"float64), got {input.dtype} and {weight.dtype}; {shapes}")
     if input.ndim not in (n + 1, n + 2):
         raise _core.ShapeError(f"{op}: expected {n + 1}-D (unbatched) or {n + 2}-D (batched) "
                                f"input, got shape {tuple(input.shape)}")
@@ -62,7 +65,10 @@ def output_sizes(op, in_sizes, kernel, stride, pads, dilation, output_padding):
     + 1, with PyTorch's checks."""
     sizes = []
     for i, k, s, (pb, pa), d, o in zip(in_sizes, kernel, stride, pads, dilation, output_padding):
-        if o < 0 or (o >= s and o >= d):
+        if o < 0:
+            raise ValueError(f"{op}: output_padding must be non-negative, got "
+                             f"{tuple(output_padding)}")
+        if o >= s and o >= d:
             raise ValueError(f"{op}: output_padding must be smaller than either stride or "
                              f"dilation, got output_padding={tuple(output_padding)}, "
                              f"stride={tuple(stride)}, dilation={tuple(dilation)}")

@@ -57,14 +57,29 @@ def _along(shape_len, axis, weights):
 
 
 def _scatter_sum(values, index, size, axis):
-    """out[..., i, ...] = sum of values[..., o, ...] over o with index[o] == i (index is
-    non-decreasing, so each i's sources are one run: a reduceat, in a fixed order)."""
+    """out[..., i, ...] = sum of values[..., o, ...] over o with index[o] == i. index is
+    non-decreasing, so each i's sources are one run of o: the k-th element of every run is
+    added in one gather, k = 0, 1, ..., runs shorter than k reading a zero appended to values
+    (np.add.reduceat along a trailing axis measured 10x slower than these gathers)."""
     starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    lengths = np.diff(np.r_[starts, len(index)])
+    sums = np.take(values, starts, axis=axis)
+    padded = None
+    for k in range(1, int(lengths.max(initial=1))):
+        source = starts + k
+        if (lengths > k).all():
+            sums += np.take(values, source, axis=axis)
+            continue
+        if padded is None:
+            zero = np.zeros_like(np.take(values, [0], axis=axis))
+            padded = np.concatenate([values, zero], axis=axis)
+        sums += np.take(padded, np.where(lengths > k, source, len(index)), axis=axis)
+    if len(starts) == size:  # every input position is read (upsampling)
+        return sums
     shape = list(values.shape)
     shape[axis] = size
     out = np.zeros(shape, values.dtype)
-    where = (slice(None),) * axis + (index[starts],)
-    out[where] = np.add.reduceat(values, starts, axis=axis)
+    out[(slice(None),) * axis + (index[starts],)] = sums
     return out
 
 

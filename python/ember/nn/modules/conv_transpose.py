@@ -45,11 +45,12 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         n, name = self._n, type(self).__name__
         output_size = [int(s) for s in output_size]
-        if len(output_size) in (n + 1, n + 2):
-            output_size = output_size[-n:]
+        non_spatial = 2 if input.ndim == n + 2 else 1  # (batch,) channels
+        if len(output_size) == non_spatial + n:
+            output_size = output_size[non_spatial:]
         if len(output_size) != n:
-            raise ValueError(f"{name}: output_size must have {n} or {n + 2} elements (got "
-                             f"{len(output_size)})")
+            raise ValueError(f"{name}: for {input.ndim}D input, output_size must have {n} or "
+                             f"{non_spatial + n} elements (got {len(output_size)})")
         result = []
         for d in range(n):
             size = input.shape[input.ndim - n + d]
