@@ -131,7 +131,8 @@ def test_only_the_gradients_asked_for_are_computed():
     xe, we, be = tensor(x), tensor(w, True), tensor(b)
     F.conv_transpose2d(xe, we, be, **kw).sum().backward()
     assert xe.grad is None and be.grad is None and we.grad is not None
-    assert gradcheck(lambda wt: F.conv_transpose2d(tensor(x), wt, tensor(b), **kw), (tensor(w, True),))
+    assert gradcheck(lambda wt: F.conv_transpose2d(tensor(x), wt, tensor(b), **kw),
+                     (tensor(w, True),))
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -333,7 +334,8 @@ def test_module_constructor_errors():
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="ConvTranspose2d: output_padding must be smaller"):
         nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2)
-    with pytest.raises(ValueError, match="ConvTranspose1d: padding must be an integer .* string padding"):
+    with pytest.raises(ValueError, match="ConvTranspose1d: padding must be an integer .* "
+                                         "string padding"):
         nn.ConvTranspose1d(2, 2, 3, padding="same")
     with pytest.raises(ValueError, match="ConvTranspose2d: out_channels must be divisible"):
         nn.ConvTranspose2d(2, 3, 3, groups=2)

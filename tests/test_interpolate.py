@@ -177,7 +177,8 @@ def test_modules_match_torch():
     x = randn(2, 3, 4, 6)
     pairs = [
         (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
-        (nn.Upsample(size=(5, 7), mode="bilinear"), torch.nn.Upsample(size=(5, 7), mode="bilinear")),
+        (nn.Upsample(size=(5, 7), mode="bilinear"),
+         torch.nn.Upsample(size=(5, 7), mode="bilinear")),
         (nn.Upsample(scale_factor=(1.5, 0.5), mode="nearest-exact"),
          torch.nn.Upsample(scale_factor=(1.5, 0.5), mode="nearest-exact")),
         (nn.UpsamplingNearest2d(scale_factor=3), torch.nn.UpsamplingNearest2d(scale_factor=3)),
@@ -196,7 +197,8 @@ def test_modules_match_torch():
 
 def test_upsample_in_a_model_trains():
     ember.manual_seed(0)
-    model = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(2, 1, 3, padding=1))
+    model = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"),
+                          nn.Conv2d(2, 1, 3, padding=1))
     x = ember.tensor(randn(4, 2, 5, 5, dtype=np.float32))
     target = ember.tensor(randn(4, 1, 10, 10, dtype=np.float32))
     opt = ember.optim.SGD(model.parameters(), lr=0.05)
@@ -208,7 +210,8 @@ def test_nearest_keeps_integer_dtypes():
     x = ember.tensor(np.arange(6).reshape(1, 1, 2, 3))
     out = F.interpolate(x, scale_factor=2)
     assert out.dtype == x.dtype
-    np.testing.assert_array_equal(out.numpy(), np.arange(6).reshape(2, 3).repeat(2, 0).repeat(2, 1)[None, None])
+    want = np.arange(6).reshape(2, 3).repeat(2, 0).repeat(2, 1)[None, None]
+    np.testing.assert_array_equal(out.numpy(), want)
 
 
 def test_deprecated_upsample_functions_warn_like_torch():

@@ -199,3 +199,13 @@ def test_bad_first_inputs():
         nn.LazyConv2d(4, 3, groups=0)
     with pytest.raises(ValueError, match="LazyLinear: out_features must be an integer >= 0"):
         nn.LazyLinear(-1)
+
+
+def test_sequential_fuses_a_lazy_layer_once_it_is_eager():
+    model = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyConv1d(2, 3), nn.ReLU())
+    x = ember.randn(2, 3, 5)
+    first = model(x)
+    assert_close(first, F.relu(model[2](F.relu(model[0](x)))))
+    model(x)
+    kinds = [kind for _, _, kind in model.__dict__["_fusion_plan"][1]]
+    assert kinds == ["relu", "relu_epilogue"]

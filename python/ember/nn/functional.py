@@ -11,8 +11,8 @@ from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional 
 from ._functional_conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ._functional_interpolate import (interpolate, upsample, upsample_bilinear,  # noqa: F401
                                       upsample_nearest)
-from ._functional_pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ._functional_norm import batch_norm, dropout1d, dropout2d, layer_norm  # noqa: F401
+from ._functional_pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ._functional_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
                                adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
                                max_pool1d, max_pool2d)
