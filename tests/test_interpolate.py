@@ -97,6 +97,21 @@ def test_gradcheck(case):
                      (ember.tensor(randn(*shape), requires_grad=True),))
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_channels_last_is_the_same_op(case):
+    _, shape, kwargs, _, _ = case
+    x = randn(*shape)
+    order = (0,) + tuple(range(2, len(shape))) + (1,)
+    want = F.interpolate(ember.tensor(x), **kwargs).numpy().transpose(order)
+    x_last = ember.tensor(np.ascontiguousarray(x.transpose(order)), requires_grad=True)
+    assert_close(F.interpolate(x_last, **kwargs, channels_last=True), want, rtol=0, atol=0)
+    assert gradcheck(lambda t: F.interpolate(t, **kwargs, channels_last=True), (x_last,))
+    half = tuple(max(1, n // 2) for n in shape[2:])
+    area = F.interpolate(x_last, size=half, mode="area", channels_last=True)
+    want = F.interpolate(ember.tensor(x), size=half, mode="area").numpy().transpose(order)
+    assert_close(area, want, rtol=1e-12, atol=1e-12)
+
+
 def test_area_mode_is_adaptive_average_pooling_and_differentiable():
     x = randn(2, 3, 8, 6)
     out = F.interpolate(ember.tensor(x), size=(4, 3), mode="area")

@@ -15,21 +15,21 @@ _LINEAR_MODE = {3: "linear", 4: "bilinear", 5: "trilinear"}
 _NOT_IMPLEMENTED = ("bicubic", "trilinear", "lanczos")
 
 
-def _per_dim(value, dim, what, input):
+def _per_dim(value, dim, what, spatial):
     if isinstance(value, (list, tuple)):
         if len(value) != dim:
             raise ValueError(f"interpolate: Input and {what} must have the same number of spatial "
                              f"dimensions, but got input with spatial dimensions of "
-                             f"{list(input.shape[2:])} and {what} of {value}. Please provide "
+                             f"{list(spatial)} and {what} of {value}. Please provide "
                              f"input tensor in (N, C, d1, d2, ...,dK) format and {what} in "
                              "(o1, o2, ...,oK) format.")
         return list(value)
     return [value] * dim
 
 
-def _output_size(input, size, scale_factor, recompute_scale_factor, mode):
+def _output_size(input, spatial, size, scale_factor, recompute_scale_factor, mode):
     """(output sizes, scale factors for the source positions or None), as PyTorch's."""
-    dim = input.ndim - 2
+    dim = len(spatial)
     if size is not None and scale_factor is not None:
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
     if size is None and scale_factor is None:
@@ -38,27 +38,28 @@ def _output_size(input, size, scale_factor, recompute_scale_factor, mode):
         if recompute_scale_factor:
             raise ValueError("interpolate: recompute_scale_factor is not meaningful with an "
                              "explicit size.")
-        sizes = _per_dim(size, dim, "output size", input)
+        sizes = _per_dim(size, dim, "output size", spatial)
         if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes):
             raise TypeError("interpolate: expected size to be one of int or Tuple[int] or "
                             f"Tuple[int, int], but got size with types {[type(s) for s in sizes]}")
         sizes, scales = [int(s) for s in sizes], None
     else:
-        scales = [float(s) for s in _per_dim(scale_factor, dim, "scale_factor", input)]
-        sizes = [int(n * s) for n, s in zip(input.shape[2:], scales)]  # truncation, as PyTorch
+        scales = [float(s) for s in _per_dim(scale_factor, dim, "scale_factor", spatial)]
+        sizes = [int(n * s) for n, s in zip(spatial, scales)]  # truncation, as PyTorch
         if recompute_scale_factor or mode == "area":
             scales = None
-    if min(sizes) <= 0 or min(input.shape[2:]) <= 0:
+    if min(sizes) <= 0 or min(spatial) <= 0:
         raise _core.ShapeError(f"interpolate: input and output sizes should be greater than 0, "
                                f"but got input {tuple(input.shape)} and output size {sizes}")
     return sizes, scales
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
-    """Resamples the spatial dimensions of (N, C, L) or (N, C, H, W) input to `size` or by
-    `scale_factor`; modes 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D) and
-    'area' (adaptive average pooling)."""
+                recompute_scale_factor=None, antialias=False, *, channels_last=False):
+    """Resamples the spatial dimensions of (N, C, L) or (N, C, H, W) input (or (N, L, C),
+    (N, H, W, C) with channels_last, an ember extension) to `size` or by `scale_factor`; modes
+    'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D) and 'area' (adaptive average
+    pooling)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be an ember.Tensor, got {type(input).__name__}")
     if mode in ("nearest", "area", "nearest-exact"):
@@ -77,7 +78,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("linear", "bilinear", "trilinear") and _LINEAR_MODE[input.ndim] != mode:
         raise NotImplementedError(f"interpolate: Got {input.ndim}D input, but {mode} mode needs "
                                   f"{list(_LINEAR_MODE.values()).index(mode) + 3}D input")
-    sizes, scales = _output_size(input, size, scale_factor, recompute_scale_factor, mode)
+    first = 1 if channels_last else 2  # the first spatial axis
+    spatial = tuple(input.shape[first:first + input.ndim - 2])
+    sizes, scales = _output_size(input, spatial, size, scale_factor, recompute_scale_factor, mode)
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("interpolate: Anti-alias option is restricted to bilinear, bicubic, and "
                          "lanczos modes and requires a 4-D tensor as input")
@@ -88,20 +91,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   "bilinear (4-D) without antialias")
     if mode == "area":
         pool = adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d
-        return pool(input, sizes)
+        return pool(input, sizes, channels_last=channels_last)
     dtype = input._array.dtype
     if mode not in ("nearest", "nearest-exact") and dtype.kind != "f":
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for dtype "
                                   f"{input.dtype}")
     taps = []
     for d in reversed(range(len(sizes))):  # the last axis first, as PyTorch's kernel nests them
-        in_size, scale = input.shape[2 + d], None if scales is None else scales[d]
+        in_size, scale = spatial[d], None if scales is None else scales[d]
         if mode in ("nearest", "nearest-exact"):
             axis_taps = nearest_taps(in_size, sizes[d], scale, mode == "nearest-exact",
                                      shortcuts=mode == "nearest" and input.ndim == 4)
         else:
             axis_taps = linear_taps(in_size, sizes[d], scale, align_corners, np.dtype(dtype))
-        taps.append((2 + d, in_size, axis_taps))
+        taps.append((first + d, in_size, axis_taps))
     return Interpolate.apply(input, taps=tuple(taps))
 
 
