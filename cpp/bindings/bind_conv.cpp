@@ -1,5 +1,7 @@
 // Bindings for 2-D convolution (1-D convolutions arrive with height 1).
 #include <array>
+#include <string>
+#include <vector>
 
 #include <pybind11/stl.h>
 
@@ -13,11 +15,16 @@ namespace {
 using Pair = std::array<int64_t, 2>;
 using Quad = std::array<int64_t, 4>;
 
-// Validates input/weight/hyper-parameters and returns the convolution geometry.
-ConvShape conv_shape(const char* op, const py::array& x, const py::array& w, Pair stride,
+// Validates the input's shape, the weight and the hyper-parameters and returns the convolution
+// geometry. The input enters by shape only: the input gradient never reads the input itself.
+ConvShape conv_shape(const char* op, const Shape& x_shape, const py::array& w, Pair stride,
                      Quad padding, Pair dilation, int64_t groups, bool channels_last) {
   const char* layout = channels_last ? "(N, H, W, C)" : "(N, C, H, W)";
-  EMBER_CHECK(x.ndim() == 4, op, ": expected a 4-D input ", layout, ", got shape ", shape_str(x));
+  EMBER_CHECK(x_shape.size() == 4, op, ": expected a 4-D input ", layout, ", got shape ",
+              ember::shape_str(x_shape));
+  for (int64_t d : x_shape)
+    EMBER_CHECK_ARG(d >= 0, op, ": input shape must be non-negative, got ",
+                    ember::shape_str(x_shape));
   EMBER_CHECK(w.ndim() == 4, op, ": expected a 4-D weight (out_channels, in_channels/groups, kH, "
               "kW), got shape ", shape_str(w));
   EMBER_CHECK_ARG(groups >= 1, op, ": groups must be positive, got ", groups);
@@ -29,10 +36,10 @@ ConvShape conv_shape(const char* op, const py::array& x, const py::array& w, Pai
     EMBER_CHECK_ARG(p >= 0, op, ": padding must be non-negative, got (", padding[0], ", ",
                     padding[1], ", ", padding[2], ", ", padding[3], ")");
   ConvShape s{};
-  s.n = x.shape(0);
-  s.c_in = channels_last ? x.shape(3) : x.shape(1);
-  s.h = channels_last ? x.shape(1) : x.shape(2);
-  s.w = channels_last ? x.shape(2) : x.shape(3);
+  s.n = x_shape[0];
+  s.c_in = channels_last ? x_shape[3] : x_shape[1];
+  s.h = channels_last ? x_shape[1] : x_shape[2];
+  s.w = channels_last ? x_shape[2] : x_shape[3];
   s.c_out = w.shape(0);
   s.kh = w.shape(2);
   s.kw = w.shape(3);
@@ -43,17 +50,17 @@ ConvShape conv_shape(const char* op, const py::array& x, const py::array& w, Pai
   s.channels_last = channels_last;
   EMBER_CHECK(s.c_in % groups == 0 && s.c_out % groups == 0, op, ": in_channels (", s.c_in,
               ") and out_channels (", s.c_out, ") must be divisible by groups (", groups,
-              "); input ", shape_str(x), ", weight ", shape_str(w));
+              "); input ", ember::shape_str(x_shape), ", weight ", shape_str(w));
   EMBER_CHECK(w.shape(1) * groups == s.c_in, op, ": input has ", s.c_in, " channels but weight ",
               shape_str(w), " with groups=", groups, " expects ", w.shape(1) * groups,
-              " (input ", shape_str(x), " in layout ", layout, ")");
+              " (input ", ember::shape_str(x_shape), " in layout ", layout, ")");
   EMBER_CHECK(s.kh >= 1 && s.kw >= 1, op, ": kernel must be at least 1x1, got weight ",
               shape_str(w));
   const int64_t eff_h = s.dilation_h * (s.kh - 1) + 1, eff_w = s.dilation_w * (s.kw - 1) + 1;
   EMBER_CHECK(s.h + s.pad_top + s.pad_bottom >= eff_h && s.w + s.pad_left + s.pad_right >= eff_w,
               op, ": kernel size (", eff_h, ", ", eff_w, ") (dilated) is larger than the padded "
               "input (", s.h + s.pad_top + s.pad_bottom, ", ", s.w + s.pad_left + s.pad_right,
-              "); input ", shape_str(x), ", weight ", shape_str(w));
+              "); input ", ember::shape_str(x_shape), ", weight ", shape_str(w));
   return s;
 }
 
@@ -69,7 +76,7 @@ py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const 
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
     using T = decltype(t);
     auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
-    const ConvShape s = conv_shape(op, x, w, stride, padding, dilation, groups, channels_last);
+    const ConvShape s = conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
     Array<T> b;
     if (!b_h.is_none()) {
       b = contiguous<T>(op, "bias", b_h);
@@ -96,7 +103,7 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
     using T = decltype(t);
     auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
     auto g = contiguous<T>(op, "grad_output", g_h);
-    const ConvShape s = conv_shape(op, x, w, stride, padding, dilation, groups, channels_last);
+    const ConvShape s = conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
     EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
                 ", expected ", ember::shape_str(output_shape(s)));
     Array<T> relu_output;
@@ -122,6 +129,31 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
   });
 }
 
+// The input gradient alone (ATen's convolution_backward_input): the input enters by its shape,
+// as the input gradient never reads it. Also the forward of the transposed convolution.
+py::array conv2d_backward_input_py(const py::handle& g_h, const py::handle& w_h,
+                                   const std::vector<int64_t>& input_shape, Pair stride,
+                                   Quad padding, Pair dilation, int64_t groups,
+                                   bool channels_last) {
+  const char* op = "conv2d_backward_input";
+  return dispatch_floating(op, as_array(op, "grad_output", g_h), [&](auto t) -> py::array {
+    using T = decltype(t);
+    auto g = contiguous<T>(op, "grad_output", g_h), w = contiguous<T>(op, "weight", w_h);
+    const ConvShape s = conv_shape(op, input_shape, w, stride, padding, dilation, groups,
+                                   channels_last);
+    EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
+                ", expected ", ember::shape_str(output_shape(s)), " for input shape ",
+                ember::shape_str(input_shape), " and weight ", shape_str(w));
+    auto gi = empty<T>(input_shape);
+    {
+      py::gil_scoped_release release;
+      conv2d_backward<T>(s, g.data(), nullptr, w.data(), nullptr, gi.mutable_data(), nullptr,
+                         nullptr);
+    }
+    return gi;
+  });
+}
+
 }  // namespace
 
 void bind_conv(py::module_& m) {
@@ -135,6 +167,11 @@ void bind_conv(py::module_& m) {
         py::arg("groups"), py::arg("channels_last") = false, py::arg("need_input") = true,
         py::arg("need_weight") = true, py::arg("need_bias") = true,
         py::arg("relu_output") = py::none());
+  m.def("conv2d_backward_input", &conv2d_backward_input_py, py::arg("grad_output"),
+        py::arg("weight"), py::arg("input_shape"), py::arg("stride"), py::arg("padding"),
+        py::arg("dilation"), py::arg("groups"), py::arg("channels_last") = false,
+        "The input gradient of conv2d for an input of shape input_shape (the transposed "
+        "convolution's forward).");
 }
 
 }  // namespace ember::bind

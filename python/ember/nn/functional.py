@@ -14,6 +14,10 @@ from ._functional_dropout import check_dropout_p as _check_p
 from ._functional_local_response_norm import local_response_norm  # noqa: F401
 from ._functional_norm import batch_norm, layer_norm  # noqa: F401
 from ._functional_sample_norm import group_norm, instance_norm  # noqa: F401
+from ._functional_conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
+from ._functional_interpolate import (interpolate, upsample, upsample_bilinear,  # noqa: F401
+                                      upsample_nearest)
+from ._functional_pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ._functional_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
                                adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
                                max_pool1d, max_pool2d)

@@ -10,6 +10,7 @@ import numpy as np
 from .. import autograd
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
 from ..tensor import Size, Tensor
+from ._uninitialized import is_lazy
 from .parameter import Parameter
 
 
@@ -397,14 +398,17 @@ class Module:
     def _apply_dtype(self, np_dtype) -> "Module":
         """Converts floating parameters in place (keeping their identity) and floating buffers."""
         for module in self.modules():
+            for p in list(module._parameters.values()) + list(module._buffers.values()):
+                if is_lazy(p):  # an uninitialized tensor: the dtype it will materialize with
+                    p._set_dtype(np_dtype)
             for p in module._parameters.values():
-                if p is None or p._array.dtype.kind != "f":
+                if p is None or is_lazy(p) or p._array.dtype.kind != "f":
                     continue
                 p._array = np.asarray(p._array, dtype=np_dtype, order="C")
                 if p.grad is not None:
                     p.grad._array = np.asarray(p.grad._array, dtype=np_dtype, order="C")
             for name, buf in module._buffers.items():
-                if buf is not None and buf._array.dtype.kind == "f":
+                if buf is not None and not is_lazy(buf) and buf._array.dtype.kind == "f":
                     module._buffers[name] = Tensor._from_op(
                         np.asarray(buf._array, dtype=np_dtype, order="C"), None)
         return self

@@ -8,6 +8,7 @@ from itertools import islice
 
 from ..module import Module, _addindent
 from . import fusion
+from .lazy import LazyModuleMixin
 
 
 def _renumbered(modules) -> dict:
@@ -39,7 +40,10 @@ class Sequential(Module):
         modules = tuple(self._modules.values())
         cached = self.__dict__.get("_fusion_plan")
         if cached is None or cached[0] != modules:  # built again whenever the modules change
-            cached = self.__dict__["_fusion_plan"] = (modules, fusion.plan(modules))
+            cached = (modules, fusion.plan(modules))
+            # A lazy module becomes its eager class (which may fuse) on its first call.
+            if not any(isinstance(m, LazyModuleMixin) for m in modules):
+                self.__dict__["_fusion_plan"] = cached
         return fusion.run(cached[1], input)
 
     def __getitem__(self, idx):

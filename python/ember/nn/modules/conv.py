@@ -19,6 +19,7 @@ class _ConvNd(Module):
     """Shared constructor, initialisation and repr of Conv1d/Conv2d (PyTorch's _ConvNd)."""
 
     _n = 0  # spatial dimensions, set by the subclasses
+    transposed = False  # weight (in, out/groups, *k) instead of (out, in/groups, *k)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -59,14 +60,20 @@ class _ConvNd(Module):
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        self.transposed = False
-        self.output_padding = (0,) * n
+        self.output_padding = (0,) * n  # a transposed convolution's, set by its class
         self.groups = groups
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._padding_for_pad()
+        self._create_parameters(bias, dtype)
+
+    def _create_parameters(self, bias, dtype) -> None:
+        """weight and bias from the hyper-parameters, initialised (lazy modules: left
+        uninitialized until their first input)."""
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups, *kernel_size),
-                                         dtype=np_dtype))
+        groups, out_channels = self.groups, self.out_channels
+        channels = ((self.in_channels, out_channels // groups) if self.transposed else
+                    (out_channels, self.in_channels // groups))
+        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=np_dtype))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=np_dtype))
         else:
@@ -115,6 +122,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._n:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
