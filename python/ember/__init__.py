@@ -26,6 +26,14 @@ from .functions import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat
                         relu, reshape, round, sigmoid, sign, sin, softmax, split, sqrt, square,
                         squeeze, stack, std, sub, sum, swapaxes, t, tanh, transpose, unflatten,
                         unsqueeze, var, where)
+from .logical_reductions import all, any
+from .sorting import argsort, kthvalue, median, mode, msort, sort, topk
+from .indexing import (argwhere, gather, index_select, masked_fill, masked_select, nonzero,
+                       scatter, scatter_add, take)
+from .cumulative import cumprod, cumsum
+from .counting import bincount, count_nonzero, unique
+from .linalg import tensor_norm as norm
+from . import linalg, return_types  # noqa: E402
 from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
 from . import autograd
+from ._numpy_names import numpy_names
+from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
 from .ops.reduce import normalize_dims
@@ -109,8 +112,22 @@ def minimum(input, other):
     return E.Maximum.apply(input, _operand(other), take_max=False)
 
 
-def where(condition, input, other):
-    return E.Where.apply(_arr(condition).astype(bool), _operand(input), _operand(other))
+def where(condition, input=None, other=None):
+    """where(condition, input, other): input where condition is True, else other (tensors or
+    scalars, broadcast). where(condition): nonzero(condition, as_tuple=True)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): expected both input and other, or neither")
+    cond = np.asarray(_arr(condition))
+    if cond.dtype != np.bool_:
+        if cond.dtype != np.uint8:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {cond.dtype}")
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated; "
+                      "use a boolean condition instead.", UserWarning, stacklevel=2)
+        cond = cond.astype(bool)
+    return E.Where.apply(cond, _operand(input), _operand(other))
 
 
 def sign(input):
@@ -431,3 +448,8 @@ def bmm(input, mat2):
 
 def numel(input) -> int:
     return input.numel()
+
+
+# axis=/keepdims= as dim=/keepdim=, as PyTorch accepts them on its reductions.
+(sum, mean, max, min, amax, amin, argmax, argmin, var, std, prod, logsumexp) = map(
+    numpy_names, (sum, mean, max, min, amax, amin, argmax, argmin, var, std, prod, logsumexp))

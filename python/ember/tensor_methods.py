@@ -1,7 +1,9 @@
 """Attaches the operators and methods of the PyTorch tensor API to ember.Tensor."""
 import numpy as np
 
-from . import autograd, functions as F
+from . import autograd, counting, cumulative, functions as F, indexing, linalg, \
+    logical_reductions, sorting
+from ._numpy_names import numpy_names
 from .ops import elementwise as E
 from .ops.setitem import SetItem
 from .ops.shape import GetItem
@@ -74,10 +76,12 @@ def _expand(self, *sizes):
     return F.S.Expand.apply(self, shape=F._size_args(sizes))
 
 
+@numpy_names
 def _max(self, dim=None, keepdim=False):
     return F.max(self, dim, keepdim)
 
 
+@numpy_names
 def _min(self, dim=None, keepdim=False):
     return F.min(self, dim, keepdim)
 
@@ -173,6 +177,14 @@ _METHODS = {
     "__iadd__": _inplace("__iadd__", F.add), "__isub__": _inplace("__isub__", F.sub),
     "__imul__": _inplace("__imul__", F.mul), "__itruediv__": _inplace("__itruediv__", F.div),
 }
+
+# Reductions, sorting, indexing and scans (their own modules list their methods).
+for _module in (logical_reductions, sorting, indexing, cumulative, counting):
+    _METHODS.update(_module.TENSOR_METHODS)
+    _METHODS.update({n + "_": _inplace(n + "_", f) for n, f in getattr(_module, "IN_PLACE",
+                                                                       {}).items()})
+_METHODS.update({"norm": linalg.tensor_norm, "where": lambda self, condition, other: F.where(
+    condition, self, other)})
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
