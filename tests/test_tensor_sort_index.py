@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import ember
-from ember.testing import assert_close, gradcheck
+from ember.testing import assert_close
+from op_cases import check_float32, check_forward, check_gradcheck, check_pytorch
 
 rng = np.random.default_rng(8)
 X = rng.standard_normal((2, 3, 4))  # distinct values: orders and picks are unambiguous
@@ -94,48 +95,25 @@ CASES = {
 NO_PYTORCH_GRADIENT = {"scatter_src_larger_than_index"}
 
 
-def _ember(spec):
-    return [ember.tensor(np.array(a), dtype=ember.float64, requires_grad=d) for a, d in spec]
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_forward_matches_numpy(name):
-    fn, ref, spec = CASES[name]
-    assert_close(fn(ember, *_ember(spec)), ref(*[np.array(a) for a, _ in spec]), rtol=0, atol=0,
-                 msg=name)
+    check_forward(CASES[name], name, tol=0)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_gradcheck(name):
-    fn, _, spec = CASES[name]
-    assert gradcheck(lambda *t: fn(ember, *t), _ember(spec))
+    check_gradcheck(CASES[name])
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_float32_agrees_with_float64(name):
-    fn, _, spec = CASES[name]
-    out64 = fn(ember, *_ember(spec))
-    out32 = fn(ember, *[ember.tensor(np.array(a), dtype=ember.float32) for a, _ in spec])
-    assert out32.dtype == ember.float32
-    assert_close(out32, out64.detach().numpy().astype(np.float32), msg=name)
+    check_float32(CASES[name], name)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_matches_pytorch_forward_and_gradients(name):
-    torch = pytest.importorskip("torch")
-    fn, _, spec = CASES[name]
-    ours = _ember(spec)
-    theirs = [torch.tensor(np.array(a), dtype=torch.float64, requires_grad=d) for a, d in spec]
-    out, ref = fn(ember, *ours), fn(torch, *theirs)
-    assert tuple(out.shape) == tuple(ref.shape)
-    assert_close(out, ref.detach().numpy(), rtol=0, atol=0, msg=f"{name} forward")
-    if name in NO_PYTORCH_GRADIENT:
-        return
-    g = rng.standard_normal(tuple(ref.shape))
-    out.backward(ember.tensor(g))
-    ref.backward(torch.tensor(g))
-    for i, (e, t) in enumerate(zip(ours, theirs)):
-        assert_close(e.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12, msg=f"{name} grad {i}")
+    check_pytorch(CASES[name], name, tol=0, grad_tol=1e-12,
+                  with_gradients=name not in NO_PYTORCH_GRADIENT)
 
 
 # ---- indices and return types ---------------------------------------------------------------

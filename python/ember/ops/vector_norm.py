@@ -31,8 +31,8 @@ class VectorNorm(Function):
         a, p = self.a, self.ord
         g = _expand_back(g, a.shape, self.axes, self.keepdim)
         norm = _expand_back(self.out, a.shape, self.axes, self.keepdim)
-        if p == 0:
-            return (np.zeros_like(a),)
+        if p == 0:  # piecewise constant: no gradient, and (as PyTorch) no .grad at all
+            return (None,)
         if p == 1:
             return (np.sign(a) * g,)
         absa = np.abs(a)
