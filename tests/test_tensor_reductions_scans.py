@@ -36,6 +36,15 @@ CASES = {
                            [(WITH_ZEROS, True)]),
     "cumprod_with_zeros_dim0": (lambda m, x: x.cumprod(0), lambda x: np.cumprod(x, 0),
                                 [(WITH_ZEROS, True)]),
+    "prod": (lambda m, x: x.prod(), lambda x: np.prod(x), [(X, True)]),
+    "prod_dim_with_zeros": (lambda m, x: m.prod(x, 2), lambda x: np.prod(x, 2),
+                            [(WITH_ZEROS, True)]),
+    "prod_dim0_keepdim_with_zeros": (lambda m, x: x.prod(0, keepdim=True),
+                                     lambda x: np.prod(x, 0, keepdims=True),
+                                     [(WITH_ZEROS, True)]),
+    "prod_all_with_one_zero": (lambda m, x: x.prod(), np.prod, [(WITH_ZEROS[0], True)]),
+    "prod_all_with_two_zeros": (lambda m, x: m.prod(x), np.prod, [(WITH_ZEROS[1], True)]),
+    "prod_0d": (lambda m, x: x.prod(0), lambda x: x, [(X[0, 0, 0], True)]),
     "norm": (lambda m, x: x.norm(), lambda x: np.sqrt(np.sum(x * x)), [(X, True)]),
     "norm_p1_dim": (lambda m, x: x.norm(1, dim=1), lambda x: np.abs(x).sum(1), [(X, True)]),
     "norm_p3_all": (lambda m, x: m.norm(x, 3), lambda x: _pnorm(x, 3), [(X, True)]),
@@ -211,6 +220,35 @@ def test_cumulative_dtypes_match_pytorch(fn):
     ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
     assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, t: t.to(m.int32).prod(), lambda m, t: m.prod(t.bool(), 1),
+    lambda m, t: t.prod(0, dtype=m.float64), lambda m, t: m.prod(t, -1, True),
+])
+def test_prod_dtypes_match_pytorch(fn):
+    torch = pytest.importorskip("torch")
+    data = np.array([[1, 4, 2], [3, 1, 5]])
+    ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "all", "any",
+                                  "count_nonzero", "norm", "logsumexp", "cumsum", "cumprod"])
+def test_a_zero_dim_tensor_reduces_over_dim_0_and_minus_1_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    for dim in (0, -1):
+        ours = getattr(ember, name)(ember.tensor(2.5), dim=dim)
+        theirs = getattr(torch, name)(torch.tensor(2.5), dim=dim)
+        assert ours.shape == () and ours.item() == theirs.item(), (name, dim)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        getattr(ember, name)(ember.tensor(2.5), dim=1)
+
+
+def test_prod_takes_one_dim_as_pytorch():
+    with pytest.raises(TypeError, match="single int"):
+        ember.ones(2, 2).prod((0, 1))
 
 
 def test_cumsum_in_place_and_bad_dim():

@@ -5,7 +5,7 @@ import numpy as np
 
 from ._numpy_names import numpy_names
 from .ops.index import Scatter
-from .ops.reduce import normalize_dims
+from .ops.reduce import normalize_dims, reduction_axes
 from .tensor import Tensor
 
 
@@ -16,7 +16,7 @@ def _const(array):
 @numpy_names
 def count_nonzero(input, dim=None):
     a = input._array
-    return _const(np.asarray(np.count_nonzero(a, axis=normalize_dims(dim, a.ndim)), np.int64))
+    return _const(np.asarray(np.count_nonzero(a, axis=reduction_axes(dim, a.ndim)), np.int64))
 
 
 def bincount(input, weights=None, minlength=0):

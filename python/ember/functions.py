@@ -10,7 +10,7 @@ import numpy as np
 from . import autograd
 from ._numpy_names import numpy_names
 from .indexing import nonzero
-from .ops import elementwise as E, linalg as L, reduce as R, shape as S
+from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
 from .ops.reduce import normalize_dims
 from .tensor import Tensor
@@ -305,11 +305,16 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
-def prod(input, dim=None, keepdim=False):
-    a = _arr(input)
-    if isinstance(input, Tensor) and input.requires_grad and autograd.is_grad_enabled():
-        raise NotImplementedError("prod: gradients of prod are not supported by ember")
-    return _wrap_const(np.prod(a, axis=dim, keepdims=keepdim))
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or over one dim; integers multiply in int64, as PyTorch."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): dim must be a single int, got {dim!r}")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._array.dtype.kind in "biu" and input._array.dtype != np.int64:
+        input = input.to(np.int64)
+    return P.Prod.apply(input, axes=R.reduction_axes(dim, input._array.ndim),
+                        keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim=False):

@@ -6,7 +6,7 @@ import numbers
 
 from . import functions as F
 from ._numpy_names import numpy_names
-from .ops.reduce import normalize_dims
+from .ops.reduce import reduction_axes
 from .ops.vector_norm import SingularValues, VectorNorm
 
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
@@ -25,7 +25,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     x = _floating("linalg.vector_norm", x, dtype)
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduction_axes(dim, x.ndim)
     if ord < 0 and any(x.shape[d] == 0 for d in axes):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                            f"tensor of shape {tuple(x.shape)}")

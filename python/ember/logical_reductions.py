@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._numpy_names import numpy_names
-from .ops.reduce import normalize_dims
+from .ops.reduce import reduction_axes
 from .tensor import Tensor
 
 
 def _truth(ufunc, input, dim, keepdim):
     a = input._array if isinstance(input, Tensor) else np.asarray(input)
-    out = ufunc(a, axis=normalize_dims(dim, a.ndim), keepdims=keepdim)
+    out = ufunc(a, axis=reduction_axes(dim, a.ndim), keepdims=keepdim)
     return Tensor._from_op(np.asarray(out, np.uint8 if a.dtype == np.uint8 else np.bool_), None)
 
 

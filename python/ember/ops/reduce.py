@@ -20,6 +20,13 @@ def normalize_dims(dim, ndim):
     return tuple(sorted(set(out)))
 
 
+def reduction_axes(dim, ndim):
+    """normalize_dims for NumPy's reductions: a 0-d tensor accepts dim 0 or -1 (as PyTorch)
+    but has no axis for NumPy to reduce."""
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim else ()
+
+
 def _expand_back(g, shape, axes, keepdim):
     """A reduced gradient broadcast back to the input's shape, as a new array (ndarray methods
     only: np.expand_dims and np.broadcast_to cost microseconds in Python)."""
@@ -35,7 +42,7 @@ class Sum(Function):
 
     def forward(self, a, dim=None, keepdim=False, dtype=None):
         self.shape, self.src = a.shape, a.dtype
-        self.axes = normalize_dims(dim, a.ndim)
+        self.axes = reduction_axes(dim, a.ndim)
         out = np.sum(a, axis=self.axes, keepdims=keepdim, dtype=dtype)
         if a.dtype.kind in "biu" and dtype is None:
             out = out.astype(np.int64)
@@ -54,7 +61,7 @@ class Mean(Function):
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be a "
                                f"floating point dtype, got {a.dtype}")
         self.shape, self.keepdim = a.shape, keepdim
-        self.axes = normalize_dims(dim, a.ndim)
+        self.axes = reduction_axes(dim, a.ndim)
         self.count = math.prod([a.shape[i] for i in self.axes])
         # np.mean's arithmetic (the sum in a's dtype, then one division) without its Python
         # wrapper, which costs more than the sum of a small array.
@@ -73,7 +80,7 @@ class MaxAll(Function):
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() "
                                "== 0. Specify the reduction dim with the 'dim' argument.")
         self.shape, self.keepdim = a.shape, keepdim
-        self.axes = normalize_dims(dim, a.ndim)
+        self.axes = reduction_axes(dim, a.ndim)
         out = (np.max if take_max else np.min)(a, axis=self.axes, keepdims=True)
         self.mask = a == out
         return np.asarray(out if keepdim else out.reshape(
@@ -107,7 +114,7 @@ class Var(Function):
         if a.dtype.kind != "f":
             raise RuntimeError(f"var(): input dtype must be floating point, got {a.dtype}")
         self.a, self.keepdim = a, keepdim
-        self.axes = normalize_dims(dim, a.ndim)
+        self.axes = reduction_axes(dim, a.ndim)
         n = int(np.prod([a.shape[i] for i in self.axes])) if a.ndim else 1
         self.denom = max(n - correction, 0)
         self.mean = np.mean(a, axis=self.axes, keepdims=True)
