@@ -52,3 +52,15 @@ def check_pytorch(case, name, tol, grad_tol, with_gradients=True):
             assert e.grad is None, f"{name} grad {i}: PyTorch has none"
             continue
         assert_close(e.grad, t.grad.numpy(), rtol=grad_tol, atol=grad_tol, msg=f"{name} grad {i}")
+
+
+def check_exactly_as_pytorch(fn, data):
+    """fn(module, tensor) on ember and on torch gives the same dtype, shape and values (or the
+    same tuple of them)."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs)
+    for o, t in zip(ours, theirs) if isinstance(theirs, tuple) else [(ours, theirs)]:
+        assert str(o.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+        assert o.shape == tuple(t.shape) and o.tolist() == t.tolist()

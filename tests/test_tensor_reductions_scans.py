@@ -9,7 +9,8 @@ import pytest
 
 import ember
 from ember.testing import assert_close, gradcheck
-from op_cases import check_float32, check_forward, check_gradcheck, check_pytorch
+from op_cases import (check_exactly_as_pytorch, check_float32, check_forward, check_gradcheck,
+                      check_pytorch)
 
 rng = np.random.default_rng(88)
 X = rng.standard_normal((2, 3, 4))
@@ -184,14 +185,8 @@ def test_norm_out_argument_is_refused():
     lambda m, t: (t > -5).all(), lambda m, t: t.bool().any(1), lambda m, t: t.to(m.uint8).all(1),
 ])
 def test_all_and_any_match_numpy_and_pytorch(fn):
-    torch = pytest.importorskip("torch")
-    data = np.array([[[1, 0, 2, 3], [0, 0, 0, 0], [4, 5, 6, 7]],
-                     [[1, 1, 1, 1], [0, 9, 0, 0], [2, 2, 0, 2]]])
-    ours = fn(ember, ember.tensor(data))
-    theirs = fn(torch, torch.tensor(data))
-    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
-    assert ours.shape == tuple(theirs.shape)
-    assert ours.tolist() == theirs.tolist()
+    check_exactly_as_pytorch(fn, np.array([[[1, 0, 2, 3], [0, 0, 0, 0], [4, 5, 6, 7]],
+                                           [[1, 1, 1, 1], [0, 9, 0, 0], [2, 2, 0, 2]]]))
 
 
 def test_all_of_a_comparison_is_a_python_bool_with_item():
@@ -215,11 +210,7 @@ def test_all_rejects_an_out_of_range_dim():
     lambda m, t: t.cumprod(-1, dtype=m.float32), lambda m, t: m.cumsum(t[0, 0], 0),
 ])
 def test_cumulative_dtypes_match_pytorch(fn):
-    torch = pytest.importorskip("torch")
-    data = np.array([[1, 0, 2], [3, 1, 1]])
-    ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
-    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
-    assert ours.tolist() == theirs.tolist()
+    check_exactly_as_pytorch(fn, np.array([[1, 0, 2], [3, 1, 1]]))
 
 
 @pytest.mark.parametrize("fn", [
@@ -227,11 +218,7 @@ def test_cumulative_dtypes_match_pytorch(fn):
     lambda m, t: t.prod(0, dtype=m.float64), lambda m, t: m.prod(t, -1, True),
 ])
 def test_prod_dtypes_match_pytorch(fn):
-    torch = pytest.importorskip("torch")
-    data = np.array([[1, 4, 2], [3, 1, 5]])
-    ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
-    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
-    assert ours.tolist() == theirs.tolist()
+    check_exactly_as_pytorch(fn, np.array([[1, 4, 2], [3, 1, 5]]))
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "all", "any",
@@ -270,15 +257,7 @@ def test_cumsum_in_place_and_bad_dim():
     lambda m, t: t.count_nonzero(dim=(0, 1)), lambda m, t: m.count_nonzero(t, axis=1),
 ])
 def test_where_nonzero_and_count_nonzero_match_pytorch(fn):
-    torch = pytest.importorskip("torch")
-    data = np.array([[0, 3, 5], [1, 0, 4]])
-    ours, theirs = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
-    pairs = zip(ours, theirs) if isinstance(theirs, tuple) else [(ours, theirs)]
-    if isinstance(theirs, tuple):
-        assert isinstance(ours, tuple) and len(ours) == len(theirs)
-    for o, t in pairs:
-        assert str(o.dtype).split(".")[1] == str(t.dtype).split(".")[1]
-        assert o.shape == tuple(t.shape) and o.tolist() == t.tolist()
+    check_exactly_as_pytorch(fn, np.array([[0, 3, 5], [1, 0, 4]]))
 
 
 def test_where_condition_must_be_boolean():

@@ -8,7 +8,8 @@ import pytest
 
 import ember
 from ember.testing import assert_close
-from op_cases import check_float32, check_forward, check_gradcheck, check_pytorch
+from op_cases import (check_exactly_as_pytorch, check_float32, check_forward, check_gradcheck,
+                      check_pytorch)
 
 rng = np.random.default_rng(8)
 X = rng.standard_normal((2, 3, 4))  # distinct values: orders and picks are unambiguous
@@ -79,7 +80,8 @@ CASES = {
     "masked_fill": (lambda m, x: x.masked_fill(m.tensor(MASK), -1.5),
                     lambda x: np.where(MASK, -1.5, x), [(X, True)]),
     "masked_fill_tensor_value": (lambda m, x, v: m.masked_fill(x, m.tensor(MASK), v),
-                                 lambda x, v: np.where(MASK, v, x), [(X, True), (Y[0, 0, 0], True)]),
+                                 lambda x, v: np.where(MASK, v, x),
+                                 [(X, True), (Y[0, 0, 0], True)]),
     "masked_select": (lambda m, x: m.masked_select(x, m.tensor(MASK)),
                       lambda x: x[np.broadcast_to(MASK, x.shape)], [(X, True)]),
     "masked_select_broadcast_input": (lambda m, x: x.masked_select(m.tensor(MASK)),
@@ -247,13 +249,9 @@ def test_in_place_forms_write_into_the_tensor_and_record_gradients():
 
 
 def test_masked_fill_keeps_the_input_dtype():
-    torch = pytest.importorskip("torch")
     for data, value in (([0, 1, 2], 2.5), ([0.5, 1.5, 2.5], 7)):
         mask = [False, True, True]
-        ours = ember.tensor(data).masked_fill(ember.tensor(mask), value)
-        theirs = torch.tensor(data).masked_fill(torch.tensor(mask), value)
-        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
-        assert ours.tolist() == theirs.tolist()
+        check_exactly_as_pytorch(lambda m, t: t.masked_fill(m.tensor(mask), value), data)
 
 
 # ---- bad input -------------------------------------------------------------------------------
