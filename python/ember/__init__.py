@@ -30,6 +30,7 @@ from .logical_reductions import all, any
 from .sorting import argsort, kthvalue, median, mode, msort, sort, topk
 from .indexing import (argwhere, gather, index_select, masked_fill, masked_select, nonzero,
                        scatter, scatter_add, take)
+from .index_updates import index_add, index_copy, index_fill
 from .cumulative import cumprod, cumsum
 from .counting import bincount, count_nonzero, unique
 from .linalg import tensor_norm as norm

@@ -67,16 +67,23 @@ def _scatter(op, input, dim, index, src, value, reduce):
     return I.Scatter.apply(input, idx, src, dim=d, reduce=reduce, value=value)
 
 
+def vector_index(op, a, dim, index):
+    """dim as an axis and index as a checked 1-D array of positions along it (a 0-d index is
+    one position), for index_select, index_add, index_copy and index_fill."""
+    idx = _index_array(op, index)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got index shape "
+                         f"{tuple(idx.shape)} (input shape {tuple(a.shape)})")
+    d = I.dim_of(op, dim, a.ndim)
+    idx = idx.reshape(-1)
+    I.check_in_range(op, idx, _size(a, d), d,
+                     f"input shape {tuple(a.shape)}, index shape {tuple(idx.shape)}")
+    return d, idx
+
+
 @numpy_names
 def index_select(input, dim, index):
-    a, idx = input._array, _index_array("index_select", index)
-    if idx.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector, got index shape "
-                         f"{tuple(idx.shape)} (input shape {tuple(a.shape)})")
-    d = I.dim_of("index_select", dim, a.ndim)
-    idx = idx.reshape(-1)
-    I.check_in_range("index_select", idx, _size(a, d), d,
-                     f"input shape {tuple(a.shape)}, index shape {tuple(idx.shape)}")
+    d, idx = vector_index("index_select", input._array, dim, index)
     return I.IndexSelect.apply(input, idx, dim=d)
 
 

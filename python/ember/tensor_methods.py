@@ -1,7 +1,7 @@
 """Attaches the operators and methods of the PyTorch tensor API to ember.Tensor."""
 import numpy as np
 
-from . import autograd, counting, cumulative, functions as F, indexing, linalg, \
+from . import autograd, counting, cumulative, functions as F, index_updates, indexing, linalg, \
     logical_reductions, sorting
 from ._numpy_names import numpy_names
 from .ops import elementwise as E
@@ -47,6 +47,9 @@ def assign_inplace(self, out, name):
     are never overwritten.
     """
     _check_not_leaf_requiring_grad(self, name)
+    if out._array.shape != self._array.shape:
+        raise RuntimeError(f"{name}: output with shape {tuple(self._array.shape)} doesn't match "
+                           f"the broadcast shape {tuple(out._array.shape)}")
     if autograd.is_grad_enabled() and out.requires_grad:
         self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
     else:
@@ -179,7 +182,7 @@ _METHODS = {
 }
 
 # Reductions, sorting, indexing and scans (their own modules list their methods).
-for _module in (logical_reductions, sorting, indexing, cumulative, counting):
+for _module in (logical_reductions, sorting, indexing, index_updates, cumulative, counting):
     _METHODS.update(_module.TENSOR_METHODS)
     _METHODS.update({n + "_": _inplace(n + "_", f) for n, f in getattr(_module, "IN_PLACE",
                                                                        {}).items()})
