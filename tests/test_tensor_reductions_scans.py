@@ -350,3 +350,40 @@ def test_where_uint8_warning_is_not_an_error_for_pytorch_either():
         warnings.simplefilter("always")
         torch.where(torch.tensor([1, 0], dtype=torch.uint8), 1.0, 0.0)
     assert any("uint8" in str(w.message) for w in caught)
+
+
+# ---- searching and runs ----------------------------------------------------------------------
+@pytest.mark.parametrize("fn", [
+    lambda m, s: m.searchsorted(s, m.tensor([[3, 6, 9], [3, 6, 11]])),
+    lambda m, s: m.searchsorted(s, m.tensor([[3, 6, 9], [0, 6, 10]]), right=True),
+    lambda m, s: m.searchsorted(s[0], m.tensor([[3, 6], [9, 0]]), side="right"),
+    lambda m, s: m.searchsorted(s[1], 4),
+    lambda m, s: m.searchsorted(s[0], m.tensor([5, 1]), out_int32=True),
+    lambda m, s: m.searchsorted(m.tensor([9, 1, 5]), m.tensor([5, 6]), sorter=m.tensor([1, 2, 0])),
+    lambda m, s: m.bucketize(m.tensor([[0, 3, 4], [9, 10, 12]]), s[1]),
+    lambda m, s: m.bucketize(m.tensor([3, 4, 9]), s[0], right=True, out_int32=True),
+])
+def test_searchsorted_and_bucketize_match_pytorch(fn):
+    check_exactly_as_pytorch(fn, np.array([[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]]))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"return_inverse": True, "return_counts": True}, {"dim": 0, "return_counts": True},
+    {"dim": 1, "return_inverse": True},
+])
+def test_unique_consecutive_matches_pytorch(kwargs):
+    data = np.array([[1, 1, 2], [1, 1, 2], [3, 3, 2], [1, 1, 2]])
+    check_exactly_as_pytorch(lambda m, t: m.unique_consecutive(t, **kwargs), data)
+    check_exactly_as_pytorch(lambda m, t: t.unique_consecutive(**kwargs), data)
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda: ember.searchsorted(ember.ones(2, 3), ember.ones(3, 1)), r"\[2, 3\].*\[3, 1\]"),
+    (lambda: ember.searchsorted(ember.ones(3), ember.ones(2), side="middle"), "side"),
+    (lambda: ember.searchsorted(ember.ones(3), ember.ones(2), right=True, side="left"),
+     "opposites"),
+    (lambda: ember.bucketize(ember.ones(2), ember.ones(2, 2)), "1 dimension"),
+])
+def test_searchsorted_bad_input(fn, message):
+    with pytest.raises(RuntimeError, match=message):
+        fn()

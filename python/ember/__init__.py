@@ -32,7 +32,8 @@ from .indexing import (argwhere, gather, index_select, masked_fill, masked_selec
                        scatter, scatter_add, take)
 from .index_updates import index_add, index_copy, index_fill
 from .cumulative import cumprod, cumsum
-from .counting import bincount, count_nonzero, unique
+from .counting import bincount, count_nonzero, unique, unique_consecutive
+from .searching import bucketize, searchsorted
 from .linalg import tensor_norm as norm
 from . import linalg, return_types  # noqa: E402
 from .build_config import show_config

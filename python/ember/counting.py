@@ -57,4 +57,26 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
-TENSOR_METHODS = {"count_nonzero": count_nonzero, "bincount": bincount, "unique": unique}
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The first element (or slice along dim) of each run of equal ones, in order; with the
+    run each element belongs to (inverse) and the runs' lengths (counts)."""
+    a = input._array
+    if dim is None:
+        slices = a.reshape(-1, 1)
+    else:
+        axis = normalize_dims(dim, a.ndim)[0]
+        slices = np.moveaxis(a, axis, 0).reshape(a.shape[axis], -1)
+    starts = np.ones(len(slices), bool)
+    starts[1:] = (slices[1:] != slices[:-1]).any(axis=1)
+    first = np.flatnonzero(starts)
+    out = [_const(a.reshape(-1)[first] if dim is None else np.take(a, first, axis))]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        out.append(_const(inverse.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(_const(np.diff(np.append(first, len(slices))).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+TENSOR_METHODS = {"count_nonzero": count_nonzero, "bincount": bincount, "unique": unique,
+                  "unique_consecutive": unique_consecutive}
