@@ -20,6 +20,8 @@ MASK = rng.standard_normal((3, 4)) > 0
 IDX = rng.integers(0, 4, (2, 3, 5))
 IDX_SMALL = rng.integers(0, 3, (2, 2, 3))
 PERM = np.argsort(rng.standard_normal((2, 3, 4)), axis=1)
+Y5 = rng.standard_normal((2, 3, 5))
+SRC_WITH_ZEROS = Y5 * (rng.random((2, 3, 5)) > 0.3)  # products with one zero, and with two
 
 
 def _long(m, a):
@@ -32,6 +34,20 @@ def _scatter_ref(x, dim, index, values, add=False):
     coords[dim] = index
     src = values if np.isscalar(values) else values[tuple(slice(0, n) for n in index.shape)]
     (np.add.at(out, tuple(coords), src) if add else out.__setitem__(tuple(coords), src))
+    return out
+
+
+def _scatter_reduce_ref(x, dim, index, src, reduce, include_self):
+    """Direct loop: the values each position receives, reduced with its own if include_self."""
+    received = {}
+    for p in np.ndindex(index.shape):
+        target = p[:dim] + (index[p],) + p[dim + 1:]
+        received.setdefault(target, []).append(src[p])
+    out = x.copy()
+    for target, values in received.items():
+        values = ([x[target]] if include_self else []) + values
+        out[target] = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max,
+                       "amin": np.min}[reduce](values)
     return out
 
 
@@ -73,6 +89,12 @@ CASES = {
     "scatter_add": (lambda m, x, y: m.scatter_add(x, 2, _long(m, IDX[..., :4]), y),
                     lambda x, y: _scatter_ref(x, 2, IDX[..., :4], y, add=True),
                     [(X, True), (Y, True)]),
+    **{f"scatter_reduce_{reduce}_{'self' if include else 'no_self'}": (
+        lambda m, x, y, r=reduce, i=include: x.scatter_reduce(2, _long(m, IDX), y, r,
+                                                             include_self=i),
+        lambda x, y, r=reduce, i=include: _scatter_reduce_ref(x, 2, IDX, y, r, i),
+        [(X, True), (SRC_WITH_ZEROS if reduce == "prod" else Y5, True)])
+       for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)},
     "index_select": (lambda m, x: m.index_select(x, 2, _long(m, [3, 0, 3])),
                      lambda x: np.take(x, [3, 0, 3], 2), [(X, True)]),
     "index_select_scalar_index": (lambda m, x: x.index_select(0, _long(m, 1)),
@@ -237,6 +259,15 @@ def test_scatter_reduce_add_and_multiply_match_pytorch():
             assert_close(run(ember), run(torch).numpy(), msg=f"{reduce} {value}")
 
 
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin", "max", "min"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_of_integers_matches_pytorch(reduce, include_self):
+    def fn(m, t):
+        return t.scatter_reduce(0, m.tensor([0, 0, 1, 1, 1]), m.tensor([5, 6, 7, 8, 9]), reduce,
+                                include_self=include_self)
+    check_exactly_as_pytorch(fn, [1, 2, 3, 4])
+
+
 def test_scatter_multiply_has_no_gradient_as_in_pytorch():
     x = ember.ones(3, dtype=ember.float64, requires_grad=True)
     out = x.scatter(0, ember.tensor([0]), 2.0, reduce="multiply")
@@ -315,6 +346,11 @@ def test_out_of_range_indices_raise_index_error(fn, message):
     (lambda x: x.scatter(0, ember.tensor([[0]]), 1.0, reduce="mean"), RuntimeError,
      "add or multiply"),
     (lambda x: x.scatter(0, ember.tensor([[0]])), TypeError, "src"),
+    (lambda x: x.scatter_reduce(0, ember.tensor([[0]]), x, "median"), RuntimeError,
+     "sum, prod, mean, amax or amin"),
+    (lambda x: x.scatter_reduce(0, ember.tensor([[0]]), 1.0, "sum"), TypeError, "src"),
+    (lambda x: x.scatter_reduce(1, ember.tensor([[3]]), x, "sum"), IndexError,
+     "scatter_reduce.*index 3"),
     (lambda x: x.masked_fill(ember.ones(2, 3, dtype=ember.uint8), 1.0), RuntimeError,
      "boolean masks"),
     (lambda x: x.masked_fill(x > 0, ember.tensor([1.0])), RuntimeError, "0-dimensional"),

@@ -29,7 +29,7 @@ from .functions import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat
 from .logical_reductions import all, any
 from .sorting import argsort, kthvalue, median, mode, msort, sort, topk
 from .indexing import (argwhere, gather, index_select, masked_fill, masked_select, nonzero,
-                       scatter, scatter_add, take)
+                       scatter, scatter_add, scatter_reduce, take)
 from .index_updates import index_add, index_copy, index_fill
 from .cumulative import cumprod, cumsum
 from .counting import bincount, count_nonzero, unique, unique_consecutive

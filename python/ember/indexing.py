@@ -8,6 +8,7 @@ import numpy as np
 from . import _core
 from ._numpy_names import numpy_names
 from .ops import elementwise as E, index as I
+from .ops.scatter_reduce import ScatterReduce
 from .tensor import Tensor
 
 
@@ -55,6 +56,30 @@ def _scatter(op, input, dim, index, src, value, reduce):
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError(f"{op}(): reduce argument must be either add or multiply, got "
                            f"{reduce!r}")
+    d, idx = _scatter_index(op, input, dim, index, src)
+    return I.Scatter.apply(input, idx, src, dim=d, reduce=reduce, value=value)
+
+
+_SCATTER_REDUCTIONS = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax",
+                       "amin": "amin", "max": "amax", "min": "amin"}  # max/min: as PyTorch
+
+
+@numpy_names
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Each position index selects along dim becomes the reduction ('sum', 'prod', 'mean',
+    'amax', 'amin') of the src values sent there, and of its own value if include_self."""
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
+                           f"amax or amin, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): src must be a tensor, got {type(src).__name__}")
+    d, idx = _scatter_index("scatter_reduce", input, dim, index, src)
+    return ScatterReduce.apply(input, idx, src, dim=d, reduce=_SCATTER_REDUCTIONS[reduce],
+                               include_self=include_self)
+
+
+def _scatter_index(op, input, dim, index, src):
+    """dim as an axis and the index array, checked against input and src as PyTorch checks."""
     a, idx = input._array, _index_array(op, index)
     s = None if src is None else src._array
     if s is not None and s.dtype != a.dtype:
@@ -64,7 +89,7 @@ def _scatter(op, input, dim, index, src, value, reduce):
     I.check_gather_shapes(op, a, idx, d, s)
     I.check_in_range(op, idx, _size(a, d), d,
                      f"input shape {tuple(a.shape)}, index shape {tuple(idx.shape)}")
-    return I.Scatter.apply(input, idx, src, dim=d, reduce=reduce, value=value)
+    return d, idx
 
 
 def vector_index(op, a, dim, index):
@@ -137,6 +162,8 @@ def argwhere(input):
 
 # Tensor methods, and the functions that also have an in-place form (name + "_").
 TENSOR_METHODS = {"gather": gather, "scatter": scatter, "scatter_add": scatter_add,
+                  "scatter_reduce": scatter_reduce,
                   "index_select": index_select, "take": take, "masked_fill": masked_fill,
                   "masked_select": masked_select, "nonzero": nonzero, "argwhere": argwhere}
-IN_PLACE = {"scatter": scatter, "scatter_add": scatter_add, "masked_fill": masked_fill}
+IN_PLACE = {"scatter": scatter, "scatter_add": scatter_add, "scatter_reduce": scatter_reduce,
+            "masked_fill": masked_fill}
