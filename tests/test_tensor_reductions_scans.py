@@ -46,6 +46,10 @@ CASES = {
     "prod_all_with_one_zero": (lambda m, x: x.prod(), np.prod, [(WITH_ZEROS[0], True)]),
     "prod_all_with_two_zeros": (lambda m, x: m.prod(x), np.prod, [(WITH_ZEROS[1], True)]),
     "prod_0d": (lambda m, x: x.prod(0), lambda x: x, [(X[0, 0, 0], True)]),
+    "cummax": (lambda m, x: x.cummax(1).values, lambda x: np.maximum.accumulate(x, 1),
+               [(X, True)]),
+    "cummin_neg_dim": (lambda m, x: m.cummin(x, -1)[0], lambda x: np.minimum.accumulate(x, -1),
+                       [(X, True)]),
     "norm": (lambda m, x: x.norm(), lambda x: np.sqrt(np.sum(x * x)), [(X, True)]),
     "norm_p1_dim": (lambda m, x: x.norm(1, dim=1), lambda x: np.abs(x).sum(1), [(X, True)]),
     "norm_p3_all": (lambda m, x: m.norm(x, 3), lambda x: _pnorm(x, 3), [(X, True)]),
@@ -236,6 +240,24 @@ def test_a_zero_dim_tensor_reduces_over_dim_0_and_minus_1_as_pytorch(name):
 def test_prod_takes_one_dim_as_pytorch():
     with pytest.raises(TypeError, match="single int"):
         ember.ones(2, 2).prod((0, 1))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, t: m.cummax(t, 1), lambda m, t: t.cummin(0), lambda m, t: t.float().cummax(-1),
+    lambda m, t: m.cummin(t[0, 0], 0),
+])
+def test_cummax_cummin_indices_take_the_latest_tie_as_pytorch(fn):
+    check_exactly_as_pytorch(fn, np.array([[1, 3, 3, 2, 3, 0], [2, 2, 1, 1, 5, 5]]))
+
+
+def test_cummax_cummin_with_nan_match_pytorch():
+    torch = pytest.importorskip("torch")
+    data = [1.0, 3.0, 3.0, 2.0, math.nan, 5.0, math.nan, 1.0]
+    for name in ("cummax", "cummin"):
+        ours = getattr(ember, name)(ember.tensor(data), 0)
+        theirs = getattr(torch, name)(torch.tensor(data), 0)
+        assert_close(ours.values, theirs.values.numpy(), equal_nan=True)
+        assert ours.indices.tolist() == theirs.indices.tolist()
 
 
 def test_cumsum_in_place_and_bad_dim():

@@ -31,11 +31,11 @@ from .sorting import argsort, kthvalue, median, mode, msort, sort, topk
 from .indexing import (argwhere, gather, index_select, masked_fill, masked_select, nonzero,
                        scatter, scatter_add, scatter_reduce, take)
 from .index_updates import index_add, index_copy, index_fill
-from .cumulative import cumprod, cumsum
+from .cumulative import cummax, cummin, cumprod, cumsum
 from .counting import bincount, count_nonzero, unique, unique_consecutive
 from .searching import bucketize, searchsorted
 from .linalg import tensor_norm as norm
-from . import linalg, return_types  # noqa: E402
+from . import linalg, return_types
 from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
