@@ -343,6 +343,8 @@ def test_out_of_range_indices_raise_index_error(fn, message):
      "scatter"),
     (lambda x: x.scatter(0, ember.tensor([[0]]), ember.ones(1, 1, dtype=ember.float64)),
      RuntimeError, "scatter.*dtype"),
+    (lambda x: x.scatter(1, ember.tensor([[0]]), ember.ones(3)), ember.ShapeError,
+     r"scatter.*src.*\(2, 3\).*\(1, 1\).*\(3,\)"),
     (lambda x: x.scatter(0, ember.tensor([[0]]), 1.0, reduce="mean"), RuntimeError,
      "add or multiply"),
     (lambda x: x.scatter(0, ember.tensor([[0]])), TypeError, "src"),

@@ -1,6 +1,6 @@
-"""Indexing tensor functions of the PyTorch face: gather, scatter, scatter_add, index_select,
-masked_fill, masked_select, take, nonzero. Arguments are checked here; the arithmetic and the
-gradients are in ops/index.py."""
+"""Indexing tensor functions of the PyTorch face: gather, scatter, scatter_add, scatter_reduce,
+index_select, masked_fill, masked_select, take, nonzero. Arguments are checked here; the
+arithmetic and the gradients are in ops/index.py and ops/scatter_reduce.py."""
 from __future__ import annotations
 
 import numpy as np

@@ -45,6 +45,9 @@ def check_gather_shapes(op, a, index, dim, src=None):
     if index.ndim != max(a.ndim, 1) and not (a.ndim == 0 and index.ndim == 0):
         raise _core.ShapeError(f"{op}(): index must have as many dimensions as input; got "
                                f"{_shapes(input=a, index=index)}")
+    if src is not None and src.ndim != index.ndim and src.ndim:
+        raise _core.ShapeError(f"{op}(): src must have as many dimensions as index; got "
+                               f"{_shapes(input=a, index=index, src=src)}")
     for d in range(index.ndim):
         if (d != dim and a.ndim and index.shape[d] > a.shape[d]) or (
                 src is not None and src.ndim and index.shape[d] > src.shape[d]):
@@ -53,12 +56,11 @@ def check_gather_shapes(op, a, index, dim, src=None):
             raise _core.ShapeError(f"{op}(): index is larger than input apart from dimension "
                                    f"{dim}{'' if src is None else ' or larger than src'} at "
                                    f"dimension {d}; got {_shapes(**arrays)}")
-    if src is not None and src.ndim != index.ndim and src.ndim:
-        raise _core.ShapeError(f"{op}(): src must have as many dimensions as index; got "
-                               f"{_shapes(input=a, index=index, src=src)}")
 
 
-def _region(shape):
+def leading_region(shape):
+    """The slices that take the first shape[d] elements of every dim d (scatter reads only
+    that much of src)."""
     return tuple(slice(0, n) for n in shape)
 
 
@@ -87,7 +89,7 @@ class Scatter(Function):
         a1, idx = np.atleast_1d(a), np.atleast_1d(index)
         self.coords = along_dim_coords(idx, dim)
         values = (np.asarray(value, a.dtype) if src is None
-                  else np.atleast_1d(src)[_region(idx.shape)])
+                  else np.atleast_1d(src)[leading_region(idx.shape)])
         out = a1.copy()
         if reduce is None:
             out[self.coords] = values
@@ -110,7 +112,7 @@ class Scatter(Function):
             ga = ga.reshape(self.shape)
         if self.src_shape is not None and self.needs_input_grad[2]:
             gs = np.zeros(self.src_shape or (1,), g.dtype)
-            gs[_region(self.coords[self.dim].shape)] = g1[self.coords]
+            gs[leading_region(self.coords[self.dim].shape)] = g1[self.coords]
             gs = gs.reshape(self.src_shape)
         return ga, None, gs
 

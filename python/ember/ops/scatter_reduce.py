@@ -3,7 +3,7 @@ max or min of the src values sent to it (and of its own value when include_self)
 import numpy as np
 
 from ..autograd import Function
-from .index import along_dim_coords
+from .index import along_dim_coords, leading_region
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
            "amin": np.minimum}
@@ -25,7 +25,7 @@ class ScatterReduce(Function):
         self.shape, self.src_shape, self.reduce = a.shape, src.shape, reduce
         a1, idx = np.atleast_1d(a), np.atleast_1d(index)
         self.coords = coords = along_dim_coords(idx, dim)
-        self.vals = vals = np.atleast_1d(src)[tuple(slice(0, n) for n in idx.shape)]
+        self.vals = vals = np.atleast_1d(src)[leading_region(idx.shape)]
         hit = np.zeros(a1.shape, bool)
         hit[coords] = True
         # positions whose own value takes part: all of them with include_self, else the unhit
@@ -58,7 +58,7 @@ class ScatterReduce(Function):
             per_target = g1 / count
             ga, gv = np.where(own_eq, per_target, 0), np.where(src_eq, per_target[coords], 0)
         gs = np.zeros(self.src_shape or (1,), g.dtype)
-        gs[tuple(slice(0, n) for n in gv.shape)] = gv
+        gs[leading_region(gv.shape)] = gv
         return (ga.astype(g.dtype, copy=False).reshape(self.shape), None,
                 gs.reshape(self.src_shape))
 
