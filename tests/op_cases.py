@@ -9,8 +9,7 @@ from ember.testing import assert_close, gradcheck
 
 
 def ember_inputs(spec, dtype=ember.float64):
-    return [ember.tensor(np.array(a), dtype=dtype, requires_grad=d and dtype == ember.float64)
-            for a, d in spec]
+    return [ember.tensor(np.array(a), dtype=dtype, requires_grad=d) for a, d in spec]
 
 
 def check_forward(case, name, tol):
@@ -25,11 +24,20 @@ def check_gradcheck(case):
 
 
 def check_float32(case, name, tol=None):
+    """float32 inputs give float32 outputs and gradients, close to float64's."""
     fn, _, spec = case
-    out64 = fn(ember, *ember_inputs(spec))
-    out32 = fn(ember, *ember_inputs(spec, ember.float32))
+    in64, in32 = ember_inputs(spec), ember_inputs(spec, ember.float32)
+    out64, out32 = fn(ember, *in64), fn(ember, *in32)
     assert out32.dtype == ember.float32
     assert_close(out32, out64.detach().numpy().astype(np.float32), rtol=tol, atol=tol, msg=name)
+    g = np.random.default_rng(1).standard_normal(tuple(out64.shape))
+    out64.backward(ember.tensor(g))
+    out32.backward(ember.tensor(g, dtype=ember.float32))
+    for i, (a, b) in enumerate(zip(in32, in64)):
+        if b.grad is not None:
+            assert a.grad.dtype == ember.float32
+            assert_close(a.grad, b.grad.numpy().astype(np.float32), rtol=tol, atol=tol,
+                         msg=f"{name} grad {i}")
 
 
 def check_pytorch(case, name, tol, grad_tol, with_gradients=True):
