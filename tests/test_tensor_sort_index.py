@@ -8,8 +8,8 @@ import pytest
 
 import ember
 from ember.testing import assert_close
-from op_cases import (check_exactly_as_pytorch, check_float32, check_forward, check_gradcheck,
-                      check_pytorch)
+from index_op_checks import (check_exactly_as_pytorch, check_float32, check_forward,
+                             check_gradcheck, check_pytorch)
 
 rng = np.random.default_rng(8)
 X = rng.standard_normal((2, 3, 4))  # distinct values: orders and picks are unambiguous

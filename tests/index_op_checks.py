@@ -1,6 +1,6 @@
-"""Checks for test files that list ops as CASES: name -> (fn(module, *tensors), NumPy
-reference, inputs as (array, differentiable)). fn runs unchanged on ember and on torch, which
-is the point: the PyTorch face is the same code."""
+"""Checks for the test files of reductions, sorting and indexing that list ops as CASES:
+name -> (fn(module, *tensors), NumPy reference, inputs as (array, differentiable)). fn runs
+unchanged on ember and on torch, which is the point: the PyTorch face is the same code."""
 import numpy as np
 import pytest
 
