@@ -359,6 +359,20 @@ def test_axis_and_keepdims_aliases_agree_with_dim_and_keepdim(name):
         assert_close(ours, ref.numpy(), rtol=0, atol=0, msg=name)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda m, t: m.cat([t, t], axis=1), lambda m, t: m.concat([t, t], axis=-1),
+    lambda m, t: m.concatenate([t, t], axis=0), lambda m, t: m.stack([t, t], axis=2),
+    lambda m, t: t[None].squeeze(axis=0), lambda m, t: m.unsqueeze(t, axis=1),
+    lambda m, t: t.chunk(2, axis=1)[1], lambda m, t: m.softmax(t, axis=1),
+    lambda m, t: t.log_softmax(axis=0), lambda m, t: t.sort(axis=0).values,
+    lambda m, t: t.gather(axis=1, index=m.tensor([[0], [1]])),
+])
+def test_axis_is_accepted_where_pytorch_accepts_it(fn):
+    torch = pytest.importorskip("torch")
+    data = X[0, :2]
+    assert_close(fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data)).numpy())
+
+
 def test_dim_and_axis_together_is_a_type_error():
     with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
         ember.sum(ember.ones(2), dim=0, axis=0)

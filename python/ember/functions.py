@@ -455,6 +455,9 @@ def numel(input) -> int:
     return input.numel()
 
 
-# axis=/keepdims= as dim=/keepdim=, as PyTorch accepts them on its reductions.
+# axis=/keepdims= as dim=/keepdim=, as PyTorch accepts them on its native functions.
 (sum, mean, max, min, amax, amin, argmax, argmin, var, std, prod, logsumexp) = map(
     numpy_names, (sum, mean, max, min, amax, amin, argmax, argmin, var, std, prod, logsumexp))
+(cat, concat, concatenate, stack, squeeze, unsqueeze, chunk, softmax, log_softmax) = map(
+    numpy_names, (cat, concat, concatenate, stack, squeeze, unsqueeze, chunk, softmax,
+                  log_softmax))
