@@ -18,6 +18,15 @@ Y = rng.standard_normal((2, 3, 4))
 WITH_ZEROS = X.copy()
 WITH_ZEROS[0, 1, 1] = WITH_ZEROS[1, 0, 0] = WITH_ZEROS[1, 0, 2] = WITH_ZEROS[1, 2, 3] = 0.0
 INF = math.inf
+WITH_NANS = X.copy()
+WITH_NANS[0, 1, 2] = WITH_NANS[1, 0, 0] = WITH_NANS[1, 0, 3] = math.nan  # no row all NaN
+
+
+def _lower_nanmedian(x, axis=None):
+    def lower(v):
+        v = np.sort(v[~np.isnan(v)])
+        return v[(v.size - 1) // 2]
+    return lower(x.ravel()) if axis is None else np.apply_along_axis(lower, axis, x)
 
 
 def _pnorm(x, p, axis=None, keepdims=False):
@@ -50,6 +59,15 @@ CASES = {
                [(X, True)]),
     "cummin_neg_dim": (lambda m, x: m.cummin(x, -1)[0], lambda x: np.minimum.accumulate(x, -1),
                        [(X, True)]),
+    "nansum": (lambda m, x: m.nansum(x), np.nansum, [(WITH_NANS, True)]),
+    "nansum_dim_keepdim": (lambda m, x: x.nansum(2, keepdim=True),
+                           lambda x: np.nansum(x, 2, keepdims=True), [(WITH_NANS, True)]),
+    "nanmean": (lambda m, x: x.nanmean(), np.nanmean, [(WITH_NANS, True)]),
+    "nanmean_dims": (lambda m, x: m.nanmean(x, (0, 2)), lambda x: np.nanmean(x, (0, 2)),
+                     [(WITH_NANS, True)]),
+    "nanmedian": (lambda m, x: m.nanmedian(x), _lower_nanmedian, [(WITH_NANS, True)]),
+    "nanmedian_dim": (lambda m, x: x.nanmedian(2).values, lambda x: _lower_nanmedian(x, 2),
+                      [(WITH_NANS, True)]),
     "norm": (lambda m, x: x.norm(), lambda x: np.sqrt(np.sum(x * x)), [(X, True)]),
     "norm_p1_dim": (lambda m, x: x.norm(1, dim=1), lambda x: np.abs(x).sum(1), [(X, True)]),
     "norm_p3_all": (lambda m, x: m.norm(x, 3), lambda x: _pnorm(x, 3), [(X, True)]),
@@ -258,6 +276,20 @@ def test_cummax_cummin_with_nan_match_pytorch():
         theirs = getattr(torch, name)(torch.tensor(data), 0)
         assert_close(ours.values, theirs.values.numpy(), equal_nan=True)
         assert ours.indices.tolist() == theirs.indices.tolist()
+
+
+def test_nan_reductions_of_all_nan_rows_and_integers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    data = [[1.0, math.nan, 3.0, 2.0], [math.nan] * 4, [4.0, 1.0, math.nan, 0.0]]
+    for fn in (lambda m, t: m.nanmean(t, 1), lambda m, t: t.nansum(1),
+               lambda m, t: m.nanmedian(t, 1).values, lambda m, t: m.nanmedian(t[1])):
+        assert_close(fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data)).numpy(),
+                     equal_nan=True)
+    ours = ember.nanmedian(ember.tensor(data), 1).indices.tolist()
+    assert ours[0] == 3 and ours[2] == 1 and np.isnan(data[1][ours[1]])
+    check_exactly_as_pytorch(lambda m, t: m.nansum(t, 0), np.array([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="nanmean.*floating point"):
+        ember.nanmean(ember.tensor([1, 2]))
 
 
 def test_cumsum_in_place_and_bad_dim():

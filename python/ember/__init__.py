@@ -27,7 +27,8 @@ from .functions import (abs, add, allclose, amax, amin, argmax, argmin, bmm, cat
                         squeeze, stack, std, sub, sum, swapaxes, t, tanh, transpose, unflatten,
                         unsqueeze, var, where)
 from .logical_reductions import all, any
-from .sorting import argsort, kthvalue, median, mode, msort, sort, topk
+from .sorting import argsort, kthvalue, median, mode, msort, nanmedian, sort, topk
+from .nan_reductions import nanmean, nansum
 from .indexing import (argwhere, gather, index_select, masked_fill, masked_select, nonzero,
                        scatter, scatter_add, scatter_reduce, take)
 from .index_updates import index_add, index_copy, index_fill

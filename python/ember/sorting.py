@@ -1,5 +1,5 @@
 """Sorting and order statistics of the PyTorch face: sort, argsort, msort, topk, kthvalue,
-median, mode. Orders come from a stable NumPy sort (ops/sort.py); the values are gathered
+median, nanmedian, mode. Orders come from a stable NumPy sort (ops/sort.py); the values are gathered
 through ops/index.Gather, so gradients flow to the selected elements."""
 from __future__ import annotations
 
@@ -83,24 +83,35 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def median(input, dim=None, keepdim=False):
     """median(t): the lower median of all elements (NaN if any is NaN).
     median(t, dim): (values, indices) of the lower median along dim."""
+    return _median(return_types.median, "median", input, dim, keepdim, skip_nan=False)
+
+
+@numpy_names
+def nanmedian(input, dim=None, keepdim=False):
+    """median ignoring NaNs (NaN only where every value is NaN; that row's index is one of its
+    NaNs, which PyTorch leaves unspecified too)."""
+    return _median(return_types.nanmedian, "nanmedian", input, dim, keepdim, skip_nan=True)
+
+
+def _median(result, op, input, dim, keepdim, skip_nan):
     a = input._array
+    nans = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
     if dim is None:
-        flat = np.sort(a.reshape(-1))
-        if flat.size == 0 or (a.dtype.kind == "f" and np.isnan(flat[-1])):
-            value = np.nan
-        else:
-            value = flat[(flat.size - 1) // 2]
-        return SelectedValue.apply(input, value)
+        flat = np.sort(a[~nans] if skip_nan else a.reshape(-1))
+        if flat.size == 0 or (not skip_nan and nans.any()):
+            return SelectedValue.apply(input, np.nan)
+        return SelectedValue.apply(input, flat[(flat.size - 1) // 2])
 
     def lower_median(order, axis):
-        n = a.shape[axis]
-        nans = np.isnan(a).sum(axis=axis, keepdims=True) if a.dtype.kind == "f" else 0
-        # With NaNs (sorted last) the median is NaN: the first NaN's position, as PyTorch.
-        position = np.where(nans > 0, n - nans, (n - 1) // 2)
+        n, missing = a.shape[axis], nans.sum(axis=axis, keepdims=True)
+        if skip_nan:  # the lower median of the numbers (NaNs sort last)
+            position = np.where(missing < n, (n - missing - 1) // 2, (n - 1) // 2)
+        else:  # NaN as soon as one is there: the first NaN's position, as PyTorch
+            position = np.where(missing > 0, n - missing, (n - 1) // 2)
         return np.take_along_axis(order, np.broadcast_to(position, order.shape[:axis] + (1,)
                                                          + order.shape[axis + 1:]), axis)
 
-    return _pick(return_types.median, "median", input, dim, keepdim, lower_median)
+    return _pick(result, op, input, dim, keepdim, lower_median)
 
 
 @numpy_names
@@ -137,4 +148,4 @@ def _pick(result, op, input, dim, keepdim, choose):
 
 
 TENSOR_METHODS = {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
-                  "kthvalue": kthvalue, "median": median, "mode": mode}
+                  "kthvalue": kthvalue, "median": median, "nanmedian": nanmedian, "mode": mode}

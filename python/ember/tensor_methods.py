@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import autograd, counting, cumulative, functions as F, index_updates, indexing, linalg, \
-    logical_reductions, sorting
+    logical_reductions, nan_reductions, sorting
 from ._numpy_names import numpy_names
 from .ops import elementwise as E
 from .ops.setitem import SetItem
@@ -182,7 +182,8 @@ _METHODS = {
 }
 
 # Reductions, sorting, indexing and scans (their own modules list their methods).
-for _module in (logical_reductions, sorting, indexing, index_updates, cumulative, counting):
+for _module in (logical_reductions, nan_reductions, sorting, indexing, index_updates, cumulative,
+                counting):
     _METHODS.update(_module.TENSOR_METHODS)
     _METHODS.update({n + "_": _inplace(n + "_", f) for n, f in getattr(_module, "IN_PLACE",
                                                                        {}).items()})
