@@ -6,7 +6,6 @@ import numpy as np
 
 from . import return_types
 from ._numpy_names import numpy_names
-from .dtypes import to_numpy_dtype
 from .ops import index as I
 from .ops.scan import CumProd, CumSum
 from .tensor import Tensor
@@ -16,7 +15,7 @@ def _prepared(op, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
     elif input._array.dtype.kind in "biu" and input._array.dtype != np.int64:
-        input = input.to(to_numpy_dtype("long"))
+        input = input.to(np.int64)
     return input, I.dim_of(op, dim, input._array.ndim)
 
 

@@ -56,19 +56,18 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim!r}")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
-    if ord in ("nuc", 2, -2):
+    if ord in ("nuc", 2, -2):  # from the singular values
         rest = [d for d in range(A.ndim) if d not in (rows, cols)]
         s = svdvals(F.permute(A, *rest, rows, cols))
         out = F.sum(s, -1) if ord == "nuc" else (F.amax if ord == 2 else F.amin)(s, -1)
-    else:  # 1 / -1: over columns of column sums; inf / -inf: over rows of row sums
-        summed, over = (rows, cols) if abs(ord) == 1 else (cols, rows)
-        sums = F.sum(F.abs(A), summed, keepdim=True)
-        out = (F.amax if ord > 0 else F.amin)(sums, over, keepdim=True)
-        out = out if keepdim else F.squeeze(out, (rows, cols))
+        for d in sorted((rows, cols)) if keepdim else ():
+            out = F.unsqueeze(out, d)
         return out
-    for d in sorted((rows, cols)) if keepdim else ():
-        out = F.unsqueeze(out, d)
-    return out
+    # 1 / -1: the largest / smallest column sum of |A|; inf / -inf: the same over row sums
+    summed, over = (rows, cols) if abs(ord) == 1 else (cols, rows)
+    out = (F.amax if ord > 0 else F.amin)(F.sum(F.abs(A), summed, keepdim=True), over,
+                                          keepdim=True)
+    return out if keepdim else F.squeeze(out, (rows, cols))
 
 
 @numpy_names
