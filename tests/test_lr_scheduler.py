@@ -156,6 +156,26 @@ def test_state_dict_round_trip_continues_identically(case):
     _step_both(opt2, topt, sched2, tsched, 60)
 
 
+@pytest.mark.parametrize("case", ["MultiStepLR", "OneCycleLR-linear-three-phase", "CyclicLR",
+                                  "SequentialLR", "LambdaLR-per-group"])
+def test_checkpoint_through_ember_save_continues_identically(case, tmp_path):
+    opt, topt, sched, tsched = _pair(case)
+    _step_both(opt, topt, sched, tsched, 25)
+    ember.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()},
+               tmp_path / "ckpt.ember")
+    checkpoint = ember.load(tmp_path / "ckpt.ember")
+    opt_name, opt_kw, build = CASES[case]
+    opt2 = _optimizer(ember, opt_name, opt_kw)
+    sched2 = build(lr_scheduler, opt2)
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2.load_state_dict(checkpoint["scheduler"])
+    _step_both(opt2, topt, sched2, tsched, 30)
+    if case == "MultiStepLR":  # the closed form too (it needs the milestones as a Counter)
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            sched2.step(45)
+        assert sched2.get_last_lr() == pytest.approx([lr * 0.3 ** 3 for lr in LRS])
+
+
 def _picklable(sched):
     """state_dict() of a LambdaLR holds no functions; everything else is plain values."""
     return sched.state_dict()

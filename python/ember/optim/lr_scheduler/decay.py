@@ -51,6 +51,10 @@ class MultiStepLR(LRScheduler):
             return group_values(self.optimizer, "lr")
         return _scaled(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)  # a file may give back a plain dict
+
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)

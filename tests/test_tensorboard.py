@@ -1,0 +1,294 @@
+"""ember.utils.tensorboard.SummaryWriter: the event files it writes, read back with
+TensorBoard's EventAccumulator, hold what PyTorch's writer writes for the same calls."""
+import glob
+import os
+import re
+import socket
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember.utils.tensorboard import SummaryWriter
+
+pytest.importorskip("tensorboardX")
+event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+
+
+def _events(log_dir):
+    acc = event_accumulator.EventAccumulator(
+        str(log_dir), size_guidance={event_accumulator.TENSORS: 0, event_accumulator.SCALARS: 0,
+                                     event_accumulator.HISTOGRAMS: 0,
+                                     event_accumulator.IMAGES: 0})
+    acc.Reload()
+    return acc
+
+
+def _scalars(acc, tag):
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+def _torch_writer(log_dir, **kw):
+    tb = pytest.importorskip("torch.utils.tensorboard")
+    return tb.SummaryWriter(str(log_dir), **kw)
+
+
+def test_scalars_from_numbers_tensors_and_arrays(tmp_path):
+    values = [0.5, ember.tensor(1.25), np.float32(2.5), np.array([3.75]), ember.tensor([[5.0]])]
+    with SummaryWriter(tmp_path / "ours") as w:
+        for step, v in enumerate(values):
+            w.add_scalar("loss/train", v, step)
+        w.add_scalar("lr", 0.1)  # no step: 0, as PyTorch
+    acc = _events(tmp_path / "ours")
+    assert _scalars(acc, "loss/train") == [(0, 0.5), (1, 1.25), (2, 2.5), (3, 3.75), (4, 5.0)]
+    assert _scalars(acc, "lr") == [(0, pytest.approx(0.1))]
+    with pytest.raises(ValueError, match="a scalar must have one element, got shape \\(2,\\)"):
+        SummaryWriter(tmp_path / "bad").add_scalar("x", ember.tensor([1.0, 2.0]))
+
+
+def test_scalars_match_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        for step in range(20):
+            value = float(np.exp(-step / 7))
+            w.add_scalar("a", value, step, walltime=1000.0 + step)
+            tw.add_scalar("a", value, step, walltime=1000.0 + step)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    assert ours.Scalars("a") == theirs.Scalars("a")  # wall time, step and value
+
+
+def test_new_style_scalars_are_tensors_of_the_scalars_plugin(tmp_path):
+    pytest.importorskip("torch")
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        for kw in (dict(new_style=True), dict(new_style=True, double_precision=True)):
+            tag = "d" if "double_precision" in kw else "f"
+            w.add_scalar(tag, 1 / 3, 7, **kw)
+            tw.add_scalar(tag, 1 / 3, 7, **kw)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("f", "d"):
+        (o,), (t,) = ours.Tensors(tag), theirs.Tensors(tag)
+        assert o.step == t.step == 7 and o.tensor_proto == t.tensor_proto
+        assert ours.SummaryMetadata(tag) == theirs.SummaryMetadata(tag)
+
+
+def test_add_scalars_writes_one_run_per_curve(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        for step in range(3):
+            w.add_scalars("run/loss", {"train": ember.tensor(1.0 / (step + 1)),
+                                       "val": 2.0 / (step + 1)}, step)
+    runs = sorted(os.listdir(tmp_path))
+    assert "run_loss_train" in runs and "run_loss_val" in runs
+    train = _events(tmp_path / "run_loss_train")
+    assert _scalars(train, "run/loss") == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
+    assert [v for _, v in _scalars(_events(tmp_path / "run_loss_val"), "run/loss")] == \
+        pytest.approx([2.0, 1.0, 2 / 3])
+
+
+def test_histogram_matches_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    values = np.random.default_rng(0).standard_normal(1000)
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        for bins in ("tensorflow", "auto", 10):
+            w.add_histogram(f"w/{bins}", ember.from_numpy(values), 3, bins=bins)
+            tw.add_histogram(f"w/{bins}", values, 3, bins=bins)
+        w.add_histogram("capped", values, 4, bins=50, max_bins=8)
+        tw.add_histogram("capped", values, 4, bins=50, max_bins=8)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("w/tensorflow", "w/auto", "w/10", "capped"):
+        (o,), (t,) = ours.Histograms(tag), theirs.Histograms(tag)
+        assert o.step == t.step
+        assert o.histogram_value.num == 1000
+        assert o.histogram_value.min == pytest.approx(values.min())
+        assert o.histogram_value.max == pytest.approx(values.max())
+        assert o.histogram_value.sum == pytest.approx(values.sum())
+        assert list(o.histogram_value.bucket) == list(t.histogram_value.bucket)
+        assert list(o.histogram_value.bucket_limit) == pytest.approx(
+            list(t.histogram_value.bucket_limit))
+
+
+@pytest.mark.parametrize("shape, dataformats", [((3, 8, 5), "CHW"), ((8, 5, 3), "HWC"),
+                                                ((8, 5), "HW"), ((1, 8, 5), "CHW")])
+def test_image_matches_torch_writer(tmp_path, shape, dataformats):
+    pytest.importorskip("torch")
+    pytest.importorskip("PIL")
+    img = np.random.default_rng(1).random(shape).astype(np.float32)
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_image("img", ember.from_numpy(img), 2, dataformats=dataformats)
+        tw.add_image("img", img, 2, dataformats=dataformats)
+        w.add_image("u8", (img * 255).astype(np.uint8), 3, dataformats=dataformats)
+        tw.add_image("u8", (img * 255).astype(np.uint8), 3, dataformats=dataformats)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("img", "u8"):
+        (o,), (t,) = ours.Images(tag), theirs.Images(tag)
+        assert (o.step, o.width, o.height) == (t.step, t.width, t.height) == (o.step, 5, 8)
+        assert _decode(o.encoded_image_string) == pytest.approx(_decode(t.encoded_image_string),
+                                                                abs=1)
+
+
+def _decode(png):
+    import io
+
+    from PIL import Image
+    return list(np.asarray(Image.open(io.BytesIO(png))).ravel().astype(int))
+
+
+def test_images_are_tiled_as_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("PIL")
+    batch = np.random.default_rng(2).random((5, 3, 6, 4)).astype(np.float32)
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_images("batch", ember.from_numpy(batch), 1)
+        tw.add_images("batch", batch, 1)
+        w.add_images("nhwc", batch.transpose(0, 2, 3, 1), 1, dataformats="NHWC")
+        tw.add_images("nhwc", batch.transpose(0, 2, 3, 1), 1, dataformats="NHWC")
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("batch", "nhwc"):
+        (o,), (t,) = ours.Images(tag), theirs.Images(tag)
+        assert (o.width, o.height) == (t.width, t.height)
+        assert _decode(o.encoded_image_string) == pytest.approx(_decode(t.encoded_image_string),
+                                                                abs=1)
+
+
+def test_text(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        w.add_text("notes", "lr **0.1**, batch 64", 5)
+    (event,) = _events(tmp_path).Tensors("notes/text_summary")
+    assert event.step == 5
+    assert event.tensor_proto.string_val == [b"lr **0.1**, batch 64"]
+
+
+def test_hparams_as_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    hp = {"lr": 0.1, "optimizer": "adam", "layers": 3, "dropout": None}
+    domains = {"optimizer": ["adam", "sgd"], "layers": [2, 3, 4]}
+    metrics = {"hparam/accuracy": ember.tensor(0.75), "hparam/loss": 0.5}
+    with SummaryWriter(tmp_path / "ours") as w:
+        w.add_hparams(hp, metrics, hparam_domain_discrete=domains, run_name="trial")
+    with _torch_writer(tmp_path / "theirs") as tw:
+        tw.add_hparams(hp, {"hparam/accuracy": 0.75, "hparam/loss": 0.5},
+                       hparam_domain_discrete=domains, run_name="trial")
+    ours, theirs = _events(tmp_path / "ours" / "trial"), _events(tmp_path / "theirs" / "trial")
+    assert _scalars(ours, "hparam/accuracy") == _scalars(theirs, "hparam/accuracy")
+    assert _scalars(ours, "hparam/loss") == [(0, 0.5)]
+
+    def plugin_data(acc, tag):
+        content = acc.SummaryMetadata(tag).plugin_data.content
+        return plugin_data_pb2.HParamsPluginData.FromString(content)
+
+    for tag in ("_hparams_/experiment", "_hparams_/session_start_info",
+                "_hparams_/session_end_info"):
+        assert plugin_data(ours, tag) == plugin_data(theirs, tag), tag
+
+
+def test_hparams_errors(tmp_path):
+    w = SummaryWriter(tmp_path)
+    with pytest.raises(TypeError, match="hparam_dict and metric_dict should be dictionary"):
+        w.add_hparams([("lr", 0.1)], {})
+    with pytest.raises(TypeError, match="hparam_domain_discrete\\[lr\\] should be a list of "
+                                        "same type as hparam_dict\\[lr\\]"):
+        w.add_hparams({"lr": 0.1}, {}, hparam_domain_discrete={"lr": ["fast"]})
+    with pytest.raises(ValueError, match="value should be one of int, float, str, bool"):
+        w.add_hparams({"sizes": [1, 2]}, {})
+    w.close()
+
+
+def test_default_log_dir_and_comment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    w = SummaryWriter(comment="_lr0.1")
+    w.close()
+    pattern = r"runs/[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" + re.escape(socket.gethostname())
+    assert re.fullmatch(pattern + "_lr0.1", w.get_logdir().replace(os.sep, "/"))
+    assert os.path.isdir(w.get_logdir()) and glob.glob(os.path.join(w.log_dir, "events.*"))
+    # comment only names a default log_dir, as in PyTorch
+    assert SummaryWriter(tmp_path / "given", comment="x").get_logdir() == str(tmp_path / "given")
+
+
+def test_filename_suffix_flush_close_and_reopen(tmp_path):
+    w = SummaryWriter(tmp_path, filename_suffix=".ember", max_queue=1000, flush_secs=3600)
+    w.add_scalar("x", 1.0, 0)
+    w.flush()  # written now, without waiting for the queue or the timer
+    assert _scalars(_events(tmp_path), "x") == [(0, 1.0)]
+    (name,) = os.listdir(tmp_path)
+    assert name.startswith("events.out.tfevents.") and name.endswith(".ember")
+    w.close()
+    w.add_scalar("x", 2.0, 1)  # after close, a new event file
+    w.close()
+    assert len(os.listdir(tmp_path)) == 2
+    assert _scalars(_events(tmp_path), "x") == [(0, 1.0), (1, 2.0)]
+
+
+def test_max_queue_pending_events_are_written_without_flush(tmp_path):
+    w = SummaryWriter(tmp_path, max_queue=3, flush_secs=3600)
+    w.add_scalar("x", 1.0, 0)
+    w.add_scalar("x", 2.0, 1)
+    assert "x" not in _events(tmp_path).Tags()["scalars"]  # still queued
+    w.add_scalar("x", 3.0, 2)
+    assert _scalars(_events(tmp_path), "x") == [(0, 1.0), (1, 2.0), (2, 3.0)]
+    w.close()
+
+
+def test_purge_step_drops_the_steps_of_a_crashed_run(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        for step in range(10):
+            w.add_scalar("loss", float(step), step)
+    with SummaryWriter(tmp_path, purge_step=6) as w:  # resumed from a checkpoint at step 6
+        for step in range(6, 8):
+            w.add_scalar("loss", 100.0 + step, step)
+    steps = _scalars(_events(tmp_path), "loss")
+    assert steps == [(s, float(s)) for s in range(6)] + [(6, 106.0), (7, 107.0)]
+
+
+def test_add_graph_is_refused_clearly(tmp_path):
+    with SummaryWriter(tmp_path) as w:
+        with pytest.raises(NotImplementedError, match="add_graph: ember cannot trace"):
+            w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
+
+
+def test_without_tensorboardx_the_error_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(ImportError, match='pip install "ember\\[tensorboard\\]"'):
+        SummaryWriter(tmp_path)
+    assert not os.listdir(tmp_path)
+
+
+def test_training_loop_logs_as_a_pytorch_script(tmp_path):
+    """The usual script: losses per step, weight histograms per epoch."""
+    import ember.nn as nn
+    rng = np.random.default_rng(0)
+    x = ember.from_numpy(rng.standard_normal((32, 3)))
+    y = ember.from_numpy(rng.standard_normal((32, 1)))
+    model = nn.Linear(3, 1).double()
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    writer = SummaryWriter(tmp_path)
+    for step in range(5):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        writer.add_scalar("Loss/train", loss, step)
+        for name, param in model.named_parameters():
+            writer.add_histogram(name, param, step)
+    writer.close()
+    acc = _events(tmp_path)
+    losses = [v for _, v in _scalars(acc, "Loss/train")]
+    assert len(losses) == 5 and losses[-1] < losses[0]
+    assert sorted(acc.Tags()["histograms"]) == ["bias", "weight"]
+
+
+def test_events_reach_the_file_when_a_script_ends_without_close(tmp_path):
+    import subprocess
+    code = ("from ember.utils.tensorboard import SummaryWriter\n"
+            f"w = SummaryWriter({str(tmp_path)!r}, flush_secs=3600)\n"
+            "w.add_scalar('x', 1.5, 4)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert _scalars(_events(tmp_path), "x") == [(4, 1.5)]
+
+
+def test_importing_ember_does_not_import_tensorboardx():
+    import subprocess
+    code = ("import sys, ember, ember.utils.tensorboard\n"
+            "assert 'tensorboardX' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
