@@ -239,3 +239,90 @@ def test_strong_wolfe_matches_torch_line_search(k, t0, start):
         assert ours[3] == theirs[3]
         # (k * cos(k * x) turns last-bit differences of t into ~1e-12 of the gradient)
         np.testing.assert_allclose(ours[1], theirs[1].numpy(), rtol=1e-9)
+
+
+def _sine_model(lib, hidden):
+    nn_ = lib.nn
+
+    class Sequence(nn_.Module):
+        """pytorch/examples' time-sequence prediction model, smaller."""
+
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = nn_.LSTMCell(1, hidden)
+            self.lstm2 = nn_.LSTMCell(hidden, hidden)
+            self.linear = nn_.Linear(hidden, 1)
+
+        def forward(self, input):
+            h_t = c_t = h_t2 = c_t2 = lib.zeros(input.size(0), hidden, dtype=lib.double)
+            outputs = []
+            for input_t in input.split(1, dim=1):
+                h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                outputs += [self.linear(h_t2)]
+            return lib.cat(outputs, dim=1)
+
+    return Sequence().double()
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_time_sequence_prediction_example_matches_torch(line_search_fn):
+    """LBFGS through LSTMCells, as pytorch/examples/time_sequence_prediction trains."""
+    x = np.arange(16) + np.array([[-3], [5], [11]])
+    data = np.sin(x / 4.0)
+    tmodel = _sine_model(torch, 6)
+    model = _sine_model(ember, 6)
+    model.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
+    opt = optim.LBFGS(model.parameters(), lr=0.8, max_iter=6, line_search_fn=line_search_fn)
+    topt = torch.optim.LBFGS(tmodel.parameters(), lr=0.8, max_iter=6,
+                             line_search_fn=line_search_fn)
+    for _ in range(2):
+        def closure():
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(ember.from_numpy(data[:, :-1])),
+                                ember.from_numpy(data[:, 1:]))
+            loss.backward()
+            return loss
+
+        def tclosure():
+            topt.zero_grad()
+            loss = torch.nn.MSELoss()(tmodel(torch.from_numpy(data[:, :-1])),
+                                      torch.from_numpy(data[:, 1:]))
+            loss.backward()
+            return loss
+
+        loss, tloss = opt.step(closure), topt.step(tclosure)
+        np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-6)
+    _assert_params(model, tmodel, "after two steps")
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_float32_parameters_stay_float32_and_follow_torch(line_search_fn):
+    """In float32 the sums round differently from PyTorch's, so the two drift apart by about
+    float32's precision per iteration; ten iterations stay within 1e-4."""
+    torch.manual_seed(0)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Tanh(), torch.nn.Linear(6, 1))
+    model = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1))
+    model.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
+    opt = optim.LBFGS(model.parameters(), max_iter=10, line_search_fn=line_search_fn)
+    topt = torch.optim.LBFGS(tmodel.parameters(), max_iter=10, line_search_fn=line_search_fn)
+    x, y = (a.astype(np.float32) for a in _data())
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(ember.from_numpy(x)), ember.from_numpy(y))
+        loss.backward()
+        return loss
+
+    def tclosure():
+        topt.zero_grad()
+        loss = torch.nn.MSELoss()(tmodel(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    topt.step(tclosure)
+    for p, q in zip(model.parameters(), tmodel.parameters()):
+        assert p.dtype == ember.float32
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), atol=1e-4)
+    assert opt.state[model[0].weight]["d"].dtype == ember.float32
