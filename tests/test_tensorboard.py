@@ -292,3 +292,80 @@ def test_importing_ember_does_not_import_tensorboardx():
     code = ("import sys, ember, ember.utils.tensorboard\n"
             "assert 'tensorboardX' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_pr_curves_and_raw_histograms_match_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 100)
+    predictions = np.clip(labels * 0.6 + rng.random(100) * 0.5, 0, 1)
+    raw = dict(min=-1.0, max=2.0, num=6, sum=3.0, sum_squares=9.0,
+               bucket_limits=[0.0, 1.0, 2.0], bucket_counts=[1, 3, 2])
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_pr_curve("pr", ember.from_numpy(labels), ember.from_numpy(predictions), 1)
+        tw.add_pr_curve("pr", labels, predictions, 1)
+        w.add_pr_curve("pr16", labels, predictions, 2, num_thresholds=16)
+        tw.add_pr_curve("pr16", labels, predictions, 2, num_thresholds=16)
+        w.add_histogram_raw("raw", global_step=3, **raw)
+        tw.add_histogram_raw("raw", global_step=3, **raw)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("pr", "pr16"):
+        (o,), (t,) = ours.Tensors(tag), theirs.Tensors(tag)
+        assert o.step == t.step
+        np.testing.assert_allclose(_tensor(o), _tensor(t), rtol=1e-6)
+        assert ours.SummaryMetadata(tag).plugin_data == theirs.SummaryMetadata(tag).plugin_data
+    (o,), (t,) = ours.Histograms("raw"), theirs.Histograms("raw")
+    assert o.histogram_value == t.histogram_value
+    with pytest.raises(ValueError, match="len\\(bucket_limits\\) != len\\(bucket_counts\\)"):
+        SummaryWriter(tmp_path / "bad").add_histogram_raw("r", 0, 1, 1, 1, 1, [1.0], [1, 2])
+
+
+def _tensor(event):
+    from tensorboard.util import tensor_util
+    return tensor_util.make_ndarray(event.tensor_proto)
+
+
+def test_custom_scalar_layouts_match_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    layout = {"Losses": {"both": ["Multiline", ["loss/train", "loss/val"]]},
+              "Ranges": {"acc": ["Margin", ["acc", "acc_lo", "acc_hi"]]}}
+    names = ("layout", "multiline", "margin")
+    for name in names:
+        with SummaryWriter(tmp_path / "ours" / name) as w, \
+                _torch_writer(tmp_path / "theirs" / name) as tw:
+            for writer in (w, tw):
+                if name == "layout":
+                    writer.add_custom_scalars(layout)
+                elif name == "multiline":
+                    writer.add_custom_scalars_multilinechart(["a", "b"], title="ab")
+                else:
+                    writer.add_custom_scalars_marginchart(["v", "lo", "hi"])
+        ours, theirs = _events(tmp_path / "ours" / name), _events(tmp_path / "theirs" / name)
+        (o,), (t,) = (acc.Tensors("custom_scalars__config__") for acc in (ours, theirs))
+        assert o.tensor_proto.string_val == t.tensor_proto.string_val, name
+    with pytest.raises(ValueError, match="expected 3 tags, got 2"):
+        SummaryWriter(tmp_path / "bad").add_custom_scalars_marginchart(["v", "lo"])
+
+
+def test_image_with_boxes_matches_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("PIL")
+    img = np.random.default_rng(4).random((3, 20, 30)).astype(np.float32)
+    boxes = np.array([[2, 3, 12, 15], [10, 1, 28, 18]], dtype=np.float32)
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_image_with_boxes("boxed", ember.from_numpy(img), ember.from_numpy(boxes), 1,
+                               labels=["cat", "dog"])
+        tw.add_image_with_boxes("boxed", img, boxes, 1, labels=["cat", "dog"])
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    (o,), (t,) = ours.Images("boxed"), theirs.Images("boxed")
+    assert (o.width, o.height) == (t.width, t.height) == (30, 20)
+    assert _decode(o.encoded_image_string) == pytest.approx(_decode(t.encoded_image_string),
+                                                            abs=1)
+
+
+@pytest.mark.parametrize("method", ["add_tensor", "add_audio", "add_video", "add_embedding",
+                                    "add_onnx_graph", "add_mesh"])
+def test_unsupported_methods_are_refused_by_name(tmp_path, method):
+    with SummaryWriter(tmp_path) as w:
+        with pytest.raises(NotImplementedError, match=f"SummaryWriter.{method} is not supported"):
+            getattr(w, method)("tag", np.zeros(3))

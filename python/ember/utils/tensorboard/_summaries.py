@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
+from ...tensor import Tensor
+
+
+def to_numpy(value):
+    """Ember tensors (detached) and array-likes as NumPy arrays; None stays None."""
+    if isinstance(value, Tensor):
+        return value.detach().numpy()
+    return None if value is None else np.asarray(value)
+
 
 def tensor_scalar(tag: str, value: float, double_precision: bool):
     """A scalar stored as a tensor of the 'scalars' plugin (PyTorch's new_style=True)."""

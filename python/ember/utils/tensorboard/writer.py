@@ -16,7 +16,9 @@ import numpy as np
 
 from ...tensor import Tensor
 from . import _summaries
+from ._summaries import to_numpy as _numpy
 from .file_writer import FileWriter
+from .more_summaries import MoreSummaries
 
 
 def _tensorboardx():
@@ -43,13 +45,6 @@ def _default_bins() -> list:
     return [-b for b in reversed(buckets)] + [0] + buckets
 
 
-def _numpy(value):
-    """Ember tensors (detached) become NumPy arrays; everything else passes unchanged."""
-    if isinstance(value, Tensor):
-        return value.detach().numpy()
-    return value
-
-
 def _scalar(value) -> float:
     arr = np.asarray(_numpy(value)).squeeze()
     if arr.ndim != 0:
@@ -58,8 +53,9 @@ def _scalar(value) -> float:
     return float(arr)
 
 
-class SummaryWriter:
-    """Writes scalars, histograms, images, text and hparams to event files in log_dir.
+class SummaryWriter(MoreSummaries):
+    """Writes scalars, histograms, images, text and hparams (and, from MoreSummaries,
+    precision-recall curves, custom charts and boxed images) to event files in log_dir.
 
     log_dir defaults to runs/<date>_<host><comment>; purge_step hides the events at or after
     it that a crashed run left; max_queue pending events or flush_secs force a write.
@@ -129,7 +125,7 @@ class SummaryWriter:
         int or edges)."""
         if isinstance(bins, str) and bins == "tensorflow":
             bins = self.default_bins
-        summary = self._tbx.summary.histogram(tag, np.asarray(_numpy(values)), bins,
+        summary = self._tbx.summary.histogram(tag, _numpy(values), bins,
                                               max_bins=max_bins)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
@@ -137,7 +133,7 @@ class SummaryWriter:
                   dataformats: str = "CHW") -> None:
         """One image: float in [0, 1] or uint8 in [0, 255], laid out as dataformats
         ('CHW', 'HWC', 'HW'). Needs Pillow, as in PyTorch."""
-        summary = self._tbx.summary.image(tag, np.asarray(_numpy(img_tensor)),
+        summary = self._tbx.summary.image(tag, _numpy(img_tensor),
                                           dataformats=dataformats)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
