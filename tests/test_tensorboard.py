@@ -247,13 +247,6 @@ def test_add_graph_is_refused_clearly(tmp_path):
             w.add_graph(ember.nn.Linear(2, 2), ember.zeros(1, 2))
 
 
-def test_without_tensorboardx_the_error_names_the_extra(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorboardX", None)
-    with pytest.raises(ImportError, match='pip install "ember\\[tensorboard\\]"'):
-        SummaryWriter(tmp_path)
-    assert not os.listdir(tmp_path)
-
-
 def test_training_loop_logs_as_a_pytorch_script(tmp_path):
     """The usual script: losses per step, weight histograms per epoch."""
     import ember.nn as nn
@@ -285,13 +278,6 @@ def test_events_reach_the_file_when_a_script_ends_without_close(tmp_path):
             "w.add_scalar('x', 1.5, 4)\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     assert _scalars(_events(tmp_path), "x") == [(4, 1.5)]
-
-
-def test_importing_ember_does_not_import_tensorboardx():
-    import subprocess
-    code = ("import sys, ember, ember.utils.tensorboard\n"
-            "assert 'tensorboardX' not in sys.modules\n")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_pr_curves_and_raw_histograms_match_torch_writer(tmp_path):
