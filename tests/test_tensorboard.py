@@ -162,8 +162,8 @@ def test_hparams_as_torch_writer(tmp_path):
     pytest.importorskip("torch")
     from tensorboard.plugins.hparams import plugin_data_pb2
 
-    hp = {"lr": 0.1, "optimizer": "adam", "layers": 3, "dropout": None}
-    domains = {"optimizer": ["adam", "sgd"], "layers": [2, 3, 4]}
+    hp = {"lr": 0.1, "optimizer": "adam", "layers": 3, "dropout": None, "batch_norm": True}
+    domains = {"optimizer": ["adam", "sgd"], "layers": [2, 3, 4], "batch_norm": [True, False]}
     metrics = {"hparam/accuracy": ember.tensor(0.75), "hparam/loss": 0.5}
     with SummaryWriter(tmp_path / "ours") as w:
         w.add_hparams(hp, metrics, hparam_domain_discrete=domains, run_name="trial")

@@ -54,6 +54,8 @@ def hparams(hparam_dict: dict, metric_dict: dict, domains: dict):
     from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData
     from tensorboardX.summary import hparams as tbx_hparams
 
+    # PyTorch records booleans as the numbers 1.0 and 0.0 (bool is an int to it).
+    hparam_dict = {k: float(v) if isinstance(v, bool) else v for k, v in hparam_dict.items()}
     experiment, start, end = tbx_hparams(hparam_dict, metric_dict)
     if domains:
         value = experiment.value[0]
@@ -61,9 +63,7 @@ def hparams(hparam_dict: dict, metric_dict: dict, domains: dict):
         for info in data.experiment.hparam_infos:
             for v in domains.get(info.name, ()):
                 entry = info.domain_discrete.values.add()
-                if isinstance(v, bool):
-                    entry.bool_value = v
-                elif isinstance(v, numbers.Number):
+                if isinstance(v, numbers.Number):
                     entry.number_value = v
                 else:
                     entry.string_value = v
