@@ -349,9 +349,51 @@ def test_image_with_boxes_matches_torch_writer(tmp_path):
                                                             abs=1)
 
 
-@pytest.mark.parametrize("method", ["add_tensor", "add_audio", "add_video", "add_embedding",
-                                    "add_onnx_graph", "add_mesh"])
+@pytest.mark.parametrize("method", ["add_tensor", "add_audio", "add_video", "add_onnx_graph",
+                                    "add_mesh"])
 def test_unsupported_methods_are_refused_by_name(tmp_path, method):
     with SummaryWriter(tmp_path) as w:
         with pytest.raises(NotImplementedError, match=f"SummaryWriter.{method} is not supported"):
             getattr(w, method)("tag", np.zeros(3))
+
+
+def test_embedding_files_as_torch_writer(tmp_path):
+    """The projector's files: the same tensors.tsv, metadata.tsv and sprite as PyTorch's, and a
+    projector_config.pbtxt that TensorBoard's projector parses to the same embeddings."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("PIL")
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    rng = np.random.default_rng(6)
+    mat = rng.standard_normal((9, 4)).astype(np.float32)
+    labels = [f"class{i % 3}" for i in range(9)]
+    images = rng.random((9, 1, 5, 7)).astype(np.float32)  # not square: PyTorch allows it
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_embedding(ember.from_numpy(mat), metadata=labels,
+                        label_img=ember.from_numpy(images), global_step=3, tag="feat/a")
+        tw.add_embedding(mat, metadata=labels, label_img=torch.from_numpy(images), global_step=3,
+                         tag="feat/a")
+        w.add_embedding(mat[:, :2], metadata=[[lab, i] for i, lab in enumerate(labels)],
+                        metadata_header=["label", "index"])
+        tw.add_embedding(mat[:, :2], metadata=[[lab, i] for i, lab in enumerate(labels)],
+                         metadata_header=["label", "index"])
+    for sub in ("00003/feat%2fa", "00000/default"):
+        ours, theirs = tmp_path / "ours" / sub, tmp_path / "theirs" / sub
+        assert sorted(os.listdir(ours)) == sorted(os.listdir(theirs))
+        for name in ("tensors.tsv", "metadata.tsv"):
+            assert (ours / name).read_text() == (theirs / name).read_text(), name
+    sprite = "00003/feat%2fa/sprite.png"
+    assert _png_pixels(tmp_path / "ours" / sprite) == _png_pixels(tmp_path / "theirs" / sprite)
+
+    def config(root):
+        return text_format.Parse((root / "projector_config.pbtxt").read_text(), ProjectorConfig())
+
+    assert config(tmp_path / "ours") == config(tmp_path / "theirs")
+    with pytest.raises(ValueError, match="mat should be 2-D"):
+        SummaryWriter(tmp_path / "bad").add_embedding(np.zeros(3))
+
+
+def _png_pixels(path):
+    from PIL import Image
+    return np.asarray(Image.open(path)).tolist()

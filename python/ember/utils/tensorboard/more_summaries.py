@@ -80,8 +80,6 @@ class MoreSummaries:
     add_tensor = _refuse("add_tensor", "log the values with add_scalar or add_histogram")
     add_audio = _refuse("add_audio", "it would need an audio encoder ember does not depend on")
     add_video = _refuse("add_video", "it would need moviepy, which ember does not depend on")
-    add_embedding = _refuse("add_embedding", "the projector files are not written; save the "
-                            "embedding matrix with numpy.savetxt for TensorBoard's projector")
     add_onnx_graph = _refuse("add_onnx_graph", "ember does not read ONNX graphs")
     # tensorboardX names mesh tensors unlike TensorBoard's mesh plugin ("mesh_1", not
     # "mesh_VERTEX"), so they would not be what PyTorch writes.

@@ -17,6 +17,7 @@ import numpy as np
 from ...tensor import Tensor
 from . import _summaries
 from ._summaries import to_numpy as _numpy
+from .embedding import Embeddings
 from .file_writer import FileWriter
 from .more_summaries import MoreSummaries
 
@@ -53,9 +54,9 @@ def _scalar(value) -> float:
     return float(arr)
 
 
-class SummaryWriter(MoreSummaries):
-    """Writes scalars, histograms, images, text and hparams (and, from MoreSummaries,
-    precision-recall curves, custom charts and boxed images) to event files in log_dir.
+class SummaryWriter(MoreSummaries, Embeddings):
+    """Writes scalars, histograms, images, text and hparams (and, from the mixins,
+    precision-recall curves, custom charts, boxed images and projector embeddings) to log_dir.
 
     log_dir defaults to runs/<date>_<host><comment>; purge_step hides the events at or after
     it that a crashed run left; max_queue pending events or flush_secs force a write.
