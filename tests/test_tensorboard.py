@@ -349,8 +349,7 @@ def test_image_with_boxes_matches_torch_writer(tmp_path):
                                                             abs=1)
 
 
-@pytest.mark.parametrize("method", ["add_tensor", "add_audio", "add_video", "add_onnx_graph",
-                                    "add_mesh"])
+@pytest.mark.parametrize("method", ["add_tensor", "add_video", "add_onnx_graph", "add_mesh"])
 def test_unsupported_methods_are_refused_by_name(tmp_path, method):
     with SummaryWriter(tmp_path) as w:
         with pytest.raises(NotImplementedError, match=f"SummaryWriter.{method} is not supported"):
@@ -397,3 +396,23 @@ def test_embedding_files_as_torch_writer(tmp_path):
 def _png_pixels(path):
     from PIL import Image
     return np.asarray(Image.open(path)).tolist()
+
+
+def test_audio_matches_torch_writer(tmp_path):
+    pytest.importorskip("torch")
+    t = np.linspace(0, 1, 800, endpoint=False)
+    clip = (0.8 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    loud = 1.5 * clip[None, :]  # (1, L), clipped to [-1, 1]
+    with SummaryWriter(tmp_path / "ours") as w, _torch_writer(tmp_path / "theirs") as tw:
+        w.add_audio("tone", ember.from_numpy(clip), 1, sample_rate=8000)
+        tw.add_audio("tone", clip, 1, sample_rate=8000)
+        w.add_audio("loud", loud, 2)
+        tw.add_audio("loud", loud, 2)
+    ours, theirs = _events(tmp_path / "ours"), _events(tmp_path / "theirs")
+    for tag in ("tone", "loud"):
+        (o,), (t_,) = ours.Audio(tag), theirs.Audio(tag)
+        assert (o.step, o.sample_rate, o.length_frames, o.content_type) == \
+            (t_.step, t_.sample_rate, t_.length_frames, t_.content_type)
+        assert o.encoded_audio_string == t_.encoded_audio_string
+    with pytest.raises(ValueError, match="should be 1-D \\(mono\\)"):
+        SummaryWriter(tmp_path / "bad").add_audio("stereo", np.zeros((2, 10)))

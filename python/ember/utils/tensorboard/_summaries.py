@@ -69,3 +69,27 @@ def hparams(hparam_dict: dict, metric_dict: dict, domains: dict):
                     entry.string_value = v
         value.metadata.plugin_data.content = data.SerializeToString()
     return experiment, start, end
+
+
+def audio(tag: str, samples: np.ndarray, sample_rate: int):
+    """One mono clip (values in [-1, 1], clipped beyond) as 16-bit PCM WAV, as PyTorch writes it."""
+    import io
+    import wave
+
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    samples = np.asarray(samples).squeeze()
+    if samples.ndim != 1:
+        raise ValueError(f"add_audio: the clip should be 1-D (mono) after squeezing, got shape "
+                         f"{samples.shape}")
+    samples = (samples.clip(-1, 1) * np.iinfo(np.int16).max).astype("<i2")
+    with io.BytesIO() as buf:
+        with wave.open(buf, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(samples.tobytes())
+        encoded = buf.getvalue()
+    clip = Summary.Audio(sample_rate=sample_rate, num_channels=1, length_frames=samples.shape[-1],
+                         encoded_audio_string=encoded, content_type="audio/wav")
+    return Summary(value=[Summary.Value(tag=tag, audio=clip)])

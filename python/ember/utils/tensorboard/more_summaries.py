@@ -1,5 +1,5 @@
 """The less common SummaryWriter methods (precision-recall curves, raw histograms, custom
-scalar charts, boxed images), and the ones ember refuses by name.
+scalar charts, boxed images, audio), and the ones ember refuses by name.
 
 A mixin of SummaryWriter: it relies on ``self._tbx`` and ``self._get_file_writer()``.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._summaries import audio
 from ._summaries import to_numpy as _numpy
 
 
@@ -77,8 +78,12 @@ class MoreSummaries:
                                                 labels=labels)
         self._write(summary, global_step, walltime)
 
+    def add_audio(self, tag: str, snd_tensor, global_step=None, sample_rate: int = 44100,
+                  walltime=None) -> None:
+        """A mono sound clip: samples in [-1, 1] (clipped beyond), shape (L,) or (1, L)."""
+        self._write(audio(tag, _numpy(snd_tensor), sample_rate), global_step, walltime)
+
     add_tensor = _refuse("add_tensor", "log the values with add_scalar or add_histogram")
-    add_audio = _refuse("add_audio", "it would need an audio encoder ember does not depend on")
     add_video = _refuse("add_video", "it would need moviepy, which ember does not depend on")
     add_onnx_graph = _refuse("add_onnx_graph", "ember does not read ONNX graphs")
     # tensorboardX names mesh tensors unlike TensorBoard's mesh plugin ("mesh_1", not
