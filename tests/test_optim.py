@@ -91,20 +91,26 @@ def _assert_same_state(opt, topt, dtype):
                                        err_msg=f"state {k}/{name}")
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("config", CONFIGS, ids=_ids)
-def test_trajectory_matches_torch(config, dtype):
-    name, kw = config
+def check_trajectory(name, kw, dtype, steps=STEPS):
+    """Runs ember's and torch's optimizer on the same gradients, comparing the parameters after
+    each step and the state at the end; returns ember's optimizer and parameters."""
     ours, theirs = _make_params(dtype)
     opt = getattr(optim, name)(ours, **kw)
     topt = getattr(torch.optim, name)(theirs, **kw)
-    for step, grads in enumerate(_grad_sequence(dtype)):
+    for step, grads in enumerate(_grad_sequence(dtype, steps)):
         _set_grads(ours, theirs, grads)
         opt.step()
         topt.step()
         _assert_same(ours, theirs, dtype, f"{name} step {step}")
     _assert_same_state(opt, topt, dtype)
     assert all(p.dtype == ember.from_numpy(np.zeros(1, dtype)).dtype for p in ours)
+    return opt, ours
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config", CONFIGS, ids=_ids)
+def test_trajectory_matches_torch(config, dtype):
+    check_trajectory(*config, dtype)
 
 
 def test_defaults_match_torch():
@@ -241,7 +247,8 @@ def test_zero_grad():
 
 
 def test_param_without_grad_is_skipped():
-    for name in ("SGD", "Adam", "RMSprop", "Adagrad"):
+    for name in ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+                 "ASGD"):
         kw = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
         ours, theirs = _make_params(np.float64)
         opt = getattr(optim, name)(ours, **kw)
