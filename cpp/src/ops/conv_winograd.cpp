@@ -2,12 +2,14 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "ember/eigen_maps.h"
 #include "ember/parallel.h"
 #include "ember/scratch.h"
 #include "ember/simd.h"
+#include "ember/transpose.h"
 
 namespace ember {
 
@@ -39,15 +41,13 @@ template <class V>
 inline void apply_a(V x0, V x1, V* y, int step) {
   y[0] = x0, y[step] = x0 + x1, y[2 * step] = x0 - x1, y[3 * step] = -x1;
 }
-template <class T>
-inline void apply_g(T x0, T x1, T x2, T* y, int step) {
-  y[0] = x0, y[step] = T(0.5) * (x0 + x1 + x2), y[2 * step] = T(0.5) * (x0 - x1 + x2),
-  y[3 * step] = x2;
+template <class V>
+inline void apply_g(V x0, V x1, V x2, V* y, int step) {
+  y[0] = x0, y[step] = (x0 + x1 + x2) * 0.5f, y[2 * step] = (x0 - x1 + x2) * 0.5f, y[3 * step] = x2;
 }
-template <class T>
-inline void apply_gt(T x0, T x1, T x2, T x3, T* y, int step) {
-  y[0] = x0 + T(0.5) * (x1 + x2), y[step] = T(0.5) * (x1 - x2),
-  y[2 * step] = T(0.5) * (x1 + x2) + x3;
+template <class V>
+inline void apply_gt(V x0, V x1, V x2, V x3, V* y, int step) {
+  y[0] = x0 + (x1 + x2) * 0.5f, y[step] = (x1 - x2) * 0.5f, y[2 * step] = (x1 + x2) * 0.5f + x3;
 }
 
 // d (4x4) -> Bt d B
@@ -230,35 +230,46 @@ void add_grad_inputs(const Tiles& tl, const T* dv, int64_t t0, int64_t count, T*
   }
 }
 
-// U = G g Gt for every (c_in, c_out) filter, as [16][c_in][c_out].
+// U = G g Gt for every (c_in, c_out) filter, as [16][c_in][c_out]. The filters are first
+// transposed to [c_in][9][c_out], so the transform runs on vectors of output channels with
+// contiguous loads and stores (filter by filter, it was most of a batch-1 forward).
 template <class T>
-std::vector<T> transform_weights(const ConvShape& s, const T* weight) {
+std::unique_ptr<T[]> transform_weights(const ConvShape& s, const T* weight) {
   const int64_t ci = s.c_in, co = s.c_out;
-  std::vector<T> u(16 * ci * co);
-  for (int64_t o = 0; o < co; ++o)
-    for (int64_t i = 0; i < ci; ++i) {
-      const T* g = weight + (o * ci + i) * 9;
-      T t[12], r[16];
+  constexpr int L = lanes<T>;
+  // Every element is written before it is read: no zero fill (a 128 KB memset at batch 1).
+  std::unique_ptr<T[]> taps(new T[9 * ci * co]), u(new T[16 * ci * co]);
+  transpose(weight, co, 9 * ci, taps.get());
+  for (int64_t i = 0; i < ci; ++i)
+    for (int64_t o0 = 0; o0 < co; o0 += L) {
+      const int m = int(std::min<int64_t>(L, co - o0));
+      Vec<T> g[9], t[12], r[16];
+      for (int q = 0; q < 9; ++q) g[q] = load_part(taps.get() + (i * 9 + q) * co + o0, m);
       for (int j = 0; j < 3; ++j) apply_g(g[j], g[3 + j], g[6 + j], t + j, 3);
       for (int k = 0; k < 4; ++k) apply_g(t[3 * k], t[3 * k + 1], t[3 * k + 2], r + 4 * k, 1);
-      for (int q = 0; q < 16; ++q) u[(q * ci + i) * co + o] = r[q];
+      for (int q = 0; q < 16; ++q) store_part(u.get() + (q * ci + i) * co + o0, r[q], m);
     }
   return u;
 }
 
-// grad_weight = Gt dU G for every filter, from dU as [16][c_in][c_out].
+// grad_weight = Gt dU G for every filter, from dU as [16][c_in][c_out] (through [c_in][9][c_out]
+// as above).
 template <class T>
 void weight_gradient_from(const ConvShape& s, const T* du, T* grad_weight) {
   const int64_t ci = s.c_in, co = s.c_out;
-  for (int64_t o = 0; o < co; ++o)
-    for (int64_t i = 0; i < ci; ++i) {
-      T d[16], t[12];
-      for (int q = 0; q < 16; ++q) d[q] = du[(q * ci + i) * co + o];
+  constexpr int L = lanes<T>;
+  std::unique_ptr<T[]> taps(new T[9 * ci * co]);
+  for (int64_t i = 0; i < ci; ++i)
+    for (int64_t o0 = 0; o0 < co; o0 += L) {
+      const int m = int(std::min<int64_t>(L, co - o0));
+      Vec<T> d[16], t[12], g[9];
+      for (int q = 0; q < 16; ++q) d[q] = load_part(du + (q * ci + i) * co + o0, m);
       for (int j = 0; j < 4; ++j) apply_gt(d[j], d[4 + j], d[8 + j], d[12 + j], t + j, 4);
-      T* g = grad_weight + (o * ci + i) * 9;
       for (int k = 0; k < 3; ++k)
         apply_gt(t[4 * k], t[4 * k + 1], t[4 * k + 2], t[4 * k + 3], g + 3 * k, 1);
+      for (int q = 0; q < 9; ++q) store_part(taps.get() + (i * 9 + q) * co + o0, g[q], m);
     }
+  transpose(taps.get(), 9 * ci, co, grad_weight);
 }
 
 template <class T>
@@ -294,7 +305,7 @@ void conv2d_winograd_forward(const ConvShape& s, const T* input, const T* weight
   const Tiles tl(s);
   const int64_t ci = s.c_in, co = s.c_out, tiles = s.n * tl.per_image;
   if (tiles == 0) return;
-  const std::vector<T> u = transform_weights(s, weight);
+  const std::unique_ptr<T[]> u = transform_weights(s, weight);
   const std::vector<T> zeros(ci, T(0));
   const int64_t batch = tiles_per_batch(s), batches = (tiles + batch - 1) / batch;
   // Each chunk of batches gets its slice of one arena, taken before the parallel region (which
@@ -312,7 +323,7 @@ void conv2d_winograd_forward(const ConvShape& s, const T* input, const T* weight
       transform_inputs(tl, input, zeros.data(), t0, count, v);
       for (int k = 0; k < 16; ++k)
         point(m, k, count, co).noalias() =
-            point<T>(v, k, count, ci) * point<T>(u.data(), k, ci, co);
+            point<T>(v, k, count, ci) * point<T>(u.get(), k, ci, co);
       transform_outputs(tl, m, bias, relu, t0, count, output);
     }
   });
@@ -325,7 +336,7 @@ void conv2d_winograd_backward(const ConvShape& s, const T* grad_output, const T*
   const Tiles tl(s);
   const int64_t ci = s.c_in, co = s.c_out, per_image = tl.per_image;
   const int64_t u_size = 16 * ci * co;
-  const std::vector<T> u = grad_input ? transform_weights(s, weight) : std::vector<T>();
+  const std::unique_ptr<T[]> u = grad_input ? transform_weights(s, weight) : nullptr;
   const std::vector<T> zeros(ci, T(0));
   const int64_t per_block = samples_per_block(s), blocks = (s.n + per_block - 1) / per_block;
   const int64_t batch = tiles_per_batch(s);
@@ -363,7 +374,7 @@ void conv2d_winograd_backward(const ConvShape& s, const T* grad_output, const T*
         if (grad_input) {
           for (int k = 0; k < 16; ++k)
             point(v, k, count, ci).noalias() =
-                point<T>(dm, k, count, co) * point<T>(u.data(), k, ci, co).transpose();
+                point<T>(dm, k, count, co) * point<T>(u.get(), k, ci, co).transpose();
           add_grad_inputs(tl, v, t0, count, grad_input);
         }
       }
