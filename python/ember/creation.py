@@ -1,8 +1,12 @@
 """Tensor creation: from data, filled, ranges, random."""
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
+from ._device import check_cpu
 from .dtypes import to_numpy_dtype
 from .random import _resolve
 from .tensor import Tensor, _as_array
@@ -158,3 +162,28 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input._array.dtype)
+
+
+def _on_cpu_only(fn):
+    """Makes `fn` check its `device` argument: the CPU (any spelling) or an error naming it."""
+    params = list(inspect.signature(fn).parameters.values())
+    position = next(i for i, p in enumerate(params) if p.name == "device")
+    if params[position].kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        position = None  # after *size: keyword only
+
+    @functools.wraps(fn)
+    def create(*args, **kwargs):
+        where = kwargs.get("device")
+        if position is not None and len(args) > position:
+            where = args[position]
+        if where is not None:
+            check_cpu(fn.__name__, where)
+        return fn(*args, **kwargs)
+    return create
+
+
+for _fn in (tensor, as_tensor, zeros, ones, empty, full, eye, arange, linspace, rand, randn,
+            randint, randperm, zeros_like, ones_like, empty_like, rand_like, randn_like,
+            full_like):
+    globals()[_fn.__name__] = _on_cpu_only(_fn)
+del _fn

@@ -8,7 +8,8 @@
 
 namespace ember {
 
-// Raised for arguments whose shapes disagree; surfaces in Python as ember.ShapeError(ValueError).
+// Raised for arguments whose shapes disagree; surfaces in Python as ember.ShapeError, a
+// ValueError and a RuntimeError (what PyTorch raises for shape mismatches).
 struct ShapeError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };

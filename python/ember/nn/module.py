@@ -8,6 +8,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import autograd
+from .._device import check_cpu
+from .._to_args import parse_to
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
 from ..tensor import Size, Tensor
 from ._uninitialized import is_lazy
@@ -414,21 +416,8 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """to(dtype), to('cpu'), to(device, dtype), to(tensor) or to(dtype=..., device=...)."""
-        target = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif isinstance(a, str) or a is None:
-                device = a if a is not None else device
-            else:
-                target = a
-        if device is not None and str(device) != "cpu":
-            raise NotImplementedError(f"ember runs on the CPU only; cannot move to {device!r}")
+        """to(device), to(dtype), to(device, dtype), to(tensor), keywords device/dtype/non_blocking."""
+        target, _ = parse_to("Module.to", args, kwargs, allow_copy=False)
         if target is None:
             return self
         np_dtype = to_numpy_dtype(target)
@@ -450,7 +439,7 @@ class Module:
         return self
 
     def cuda(self, device=None) -> "Module":
-        raise NotImplementedError("ember runs on the CPU only; Module.cuda() is not supported")
+        check_cpu("Module.cuda", "cuda")  # raises: ember has no CUDA
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
