@@ -18,7 +18,7 @@ def restore_cudnn_flags():
     cudnn.enabled, cudnn.benchmark, cudnn.deterministic = saved
 
 
-# ---- the idiom lines, as scripts write them ------------------------------------------------------
+# ---- the idiom lines, as scripts write them -----------------------------------------------------
 
 def test_the_device_idiom_picks_the_cpu_and_a_model_trains_on_it():
     torch = ember
@@ -80,7 +80,7 @@ def test_backend_flags_are_settable_and_backends_absent():
     assert ember.backends.mps.is_built() is False
 
 
-# ---- ember.device ----------------------------------------------------------------------------------
+# ---- ember.device -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, kwargs, kind, index, text, rep", [
     (("cpu",), {}, "cpu", None, "cpu", "device(type='cpu')"),
@@ -129,7 +129,7 @@ def test_bad_devices_are_refused(args, error, match):
         ember.device(*args)
 
 
-# ---- tensors ---------------------------------------------------------------------------------------
+# ---- tensors ------------------------------------------------------------------------------------
 
 def test_tensor_device_is_a_cpu_device():
     t = ember.ones(2)
@@ -197,7 +197,7 @@ def test_cuda_methods_and_other_backends_raise():
         ember.ones(1).to("cuda")
 
 
-# ---- modules ---------------------------------------------------------------------------------------
+# ---- modules ------------------------------------------------------------------------------------
 
 def test_module_to_device_returns_the_module_and_keeps_parameters():
     m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))

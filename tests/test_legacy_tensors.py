@@ -130,7 +130,7 @@ def test_variable_matches_pytorch():
     assert ours.grad.tolist() == theirs.grad.tolist()
 
 
-# ---- format ---------------------------------------------------------------------------------------
+# ---- format -------------------------------------------------------------------------------------
 
 def test_zero_dim_tensors_format_as_numbers():
     loss = ember.tensor(1.23456)

@@ -46,6 +46,9 @@ PYBIND11_MODULE(EMBER_MODULE_NAME, m) {
   py::register_exception<ember::ShapeError>(
       m, "ShapeError",
       py::make_tuple(py::handle(PyExc_ValueError), py::handle(PyExc_RuntimeError)));
+  py::register_exception<ember::IndexOutOfRange>(
+      m, "IndexOutOfRangeError",
+      py::make_tuple(py::handle(PyExc_IndexError), py::handle(PyExc_ValueError)));
   m.def("get_num_threads", &ember::get_num_threads);
   m.def("set_num_threads", [](int n) {
     EMBER_CHECK_ARG(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);

@@ -9,7 +9,7 @@ import builtins
 import importlib
 
 from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
-from ._core import ShapeError
+from ._core import IndexOutOfRangeError, ShapeError
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, int8, int16, int32, int64,
                      uint8)

@@ -13,6 +13,7 @@ from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
 from .ops.reduce import normalize_dims
+from ._errors import broadcast_error, wrap_dim
 from .tensor import Tensor
 
 return_max = namedtuple("max", ["values", "indices"])
@@ -178,7 +179,11 @@ def _softmax(input, dim, log):
 # ---- comparisons and logic (never differentiable) ---------------------------------------------
 def _compare(ufunc):
     def compare(input, other):
-        return _wrap_const(ufunc(_arr(input), _arr(_operand(other))))
+        a, b = _arr(input), _arr(_operand(other))
+        try:
+            return _wrap_const(ufunc(a, b))
+        except ValueError as e:
+            raise broadcast_error(ufunc.__name__, e, (a, b)) from None
     compare.__name__ = ufunc.__name__
     return compare
 
@@ -346,7 +351,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = input._array.shape
     if not shape:
         return reshape(input, 1)
-    start, end = start_dim % len(shape), end_dim % len(shape)
+    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
     new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
@@ -387,6 +392,7 @@ def transpose(input, dim0, dim1):
     if nd == 0:
         return input
     dims = list(range(nd))
+    dim0, dim1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return S.Permute.apply(input, dims=tuple(dims))
 
@@ -402,6 +408,8 @@ def t(input):
 
 def cat(tensors, dim=0):
     tensors = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or list(tensors)
+    if tensors:
+        wrap_dim(dim, tensors[0].ndim)
     return S.Cat.apply(*tensors, dim=dim)
 
 
@@ -412,11 +420,11 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
-    return S.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return S.Stack.apply(*tensors, dim=wrap_dim(dim, tensors[0].ndim + 1))
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    size = tensor.shape[dim]
+    size = tensor.shape[wrap_dim(dim, tensor.ndim)]
     if isinstance(split_size_or_sections, int):
         bounds = list(range(0, size, split_size_or_sections)) + [size]
     else:
@@ -428,7 +436,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    size = input.shape[dim]
+    size = input.shape[wrap_dim(dim, input.ndim)]
     step = -(-size // chunks)
     return split(input, step, dim)
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import autograd
 from ._device import CPU, check_cpu
+from ._errors import wrap_dim
 from ._to_args import parse_to
 from .dtypes import dtype as _dtype_cls, from_numpy_dtype, to_numpy_dtype
 
@@ -115,7 +116,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._array.shape)
-        return self._array.shape[dim]
+        return self._array.shape[wrap_dim(dim, self._array.ndim)]
 
     def dim(self) -> int:
         return self._array.ndim

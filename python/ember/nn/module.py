@@ -416,7 +416,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """to(device), to(dtype), to(device, dtype), to(tensor), keywords device/dtype/non_blocking."""
+        """to(device), to(dtype), to(device, dtype) or to(tensor); non_blocking is accepted."""
         target, _ = parse_to("Module.to", args, kwargs, allow_copy=False)
         if target is None:
             return self
