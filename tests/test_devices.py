@@ -80,6 +80,26 @@ def test_backend_flags_are_settable_and_backends_absent():
     assert ember.backends.mps.is_built() is False
 
 
+def test_backend_flags_and_answers_match_pytorch_without_a_gpu():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this PyTorch has a GPU")
+    for path in ("cuda.matmul.allow_tf32", "cuda.matmul.allow_fp16_reduced_precision_reduction",
+                 "cudnn.allow_tf32", "cudnn.enabled", "cudnn.benchmark", "cudnn.deterministic"):
+        ours, theirs = ember.backends, torch.backends
+        for part in path.split("."):
+            ours, theirs = getattr(ours, part), getattr(theirs, part)
+        assert ours == theirs, path
+    assert ember.backends.cuda.is_built() is False
+    ember.backends.cuda.matmul.allow_tf32 = True
+    ember.backends.cuda.matmul.allow_tf32 = False
+    for name in ("is_available", "device_count"):
+        assert getattr(ember.cuda, name)() == getattr(torch.cuda, name)()
+        assert getattr(ember.accelerator, name)() == getattr(torch.accelerator, name)()
+    assert ember.accelerator.current_accelerator() == torch.accelerator.current_accelerator()
+    assert ember.backends.mps.is_available() == torch.backends.mps.is_available()
+
+
 # ---- ember.device -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, kwargs, kind, index, text, rep", [

@@ -96,10 +96,15 @@ def check_cpu(op: str, value) -> None:
     if value is None or value is CPU or value == "cpu":
         return
     where = as_device(value)
-    if where.type == "cpu":
-        return
+    if where.type != "cpu":
+        raise unavailable(op, where)
+
+
+def unavailable(op: str, where) -> NotImplementedError:
+    """The error for `op` asked to use device `where` (e.g. "cuda"), which ember lacks."""
+    where = as_device(where)
     why = {"cuda": "CUDA is not available in ember (ember.cuda.is_available() is False)",
            "mps": "MPS is not available in ember (ember.backends.mps.is_available() is False)"}
     reason = why.get(where.type, f"ember has no {where.type} backend")
-    raise NotImplementedError(f"{op}: ember runs on the CPU only; cannot use device "
-                              f"'{where}': {reason}")
+    return NotImplementedError(f"{op}: ember runs on the CPU only; cannot use device "
+                               f"'{where}': {reason}")

@@ -6,7 +6,7 @@ when there is no GPU. Anything that needs a GPU raises NotImplementedError namin
 """
 from __future__ import annotations
 
-from ._device import check_cpu
+from ._device import unavailable
 
 
 def is_available() -> bool:
@@ -47,10 +47,8 @@ def synchronize(device=None) -> None:
 
 
 def current_device() -> int:
-    check_cpu("ember.cuda.current_device", "cuda")  # raises
-    return 0  # never reached
+    raise unavailable("ember.cuda.current_device", "cuda")
 
 
 def get_device_name(device=None) -> str:
-    check_cpu("ember.cuda.get_device_name", "cuda")  # raises
-    return ""  # never reached
+    raise unavailable("ember.cuda.get_device_name", "cuda")

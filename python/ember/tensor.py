@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
-from ._device import CPU, check_cpu
+from ._device import CPU, unavailable
 from ._errors import wrap_dim
 from ._to_args import parse_to
 from .dtypes import dtype as _dtype_cls, from_numpy_dtype, to_numpy_dtype
@@ -222,7 +222,7 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False):
-        check_cpu("Tensor.cuda", "cuda")  # raises: ember has no CUDA
+        raise unavailable("Tensor.cuda", "cuda")
 
     is_cuda = False
     is_cpu = True

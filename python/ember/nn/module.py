@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import autograd
-from .._device import check_cpu
+from .._device import unavailable
 from .._to_args import parse_to
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
 from ..tensor import Size, Tensor
@@ -439,7 +439,7 @@ class Module:
         return self
 
     def cuda(self, device=None) -> "Module":
-        check_cpu("Module.cuda", "cuda")  # raises: ember has no CUDA
+        raise unavailable("Module.cuda", "cuda")
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
