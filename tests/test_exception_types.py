@@ -27,6 +27,11 @@ SHAPE_CASES = [
     ("sub_", lambda m: m.ones(2, 3).sub_(m.ones(3, 2)), r"sub: shapes \(2, 3\) and \(3, 2\)"),
     ("eq", lambda m: m.ones(2, 3) == m.ones(2), r"equal: shapes \(2, 3\) and \(2,\)"),
     ("lt", lambda m: m.ones(2) < m.ones(3), r"less: shapes \(2,\) and \(3,\)"),
+    ("t", lambda m: m.ones(2, 3, 4).t(), r"t\(\) expects .*\(2, 3, 4\)"),
+    ("split_sections", lambda m: m.ones(5).split([2, 2]), r"split: sections \[2, 2\]"),
+    ("mm_ndim", lambda m: m.mm(m.ones(2), m.ones(2, 2)), r"mm: expected 2-D .*\(2,\)"),
+    ("bmm_ndim", lambda m: m.bmm(m.ones(2, 2), m.ones(2, 2)), r"bmm: expected 3-D"),
+    ("flatten_order", lambda m: m.ones(2, 3, 4).flatten(2, 1), "flatten: start_dim 2"),
 ]
 
 

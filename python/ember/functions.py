@@ -8,12 +8,12 @@ from collections import namedtuple
 import numpy as np
 
 from . import autograd
+from ._errors import ShapeError, broadcast_error, wrap_dim
 from ._numpy_names import numpy_names
 from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
 from .ops.reduce import normalize_dims
-from ._errors import broadcast_error, wrap_dim
 from .tensor import Tensor
 
 return_max = namedtuple("max", ["values", "indices"])
@@ -353,7 +353,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         return reshape(input, 1)
     start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
     new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
     return _reshape(input, new, "flatten")
 
@@ -402,7 +402,8 @@ swapaxes = transpose
 
 def t(input):
     if input.ndim > 2:
-        raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {tuple(input.shape)}")
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, got shape "
+                         f"{tuple(input.shape)}")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
@@ -430,7 +431,7 @@ def split(tensor, split_size_or_sections, dim=0):
     else:
         bounds = [0] + list(np.cumsum(split_size_or_sections))
         if bounds[-1] != size:
-            raise ValueError(f"split: sections {split_size_or_sections} do not add up to {size}")
+            raise ShapeError(f"split: sections {split_size_or_sections} do not add up to {size}")
     d = dim % tensor.ndim
     return tuple(tensor[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds, bounds[1:]))
 
@@ -447,14 +448,14 @@ def matmul(input, other):
 
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
-        raise ValueError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
+        raise ShapeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
     return L.Matmul.apply(input, mat2)
 
 
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
-        raise ValueError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
+        raise ShapeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
     return L.Matmul.apply(input, mat2)
 
