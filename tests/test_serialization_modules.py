@@ -1,4 +1,5 @@
 """ember.save(model) / ember.load: whole modules under PyTorch's weights_only rules."""
+import collections
 import io
 import json
 import os
@@ -25,6 +26,9 @@ class TiedNet(nn.Module):
         self.decoder = nn.Linear(4, 5)
         self.decoder.weight = self.encoder.weight
         self.best_loss = np.float64(2.5)
+        # ember's own small types load without being listed.
+        self.extras = {"device": ember.device("cpu"), "dtype": ember.float64,
+                       "size": ember.Size([2, 3]), "ids": {1, 2}, "span": slice(1, 5)}
 
     def forward(self, x):
         out, _ = self.rnn(self.encoder(x))
@@ -59,6 +63,7 @@ def test_whole_module_round_trips_inside_safe_globals(tmp_path):
     assert loaded.decoder.weight is loaded.encoder.weight  # tied weights stay tied
     assert isinstance(loaded.decoder.weight, nn.Parameter) and loaded.decoder.weight.requires_grad
     assert loaded.best_loss == 2.5
+    assert loaded.extras == model.extras and type(loaded.extras["size"]) is ember.Size
     assert list(loaded.state_dict()) == list(model.state_dict())
 
 
@@ -214,7 +219,8 @@ def test_refused_globals_are_never_imported():
 
 
 @pytest.mark.parametrize("pid", [("tensor", "9", "x", False), ("tensor", "0"), "0",
-                                 ("tensor", "0", 3, False)])
+                                 ("tensor", "0", 3, False), ("tensor", "9", ember.Tensor, False),
+                                 ("tensor", "0", collections.OrderedDict, False)])
 def test_bad_tensor_references_are_refused(pid):
     class _Ref(pickle.Pickler):
         def persistent_id(self, obj):
@@ -223,6 +229,13 @@ def test_bad_tensor_references_are_refused(pid):
     _Ref(buf, protocol=4).dump(["ref"])
     with pytest.raises(pickle.UnpicklingError, match="tensor"):
         ember.load(io.BytesIO(_file_with_pickle(buf.getvalue())))
+
+
+@pytest.mark.parametrize("payload", [b"\x80\x04ccollections\nOrderedDict\nK\x01\x85R.",
+                                     b"\x80\x04]\x94(K\x01", b"\x80\x04h\x07."])
+def test_malformed_pickles_raise_unpickling_error(payload):
+    with pytest.raises(pickle.UnpicklingError, match="weights_only load of <file object> failed"):
+        ember.load(io.BytesIO(_file_with_pickle(payload)))
 
 
 def test_truncated_whole_object_files_raise_value_error():

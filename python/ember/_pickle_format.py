@@ -99,6 +99,14 @@ def _allowed(name: str):
     return None
 
 
+class MapLocationError(TypeError):
+    """What a map_location callable got wrong (not the file's fault)."""
+
+
+class _Refused(pickle.UnpicklingError):
+    """A global or tensor reference the loader refuses; its message says why and what to do."""
+
+
 # ---- writing ---------------------------------------------------------------------------------
 
 class _Pickler(pickle.Pickler):
@@ -147,7 +155,7 @@ class _Unpickler(pickle.Unpickler):
             return super().find_class(module, name)
         found = _allowed(f"{module}.{name}")
         if found is None:
-            raise pickle.UnpicklingError(
+            raise _Refused(
                 f"ember.load: weights_only load of {self._name} failed: unsupported global "
                 f"{module}.{name}. If you trust this file and its classes, allow it with "
                 f"`with ember.serialization.safe_globals([{name}]): ember.load(...)` or "
@@ -159,21 +167,16 @@ class _Unpickler(pickle.Unpickler):
         if not (isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "tensor"
                 and isinstance(pid[1], str) and isinstance(pid[2], type)
                 and issubclass(pid[2], Tensor)):
-            raise pickle.UnpicklingError(f"ember.load: {self._name} has an invalid tensor "
-                                         f"reference {pid!r:.80}")
+            raise _Refused(f"ember.load: {self._name} has an invalid tensor reference "
+                           f"{pid!r:.80}")
         _, key, cls, requires_grad = pid
         if key not in self._tensors:
             if key not in self._arrays:
-                raise pickle.UnpicklingError(f"ember.load: {self._name} refers to tensor "
-                                             f"{key!r:.40}, which the file lacks")
+                raise _Refused(f"ember.load: {self._name} refers to tensor {key!r:.40}, which "
+                               f"the file lacks")
             arr = self._arrays[key]
             arr = arr if arr.flags.writeable else arr.copy()
-            if issubclass(cls, Parameter):
-                t = cls(arr, requires_grad=bool(requires_grad))
-            else:
-                t = Tensor._from_op(arr, None)
-                if requires_grad:
-                    t.requires_grad_(True)
+            t = cls(arr, requires_grad=bool(requires_grad))  # Tensor, Parameter or allowed subclass
             self._tensors[key] = t if self._relocate is None else self._relocate(t)
         return self._tensors[key]
 
@@ -194,10 +197,10 @@ def loads(data: bytes, weights_only: bool, name: str, relocate=None):
                            relocate)
     try:
         return unpickler.load()
-    except pickle.UnpicklingError:
+    except (_Refused, MapLocationError):
         raise
-    except (EOFError, ValueError, KeyError, IndexError, struct.error) as e:
+    except Exception as e:  # a malformed pickle: as PyTorch, one error type under weights_only
         if not weights_only:
             raise
-        raise pickle.UnpicklingError(f"ember.load: {name} is corrupt ({type(e).__name__}: "
-                                     f"{e})") from None
+        raise pickle.UnpicklingError(f"ember.load: weights_only load of {name} failed: the "
+                                     f"pickle is malformed ({type(e).__name__}: {e})") from None

@@ -21,7 +21,8 @@ import safetensors.numpy
 
 from . import _pickle_format
 from ._device import check_cpu, device
-from ._pickle_format import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from ._pickle_format import (MapLocationError, add_safe_globals, clear_safe_globals,
+                             get_safe_globals, safe_globals)
 from .tensor import Tensor
 
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
@@ -105,14 +106,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
     try:
         return _decode(structure, arrays, set(), relocate)
-    except _MapLocationError:
+    except MapLocationError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, RecursionError) as e:
         raise ValueError(f"ember.load: {name} has an invalid structure ({e})") from None
-
-
-class _MapLocationError(TypeError):
-    """What a map_location callable got wrong (not the file's fault)."""
 
 
 def _relocation(map_location):
@@ -123,7 +120,7 @@ def _relocation(map_location):
         def relocate(t):
             out = map_location(t, "cpu")
             if not isinstance(out, Tensor):
-                raise _MapLocationError(f"ember.load: map_location returned "
+                raise MapLocationError(f"ember.load: map_location returned "
                                         f"{type(out).__name__}, expected a tensor")
             return out
         return relocate
