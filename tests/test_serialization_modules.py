@@ -134,6 +134,31 @@ def test_safe_globals_rejects_what_is_not_a_class_list():
             pass
 
 
+def test_get_unsafe_globals_in_checkpoint_lists_what_to_allow(tmp_path):
+    path = tmp_path / "model.pt"
+    ember.save(TiedNet(), path)
+    names = serialization.get_unsafe_globals_in_checkpoint(path)
+    assert sorted(n.rsplit(".", 1)[1] for n in names) == ["Embedding", "LSTM", "Linear",
+                                                          "TiedNet"]
+    assert "ember.nn.modules.linear.Linear" in names
+    state_dict_file = io.BytesIO(_saved({"w": ember.ones(1)}))
+    assert serialization.get_unsafe_globals_in_checkpoint(state_dict_file) == []
+    with serialization.safe_globals(ALLOWED):
+        assert serialization.get_unsafe_globals_in_checkpoint(path) == []
+
+
+def test_get_unsafe_globals_in_checkpoint_matches_pytorch_s_naming():
+    torch = pytest.importorskip("torch")
+    buf = io.BytesIO()
+    torch.save(torch.nn.Sequential(torch.nn.Linear(1, 1)), buf)
+    buf.seek(0)
+    theirs = torch.serialization.get_unsafe_globals_in_checkpoint(buf)
+    ours = serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(_saved(nn.Sequential(
+        nn.Linear(1, 1)))))
+    assert sorted(n.replace("torch.", "") for n in theirs) == sorted(
+        n.replace("ember.", "") for n in ours)
+
+
 def test_weights_only_false_trusts_the_file():
     loaded = ember.load(io.BytesIO(_saved(TiedNet())), weights_only=False)
     assert type(loaded) is TiedNet and loaded.decoder.weight is loaded.encoder.weight
@@ -207,6 +232,22 @@ def test_hostile_pickles_are_refused_and_run_nothing(tmp_path, make_payload):
         ember.load(io.BytesIO(data))
     with pytest.raises(pickle.UnpicklingError):
         ember.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    assert not marker.exists()
+
+
+def test_the_hostile_payload_is_live_when_the_file_is_trusted(tmp_path):
+    # Shows the payloads above would act if the loader let them: weights_only=False runs them.
+    marker = tmp_path / "ran"
+    data = _file_with_pickle(pickle.dumps(_SystemCall(f"touch {marker}")))
+    assert ember.load(io.BytesIO(data), weights_only=False) == 0
+    assert marker.exists()
+
+
+def test_listing_a_hostile_file_s_globals_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    data = _file_with_pickle(pickle.dumps(_SystemCall(f"touch {marker}")))
+    assert serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(data)) == \
+        [f"{os.system.__module__}.system"]
     assert not marker.exists()
 
 

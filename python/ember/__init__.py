@@ -55,7 +55,8 @@ short = int16
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils", "cuda", "backends", "accelerator")
+_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils", "cuda", "backends", "accelerator",
+                    "onnx")
 
 
 def set_num_threads(n: int) -> None:

@@ -15,6 +15,7 @@ import collections
 import contextlib
 import io
 import pickle
+import pickletools
 import struct
 
 import numpy as np
@@ -181,7 +182,8 @@ class _Unpickler(pickle.Unpickler):
         return self._tensors[key]
 
 
-def loads(data: bytes, weights_only: bool, name: str, relocate=None):
+def _split(data: bytes, name: str) -> tuple:
+    """(pickle bytes, array blob) of a whole-object file."""
     header = len(MAGIC) + 8
     if len(data) < header:
         raise ValueError(f"ember.load: {name} is too short to be an ember file")
@@ -189,12 +191,16 @@ def loads(data: bytes, weights_only: bool, name: str, relocate=None):
     if header + n > len(data):
         raise ValueError(f"ember.load: {name} is corrupt: pickle length {n} exceeds the file "
                          f"({len(data)} bytes)")
+    return data[header:header + n], data[header + n:]
+
+
+def loads(data: bytes, weights_only: bool, name: str, relocate=None):
+    payload, blob = _split(data, name)
     try:
-        arrays = safetensors.numpy.load(data[header + n:])
+        arrays = safetensors.numpy.load(blob)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
-    unpickler = _Unpickler(io.BytesIO(data[header:header + n]), arrays, weights_only, name,
-                           relocate)
+    unpickler = _Unpickler(io.BytesIO(payload), arrays, weights_only, name, relocate)
     try:
         return unpickler.load()
     except (_Refused, MapLocationError):
@@ -204,3 +210,31 @@ def loads(data: bytes, weights_only: bool, name: str, relocate=None):
             raise
         raise pickle.UnpicklingError(f"ember.load: weights_only load of {name} failed: the "
                                      f"pickle is malformed ({type(e).__name__}: {e})") from None
+
+
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING",
+               "BINSTRING", "STRING"}
+
+
+def unsafe_globals(data: bytes, name: str) -> list:
+    """The globals a whole-object file names that weights_only loading would refuse, read from
+    its opcodes without running or importing anything."""
+    payload, _ = _split(data, name)
+    found, pushed, memo = [], [], {}
+    try:
+        for op, arg, _ in pickletools.genops(payload):
+            if op.name in _STRING_OPS:
+                pushed.append(arg)
+            elif op.name in ("BINGET", "LONG_BINGET", "GET"):
+                pushed.append(memo.get(int(arg)))
+            elif op.name == "MEMOIZE":
+                memo[len(memo)] = pushed[-1] if pushed else None
+            elif op.name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                memo[int(arg)] = pushed[-1] if pushed else None
+            elif op.name in ("GLOBAL", "INST"):
+                found.append(arg.replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(pushed) >= 2:
+                found.append(f"{pushed[-2]}.{pushed[-1]}")
+    except ValueError as e:  # pickletools' report of a malformed pickle
+        raise pickle.UnpicklingError(f"ember: {name} has a malformed pickle ({e})") from None
+    return list(dict.fromkeys(g for g in found if _allowed(g) is None))

@@ -25,8 +25,8 @@ from ._pickle_format import (MapLocationError, add_safe_globals, clear_safe_glob
                              get_safe_globals, safe_globals)
 from .tensor import Tensor
 
-__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
-           "save"]
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "load", "safe_globals", "save"]
 
 _FORMAT = "ember-1"
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors spec caps the header at 100 MB
@@ -91,12 +91,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if mmap:
         raise NotImplementedError("ember.load: mmap=True is not supported")
     relocate = _relocation(map_location)
-    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else "<file object>"
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as fh:
-            data = fh.read()
-    else:
-        data = f.read()
+    name, data = _name(f), _read(f)
     if data.startswith(_pickle_format.MAGIC):
         return _pickle_format.loads(data, bool(weights_only), name, relocate)
     structure = _read_structure(data, name)
@@ -110,6 +105,15 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise
     except (KeyError, TypeError, ValueError, IndexError, RecursionError) as e:
         raise ValueError(f"ember.load: {name} has an invalid structure ({e})") from None
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """The "module.name" globals a whole-object file needs allowed (through safe_globals) before
+    ``load(f)`` with weights_only=True accepts it; [] for state_dict files, which need none."""
+    data = _read(f)
+    if not data.startswith(_pickle_format.MAGIC):
+        return []
+    return _pickle_format.unsafe_globals(data, _name(f))
 
 
 def _relocation(map_location):
@@ -128,6 +132,17 @@ def _relocation(map_location):
     for target in targets:
         check_cpu("ember.load(map_location=...)", target)
     return None
+
+
+def _name(f) -> str:
+    return os.fspath(f) if isinstance(f, (str, os.PathLike)) else "<file object>"
+
+
+def _read(f) -> bytes:
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            return fh.read()
+    return f.read()
 
 
 def _encode(obj, arrays):
