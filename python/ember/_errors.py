@@ -1,16 +1,23 @@
 """NumPy's errors re-raised as the exceptions PyTorch code catches, naming the op and shapes."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ._core import ShapeError
 
+_BROADCAST_FAILURE = re.compile("could not (be )?broadcast")
 
-def broadcast_error(op: str, err: ValueError, operands) -> ValueError:
+
+def broadcast_error(op: str, err: ValueError, operands=None) -> ValueError:
     """`err` as an ember.ShapeError (a RuntimeError, as PyTorch raises for shapes that do not
-    broadcast) if it is NumPy's broadcast failure; otherwise `err` itself."""
-    if isinstance(err, ShapeError) or "could not be broadcast" not in str(err):
+    broadcast) if it is NumPy's broadcast failure; otherwise `err` itself. Without `operands`
+    the message keeps NumPy's account of the shapes."""
+    if isinstance(err, ShapeError) or not _BROADCAST_FAILURE.search(str(err)):
         return err
+    if operands is None:
+        return ShapeError(f"{op}: {err}")
     shapes = " and ".join(str(tuple(np.shape(x))) for x in operands)
     return ShapeError(f"{op}: shapes {shapes} cannot be broadcast together (sizes must match or "
                       f"be 1 in each trailing dimension)")
