@@ -276,6 +276,8 @@ CREATORS = [
     ("rand_like", lambda d: ember.rand_like(ember.ones(2), device=d)),
     ("randn_like", lambda d: ember.randn_like(ember.ones(2), device=d)),
     ("full_like", lambda d: ember.full_like(ember.ones(2), 3.0, device=d)),
+    ("randint_like", lambda d: ember.randint_like(ember.ones(2), 0, 5, device=d)),
+    ("normal", lambda d: ember.normal(0.0, 1.0, (2,), device=d)),
 ]
 
 
