@@ -87,6 +87,19 @@ def test_type_casts(target):
     assert t.type(ember.FloatTensor) is t
 
 
+@pytest.mark.parametrize("target", [ember.DoubleTensor, "torch.DoubleTensor", ember.float64])
+def test_module_type_casts_to_a_legacy_type(target):
+    model = ember.nn.Linear(2, 1)
+    assert model.type(target) is model and model.weight.dtype == ember.float64
+    with pytest.raises(ValueError, match="Module.type: invalid type 'torch.Nope'"):
+        model.type("torch.Nope")
+
+
+def test_module_type_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    assert torch.nn.Linear(2, 1).type("torch.DoubleTensor").weight.dtype == torch.float64
+
+
 def test_to_accepts_a_legacy_type():
     assert ember.ones(2).to(ember.LongTensor).dtype == ember.int64
 

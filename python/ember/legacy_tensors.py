@@ -74,21 +74,24 @@ _BY_NAME = {f"{prefix}.{cls.__name__}": cls for cls in _BY_DTYPE.values()
             for prefix in ("torch", "ember")}
 
 
+def dtype_of(op: str, spec) -> _dtype:
+    """The dtype named by a legacy type name ("torch.DoubleTensor"), class or a dtype."""
+    if isinstance(spec, str):
+        if spec not in _BY_NAME:
+            raise ValueError(f"{op}: invalid type {spec!r}; expected one of "
+                             f"{sorted(n for n in _BY_NAME if n.startswith('torch.'))}")
+        spec = _BY_NAME[spec]
+    if isinstance(spec, _LegacyTensorType):
+        return spec.dtype
+    return spec if isinstance(spec, _dtype) else from_numpy_dtype(to_numpy_dtype(spec))
+
+
 def _type(self, dtype=None, non_blocking=False, **kwargs):
     """t.type() -> "torch.FloatTensor"; t.type(ember.float64 / ember.DoubleTensor /
     "torch.DoubleTensor") -> t cast to that type."""
     if dtype is None:
         return f"torch.{_BY_DTYPE[self._array.dtype].__name__}"
-    if isinstance(dtype, str):
-        if dtype not in _BY_NAME:
-            raise ValueError(f"Tensor.type: invalid type {dtype!r}; expected one of "
-                             f"{sorted(n for n in _BY_NAME if n.startswith('torch.'))}")
-        dtype = _BY_NAME[dtype]
-    if isinstance(dtype, _LegacyTensorType):
-        dtype = dtype.dtype
-    if not isinstance(dtype, _dtype):
-        dtype = from_numpy_dtype(to_numpy_dtype(dtype))
-    return self.to(dtype, non_blocking, **kwargs)
+    return self.to(dtype_of("Tensor.type", dtype), non_blocking, **kwargs)
 
 
 Tensor.type = _type

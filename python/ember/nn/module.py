@@ -11,6 +11,7 @@ from .. import autograd
 from .._device import unavailable
 from .._to_args import parse_to
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
+from ..legacy_tensors import dtype_of
 from ..tensor import Size, Tensor
 from ._uninitialized import is_lazy
 from .parameter import Parameter
@@ -433,7 +434,8 @@ class Module:
         return self._apply_dtype(np.dtype(np.float64))
 
     def type(self, dst_type) -> "Module":
-        return self.to(dst_type)
+        """Casts parameters and buffers to dst_type: a dtype, ember.DoubleTensor or its name."""
+        return self.to(dtype_of("Module.type", dst_type))
 
     def cpu(self) -> "Module":
         return self
