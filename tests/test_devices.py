@@ -246,6 +246,9 @@ def test_module_to_cuda_names_cuda_and_changes_nothing():
     lambda d: nn.Conv2d(1, 1, 3, device=d),
     lambda d: nn.LSTM(2, 2, device=d),
     lambda d: nn.Embedding(3, 2, device=d),
+    lambda d: nn.LazyLinear(2, device=d),
+    lambda d: nn.ConvTranspose2d(1, 1, 3, device=d),
+    lambda d: nn.GroupNorm(1, 2, device=d),
 ])
 def test_layers_accept_cpu_devices_and_refuse_cuda(make):
     for d in ("cpu", "cpu:0", ember.device("cpu")):
