@@ -226,9 +226,11 @@ def test_activation_rejects_mixed_float_dtypes():
 
 @pytest.mark.parametrize("name", SOFTMAXES)
 def test_softmax_bad_dim_and_ndim(name):
-    with pytest.raises(_core.ShapeError, match=rf"{name}: dim 2 .*\(2, 3\)"):
+    # A dim out of range is an IndexError, as in PyTorch (and still a ValueError).
+    with pytest.raises(_core.IndexOutOfRangeError, match=rf"{name}: Dimension out of range "
+                                                         rf"\(.*\[-2, 1\], but got 2\).*\(2, 3\)"):
         getattr(_core, f"{name}_forward")(np.ones((2, 3)), 2)
-    with pytest.raises(_core.ShapeError, match=rf"{name}: dim -3 .*\(2, 3\)"):
+    with pytest.raises(_core.IndexOutOfRangeError, match=rf"{name}: .*but got -3\).*\(2, 3\)"):
         getattr(_core, f"{name}_forward")(np.ones((2, 3)), -3)
     with pytest.raises(_core.ShapeError, match=rf"{name}.*\(\)"):
         getattr(_core, f"{name}_forward")(np.array(1.0), 0)

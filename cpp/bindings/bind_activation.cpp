@@ -42,8 +42,9 @@ py::array activation_backward_py(const char* op, Activation kind, const py::hand
 std::array<int64_t, 3> split_at_dim(const char* op, const py::array& a, int64_t dim) {
   const int64_t nd = a.ndim();
   EMBER_CHECK(nd >= 1, op, ": expected at least 1 dimension, got shape ", shape_str(a));
-  EMBER_CHECK(dim >= -nd && dim < nd, op, ": dim ", dim, " is out of range for shape ",
-              shape_str(a));
+  EMBER_CHECK_INDEX(dim >= -nd && dim < nd, op, ": Dimension out of range (expected to be in "
+                    "range of [", -nd, ", ", nd - 1, "], but got ", dim, ") for shape ",
+                    shape_str(a));
   if (dim < 0) dim += nd;
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < dim; ++i) outer *= a.shape(i);

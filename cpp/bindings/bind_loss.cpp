@@ -133,9 +133,9 @@ std::pair<int64_t, int64_t> class_dims(const char* op, const py::array& x,
                 ",) for ", c, " classes, got ", shape_str(*weight));
   const int64_t* y = target.data();
   for (int64_t i = 0; i < n; ++i)
-    EMBER_CHECK_ARG(y[i] == ignore_index || (y[i] >= 0 && y[i] < c), op, ": target ", y[i],
-                    " at position ", i, " is out of range for ", c, " classes (input ",
-                    shape_str(x), ", target ", shape_str(target), ")");
+    EMBER_CHECK_INDEX(y[i] == ignore_index || (y[i] >= 0 && y[i] < c), op, ": target ", y[i],
+                      " at position ", i, " is out of range for ", c, " classes (input ",
+                      shape_str(x), ", target ", shape_str(target), ")");
   return {n, c};
 }
 

@@ -167,8 +167,8 @@ py::array max_pool2d_backward_py(const py::handle& g_h, const py::handle& idx_h,
                 " but grad_output has shape ", shape_str(g));
     const int64_t* at = idx.data();
     for (int64_t i = 0, n = numel(idx); i < n; ++i)
-      EMBER_CHECK_ARG(at[i] >= -1 && at[i] < s.h * s.w, op, ": index ", at[i],
-                      " is outside the ", s.h, "x", s.w, " input plane");
+      EMBER_CHECK_INDEX(at[i] >= -1 && at[i] < s.h * s.w, op, ": index ", at[i],
+                        " is outside the ", s.h, "x", s.w, " input plane");
     auto gi = empty<T>(input_shape);
     {
       py::gil_scoped_release release;

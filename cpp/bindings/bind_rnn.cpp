@@ -198,9 +198,9 @@ Array<int64_t> checked_indices(const char* op, const py::handle& idx_h, int64_t 
   auto idx = contiguous_index(op, "indices", idx_h);
   const int64_t* p = idx.data();
   for (int64_t i = 0, n = numel(idx); i < n; ++i)
-    EMBER_CHECK_ARG(p[i] >= 0 && p[i] < num, op, ": index ", p[i], " is out of range for an "
-                    "embedding table of ", num, " rows (weight ", ember::shape_str(weight_shape),
-                    ", indices ", shape_str(idx), ")");
+    EMBER_CHECK_INDEX(p[i] >= 0 && p[i] < num, op, ": index ", p[i], " is out of range for an "
+                      "embedding table of ", num, " rows (weight ",
+                      ember::shape_str(weight_shape), ", indices ", shape_str(idx), ")");
   return idx;
 }
 

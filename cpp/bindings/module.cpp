@@ -41,7 +41,14 @@ PYBIND11_MODULE(EMBER_MODULE_NAME, m) {
   namespace py = pybind11;
   m.doc() = "ember's C++ kernels. Private: use the ember package.";
   m.def("build_info", &build_info);
-  py::register_exception<ember::ShapeError>(m, "ShapeError", PyExc_ValueError);
+  // Both bases: ember's own tests and Keras-style code catch ValueError, PyTorch code catches
+  // RuntimeError for shape mismatches.
+  py::register_exception<ember::ShapeError>(
+      m, "ShapeError",
+      py::make_tuple(py::handle(PyExc_ValueError), py::handle(PyExc_RuntimeError)));
+  py::register_exception<ember::IndexOutOfRange>(
+      m, "IndexOutOfRangeError",
+      py::make_tuple(py::handle(PyExc_IndexError), py::handle(PyExc_ValueError)));
   m.def("get_num_threads", &ember::get_num_threads);
   m.def("set_num_threads", [](int n) {
     EMBER_CHECK_ARG(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);

@@ -9,7 +9,7 @@ import builtins
 import importlib
 
 from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
-from ._core import ShapeError
+from ._core import IndexOutOfRangeError, ShapeError
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, int8, int16, int32, int64,
                      uint8)
@@ -39,6 +39,10 @@ from .linalg import tensor_norm as norm
 from . import linalg, return_types
 from .build_config import show_config
 from .serialization import load, save
+from ._compile import compile  # noqa: A004  (PyTorch's name)
+from ._device import device
+from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                             HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import autograd, nn, optim  # noqa: E402
 
@@ -51,7 +55,8 @@ short = int16
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils")
+_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils", "cuda", "backends", "accelerator",
+                    "onnx")
 
 
 def set_num_threads(n: int) -> None:

@@ -13,6 +13,8 @@ import operator
 
 import numpy as np
 
+from ._errors import broadcast_error
+
 _grad_enabled = True
 _capture = None  # while autograd.grad runs: {id(tensor): summed gradient} instead of .grad
 _Tensor = None  # ember.Tensor, set by tensor.py (which imports this module)
@@ -123,19 +125,23 @@ class Function:
         out = _new_object(Tensor)
         out.grad = None
         out._retains_grad = False
-        if record and _grad_enabled:
-            fn.inputs = inputs
-            # Edges go to the producing nodes as they were now, so an in-place op that later
-            # makes an input tensor the output of a new node does not rewire this one.
-            fn.input_fns = tuple([t.grad_fn if isinstance(t, Tensor) else None for t in inputs])
-            fn.needs_input_grad = tuple([isinstance(t, Tensor) and t.requires_grad
-                                         for t in inputs])
-            fn._seq = _next_seq()
-            out._array = fn.forward(*arrays, **params)
-            out.grad_fn, out.requires_grad = fn, True
-        else:
-            out._array = fn.forward(*arrays, **params)
-            out.grad_fn, out.requires_grad = None, False
+        try:  # free in CPython 3.11+ unless it raises
+            if record and _grad_enabled:
+                fn.inputs = inputs
+                # Edges go to the producing nodes as they were now, so an in-place op that later
+                # makes an input tensor the output of a new node does not rewire this one.
+                fn.input_fns = tuple([t.grad_fn if isinstance(t, Tensor) else None
+                                      for t in inputs])
+                fn.needs_input_grad = tuple([isinstance(t, Tensor) and t.requires_grad
+                                             for t in inputs])
+                fn._seq = _next_seq()
+                out._array = fn.forward(*arrays, **params)
+                out.grad_fn, out.requires_grad = fn, True
+            else:
+                out._array = fn.forward(*arrays, **params)
+                out.grad_fn, out.requires_grad = None, False
+        except ValueError as e:
+            raise broadcast_error(cls.__name__.lower(), e, arrays) from None
         return out
 
     def forward(self, *arrays, **params):

@@ -1,8 +1,12 @@
 """Tensor creation: from data, filled, ranges, random."""
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
+from ._device import check_cpu
 from .dtypes import to_numpy_dtype
 from .random import _resolve
 from .tensor import Tensor, _as_array
@@ -127,7 +131,7 @@ def randperm(n, *, generator=None, dtype=None, device=None):
     return _finish(_resolve(generator).permutation(n).astype(_dt(dtype, np.dtype(np.int64))))
 
 
-def normal(mean, std, size=None, *, generator=None):
+def normal(mean, std, size=None, *, generator=None, device=None):
     m = mean._array if isinstance(mean, Tensor) else mean
     s = std._array if isinstance(std, Tensor) else std
     shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
@@ -156,5 +160,30 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(input.shape, fill_value, dtype or input._array.dtype, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None):
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input._array.dtype)
+
+
+def _on_cpu_only(fn):
+    """Makes `fn` check its `device` argument: the CPU (any spelling) or an error naming it."""
+    params = list(inspect.signature(fn).parameters.values())
+    position = next(i for i, p in enumerate(params) if p.name == "device")
+    if params[position].kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        position = None  # after *size: keyword only
+
+    @functools.wraps(fn)
+    def create(*args, **kwargs):
+        where = kwargs.get("device")
+        if position is not None and len(args) > position:
+            where = args[position]
+        if where is not None:
+            check_cpu(fn.__name__, where)
+        return fn(*args, **kwargs)
+    return create
+
+
+for _fn in (tensor, as_tensor, zeros, ones, empty, full, eye, arange, linspace, rand, randn,
+            randint, randperm, zeros_like, ones_like, empty_like, rand_like, randn_like,
+            full_like, randint_like, normal):
+    globals()[_fn.__name__] = _on_cpu_only(_fn)
+del _fn

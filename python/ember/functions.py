@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import autograd
+from ._errors import ShapeError, broadcast_error, wrap_dim
 from ._numpy_names import numpy_names
 from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
@@ -178,7 +179,11 @@ def _softmax(input, dim, log):
 # ---- comparisons and logic (never differentiable) ---------------------------------------------
 def _compare(ufunc):
     def compare(input, other):
-        return _wrap_const(ufunc(_arr(input), _arr(_operand(other))))
+        a, b = _arr(input), _arr(_operand(other))
+        try:
+            return _wrap_const(ufunc(a, b))
+        except ValueError as e:
+            raise broadcast_error(ufunc.__name__, e, (a, b)) from None
     compare.__name__ = ufunc.__name__
     return compare
 
@@ -346,9 +351,9 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = input._array.shape
     if not shape:
         return reshape(input, 1)
-    start, end = start_dim % len(shape), end_dim % len(shape)
+    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
     new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
     return _reshape(input, new, "flatten")
 
@@ -387,6 +392,7 @@ def transpose(input, dim0, dim1):
     if nd == 0:
         return input
     dims = list(range(nd))
+    dim0, dim1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return S.Permute.apply(input, dims=tuple(dims))
 
@@ -396,12 +402,15 @@ swapaxes = transpose
 
 def t(input):
     if input.ndim > 2:
-        raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {tuple(input.shape)}")
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, got shape "
+                         f"{tuple(input.shape)}")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
 def cat(tensors, dim=0):
     tensors = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or list(tensors)
+    if tensors:
+        wrap_dim(dim, tensors[0].ndim)
     return S.Cat.apply(*tensors, dim=dim)
 
 
@@ -412,23 +421,23 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
-    return S.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return S.Stack.apply(*tensors, dim=wrap_dim(dim, tensors[0].ndim + 1))
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    size = tensor.shape[dim]
+    size = tensor.shape[wrap_dim(dim, tensor.ndim)]
     if isinstance(split_size_or_sections, int):
         bounds = list(range(0, size, split_size_or_sections)) + [size]
     else:
         bounds = [0] + list(np.cumsum(split_size_or_sections))
         if bounds[-1] != size:
-            raise ValueError(f"split: sections {split_size_or_sections} do not add up to {size}")
+            raise ShapeError(f"split: sections {split_size_or_sections} do not add up to {size}")
     d = dim % tensor.ndim
     return tuple(tensor[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds, bounds[1:]))
 
 
 def chunk(input, chunks, dim=0):
-    size = input.shape[dim]
+    size = input.shape[wrap_dim(dim, input.ndim)]
     step = -(-size // chunks)
     return split(input, step, dim)
 
@@ -439,14 +448,14 @@ def matmul(input, other):
 
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
-        raise ValueError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
+        raise ShapeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
     return L.Matmul.apply(input, mat2)
 
 
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
-        raise ValueError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
+        raise ShapeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
     return L.Matmul.apply(input, mat2)
 

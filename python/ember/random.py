@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._device import check_cpu
+
 # PyTorch's default CPU seed: like PyTorch, a fresh process is deterministic until reseeded.
 _DEFAULT_SEED = 67280421310721
 
@@ -11,8 +13,7 @@ class Generator:
     """A seeded random stream (NumPy's PCG64 inside). Streams differ from PyTorch's."""
 
     def __init__(self, device="cpu"):
-        if str(device) != "cpu":
-            raise NotImplementedError(f"ember runs on the CPU only; got device {device!r}")
+        check_cpu("Generator", device)
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):

@@ -1,21 +1,32 @@
-"""ember.save / ember.load: state dicts and other nested containers of tensors in a safe file.
+"""ember.save / ember.load: state dicts in a safe file; whole objects in a guarded pickle.
 
-The file is a safetensors file (no pickle: loading never runs code). Tensors are stored as
-arrays; the nesting (dicts, lists, tuples, numbers, strings, which tensors are Parameters) is a
-JSON tree in the file's metadata. Anything malformed raises ValueError naming the problem.
+A state dict (nested containers of tensors) is a safetensors file (no pickle: loading never
+runs code). Tensors are stored as arrays; the nesting (dicts, lists, tuples, numbers, strings,
+which tensors are Parameters) is a JSON tree in the file's metadata. Anything malformed raises
+ValueError naming the problem. Other objects (a whole Module) go through _pickle_format, whose
+loader admits only allowed classes (`safe_globals`). Saves to a path are atomic.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import secrets
 import struct
 from collections import OrderedDict
 
 import numpy as np
 import safetensors.numpy
 
+from . import _pickle_format
+from ._device import check_cpu, device
+from ._pickle_format import (MapLocationError, add_safe_globals, clear_safe_globals,
+                             get_safe_globals, safe_globals)
 from .tensor import Tensor
+
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "load", "safe_globals", "save"]
 
 _FORMAT = "ember-1"
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors spec caps the header at 100 MB
@@ -23,39 +34,115 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def save(obj, f) -> None:
-    """Saves `obj` (e.g. ``model.state_dict()`` or ``optimizer.state_dict()``) to a path or a
-    binary file object."""
+    """Saves `obj` to a path (written atomically) or a binary file object.
+
+    A state_dict (nested dicts, lists and tuples of tensors, arrays and numbers) is written as a
+    safetensors file; anything else (a whole Module, a dict holding one) as a pickle whose
+    tensors are stored apart, which ``load`` reads back only for allowed classes.
+    """
     arrays = {}
-    structure = _encode(obj, arrays)
-    data = safetensors.numpy.save(arrays, metadata={"format": _FORMAT,
-                                                    "structure": json.dumps(structure)})
+    try:
+        structure = _encode(obj, arrays)
+    except TypeError:
+        data = _pickle_format.dumps(obj)
+    else:
+        data = safetensors.numpy.save(arrays, metadata={"format": _FORMAT,
+                                                        "structure": json.dumps(structure)})
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as fh:
-            fh.write(data)
+        _atomic_write(os.fspath(f), data)
     else:
         f.write(data)
 
 
-def load(f, map_location=None, weights_only=True, **kwargs):
-    """Loads what ``ember.save`` wrote, from a path or a binary file object."""
-    if map_location not in (None, "cpu") and str(map_location) != "cpu":
-        raise NotImplementedError(f"ember.load: ember runs on the CPU only; got "
-                                  f"map_location={map_location!r}")
-    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else "<file object>"
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as fh:
-            data = fh.read()
-    else:
-        data = f.read()
+def _atomic_write(path: str, data: bytes) -> None:
+    """Writes a temporary file beside `path`, syncs it and renames it over `path`: a crash or a
+    full disk leaves the old file whole, never a truncated one."""
+    folder, base = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as open(): umask applies
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None):
+    """Loads what ``ember.save`` wrote, from a path or a binary file object.
+
+    Whole objects load with ``weights_only=True`` only if every class they name is ember's own,
+    a plain container, or allowed through ``ember.serialization.safe_globals([...])`` /
+    ``add_safe_globals([...])``; ``weights_only=False`` trusts the file (it can run code).
+    """
+    if pickle_module is not None:
+        raise NotImplementedError("ember.load: pickle_module is not supported; ember uses its "
+                                  "own restricted unpickler")
+    if mmap:
+        raise NotImplementedError("ember.load: mmap=True is not supported")
+    relocate = _relocation(map_location)
+    name, data = _name(f), _read(f)
+    if data.startswith(_pickle_format.MAGIC):
+        return _pickle_format.loads(data, bool(weights_only), name, relocate)
     structure = _read_structure(data, name)
     try:
         arrays = safetensors.numpy.load(data)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
     try:
-        return _decode(structure, arrays, set())
+        return _decode(structure, arrays, set(), relocate)
+    except MapLocationError:
+        raise
     except (KeyError, TypeError, ValueError, IndexError, RecursionError) as e:
         raise ValueError(f"ember.load: {name} has an invalid structure ({e})") from None
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """The "module.name" globals a whole-object file needs allowed (through safe_globals) before
+    ``load(f)`` with weights_only=True accepts it; [] for state_dict files, which need none."""
+    data = _read(f)
+    if not data.startswith(_pickle_format.MAGIC):
+        return []
+    return _pickle_format.unsafe_globals(data, _name(f))
+
+
+def _relocation(map_location):
+    """map_location as a function applied to each loaded tensor. Files hold CPU tensors only, so
+    a string, device or dict must map to the CPU; a callable gets (tensor, "cpu") as PyTorch's
+    gets (storage, location) and returns the tensor to use."""
+    if callable(map_location) and not isinstance(map_location, (str, device)):
+        def relocate(t):
+            out = map_location(t, "cpu")
+            if not isinstance(out, Tensor):
+                raise MapLocationError(f"ember.load: map_location returned "
+                                        f"{type(out).__name__}, expected a tensor")
+            return out
+        return relocate
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        check_cpu("ember.load(map_location=...)", target)
+    return None
+
+
+def _name(f) -> str:
+    return os.fspath(f) if isinstance(f, (str, os.PathLike)) else "<file object>"
+
+
+def _read(f) -> bytes:
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            return fh.read()
+    return f.read()
 
 
 def _encode(obj, arrays):
@@ -113,7 +200,7 @@ def _read_structure(data: bytes, name: str):
             from None
 
 
-def _decode(node, arrays, used):
+def _decode(node, arrays, used, relocate=None):
     if isinstance(node, _SCALARS):
         return node
     if not isinstance(node, dict) or len(node) == 0:
@@ -122,11 +209,12 @@ def _decode(node, arrays, used):
         arr = _take(node["$tensor"], arrays, used)
         if node.get("parameter"):
             from .nn.parameter import Parameter
-            return Parameter(arr, requires_grad=bool(node.get("requires_grad", True)))
+            p = Parameter(arr, requires_grad=bool(node.get("requires_grad", True)))
+            return p if relocate is None else relocate(p)
         t = Tensor._from_op(arr, None)
         if node.get("requires_grad"):
             t.requires_grad_(True)
-        return t
+        return t if relocate is None else relocate(t)
     if "$ndarray" in node:
         return _take(node["$ndarray"], arrays, used)
     if "$dict" in node:
@@ -135,12 +223,12 @@ def _decode(node, arrays, used):
         for k, v in items:
             if not isinstance(k, _SCALARS):
                 raise ValueError(f"dict key {k!r:.60} is not a string or number")
-            out[k] = _decode(v, arrays, used)
+            out[k] = _decode(v, arrays, used, relocate)
         return out
     if "$list" in node:
-        return [_decode(v, arrays, used) for v in node["$list"]]
+        return [_decode(v, arrays, used, relocate) for v in node["$list"]]
     if "$tuple" in node:
-        return tuple(_decode(v, arrays, used) for v in node["$tuple"])
+        return tuple(_decode(v, arrays, used, relocate) for v in node["$tuple"])
     raise ValueError(f"unknown node kind {sorted(node)!r:.60}")
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from ._device import CPU, unavailable
+from ._errors import wrap_dim
+from ._to_args import parse_to
 from .dtypes import dtype as _dtype_cls, from_numpy_dtype, to_numpy_dtype
 
 _FLOAT32 = np.dtype(np.float32)
@@ -113,7 +116,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._array.shape)
-        return self._array.shape[dim]
+        return self._array.shape[wrap_dim(dim, self._array.ndim)]
 
     def dim(self) -> int:
         return self._array.ndim
@@ -135,7 +138,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return CPU
 
     @property
     def is_leaf(self) -> bool:
@@ -193,27 +196,12 @@ class Tensor:
         return bool(self._array.reshape(()).item())
 
     def to(self, *args, **kwargs):
-        """to(dtype), to('cpu'), to(device, dtype) or to(other_tensor)."""
-        target = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif isinstance(a, _dtype_cls) or (a is not None and not isinstance(a, str)):
-                target = a
-            elif isinstance(a, str) and a != "cpu":
-                raise NotImplementedError(f"ember runs on the CPU only; cannot move to {a!r}")
-        device = kwargs.get("device")
-        if device not in (None, "cpu"):
-            raise NotImplementedError(f"ember runs on the CPU only; cannot move to {device!r}")
-        if target is None or to_numpy_dtype(target) == self._array.dtype:
-            return self
-        from .ops.elementwise import Cast
-        return Cast.apply(self, dtype=to_numpy_dtype(target))
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"ember.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
+        """to(dtype), to(device), to(device, dtype), to(other_tensor); non_blocking, copy."""
+        target, copy = parse_to("Tensor.to", args, kwargs)
+        if target is not None and to_numpy_dtype(target) != self._array.dtype:
+            from .ops.elementwise import Cast
+            return Cast.apply(self, dtype=to_numpy_dtype(target))
+        return self.clone() if copy else self
 
     def float(self):
         return self.to(_FLOAT32)
@@ -232,6 +220,15 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        raise unavailable("Tensor.cuda", "cuda")
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self) -> int:
+        return -1  # PyTorch's answer for a CPU tensor
 
     def contiguous(self):
         return self
@@ -310,6 +307,16 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     __str__ = __repr__
+
+    def __format__(self, spec):
+        # As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}"); others take no spec.
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__: "
+                            f"only 0-d tensors format as numbers; this one has shape "
+                            f"{tuple(self._array.shape)} (use .item() on a one-element tensor)")
+        return repr(self)
 
     # Identity hashing at C speed: __eq__ is elementwise, so Python would drop the default.
     __hash__ = object.__hash__

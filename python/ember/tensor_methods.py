@@ -3,6 +3,7 @@ import numpy as np
 
 from . import autograd, counting, cumulative, functions as F, index_updates, indexing, linalg, \
     logical_reductions, nan_reductions, sorting
+from ._errors import ShapeError, broadcast_error
 from ._numpy_names import numpy_names
 from .ops import elementwise as E
 from .ops.setitem import SetItem
@@ -30,7 +31,10 @@ def _setitem(self, index, value):
     in_graph = autograd.is_grad_enabled() and (
         self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     if not in_graph:
-        self._array[index] = value._array if isinstance(value, Tensor) else value
+        try:
+            self._array[index] = value._array if isinstance(value, Tensor) else value
+        except ValueError as e:
+            raise broadcast_error("index assignment", e) from None
         return
     _check_not_leaf_requiring_grad(self, "index assignment")
     out = SetItem.apply(self, value if isinstance(value, Tensor) else np.asarray(value,
@@ -48,8 +52,8 @@ def assign_inplace(self, out, name):
     """
     _check_not_leaf_requiring_grad(self, name)
     if out._array.shape != self._array.shape:
-        raise RuntimeError(f"{name}: output with shape {tuple(self._array.shape)} doesn't match "
-                           f"the broadcast shape {tuple(out._array.shape)}")
+        raise ShapeError(f"{name}: output with shape {tuple(self._array.shape)} doesn't match "
+                         f"the broadcast shape {tuple(out._array.shape)}")
     if autograd.is_grad_enabled() and out.requires_grad:
         self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
     else:
@@ -113,7 +117,10 @@ def _copy(self, src, non_blocking=False):
     if _in_graph(self, src):
         return _overwrite_in_graph(self, src, "copy_")
     src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
-    np.copyto(self._array, np.broadcast_to(src_arr, self._array.shape), casting="unsafe")
+    try:
+        np.copyto(self._array, np.broadcast_to(src_arr, self._array.shape), casting="unsafe")
+    except ValueError as e:
+        raise broadcast_error("copy_", e, (src_arr, self._array)) from None
     return self
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._device import check_cpu as _check_device
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -16,12 +17,6 @@ _UNINITIALIZED = ("Can't access the shape of an uninitialized parameter or buffe
                   "usually happens in `load_state_dict` when trying to load an uninitialized "
                   "parameter into an initialized one. Call `forward` to initialize the "
                   "parameters before accessing their attributes.")
-
-
-def _check_device(cls_name, device):
-    # (nn.modules.utils has the same check; importing it here would import every layer.)
-    if device is not None and str(device) != "cpu":
-        raise NotImplementedError(f"{cls_name}: ember runs on the CPU only; got device={device!r}")
 
 
 class UninitializedTensorMixin:

@@ -8,7 +8,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import autograd
+from .._device import unavailable
+from .._to_args import parse_to
 from ..dtypes import from_numpy_dtype, to_numpy_dtype
+from ..legacy_tensors import dtype_of
 from ..tensor import Size, Tensor
 from ._uninitialized import is_lazy
 from .parameter import Parameter
@@ -414,21 +417,8 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """to(dtype), to('cpu'), to(device, dtype), to(tensor) or to(dtype=..., device=...)."""
-        target = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif isinstance(a, str) or a is None:
-                device = a if a is not None else device
-            else:
-                target = a
-        if device is not None and str(device) != "cpu":
-            raise NotImplementedError(f"ember runs on the CPU only; cannot move to {device!r}")
+        """to(device), to(dtype), to(device, dtype) or to(tensor); non_blocking is accepted."""
+        target, _ = parse_to("Module.to", args, kwargs, allow_copy=False)
         if target is None:
             return self
         np_dtype = to_numpy_dtype(target)
@@ -444,13 +434,14 @@ class Module:
         return self._apply_dtype(np.dtype(np.float64))
 
     def type(self, dst_type) -> "Module":
-        return self.to(dst_type)
+        """Casts parameters and buffers to dst_type: a dtype, ember.DoubleTensor or its name."""
+        return self.to(dtype_of("Module.type", dst_type))
 
     def cpu(self) -> "Module":
         return self
 
     def cuda(self, device=None) -> "Module":
-        raise NotImplementedError("ember runs on the CPU only; Module.cuda() is not supported")
+        raise unavailable("Module.cuda", "cuda")
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _core
+from .._errors import wrap_dim
 from ..autograd import Function
 from ..tensor import Tensor
 from ._broadcast import unbroadcast
@@ -31,6 +32,8 @@ def _reshaped(a, shape, op):
 
 class Permute(Function):
     def forward(self, a, dims):
+        for d in dims:
+            wrap_dim(d, a.ndim)
         if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
             raise _core.ShapeError(f"permute: dims {tuple(dims)} are not a permutation of the "
                                    f"{a.ndim} dimensions of shape {tuple(a.shape)}")

@@ -10,12 +10,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from .utils import weight_and_bias
-
-
-def _check_device(cls_name, device):
-    if device is not None and str(device) != "cpu":
-        raise NotImplementedError(f"{cls_name}: ember runs on the CPU only; got device={device!r}")
+from .utils import _check_device, weight_and_bias
 
 
 class Identity(Module):

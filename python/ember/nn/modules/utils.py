@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..._device import check_cpu as _check_device  # noqa: F401  (the layers' device check)
+
 
 def _ntuple(n: int):
     def parse(x):
@@ -48,11 +50,6 @@ def _check_int(cls_name: str, name: str, value, minimum=1) -> int:
         raise ValueError(f"{cls_name}: {name} must be an integer >= {minimum}. "
                          f"Received: {name}={value!r}")
     return int(value)
-
-
-def _check_device(cls_name: str, device) -> None:
-    if device is not None and str(device) != "cpu":
-        raise NotImplementedError(f"{cls_name}: ember runs on the CPU only; got device={device!r}")
 
 
 def weight_and_bias(module) -> tuple:
