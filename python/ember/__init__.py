@@ -37,6 +37,12 @@ from .counting import bincount, count_nonzero, unique, unique_consecutive
 from .searching import bucketize, searchsorted
 from .linalg import tensor_norm as norm
 from . import linalg, return_types
+from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, asin, atan,
+                             bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                             bitwise_right_shift, bitwise_xor, ceil, clamp_max, clamp_min, cosh,
+                             divide, erf, exp2, expm1, fix, floor_divide, fmod, frac, lerp,
+                             log10, log1p, log2, multiply, negative, reciprocal, remainder, rsqrt,
+                             sinh, subtract, tan, true_divide, trunc)
 from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -13,6 +13,7 @@ from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
 from .ops.reduce import normalize_dims
+from .ops.unary_math import Rounding
 from .tensor import Tensor
 
 return_max = namedtuple("max", ["values", "indices"])
@@ -131,15 +132,15 @@ def where(condition, input=None, other=None):
 
 
 def sign(input):
-    return _wrap_const(np.sign(_arr(input)))
+    return Rounding.apply(input, kind="sign")
 
 
 def floor(input):
-    return _wrap_const(np.floor(_arr(input)))
+    return Rounding.apply(input, kind="floor")
 
 
 def round(input, decimals=0):
-    return _wrap_const(np.round(_arr(input), decimals))
+    return Rounding.apply(input, kind="round", decimals=decimals)
 
 
 # ---- activations -----------------------------------------------------------------------------

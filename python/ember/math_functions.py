@@ -1,0 +1,132 @@
+"""ember.* math functions beyond functions.py: log1p, expm1, log2, log10, rsqrt, reciprocal, erf,
+trigonometry, ceil/trunc, remainder/fmod/floor_divide, lerp, addmm, the bitwise and
+shift operations, and PyTorch's alias names (multiply, divide, subtract, ...)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functions as F
+from .ops._broadcast import torch_dtype
+from .ops.binary_math import Remainder
+from .ops.unary_math import Rounding, Unary
+from .tensor import Tensor
+
+
+def _unary(kind):
+    def fn(input):
+        return Unary.apply(input, kind=kind)
+    fn.__name__ = kind
+    fn.__doc__ = f"Elementwise {kind}; integer input gives float32, as in PyTorch."
+    return fn
+
+
+(log1p, expm1, log2, log10, rsqrt, reciprocal, erf, tan, sinh, cosh, asin, acos, atan, exp2,
+ frac) = (_unary(k) for k in ("log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf",
+                               "tan", "sinh", "cosh", "asin", "acos", "atan", "exp2", "frac"))
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def ceil(input):
+    return Rounding.apply(input, kind="ceil")
+
+
+def trunc(input):
+    return Rounding.apply(input, kind="trunc")
+
+
+fix = trunc
+
+
+def remainder(input, other):
+    """input - floor(input / other) * other: the sign of the divisor (Python's %)."""
+    return Remainder.apply(F._operand(input), F._operand(other), kind="remainder")
+
+
+def fmod(input, other):
+    """input - trunc(input / other) * other: the sign of the dividend (C's fmod)."""
+    return Remainder.apply(F._operand(input), F._operand(other), kind="fmod")
+
+
+def floor_divide(input, other):
+    """floor(input / other); like PyTorch, it has no gradient."""
+    a, b = F._arr(F._operand(input)), F._arr(F._operand(other))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.floor_divide(a, b)
+    return F._wrap_const(torch_dtype(np.asarray(out), a, b))
+
+
+def true_divide(dividend, divisor):
+    return F.div(dividend, divisor)
+
+
+def divide(input, other, *, rounding_mode=None):
+    return F.div(input, other, rounding_mode=rounding_mode)
+
+
+def multiply(input, other):
+    return F.mul(input, other)
+
+
+def subtract(input, other, *, alpha=1):
+    return F.sub(input, other, alpha=alpha)
+
+
+def negative(input):
+    return F.neg(input)
+
+
+def absolute(input):
+    return F.abs(input)
+
+
+def clamp_min(input, min):
+    return F.clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return F.clamp(input, max=max)
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input); weight is a number or a tensor."""
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp: end must be a Tensor, got {type(end).__name__}")
+    return input + F._operand(weight) * (end - input)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2); with beta=0 input is ignored (nan and inf too)."""
+    product = F.mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+# ---- bitwise (integer and bool tensors; never differentiable) --------------------------------
+def _bitwise(ufunc, name):
+    def fn(input, other):
+        a, b = F._arr(F._operand(input)), F._arr(F._operand(other))
+        for x in (a, b):
+            if np.asarray(x).dtype.kind not in "biu":
+                raise TypeError(f"{name}: only integer and bool tensors are supported, got "
+                                f"dtypes {np.asarray(a).dtype} and {np.asarray(b).dtype}")
+        return F._wrap_const(ufunc(a, b))
+    fn.__name__ = name
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
+
+
+def bitwise_not(input):
+    a = F._arr(input)
+    if a.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not (~): only integer and bool tensors are supported, got "
+                        f"dtype {a.dtype}")
+    return F._wrap_const(np.invert(a))

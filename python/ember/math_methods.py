@@ -1,0 +1,49 @@
+"""The math part of ember.Tensor's API that tensor_methods.py does not attach: the methods of
+math_functions.py (t.log1p(), ...), their in-place forms (t.log1p_(), t.sqrt_(), ...), and the
+operators %, //, bitwise and shifts with their reflected and augmented forms, **=, and the
+random fills of tensor_random.py."""
+from . import functions as F, math_functions as M, tensor_random
+from .inplace import inplace_method
+from .tensor import Tensor
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(F._operand(other), self)
+    return method
+
+
+_BINARY = {  # operator name -> function(input, other)
+    "floordiv": M.floor_divide, "mod": M.remainder, "and": M.bitwise_and, "or": M.bitwise_or,
+    "xor": M.bitwise_xor, "lshift": M.bitwise_left_shift, "rshift": M.bitwise_right_shift,
+}
+
+OPERATORS = {"__invert__": M.bitwise_not, "__div__": F.div, "__rdiv__": _reflected(F.div),
+             "__idiv__": inplace_method("__idiv__", F.div),
+             "__ipow__": inplace_method("__ipow__", F.pow)}
+for _op, _fn in _BINARY.items():
+    OPERATORS[f"__{_op}__"] = _fn
+    OPERATORS[f"__r{_op}__"] = _reflected(_fn)
+    OPERATORS[f"__i{_op}__"] = inplace_method(f"__i{_op}__", _fn)
+
+# In-place methods: name_ computes name(self, ...) out of place and assigns it to self.
+_INPLACE = {
+    "log": F.log, "sqrt": F.sqrt, "abs": F.abs, "sin": F.sin, "cos": F.cos, "square": F.square,
+    "clip": F.clamp, "clamp_min": M.clamp_min, "clamp_max": M.clamp_max,
+    "floor": F.floor, "ceil": M.ceil, "trunc": M.trunc, "fix": M.trunc, "round": F.round,
+    "sign": F.sign, "frac": M.frac, "log1p": M.log1p, "expm1": M.expm1, "log2": M.log2,
+    "log10": M.log10, "rsqrt": M.rsqrt, "reciprocal": M.reciprocal, "erf": M.erf, "tan": M.tan,
+    "sinh": M.sinh, "cosh": M.cosh, "asin": M.asin, "acos": M.acos, "atan": M.atan,
+    "exp2": M.exp2, "lerp": M.lerp, "addmm": M.addmm, "remainder": M.remainder,
+    "fmod": M.fmod, "floor_divide": M.floor_divide, "true_divide": M.true_divide,
+    "divide": M.divide, "multiply": M.multiply, "subtract": M.subtract, "negative": M.negative,
+    "absolute": M.absolute, "bitwise_and": M.bitwise_and, "bitwise_or": M.bitwise_or,
+    "bitwise_xor": M.bitwise_xor, "bitwise_not": M.bitwise_not,
+    "bitwise_left_shift": M.bitwise_left_shift, "bitwise_right_shift": M.bitwise_right_shift,
+}
+OPERATORS.update({f"{name}_": inplace_method(f"{name}_", fn) for name, fn in _INPLACE.items()})
+OPERATORS.update({name: fn for name, fn in _INPLACE.items() if not hasattr(Tensor, name)})
+OPERATORS.update(tensor_random.METHODS)
+
+for _name, _method in OPERATORS.items():
+    setattr(Tensor, _name, _method)
