@@ -43,6 +43,8 @@ from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, asin
                              divide, erf, exp2, expm1, fix, floor_divide, fmod, frac, lerp,
                              log10, log1p, log2, multiply, negative, reciprocal, remainder, rsqrt,
                              sinh, subtract, tan, true_divide, trunc)
+from .arrange_functions import (diag, diagonal, flip, fliplr, flipud, narrow, repeat_interleave,
+                                roll, tile, trace, tril, triu)
 from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -9,7 +9,7 @@ from .ops.setitem import SetItem
 from .ops.shape import GetItem
 from .inplace import assign_inplace, inplace_method as _inplace  # noqa: F401 (nn uses it)
 from .tensor import Tensor, _check_not_leaf_requiring_grad
-from . import math_methods  # noqa: F401,E402  (attaches %, //, bitwise, log1p, sqrt_, ...)
+from . import tensor_methods_more  # noqa: F401,E402  (attaches %, //, log1p, repeat, ...)
 
 
 def _index(index):

@@ -1,8 +1,9 @@
-"""The math part of ember.Tensor's API that tensor_methods.py does not attach: the methods of
-math_functions.py (t.log1p(), ...), their in-place forms (t.log1p_(), t.sqrt_(), ...), and the
-operators %, //, bitwise and shifts with their reflected and augmented forms, **=, and the
-random fills of tensor_random.py."""
-from . import functions as F, math_functions as M, tensor_random
+"""The part of ember.Tensor's API that tensor_methods.py does not attach: the methods of
+math_functions.py (t.log1p(), ...) and arrange_functions.py (t.repeat(), t.flip(), ...), their
+in-place forms (t.log1p_(), t.sqrt_(), t.tril_(), ...), the operators %, //, bitwise and shifts
+with their reflected and augmented forms, **=, and the random fills of tensor_random.py."""
+from . import arrange_functions as A, functions as F, math_functions as M, tensor_random
+from .functions import _size_args
 from .inplace import inplace_method
 from .tensor import Tensor
 
@@ -40,10 +41,15 @@ _INPLACE = {
     "absolute": M.absolute, "bitwise_and": M.bitwise_and, "bitwise_or": M.bitwise_or,
     "bitwise_xor": M.bitwise_xor, "bitwise_not": M.bitwise_not,
     "bitwise_left_shift": M.bitwise_left_shift, "bitwise_right_shift": M.bitwise_right_shift,
+    "tril": A.tril, "triu": A.triu,
 }
 OPERATORS.update({f"{name}_": inplace_method(f"{name}_", fn) for name, fn in _INPLACE.items()})
 OPERATORS.update({name: fn for name, fn in _INPLACE.items() if not hasattr(Tensor, name)})
 OPERATORS.update(tensor_random.METHODS)
+OPERATORS.update({fn.__name__: fn for fn in (
+    A.repeat, A.repeat_interleave, A.flip, A.fliplr, A.flipud, A.roll, A.narrow, A.diag,
+    A.diagonal, A.trace)})
+OPERATORS["tile"] = lambda self, *dims: A.tile(self, _size_args(dims))
 
 for _name, _method in OPERATORS.items():
     setattr(Tensor, _name, _method)
