@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+from math import e, inf, nan, pi
 
 from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
 from ._core import ShapeError
