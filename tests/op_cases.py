@@ -46,3 +46,25 @@ def check_pytorch(case, name, forward_only=False, seed=0):
             continue
         assert e.grad is not None, f"{name}: input {i} got no gradient"
         assert_close(e.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12, msg=f"{name} grad {i}")
+
+
+def op_tests(cases, forward_only_in_pytorch=(), forward_tol=1e-12, numpy_refs=None):
+    """The three checks as parametrized tests over `cases`, for a test module to bind:
+    test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(CASES).
+    numpy_refs may replace a case's NumPy reference for the forward check."""
+    numpy_refs = numpy_refs or {}
+
+    @pytest.mark.parametrize("name", cases)
+    def test_forward_matches_numpy(name):
+        fn, ref, spec = cases[name]
+        check_forward((fn, numpy_refs.get(name, ref), spec), name, forward_tol)
+
+    @pytest.mark.parametrize("name", cases)
+    def test_gradcheck(name):
+        check_gradcheck(cases[name])
+
+    @pytest.mark.parametrize("name", cases)
+    def test_matches_pytorch(name):
+        check_pytorch(cases[name], name, forward_only=name in forward_only_in_pytorch)
+
+    return test_forward_matches_numpy, test_gradcheck, test_matches_pytorch

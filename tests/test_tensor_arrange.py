@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember
-from op_cases import check_forward, check_gradcheck, check_pytorch
+from op_cases import op_tests
 
 rng = np.random.default_rng(5)
 A = rng.standard_normal((2, 3))
@@ -60,19 +60,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_forward_matches_numpy(name):
-    check_forward(CASES[name], name, tol=0)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradcheck(name):
-    check_gradcheck(CASES[name])
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_matches_pytorch_forward_and_gradients(name):
-    check_pytorch(CASES[name], name)
+test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(CASES, forward_tol=0)
 
 
 def test_repeat_interleave_of_counts_alone_gives_indices_like_pytorch():

@@ -8,7 +8,7 @@ import pytest
 
 import ember
 from ember.testing import assert_close
-from op_cases import check_forward, check_gradcheck, check_pytorch
+from op_cases import op_tests
 
 rng = np.random.default_rng(11)
 
@@ -78,7 +78,8 @@ CASES = {
              [(away_from_integers((6,)), True)]),
     "trunc": (lambda m, x: m.trunc(x) + x, lambda x: np.trunc(x) + x,
               [(away_from_integers((6,)), True)]),
-    "fix": (lambda m, x: m.fix(x) * 2, lambda x: np.trunc(x) * 2, [(away_from_integers((6,)), True)]),
+    "fix": (lambda m, x: m.fix(x) * 2, lambda x: np.trunc(x) * 2,
+            [(away_from_integers((6,)), True)]),
     "round": (lambda m, x: x.round() * x, lambda x: np.round(x) * x,
               [(away_from_integers((6,)), True)]),
     "round_decimals": (lambda m, x: m.round(x, decimals=1), lambda x: np.round(x, 1),
@@ -98,19 +99,8 @@ CASES = {
 FORWARD_ONLY_IN_PYTORCH = {"rmod_operator"}
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_forward_matches_numpy(name):
-    check_forward(CASES[name], name)
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_gradcheck(name):
-    check_gradcheck(CASES[name])
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_matches_pytorch_forward_and_gradients(name):
-    check_pytorch(CASES[name], name, forward_only=name in FORWARD_ONLY_IN_PYTORCH)
+test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(
+    CASES, forward_only_in_pytorch=FORWARD_ONLY_IN_PYTORCH)
 
 
 def test_rounding_functions_are_in_the_graph_with_zero_gradient_like_pytorch():

@@ -110,7 +110,8 @@ UNARY_INPLACE = {
     "cos_": (np.cos, "any"), "square_": (np.square, "any"), "reciprocal_": (np.reciprocal, "pos"),
     "rsqrt_": (lambda x: 1 / np.sqrt(x), "pos"), "log1p_": (np.log1p, "pos"),
     "expm1_": (np.expm1, "any"), "log2_": (np.log2, "pos"), "log10_": (np.log10, "pos"),
-    "exp_": (np.exp, "any"), "neg_": (np.negative, "any"), "frac_": (lambda x: x - np.trunc(x), "any"),
+    "exp_": (np.exp, "any"), "neg_": (np.negative, "any"),
+    "frac_": (lambda x: x - np.trunc(x), "any"),
     "negative_": (np.negative, "any"), "absolute_": (np.abs, "any"),
 }
 VALUES = {"pos": np.array([0.3, 1.7, 2.5, 4.2]), "any": np.array([-2.3, -0.6, 0.4, 1.7])}

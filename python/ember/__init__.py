@@ -46,6 +46,9 @@ from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, asin
                              sinh, subtract, tan, true_divide, trunc)
 from .arrange_functions import (diag, diagonal, flip, fliplr, flipud, narrow, repeat_interleave,
                                 roll, tile, trace, tril, triu)
+from .linalg_functions import cross, dot, einsum, ger, mv, outer, vdot
+from .meshgrid import meshgrid
+from .sampling import multinomial
 from .build_config import show_config
 from .serialization import load, save
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -1,10 +1,10 @@
 """The part of ember.Tensor's API that tensor_methods.py does not attach: the methods of
-math_functions.py (t.log1p(), ...) and arrange_functions.py (t.repeat(), t.flip(), ...), their
-in-place forms (t.log1p_(), t.sqrt_(), t.tril_(), ...), the operators %, //, bitwise and shifts
-with their reflected and augmented forms, **=, the random fills of tensor_random.py, and
-new_zeros/new_tensor/half/byte/... of tensor_new.py."""
+math_functions.py (t.log1p()), arrange_functions.py (t.repeat(), t.flip()), linalg_functions.py
+(t.dot()) and sampling.py (t.multinomial()); in-place forms (t.log1p_(), t.sqrt_(), t.tril_());
+the operators %, //, bitwise and shifts with their reflected and augmented forms, and **=; the
+random fills of tensor_random.py; new_zeros/new_tensor/half/byte/... of tensor_new.py."""
 from . import arrange_functions as A, functions as F, math_functions as M
-from . import tensor_new, tensor_random
+from . import linalg_functions as L, sampling, tensor_new, tensor_random
 from .functions import _size_args
 from .inplace import inplace_method
 from .tensor import Tensor
@@ -51,7 +51,8 @@ OPERATORS.update(tensor_random.METHODS)
 OPERATORS.update(tensor_new.METHODS)
 OPERATORS.update({fn.__name__: fn for fn in (
     A.repeat, A.repeat_interleave, A.flip, A.fliplr, A.flipud, A.roll, A.narrow, A.diag,
-    A.diagonal, A.trace)})
+    A.diagonal, A.trace, L.dot, L.mv, L.outer, L.cross, sampling.multinomial)})
+OPERATORS.update({"vdot": L.vdot, "ger": L.ger})  # aliases: their __name__ is dot's, outer's
 OPERATORS["tile"] = lambda self, *dims: A.tile(self, _size_args(dims))
 
 for _name, _method in OPERATORS.items():
