@@ -168,3 +168,17 @@ def test_addmm_with_beta_zero_ignores_nan_input_like_pytorch():
     out = ember.addmm(ember.full((2, 2), float("nan")), ember.ones(2, 3), ember.ones(3, 2),
                       beta=0)
     assert out.tolist() == [[3.0, 3.0], [3.0, 3.0]]
+
+
+@pytest.mark.parametrize("call", [lambda: ember.tensor([5, 3]) % 0,
+                                  lambda: ember.tensor([5, 3]) // ember.tensor([1, 0]),
+                                  lambda: ember.fmod(ember.tensor([5]), 0),
+                                  lambda: ember.remainder(7, ember.tensor([0]))])
+def test_integer_division_by_zero_raises_like_pytorch(call):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        call()
+
+
+def test_float_remainder_by_zero_is_nan_like_pytorch():
+    out = ember.tensor([5.0, -1.0]) % 0
+    assert np.isnan(out.numpy()).all()

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import functions as F
 from .ops._broadcast import torch_dtype
-from .ops.binary_math import Remainder
+from .ops.binary_math import Remainder, check_integer_divisor
 from .ops.unary_math import Rounding, Unary
 from .tensor import Tensor
 
@@ -50,6 +50,7 @@ def fmod(input, other):
 def floor_divide(input, other):
     """floor(input / other); like PyTorch, it has no gradient."""
     a, b = F._arr(F._operand(input)), F._arr(F._operand(other))
+    check_integer_divisor("floor_divide", a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.floor_divide(a, b)
     return F._wrap_const(torch_dtype(np.asarray(out), a, b))

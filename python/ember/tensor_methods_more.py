@@ -37,6 +37,7 @@ _INPLACE = {
     "sign": F.sign, "frac": M.frac, "log1p": M.log1p, "expm1": M.expm1, "log2": M.log2,
     "log10": M.log10, "rsqrt": M.rsqrt, "reciprocal": M.reciprocal, "erf": M.erf, "tan": M.tan,
     "sinh": M.sinh, "cosh": M.cosh, "asin": M.asin, "acos": M.acos, "atan": M.atan,
+    "arcsin": M.asin, "arccos": M.acos, "arctan": M.atan,
     "exp2": M.exp2, "lerp": M.lerp, "addmm": M.addmm, "remainder": M.remainder,
     "fmod": M.fmod, "floor_divide": M.floor_divide, "true_divide": M.true_divide,
     "divide": M.divide, "multiply": M.multiply, "subtract": M.subtract, "negative": M.negative,

@@ -12,10 +12,19 @@ _REMAINDERS = {
 }
 
 
+def check_integer_divisor(op, a, b):
+    """Integer division by zero has no value to give: PyTorch raises, and so does ember."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu" and not b.all():
+        raise RuntimeError(f"ZeroDivisionError: {op} of integer tensors by zero (shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)})")
+
+
 class Remainder(Function):
     """a - q * b; d/da = 1 and d/db = -q, as in PyTorch."""
 
     def forward(self, a, b, kind="remainder"):
+        check_integer_divisor(kind, a, b)
         self.kind, self.a, self.b = kind, a, b
         with np.errstate(divide="ignore", invalid="ignore"):
             return torch_dtype(_REMAINDERS[kind][0](a, b), a, b)
