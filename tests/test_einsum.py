@@ -24,6 +24,7 @@ def _case(equation, *shapes):
 CASES = {
     "matmul": _case("ij,jk->ik", (2, 3), (3, 4)),
     "matmul_implicit": _case("ij,jk", (2, 3), (3, 4)),
+    "matmul_optimized_path": _case("ij,jk->ik", (16, 17), (17, 18)),  # > 4096 multiply-adds
     "matmul_transposed_out": _case("ij,jk->ki", (2, 3), (3, 4)),
     "batched_matmul": _case("bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
     "ellipsis_batched": _case("...ij,...jk->...ik", (2, 2, 3), (2, 3, 4)),

@@ -151,12 +151,6 @@ def test_integer_division_family_values_and_dtypes_match_pytorch(make):
     assert ours.tolist() == theirs.tolist()
 
 
-def test_erf_float32_agrees_with_float64():
-    x = rng.uniform(-3, 3, 50)
-    assert_close(ember.erf(ember.tensor(x, dtype=ember.float32)),
-                 ember.erf(ember.tensor(x)).numpy().astype(np.float32))
-
-
 def test_lerp_and_addmm_reject_bad_input():
     with pytest.raises(TypeError, match="lerp"):
         ember.lerp(ember.ones(2), 1.0, 0.5)
@@ -182,3 +176,19 @@ def test_integer_division_by_zero_raises_like_pytorch(call):
 def test_float_remainder_by_zero_is_nan_like_pytorch():
     out = ember.tensor([5.0, -1.0]) % 0
     assert np.isnan(out.numpy()).all()
+
+
+def test_frac_of_integers_raises_like_pytorch():
+    with pytest.raises(TypeError, match=r"frac: expected a floating point tensor.*int64"):
+        ember.frac(ember.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("kind", ["log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal",
+                                  "erf", "tan", "sinh", "cosh", "asin", "acos", "atan", "exp2",
+                                  "frac"])
+def test_float32_agrees_with_float64(kind):
+    x = rng.uniform(0.1, 0.9, (4, 5))
+    single = getattr(ember, kind)(ember.tensor(x, dtype=ember.float32))
+    double = getattr(ember, kind)(ember.tensor(x.astype(np.float32).astype(np.float64)))
+    assert single.dtype == ember.float32
+    assert_close(single, double.numpy().astype(np.float32), rtol=2e-6, atol=1e-6)

@@ -4,6 +4,7 @@ output gradient with the other operands.
 The equation is first made explicit: '...' becomes letters, the implicit output (letters seen
 once, sorted, after the ellipsis) is written out, and size-1 dimensions are broadcast against
 the same letter's size elsewhere, as PyTorch does."""
+import math
 import string
 from collections import Counter
 
@@ -63,6 +64,12 @@ def parse(equation, shapes):
     return terms, out, sizes
 
 
+def _einsum(spec, *arrays, work):
+    """numpy.einsum; its optimizer (BLAS products, ~40 us of planning) pays off above a few
+    thousand multiply-adds or with three or more operands, and costs more below (measured)."""
+    return np.einsum(spec, *arrays, optimize=len(arrays) > 2 or work > 4096)
+
+
 def _unique(term):
     return "".join(dict.fromkeys(term))
 
@@ -77,8 +84,9 @@ class Einsum(Function):
         self.shapes = [a.shape for a in arrays]
         self.arrays = [np.broadcast_to(a, tuple(self.sizes[c] for c in t))
                        for a, t in zip(arrays, self.terms)]
-        return np.asarray(np.einsum(f"{','.join(self.terms)}->{self.out}", *self.arrays,
-                                    optimize=len(arrays) > 2))
+        self.work = math.prod(self.sizes.values())  # multiply-adds of the naive loop
+        return np.asarray(_einsum(f"{','.join(self.terms)}->{self.out}", *self.arrays,
+                                  work=self.work))
 
     def backward(self, g):
         return tuple(self._grad(i, g) if need else None
@@ -91,8 +99,7 @@ class Einsum(Function):
         reachable = set(self.out).union(*(self.terms[j] for j in others))
         known = "".join(c for c in letters if c in reachable)
         spec = ",".join([self.out] + [self.terms[j] for j in others]) + "->" + known
-        grad = np.einsum(spec, g, *[self.arrays[j] for j in others],
-                         optimize=len(others) > 1)
+        grad = _einsum(spec, g, *[self.arrays[j] for j in others], work=self.work)
         # Letters summed inside this operand alone get the same gradient along their length.
         grad = np.broadcast_to(grad.reshape([sizes[c] if c in known else 1 for c in letters]),
                                [sizes[c] for c in letters])

@@ -44,6 +44,9 @@ class Unary(Function):
     """One of the functions in _UNARY; integer input gives a float32 result, as in PyTorch."""
 
     def forward(self, a, kind):
+        if kind == "frac" and a.dtype.kind != "f":  # PyTorch has no integer frac either
+            raise TypeError(f"frac: expected a floating point tensor, got dtype {a.dtype} with "
+                            f"shape {tuple(a.shape)}")
         a = _floating(a)
         fn, self.derivative = _UNARY[kind]
         self.kind, self.a = kind, a
