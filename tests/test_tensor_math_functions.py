@@ -154,6 +154,12 @@ def test_integer_division_family_values_and_dtypes_match_pytorch(make):
 def test_lerp_and_addmm_reject_bad_input():
     with pytest.raises(TypeError, match="lerp"):
         ember.lerp(ember.ones(2), 1.0, 0.5)
+    with pytest.raises(TypeError, match="lerp: expected dtype ember.float32 for `end`"):
+        ember.lerp(ember.ones(2), ember.ones(2, dtype=ember.float64), 0.5)
+    with pytest.raises(TypeError, match="lerp: expected dtype ember.float32 for `weight`"):
+        ember.lerp(ember.ones(2), ember.ones(2), ember.ones(2, dtype=ember.float64))
+    with pytest.raises(TypeError, match="lerp: expected a floating point input"):
+        ember.lerp(ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64), 0.5)
     with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(2, 3\)"):
         ember.addmm(ember.ones(2, 2), ember.ones(2, 3), ember.ones(2, 3))
 
@@ -171,6 +177,13 @@ def test_addmm_with_beta_zero_ignores_nan_input_like_pytorch():
 def test_integer_division_by_zero_raises_like_pytorch(call):
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         call()
+
+
+def test_division_family_of_two_bool_tensors_raises_like_pytorch():
+    a = ember.tensor([True, False])
+    for call in (lambda: a % a, lambda: a // a, lambda: ember.fmod(a, True)):
+        with pytest.raises(TypeError, match="two bool tensors"):
+            call()
 
 
 def test_float_remainder_by_zero_is_nan_like_pytorch():

@@ -92,6 +92,12 @@ def lerp(input, end, weight):
     """input + weight * (end - input); weight is a number or a tensor."""
     if not isinstance(end, Tensor):
         raise TypeError(f"lerp: end must be a Tensor, got {type(end).__name__}")
+    if not input.is_floating_point():
+        raise TypeError(f"lerp: expected a floating point input, got dtype {input.dtype}")
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype != input.dtype:
+            raise TypeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype "
+                            f"{t.dtype}")
     return input + F._operand(weight) * (end - input)
 
 

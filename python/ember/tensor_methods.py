@@ -9,7 +9,6 @@ from .ops.setitem import SetItem
 from .ops.shape import GetItem
 from .inplace import assign_inplace, inplace_method as _inplace  # noqa: F401 (nn uses it)
 from .tensor import Tensor, _check_not_leaf_requiring_grad
-from . import tensor_methods_more  # noqa: F401,E402  (attaches %, //, log1p, repeat, ...)
 
 
 def _index(index):
@@ -144,3 +143,5 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(lambda self: F.permute(self, *reversed(range(self.ndim))))
 Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
+
+from . import tensor_methods_more  # noqa: E402,F401  (attaches %, //, log1p, repeat, ...)

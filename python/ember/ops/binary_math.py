@@ -13,8 +13,11 @@ _REMAINDERS = {
 
 
 def check_integer_divisor(op, a, b):
-    """Integer division by zero has no value to give: PyTorch raises, and so does ember."""
+    """Integer division by zero has no value to give: PyTorch raises, and so does ember.
+    Nor does PyTorch divide two bools."""
     a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise TypeError(f"{op}: not implemented for two bool tensors")
     if a.dtype.kind in "biu" and b.dtype.kind in "biu" and not b.all():
         raise RuntimeError(f"ZeroDivisionError: {op} of integer tensors by zero (shapes "
                            f"{tuple(a.shape)} and {tuple(b.shape)})")
