@@ -48,6 +48,32 @@ CASES = {
     "exp2": (lambda m, x: m.exp2(x), np.exp2, [(unit((5,)), True)]),
     "frac": (lambda m, x: m.frac(x), lambda x: x - np.trunc(x),
              [(away_from_integers((3, 4)), True)]),
+    "logit": (lambda m, x: m.logit(x), lambda x: np.log(x / (1 - x)),
+              [(rng.uniform(0.1, 0.9, (3, 4)), True)]),
+    "logit_eps": (lambda m, x: x.logit(eps=0.2), lambda x: (lambda c: np.log(c / (1 - c)))(
+        np.clip(x, 0.2, 0.8)), [(np.array([0.05, 0.3, 0.5, 0.7, 0.95]), True)]),
+    "sinc": (lambda m, x: m.sinc(x), np.sinc, [(np.array([-1.3, -0.4, 0.0, 0.6, 2.2]), True)]),
+    "deg2rad": (lambda m, x: m.deg2rad(x), np.deg2rad, [(rng.uniform(-180, 180, 5), True)]),
+    "rad2deg": (lambda m, x: x.rad2deg(), np.rad2deg, [(unit((5,)), True)]),
+    "nan_to_num": (lambda m, x: m.nan_to_num(m.where(
+        m.tensor([True, False, True, False]), x,
+        m.tensor([0.0, float("inf"), 0.0, -float("inf")], dtype=m.float64))),
+        lambda x: np.nan_to_num(np.where([True, False, True, False], x, [0, np.inf, 0, -np.inf])),
+        [(np.array([0.5, 2.0, -1.5, 3.0]), True)]),
+    "nan_to_num_values": (lambda m, x: x.log().nan_to_num(nan=-1.0, posinf=9.0, neginf=-9.0),
+                          lambda x: np.nan_to_num(np.log(x), nan=-1.0, posinf=9.0, neginf=-9.0),
+                          [(np.array([0.5, 2.0, 1.5]), True)]),
+    "atan2": (lambda m, y, x: m.atan2(y, x), np.arctan2,
+              [(unit((3, 4)), True), (np.array([-1.2, -0.3, 0.4, 1.5]), True)]),
+    "arctan2_method": (lambda m, y, x: y.arctan2(x), np.arctan2,
+                       [(unit((4,)), True), (positive((3, 1)), True)]),
+    "hypot": (lambda m, x, y: m.hypot(x, y), np.hypot, [(unit((3, 4)), True), (unit((4,)), True)]),
+    "logaddexp": (lambda m, x, y: m.logaddexp(x, y), np.logaddexp,
+                  [(rng.uniform(-3, 3, (3, 4)), True), (rng.uniform(-3, 3, (3, 1)), True)]),
+    "xlogy": (lambda m, x, y: m.xlogy(x, y), lambda x, y: x * np.log(y),
+              [(unit((3, 4)), True), (positive((4,)), True)]),
+    "xlogy_scalar_other": (lambda m, x: x.xlogy(3.0), lambda x: x * np.log(3.0),
+                           [(unit((4,)), True)]),
     "remainder_tensors": (lambda m, x, y: m.remainder(x, y), np.mod,
                           [(away_from_integers((3, 4), -6, 6), True), (positive((4,), 0.7, 1.9),
                                                                        True)]),
@@ -198,10 +224,40 @@ def test_frac_of_integers_raises_like_pytorch():
 
 @pytest.mark.parametrize("kind", ["log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal",
                                   "erf", "tan", "sinh", "cosh", "asin", "acos", "atan", "exp2",
-                                  "frac"])
+                                  "frac", "logit", "sinc", "deg2rad", "rad2deg"])
 def test_float32_agrees_with_float64(kind):
     x = rng.uniform(0.1, 0.9, (4, 5))
     single = getattr(ember, kind)(ember.tensor(x, dtype=ember.float32))
     double = getattr(ember, kind)(ember.tensor(x.astype(np.float32).astype(np.float64)))
     assert single.dtype == ember.float32
     assert_close(single, double.numpy().astype(np.float32), rtol=2e-6, atol=1e-6)
+
+
+def test_xlogy_is_zero_where_x_is_zero_even_at_y_zero_like_pytorch():
+    torch = pytest.importorskip("torch")
+    x, y = [0.0, 0.0, 1.0, 0.0], [0.0, float("nan"), 0.0, 2.0]
+    ours = ember.xlogy(ember.tensor(x), ember.tensor(y)).tolist()
+    theirs = torch.xlogy(torch.tensor(x), torch.tensor(y)).tolist()
+    assert str(ours) == str(theirs)
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "xlogy"])
+def test_binary_math_dtypes_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    if name in ("hypot", "logaddexp"):  # PyTorch implements them for floating point only
+        with pytest.raises(TypeError, match=f"{name}: not implemented for integer operands"):
+            getattr(ember, name)(ember.tensor([1, 2]), ember.tensor([3, 4]))
+        with pytest.raises(NotImplementedError):
+            getattr(torch, name)(torch.tensor([1, 2]), torch.tensor([3, 4]))
+    else:
+        ours = getattr(ember, name)(ember.tensor([1, 2]), ember.tensor([3, 4]))
+        theirs = getattr(torch, name)(torch.tensor([1, 2]), torch.tensor([3, 4]))
+        assert ours.dtype == ember.float32 and theirs.dtype == torch.float32
+        assert_close(ours, theirs.numpy())
+    for make in (lambda m: (m.tensor([1.0, 2.0]), m.tensor(3.0, dtype=m.float64)),
+                 lambda m: (m.tensor([1, 2]), m.tensor(3.0, dtype=m.float64)),
+                 lambda m: (m.tensor([1.0, 2.0], dtype=m.float64), m.tensor([3.0, 4.0]))):
+        ours = getattr(ember, name)(*make(ember))
+        theirs = getattr(torch, name)(*make(torch))
+        assert ours.dtype == getattr(ember, str(theirs.dtype).split(".")[1]), name
+        assert_close(ours, theirs.numpy(), rtol=1e-6, atol=1e-7)

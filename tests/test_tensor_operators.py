@@ -24,7 +24,9 @@ INPLACE = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "zero_", "
            "reciprocal_", "rsqrt_", "log1p_", "expm1_", "log2_", "log10_", "erf_",
            "clamp_min_", "clamp_max_", "lerp_", "addmm_", "remainder_", "fmod_",
            "floor_divide_", "true_divide_", "multiply_", "divide_", "subtract_", "negative_",
-           "absolute_", "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_",
+           "absolute_", "logit_", "sinc_", "deg2rad_", "rad2deg_", "nan_to_num_", "atan2_",
+           "arctan2_", "hypot_", "xlogy_", "tril_", "triu_", "fix_", "bitwise_and_",
+           "bitwise_or_", "bitwise_xor_", "bitwise_not_",
            "uniform_", "normal_", "bernoulli_", "random_", "exponential_", "geometric_",
            "log_normal_", "cauchy_"]
 
@@ -34,6 +36,12 @@ def test_every_listed_operator_and_inplace_method_exists_as_in_pytorch():
     for name in DUNDERS + INPLACE:
         assert hasattr(torch.Tensor, name), f"the list is wrong: torch.Tensor has no {name}"
         assert hasattr(ember.Tensor, name), f"ember.Tensor has no {name}"
+
+
+def test_no_public_tensor_method_that_pytorch_lacks():
+    torch = pytest.importorskip("torch")
+    extra = [n for n in dir(ember.Tensor) if not n.startswith("_") and not hasattr(torch.Tensor, n)]
+    assert extra == []
 
 
 # ---- reflected and augmented arithmetic, against PyTorch ---------------------------------------

@@ -38,12 +38,14 @@ from .counting import bincount, count_nonzero, unique, unique_consecutive
 from .searching import bucketize, searchsorted
 from .linalg import tensor_norm as norm
 from . import linalg, return_types
-from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, asin, atan,
-                             bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
-                             bitwise_right_shift, bitwise_xor, ceil, clamp_max, clamp_min, cosh,
-                             divide, erf, exp2, expm1, fix, floor_divide, fmod, frac, lerp,
-                             log10, log1p, log2, multiply, negative, reciprocal, remainder, rsqrt,
-                             sinh, subtract, tan, true_divide, trunc)
+from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, arctan2, asin,
+                             atan, atan2, bitwise_and, bitwise_left_shift, bitwise_not,
+                             bitwise_or, bitwise_right_shift, bitwise_xor, ceil, clamp_max,
+                             clamp_min, cosh, deg2rad, divide, erf, exp2, expm1, fix,
+                             floor_divide, fmod, frac, hypot, lerp, log10, log1p, log2,
+                             logaddexp, logit, multiply, nan_to_num, negative, rad2deg,
+                             reciprocal, remainder, rsqrt, sinc, sinh, subtract, tan,
+                             true_divide, trunc, xlogy)
 from .arrange_functions import (diag, diagonal, flip, fliplr, flipud, narrow, repeat_interleave,
                                 roll, tile, trace, tril, triu)
 from .linalg_functions import cross, dot, einsum, ger, mv, outer, vdot

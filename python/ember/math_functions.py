@@ -1,14 +1,15 @@
 """ember.* math functions beyond functions.py: log1p, expm1, log2, log10, rsqrt, reciprocal, erf,
-trigonometry, ceil/trunc, remainder/fmod/floor_divide, lerp, addmm, the bitwise and
-shift operations, and PyTorch's alias names (multiply, divide, subtract, ...)."""
+trigonometry, logit, sinc, nan_to_num, atan2, hypot, logaddexp, xlogy, ceil/trunc,
+remainder/fmod/floor_divide, lerp, addmm, the bitwise and shift operations, and PyTorch's alias
+names (multiply, divide, subtract, ...)."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import functions as F
 from .ops._broadcast import torch_dtype
-from .ops.binary_math import Remainder, check_integer_divisor
-from .ops.unary_math import Rounding, Unary
+from .ops.binary_math import Binary, Remainder, check_integer_divisor
+from .ops.unary_math import NanToNum, Rounding, Unary
 from .tensor import Tensor
 
 
@@ -21,9 +22,38 @@ def _unary(kind):
 
 
 (log1p, expm1, log2, log10, rsqrt, reciprocal, erf, tan, sinh, cosh, asin, acos, atan, exp2,
- frac) = (_unary(k) for k in ("log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf",
-                               "tan", "sinh", "cosh", "asin", "acos", "atan", "exp2", "frac"))
+ frac, sinc, deg2rad, rad2deg) = (_unary(k) for k in (
+    "log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "tan", "sinh", "cosh",
+    "asin", "acos", "atan", "exp2", "frac", "sinc", "deg2rad", "rad2deg"))
 arcsin, arccos, arctan = asin, acos, atan
+
+
+def logit(input, eps=None):
+    """log(p / (1 - p)); with eps, p is first clamped to [eps, 1 - eps] (zero gradient
+    outside, as in PyTorch)."""
+    if eps is not None:
+        input = F.clamp(input, eps, 1.0 - eps)
+    return Unary.apply(input, kind="logit")
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest and smallest)."""
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _binary(kind, doc):
+    def fn(input, other):
+        return Binary.apply(F._operand(input), F._operand(other), kind=kind)
+    fn.__name__, fn.__doc__ = kind, doc
+    return fn
+
+
+atan2 = _binary("atan2", "The angle of the point (other, input): arctan(input / other) in the "
+                         "right quadrant.")
+arctan2 = atan2
+hypot = _binary("hypot", "sqrt(input**2 + other**2), without overflow.")
+logaddexp = _binary("logaddexp", "log(exp(input) + exp(other)), without overflow.")
+xlogy = _binary("xlogy", "input * log(other), and 0 where input is 0 (unless other is nan).")
 
 
 def ceil(input):

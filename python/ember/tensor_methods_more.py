@@ -44,7 +44,9 @@ _INPLACE = {
     "absolute": M.absolute, "bitwise_and": M.bitwise_and, "bitwise_or": M.bitwise_or,
     "bitwise_xor": M.bitwise_xor, "bitwise_not": M.bitwise_not,
     "bitwise_left_shift": M.bitwise_left_shift, "bitwise_right_shift": M.bitwise_right_shift,
-    "tril": A.tril, "triu": A.triu,
+    "tril": A.tril, "triu": A.triu, "logit": M.logit, "sinc": M.sinc, "deg2rad": M.deg2rad,
+    "rad2deg": M.rad2deg, "nan_to_num": M.nan_to_num, "atan2": M.atan2, "arctan2": M.atan2,
+    "hypot": M.hypot, "xlogy": M.xlogy,
 }
 OPERATORS.update({f"{name}_": inplace_method(f"{name}_", fn) for name, fn in _INPLACE.items()})
 OPERATORS.update({name: fn for name, fn in _INPLACE.items() if not hasattr(Tensor, name)})
@@ -53,7 +55,8 @@ OPERATORS.update(tensor_new.METHODS)
 OPERATORS.update({fn.__name__: fn for fn in (
     A.repeat, A.repeat_interleave, A.flip, A.fliplr, A.flipud, A.roll, A.narrow, A.diag,
     A.diagonal, A.trace, L.dot, L.mv, L.outer, L.cross, sampling.multinomial)})
-OPERATORS.update({"vdot": L.vdot, "ger": L.ger})  # aliases: their __name__ is dot's, outer's
+# Aliases (their __name__ is dot's and outer's), and logaddexp, which has no in-place form.
+OPERATORS.update({"vdot": L.vdot, "ger": L.ger, "logaddexp": M.logaddexp})
 OPERATORS["tile"] = lambda self, *dims: A.tile(self, _size_args(dims))
 
 for _name, _method in OPERATORS.items():

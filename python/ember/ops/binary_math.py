@@ -1,4 +1,5 @@
-"""remainder and fmod: the two remainders of a division, differentiable in both operands."""
+"""Differentiable functions of two tensors: remainder and fmod (the two remainders of a
+division), atan2, hypot, logaddexp and xlogy."""
 import numpy as np
 
 from ..autograd import Function
@@ -43,6 +44,58 @@ class Remainder(Function):
                 q = _REMAINDERS[self.kind][1](a, b)
             gb = unbroadcast(-g * q, _shape(b)).astype(g.dtype, copy=False)
         return ga, gb
+
+    def _name(self):
+        return self.kind.title() + "Backward"
+
+
+def _xlogy_forward(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a == 0, np.where(np.isnan(b), np.nan, 0.0), a * np.log(b))
+
+
+# kind -> (forward(a, b), d/da(a, b, out), d/db(a, b, out)) on floating arrays.
+_BINARY = {
+    "atan2": (np.arctan2, lambda a, b, out: b / (a * a + b * b),
+              lambda a, b, out: -a / (a * a + b * b)),
+    "hypot": (np.hypot, lambda a, b, out: a / out, lambda a, b, out: b / out),
+    "logaddexp": (np.logaddexp, lambda a, b, out: np.exp(a - out),
+                  lambda a, b, out: np.exp(b - out)),
+    "xlogy": (_xlogy_forward, lambda a, b, out: np.where(a == 0, 0.0, np.log(b)),
+              lambda a, b, out: a / b),
+}
+
+_FLOAT_ONLY = ("hypot", "logaddexp")  # PyTorch computes atan2 and xlogy of integers in float
+
+
+class Binary(Function):
+    """One of the differentiable functions of two tensors in _BINARY, with broadcasting;
+    integer operands give a float32 result, as in PyTorch."""
+
+    def forward(self, a, b, kind):
+        if kind in _FLOAT_ONLY and not any(np.asarray(x).dtype.kind == "f" for x in (a, b)):
+            raise TypeError(f"{kind}: not implemented for integer operands (dtypes "
+                            f"{np.asarray(a).dtype} and {np.asarray(b).dtype}), as in PyTorch")
+        self.kind, self.shapes = kind, (_shape(a), _shape(b))
+        self.a, self.b = (x if isinstance(x, np.ndarray) and x.dtype.kind == "f"
+                          else np.asarray(x, np.float32 if isinstance(x, np.ndarray) else None)
+                          for x in (a, b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(_BINARY[kind][0](self.a, self.b))
+        self.out = torch_dtype(out if out.dtype.kind == "f" else out.astype(np.float32), a, b)
+        return self.out
+
+    def backward(self, g):
+        _, da, db = _BINARY[self.kind]
+        grads = []
+        for need, derivative, shape in zip(self.needs_input_grad, (da, db), self.shapes):
+            if not need:
+                grads.append(None)
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = derivative(self.a, self.b, self.out)
+            grads.append(unbroadcast(np.broadcast_to(g * d, g.shape), shape).astype(g.dtype))
+        return tuple(grads)
 
     def _name(self):
         return self.kind.title() + "Backward"

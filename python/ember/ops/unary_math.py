@@ -1,6 +1,7 @@
 """Elementwise math of one tensor beyond exp/log/sqrt: log1p, expm1, log2, log10, rsqrt,
-reciprocal, erf, the trigonometric and hyperbolic functions, frac, and the rounding family whose
-gradient is zero (floor, ceil, trunc, round, sign), all on NumPy."""
+reciprocal, erf, the trigonometric and hyperbolic functions, frac, logit, sinc, deg2rad,
+rad2deg, nan_to_num, and the rounding family whose gradient is zero (floor, ceil, trunc, round,
+sign), all on NumPy."""
 import math
 
 import numpy as np
@@ -35,6 +36,11 @@ _UNARY = {
     "atan": (np.arctan, lambda a, out: 1.0 / (1.0 + a * a)),
     "exp2": (np.exp2, lambda a, out: out * _LN2),
     "frac": (lambda a: a - np.trunc(a), lambda a, out: np.ones_like(a)),
+    "logit": (lambda a: np.log(a / (1.0 - a)), lambda a, out: 1.0 / (a * (1.0 - a))),
+    "sinc": (np.sinc, lambda a, out: np.where(a == 0, 0.0, (np.cos(np.pi * a) - out)
+                                                / np.where(a == 0, 1.0, a))),
+    "deg2rad": (np.deg2rad, lambda a, out: np.full_like(a, math.pi / 180.0)),
+    "rad2deg": (np.rad2deg, lambda a, out: np.full_like(a, 180.0 / math.pi)),
 }
 
 UNARY_KINDS = tuple(_UNARY)
@@ -85,3 +91,16 @@ class Rounding(Function):
 
     def _name(self):
         return self.kind.title() + "Backward"
+
+
+class NanToNum(Function):
+    """nan, +inf and -inf replaced by numbers; the gradient passes where the input is finite."""
+
+    def forward(self, a, nan=0.0, posinf=None, neginf=None):
+        self.finite = np.isfinite(a)
+        if a.dtype.kind != "f":
+            return a.copy()
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, g):
+        return (np.where(self.finite, g, np.zeros((), g.dtype)),)
