@@ -1,6 +1,7 @@
-"""repeat, repeat_interleave, tile, flip, fliplr, flipud, roll, narrow, diag, diagonal, trace,
-tril, triu (functions and methods): NumPy forward, float64 gradcheck, PyTorch parity of forward
-and gradients, and bad input raising errors that name the op and shapes."""
+"""repeat, repeat_interleave, tile, flip, fliplr, flipud, roll, rot90, narrow, diag, diagonal,
+diag_embed, trace, tril, triu (functions and methods): NumPy forward, float64 gradcheck,
+PyTorch parity of forward and gradients, and bad input raising errors that name the op and
+shapes."""
 import numpy as np
 import pytest
 
@@ -51,6 +52,17 @@ CASES = {
                     [(B, True)]),
     "diagonal_negative_dims": (lambda m, x: x.diagonal(dim1=-1, dim2=-2),
                                lambda x: np.diagonal(x, 0, -1, -2), [(B, True)]),
+    "diag_embed": (lambda m, x: m.diag_embed(x), lambda x: np.einsum("ij,jk->ijk", x,
+                                                                     np.eye(3)), [(A, True)]),
+    "diag_embed_offset_dims": (lambda m, x: x.diag_embed(-1, 0, 2),
+                               lambda x: np.moveaxis(np.stack([np.diag(r, -1) for r in x]),
+                                                     (1, 2), (0, 2)), [(A, True)]),
+    "rot90": (lambda m, x: m.rot90(x), np.rot90, [(A, True)]),
+    "rot90_k2_dims": (lambda m, x: x.rot90(2, [0, 2]), lambda x: np.rot90(x, 2, (0, 2)),
+                      [(B, True)]),
+    "rot90_k3_reversed": (lambda m, x: m.rot90(x, -1, (1, 0)), lambda x: np.rot90(x, -1, (1, 0)),
+                          [(B, True)]),
+    "rot90_k0": (lambda m, x: m.rot90(x, 4) * 2, lambda x: x * 2, [(A, True)]),
     "trace": (lambda m, x: m.trace(x), np.trace, [(M, True)]),
     "trace_method": (lambda m, x: x.trace(), np.trace, [(M.T, True)]),
     "tril": (lambda m, x: m.tril(x), np.tril, [(M, True)]),
@@ -110,6 +122,11 @@ def test_inplace_tril_triu():
      "Supports 1D or 2D tensors. Got 3D"),
     (lambda t: t.diagonal(0, 1, 1), RuntimeError, "cannot be identical"),
     (lambda t: ember.trace(t[0]), ember.ShapeError, "expected a matrix"),
+    (lambda t: t.diag_embed(0, 1, 1), RuntimeError, "cannot be identical"),
+    (lambda t: t.diag_embed(0, 0, 3), IndexError, "Dimension out of range"),
+    (lambda t: t.rot90(1, [0]), RuntimeError, "rotation dims == 2"),
+    (lambda t: t.rot90(1, [1, 1]), RuntimeError, "rotation dims to be different"),
+    (lambda t: t[0].rot90(), ember.ShapeError, "total dims >= 2"),
     (lambda t: ember.tril(t[0]), ember.ShapeError, r"tril.*at least 2 dimensions.*\(3,\)"),
 ])
 def test_bad_input_raises_naming_the_op(call, error, message):

@@ -1,5 +1,6 @@
-"""dot, vdot, mv, outer/ger, cross and meshgrid (functions and methods): NumPy forward, float64
-gradcheck, PyTorch parity of forward and gradients, and PyTorch's checks on bad input."""
+"""dot, vdot, mv, outer/ger, inner, tensordot, kron, cross and meshgrid (functions and
+methods): NumPy forward, float64 gradcheck, PyTorch parity of forward and gradients, and
+PyTorch's checks on bad input."""
 import numpy as np
 import pytest
 
@@ -30,6 +31,18 @@ CASES = {
                                   lambda a, b: np.cross(a, b), [(P, True), (Q[:1], True)]),
     "cross_dim0": (lambda m, a, b: m.cross(a, b, dim=0), lambda a, b: np.cross(a, b, axis=0),
                    [(P.T, True), (Q.T, True)]),
+    "inner_vectors": (lambda m, a, b: m.inner(a, b), np.inner, [(U, True), (W, True)]),
+    "inner_batched": (lambda m, a, b: a.inner(b), np.inner, [(M, True), (P[:, :1] * U, True)]),
+    "inner_scalar": (lambda m, a, b: m.inner(a, b), np.inner, [(U, True), (np.array(1.5), True)]),
+    "tensordot_int": (lambda m, a, b: m.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1),
+                      [(P, True), (M, True)]),
+    "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([1, 0], [0, 2])),
+                        lambda a, b: np.tensordot(a, b, ([1, 0], [0, 2])),
+                        [(M.reshape(4, 3), True), (rng.standard_normal((3, 2, 4)), True)]),
+    "tensordot_zero": (lambda m, a, b: m.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0),
+                       [(U[:2], True), (W[:3], True)]),
+    "kron_matrices": (lambda m, a, b: m.kron(a, b), np.kron, [(P, True), (M[:2, :2], True)]),
+    "kron_mixed_ndim": (lambda m, a, b: a.kron(b), np.kron, [(U[:3], True), (M, True)]),
     "meshgrid_ij": (lambda m, a, b, c: m.stack(m.meshgrid(a, b, c, indexing="ij")),
                     _meshgrid_ref("ij"), [(U[:2], True), (W[:3], True), (M[0], True)]),
     "meshgrid_xy": (lambda m, a, b, c: m.stack(m.meshgrid([a, b, c], indexing="xy")),
@@ -88,6 +101,14 @@ def test_cross_without_dim_warns_and_takes_the_first_dimension_of_size_3():
     (lambda: ember.meshgrid(ember.ones(2), ember.ones(2, dtype=ember.float64), indexing="ij"),
      TypeError, "same dtype"),
     (lambda: ember.meshgrid(ember.ones(2), indexing="yx"), ValueError, "'xy' or 'ij'"),
+    (lambda: ember.tensordot(ember.ones(2, 3), ember.ones(2, 3), 1), ember.ShapeError,
+     r"tensordot: contracted dimensions need the same size, got 3 \(dim 1\) and 2"),
+    (lambda: ember.tensordot(ember.ones(2, 3), ember.ones(3), 2), ember.ShapeError,
+     "dims=2 out of range"),
+    (lambda: ember.tensordot(ember.ones(2, 3), ember.ones(3), ([1, 0], [0])), ember.ShapeError,
+     "same length"),
+    (lambda: ember.inner(ember.ones(2, 3), ember.ones(2)), ember.ShapeError,
+     "inner: the last dimensions"),
 ])
 def test_bad_input_raises_like_pytorch(call, error, message):
     with pytest.raises(error, match=message):

@@ -46,9 +46,13 @@ from .math_functions import (absolute, acos, addmm, arccos, arcsin, arctan, arct
                              logaddexp, logit, multiply, nan_to_num, negative, rad2deg,
                              reciprocal, remainder, rsqrt, sinc, sinh, subtract, tan,
                              true_divide, trunc, xlogy)
-from .arrange_functions import (diag, diagonal, flip, fliplr, flipud, narrow, repeat_interleave,
-                                roll, tile, trace, tril, triu)
-from .linalg_functions import cross, dot, einsum, ger, mv, outer, vdot
+from .arrange_functions import (diag, diag_embed, diagonal, flip, fliplr, flipud, narrow,
+                                repeat_interleave, roll, rot90, tile, trace, tril, triu)
+from .combine_functions import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes,
+                                broadcast_tensors, broadcast_to, cartesian_prod, column_stack,
+                                dstack, hstack, row_stack, vstack)
+from .linalg_functions import (cross, dot, einsum, ger, inner, kron, mv, outer, tensordot,
+                               vdot)
 from .meshgrid import meshgrid
 from .sampling import multinomial
 from .build_config import show_config

@@ -1,5 +1,6 @@
 """ember.* functions that repeat, reorder or select the elements of a tensor: repeat,
-repeat_interleave, tile, flip, fliplr, flipud, roll, narrow, diag, diagonal, trace, tril, triu.
+repeat_interleave, tile, flip, fliplr, flipud, roll, rot90, narrow, diag, diagonal, diag_embed,
+trace, tril, triu.
 Each is differentiable (its backward routes the gradient back to the source elements)."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from . import _core
 from .functions import _size_args, _wrap_const, sum as _sum
 from .ops.reduce import normalize_dims
 from .ops.repeat import Repeat, RepeatInterleave
-from .ops.reorder import DiagMatrix, Diagonal, Flip, Roll, Triangle
+from .ops.reorder import DiagEmbed, DiagMatrix, Diagonal, Flip, Roll, Triangle
 from .ops.shape import GetItem
 from .tensor import Tensor
 
@@ -122,6 +123,38 @@ def diag(input, diagonal=0):
         return Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1)
     raise _core.ShapeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape "
                            f"{tuple(input.shape)})")
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Tensors whose (dim1, dim2) planes have the last dimension of input on their diagonal
+    `offset` and zeros elsewhere."""
+    if input.ndim == 0:
+        raise _core.ShapeError("diag_embed: expected a tensor with at least 1 dimension")
+    d1, d2 = _dim(dim1, input.ndim + 1), _dim(dim2, input.ndim + 1)
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return DiagEmbed.apply(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90 degrees k times in the plane of dims, from the first towards the second."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise _core.ShapeError(f"rot90: expected total dims >= 2, but got total dims = "
+                               f"{input.ndim}")
+    d0, d1 = _dim(dims[0], input.ndim), _dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} "
+                           f"and dim1 = {d1}")
+    k %= 4
+    if k == 0:
+        return input.clone()
+    if k == 2:
+        return Flip.apply(input, axes=(d0, d1))
+    if k == 1:
+        return Flip.apply(input, axes=(d1,)).transpose(d0, d1)
+    return Flip.apply(input.transpose(d0, d1), axes=(d1,))
 
 
 def trace(input):

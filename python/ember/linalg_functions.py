@@ -1,7 +1,9 @@
-"""ember.dot, vdot, mv, outer (ger), cross and einsum: vector and tensor products with PyTorch's
-checks, built on matmul, elementwise ops and the Einsum node, so all are differentiable."""
+"""ember.dot, vdot, mv, outer (ger), inner, cross, kron, tensordot and einsum: vector and tensor
+products with PyTorch's checks, built on matmul, elementwise ops and the Einsum node, so all are
+differentiable."""
 from __future__ import annotations
 
+import string
 import warnings
 
 from . import _core
@@ -97,3 +99,56 @@ def einsum(equation, *operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): operand {i} must be a Tensor, got {type(t).__name__}")
     return Einsum.apply(*operands, equation=equation)
+
+
+def tensordot(a, b, dims=2):
+    """Sums over dims pairs of a and b: dims=n pairs a's last n dimensions with b's first n;
+    dims=([a dims], [b dims]) names them."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0 or dims > min(a.ndim, b.ndim):
+            raise _core.ShapeError(f"tensordot: dims={dims} out of range for shapes "
+                                   f"{_shapes(a, b)}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise _core.ShapeError(f"tensordot: both dimension lists should have the same length, "
+                               f"got {dims_a} and {dims_b}")
+    dims_a = [_dim(d, a.ndim) for d in dims_a]
+    dims_b = [_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise _core.ShapeError(f"tensordot: contracted dimensions need the same size, got "
+                                   f"{a.shape[da]} (dim {da}) and {b.shape[db]} (dim {db}) for "
+                                   f"shapes {_shapes(a, b)}")
+    letters = iter(string.ascii_letters)
+    sub_a = [next(letters) for _ in range(a.ndim)]
+    sub_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        sub_b[db] = sub_a[da]
+    out = ([c for i, c in enumerate(sub_a) if i not in dims_a]
+           + [c for i, c in enumerate(sub_b) if i not in dims_b])
+    return Einsum.apply(a, b, equation=f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}")
+
+
+def inner(input, other):
+    """Sum over the last dimension of both; shape input.shape[:-1] + other.shape[:-1]."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise _core.ShapeError(f"inner: the last dimensions of the inputs must match, got "
+                               f"shapes {_shapes(input, other)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def kron(input, other):
+    """The Kronecker product: block (i, j, ...) is input[i, j, ...] * other."""
+    nd = max(input.ndim, other.ndim)
+    shape_a = (1,) * (nd - input.ndim) + tuple(input.shape)
+    shape_b = (1,) * (nd - other.ndim) + tuple(other.shape)
+    # Axes interleaved, (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...), then merged in pairs.
+    a = reshape(input, *[n for d in shape_a for n in (d, 1)])
+    b = reshape(other, *[n for d in shape_b for n in (1, d)])
+    return reshape(a * b, *[x * y for x, y in zip(shape_a, shape_b)])

@@ -4,7 +4,8 @@ math_functions.py (t.log1p()), arrange_functions.py (t.repeat(), t.flip()), lina
 the operators %, //, bitwise and shifts with their reflected and augmented forms, and **=; the
 random fills of tensor_random.py; new_zeros/new_tensor/half/byte/... of tensor_new.py."""
 from . import arrange_functions as A, functions as F, math_functions as M
-from . import linalg_functions as L, sampling, tensor_new, tensor_random
+from . import combine_functions as C, linalg_functions as L, sampling
+from . import tensor_new, tensor_random
 from .functions import _size_args
 from .inplace import inplace_method
 from .tensor import Tensor
@@ -54,7 +55,8 @@ OPERATORS.update(tensor_random.METHODS)
 OPERATORS.update(tensor_new.METHODS)
 OPERATORS.update({fn.__name__: fn for fn in (
     A.repeat, A.repeat_interleave, A.flip, A.fliplr, A.flipud, A.roll, A.narrow, A.diag,
-    A.diagonal, A.trace, L.dot, L.mv, L.outer, L.cross, sampling.multinomial)})
+    A.diagonal, A.diag_embed, A.rot90, A.trace, L.dot, L.mv, L.outer, L.cross, L.inner, L.kron,
+    sampling.multinomial, C.broadcast_to)})
 # Aliases (their __name__ is dot's and outer's), and logaddexp, which has no in-place form.
 OPERATORS.update({"vdot": L.vdot, "ger": L.ger, "logaddexp": M.logaddexp})
 OPERATORS["tile"] = lambda self, *dims: A.tile(self, _size_args(dims))

@@ -50,6 +50,25 @@ class Diagonal(Function):
         return (grad,)
 
 
+class DiagEmbed(Function):
+    """The last dimension of a placed on diagonal `offset` of new (dim1, dim2) planes; the
+    inverse of Diagonal."""
+
+    def forward(self, a, offset=0, dim1=-2, dim2=-1):
+        n = a.shape[-1] + abs(offset) if a.ndim else 1
+        nd = a.ndim + 1
+        self.args = (offset, dim1 % nd, dim2 % nd)
+        out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
+        rows, cols = _diagonal_positions(out.shape, offset, -2, -1)
+        out[..., rows, cols] = a
+        # The new planes are the last two axes; move them to dim1 and dim2.
+        return np.moveaxis(out, (-2, -1), self.args[1:]).copy()
+
+    def backward(self, g):
+        offset, dim1, dim2 = self.args
+        return (np.diagonal(g, offset, dim1, dim2).copy(),)
+
+
 class DiagMatrix(Function):
     """A square matrix with vector `a` on its diagonal `offset` and zeros elsewhere."""
 
