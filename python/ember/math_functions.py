@@ -149,7 +149,7 @@ def _bitwise(ufunc, name):
             if np.asarray(x).dtype.kind not in "biu":
                 raise TypeError(f"{name}: only integer and bool tensors are supported, got "
                                 f"dtypes {np.asarray(a).dtype} and {np.asarray(b).dtype}")
-        return F._wrap_const(ufunc(a, b))
+        return F._wrap_const(torch_dtype(np.asarray(ufunc(a, b)), a, b))
     fn.__name__ = name
     return fn
 
