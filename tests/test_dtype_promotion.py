@@ -20,6 +20,8 @@ OPS = {
     "maximum": lambda a, b: _module(a, b).maximum(*_tensors(a, b)),
     "where": lambda a, b: _module(a, b).where(_module(a, b).tensor([True, False, True]), a, b),
     "remainder": lambda a, b: _module(a, b).remainder(a, b),
+    "div_floor": lambda a, b: _module(a, b).div(*_tensors(a, b)[:1], b, rounding_mode="floor"),
+    "div_trunc": lambda a, b: _module(a, b).div(*_tensors(a, b)[:1], b, rounding_mode="trunc"),
     "atan2": lambda a, b: _module(a, b).atan2(*_tensors(a, b)),
 }
 
