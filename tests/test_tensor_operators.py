@@ -16,7 +16,7 @@ DUNDERS = ["__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__", "__rm
            "__rand__", "__iand__", "__or__", "__ror__", "__ior__", "__xor__", "__rxor__",
            "__ixor__", "__invert__", "__lshift__", "__rlshift__", "__ilshift__", "__rshift__",
            "__rrshift__", "__irshift__", "__div__", "__rdiv__", "__idiv__", "__pos__",
-           "__neg__", "__abs__"]
+           "__neg__", "__abs__", "__contains__", "__reversed__", "__complex__"]
 
 INPLACE = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "zero_", "fill_",
            "copy_", "exp_", "log_", "sqrt_", "abs_", "neg_", "relu_", "sigmoid_", "tanh_",
@@ -230,3 +230,17 @@ def test_inplace_in_graph_keeps_dtype_of_the_tensor():
     assert y.dtype == ember.float32
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 3.0, 4.0] and x.grad.dtype == ember.float32
+
+
+def test_contains_reversed_and_complex_match_pytorch():
+    torch = pytest.importorskip("torch")
+    data = [[1, 2], [3, 4]]
+    for m in (ember, torch):
+        t = m.tensor(data)
+        assert (3 in t, 5 in t, m.tensor([1, 2]) in t, m.tensor(9) in t) == (True, False, True,
+                                                                            False)
+        assert reversed(t).tolist() == [[3, 4], [1, 2]]
+        assert reversed(m.tensor(2.0)).item() == 2.0
+        assert complex(m.tensor(2.5)) == 2.5 + 0j
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        "a" in ember.tensor(data)

@@ -1,8 +1,11 @@
 """The part of ember.Tensor's API that tensor_methods.py does not attach: the methods of
 math_functions.py (t.log1p()), arrange_functions.py (t.repeat(), t.flip()), linalg_functions.py
 (t.dot()) and sampling.py (t.multinomial()); in-place forms (t.log1p_(), t.sqrt_(), t.tril_());
-the operators %, //, bitwise and shifts with their reflected and augmented forms, and **=; the
+the operators %, //, bitwise and shifts with their reflected and augmented forms, **=, `in`,
+reversed() and complex(); the
 random fills of tensor_random.py; new_zeros/new_tensor/half/byte/... of tensor_new.py."""
+import numpy as np
+
 from . import arrange_functions as A, functions as F, math_functions as M
 from . import combine_functions as C, linalg_functions as L, sampling
 from . import tensor_new, tensor_random
@@ -22,7 +25,22 @@ _BINARY = {  # operator name -> function(input, other)
     "xor": M.bitwise_xor, "lshift": M.bitwise_left_shift, "rshift": M.bitwise_right_shift,
 }
 
-OPERATORS = {"__invert__": M.bitwise_not, "__div__": F.div, "__rdiv__": _reflected(F.div),
+def _contains(self, element):
+    """`element in t`: whether any element of t equals it (a number or a tensor)."""
+    if not isinstance(element, (Tensor, int, float, bool, np.number, np.bool_)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                           f"in a {type(element)}.")
+    return bool(np.any(F.eq(self, element)._array))
+
+
+def _reversed(self):
+    """reversed(t): t flipped along its first dimension (a 0-d tensor stays as it is)."""
+    return self if self.ndim == 0 else A.flip(self, 0)
+
+
+OPERATORS = {"__contains__": _contains, "__reversed__": _reversed,
+             "__complex__": lambda self: complex(self.item()),
+             "__invert__": M.bitwise_not, "__div__": F.div, "__rdiv__": _reflected(F.div),
              "__idiv__": inplace_method("__idiv__", F.div),
              "__ipow__": inplace_method("__ipow__", F.pow)}
 for _op, _fn in _BINARY.items():
