@@ -74,6 +74,35 @@ CASES = {
               [(unit((3, 4)), True), (positive((4,)), True)]),
     "xlogy_scalar_other": (lambda m, x: x.xlogy(3.0), lambda x: x * np.log(3.0),
                            [(unit((4,)), True)]),
+    "erfc": (lambda m, x: m.erfc(x), lambda x: 1 - _ERF(x), [(rng.uniform(-2, 2, (3, 4)), True)]),
+    "asinh": (lambda m, x: m.asinh(x), np.arcsinh, [(rng.uniform(-3, 3, 5), True)]),
+    "acosh": (lambda m, x: x.acosh(), np.arccosh, [(rng.uniform(1.2, 3, 5), True)]),
+    "atanh": (lambda m, x: m.arctanh(x), np.arctanh, [(unit((5,)), True)]),
+    "logaddexp2": (lambda m, x, y: m.logaddexp2(x, y), np.logaddexp2,
+                   [(rng.uniform(-3, 3, (3, 4)), True), (rng.uniform(-3, 3, 4), True)]),
+    "copysign": (lambda m, x, y: m.copysign(x, y), np.copysign,
+                 [(unit((3, 4)), True), (np.array([-1.0, 2.0, -0.5, 3.0]), True)]),
+    "float_power": (lambda m, x, y: m.float_power(x, y), np.power,
+                    [(positive((3, 4)), True), (unit((4,)), True)]),
+    "float_power_scalar": (lambda m, x: x.float_power(2), np.square, [(unit((4,)), True)]),
+    "addcmul": (lambda m, x, a, b: m.addcmul(x, a, b, value=-0.5),
+                lambda x, a, b: x - 0.5 * a * b, [(unit((3, 4)), True), (unit((4,)), True),
+                                                  (unit((3, 1)), True)]),
+    "addcdiv": (lambda m, x, a, b: x.addcdiv(a, b, value=2),
+                lambda x, a, b: x + 2 * a / b, [(unit((3, 4)), True), (unit((3, 4)), True),
+                                                (positive((4,)), True)]),
+    "addmv": (lambda m, x, a, v: m.addmv(x, a, v, beta=0.5, alpha=2),
+              lambda x, a, v: 0.5 * x + 2 * a @ v, [(unit((3,)), True), (unit((3, 4)), True),
+                                                    (unit((4,)), True)]),
+    "addr": (lambda m, x, a, b: x.addr(a, b), lambda x, a, b: x + np.outer(a, b),
+             [(unit((3, 4)), True), (unit((3,)), True), (unit((4,)), True)]),
+    "baddbmm": (lambda m, x, a, b: m.baddbmm(x, a, b, alpha=-1),
+                lambda x, a, b: x - a @ b, [(unit((2, 3, 2)), True), (unit((2, 3, 4)), True),
+                                            (unit((2, 4, 2)), True)]),
+    "addbmm": (lambda m, x, a, b: x.addbmm(a, b, beta=2),
+               lambda x, a, b: 2 * x + (a @ b).sum(0), [(unit((3, 2)), True),
+                                                        (unit((2, 3, 4)), True),
+                                                        (unit((2, 4, 2)), True)]),
     "remainder_tensors": (lambda m, x, y: m.remainder(x, y), np.mod,
                           [(away_from_integers((3, 4), -6, 6), True), (positive((4,), 0.7, 1.9),
                                                                        True)]),
@@ -224,7 +253,8 @@ def test_frac_of_integers_raises_like_pytorch():
 
 @pytest.mark.parametrize("kind", ["log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal",
                                   "erf", "tan", "sinh", "cosh", "asin", "acos", "atan", "exp2",
-                                  "frac", "logit", "sinc", "deg2rad", "rad2deg"])
+                                  "frac", "logit", "sinc", "deg2rad", "rad2deg", "erfc", "asinh",
+                                  "atanh"])
 def test_float32_agrees_with_float64(kind):
     x = rng.uniform(0.1, 0.9, (4, 5))
     single = getattr(ember, kind)(ember.tensor(x, dtype=ember.float32))
@@ -241,10 +271,11 @@ def test_xlogy_is_zero_where_x_is_zero_even_at_y_zero_like_pytorch():
     assert str(ours) == str(theirs)
 
 
-@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "xlogy"])
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "logaddexp2", "xlogy",
+                                  "copysign"])
 def test_binary_math_dtypes_match_pytorch(name):
     torch = pytest.importorskip("torch")
-    if name in ("hypot", "logaddexp"):  # PyTorch implements them for floating point only
+    if name in ("hypot", "logaddexp", "logaddexp2"):  # PyTorch has them for floating point only
         with pytest.raises(TypeError, match=f"{name}: not implemented for integer operands"):
             getattr(ember, name)(ember.tensor([1, 2]), ember.tensor([3, 4]))
         with pytest.raises(NotImplementedError):
@@ -261,3 +292,30 @@ def test_binary_math_dtypes_match_pytorch(name):
         theirs = getattr(torch, name)(*make(torch))
         assert ours.dtype == getattr(ember, str(theirs.dtype).split(".")[1]), name
         assert_close(ours, theirs.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_float_power_is_float64_like_pytorch():
+    assert ember.float_power(ember.tensor([1, 2]), 2).dtype == ember.float64
+    assert ember.float_power(ember.ones(2), ember.ones(2)).dtype == ember.float64
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.heaviside(m.tensor([-1.0, 0.0, 2.0]), m.tensor([0.5])),
+    lambda m: m.sgn(m.tensor([-2, 0, 3])), lambda m: m.tensor([-2.0, 0.0]).sgn(),
+    lambda m: m.positive(m.tensor([1, -2])), lambda m: m.signbit(m.tensor([-0.0, 1.0, -2.0])),
+    lambda m: m.isposinf(m.tensor([1.0, float("inf"), -float("inf")])),
+    lambda m: m.tensor([1.0, float("inf"), -float("inf")]).isneginf(),
+    lambda m: m.isreal(m.tensor([1.0, 2.0])),
+    lambda m: m.erfc(m.tensor([5.0, 10.0], dtype=m.float64)),
+], ids=["heaviside", "sgn_int", "sgn_method", "positive", "signbit", "isposinf", "isneginf",
+        "isreal", "erfc_tail"])
+def test_non_differentiable_math_matches_pytorch(make):
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(ember), make(torch)
+    assert ours.dtype == getattr(ember, str(theirs.dtype).split(".")[1])
+    assert_close(ours, theirs.numpy(), rtol=1e-12, atol=0)
+
+
+def test_heaviside_needs_matching_dtypes():
+    with pytest.raises(TypeError, match="heaviside: expected input and values to have the same"):
+        ember.heaviside(ember.tensor([1.0]), ember.tensor([1]))

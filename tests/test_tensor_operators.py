@@ -26,7 +26,12 @@ INPLACE = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "zero_", "
            "floor_divide_", "true_divide_", "multiply_", "divide_", "subtract_", "negative_",
            "absolute_", "logit_", "sinc_", "deg2rad_", "rad2deg_", "nan_to_num_", "atan2_",
            "arctan2_", "hypot_", "xlogy_", "tril_", "triu_", "fix_", "bitwise_and_",
-           "bitwise_or_", "bitwise_xor_", "bitwise_not_",
+           "bitwise_or_", "bitwise_xor_", "bitwise_not_", "erfc_", "asinh_", "acosh_",
+           "atanh_", "arcsinh_", "arccosh_", "arctanh_", "copysign_", "float_power_",
+           "heaviside_", "sgn_", "addcmul_", "addcdiv_", "addmv_", "addr_", "baddbmm_",
+           "addbmm_", "logical_and_", "logical_or_", "logical_xor_", "logical_not_", "eq_",
+           "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_", "greater_equal_",
+           "less_equal_", "not_equal_",
            "uniform_", "normal_", "bernoulli_", "random_", "exponential_", "geometric_",
            "log_normal_", "cauchy_"]
 
@@ -244,3 +249,43 @@ def test_contains_reversed_and_complex_match_pytorch():
         assert complex(m.tensor(2.5)) == 2.5 + 0j
     with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
         "a" in ember.tensor(data)
+
+
+def test_addcmul_inplace_as_a_hand_written_adam_step_uses_it():
+    torch = pytest.importorskip("torch")
+    g = np.array([0.5, -1.0, 2.0])
+    for m in (ember, torch):
+        exp_avg_sq = m.tensor([0.1, 0.2, 0.3])
+        exp_avg_sq.mul_(0.999).addcmul_(m.tensor(g), m.tensor(g), value=1 - 0.999)
+        p = m.tensor([1.0, 1.0, 1.0])
+        p.addcdiv_(m.tensor(g), exp_avg_sq.sqrt().add_(1e-8), value=-0.01)
+        if m is ember:
+            ours = (exp_avg_sq.tolist(), p.tolist())
+        else:
+            np.testing.assert_allclose(ours[0], exp_avg_sq.tolist(), rtol=1e-6)
+            np.testing.assert_allclose(ours[1], p.tolist(), rtol=1e-6)
+
+
+def test_inplace_comparisons_and_logical_methods_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = [1.0, 2.0, 3.0], [1.0, 0.0, 5.0]
+    for name in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_",
+                 "logical_and_", "logical_xor_"):
+        ours = getattr(ember.tensor(a), name)(ember.tensor(b))
+        theirs = getattr(torch.tensor(a), name)(torch.tensor(b))
+        assert ours.dtype == ember.float32 and ours.tolist() == theirs.tolist(), name
+    for name in ("logical_and", "logical_or", "logical_xor", "greater", "less", "not_equal"):
+        ours = getattr(ember.tensor(a), name)(ember.tensor(b))
+        theirs = getattr(torch.tensor(a), name)(torch.tensor(b))
+        assert ours.dtype == ember.bool and ours.tolist() == theirs.tolist(), name
+
+
+def test_metadata_methods_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for m in (ember, torch):
+        t = m.ones(2, 3)
+        u = m.ones(3, dtype=m.uint8)
+        assert (t.nbytes, t.itemsize, u.nbytes, u.itemsize) == (24, 4, 3, 1)
+        assert t.is_signed() and not u.is_signed() and m.ones(2, dtype=m.int64).is_signed()
+        assert m.tensor([2.0]).is_nonzero() and not m.tensor(0).is_nonzero()
+        assert t.is_same_size(m.zeros(2, 3)) and not t.is_same_size(u)

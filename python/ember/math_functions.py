@@ -1,12 +1,13 @@
 """ember.* math functions beyond functions.py: log1p, expm1, log2, log10, rsqrt, reciprocal, erf,
-trigonometry, logit, sinc, nan_to_num, atan2, hypot, logaddexp, xlogy, ceil/trunc,
-remainder/fmod/floor_divide, lerp, addmm, the bitwise and shift operations, and PyTorch's alias
-names (multiply, divide, subtract, ...)."""
+erfc, trigonometry, logit, sinc, nan_to_num, atan2, hypot, logaddexp(2), xlogy, copysign,
+float_power, ceil/trunc, remainder/fmod/floor_divide, lerp, addmm/addmv/addr/baddbmm/addbmm,
+addcmul/addcdiv, heaviside, signbit, the bitwise and shift operations, and PyTorch's alias
+names (multiply, divide, subtract, sgn, positive, ...)."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import functions as F
+from . import functions as F, linalg_functions as L
 from .ops._broadcast import torch_dtype
 from .ops.binary_math import Binary, Remainder, check_integer_divisor
 from .ops.unary_math import NanToNum, Rounding, Unary
@@ -21,11 +22,12 @@ def _unary(kind):
     return fn
 
 
-(log1p, expm1, log2, log10, rsqrt, reciprocal, erf, tan, sinh, cosh, asin, acos, atan, exp2,
- frac, sinc, deg2rad, rad2deg) = (_unary(k) for k in (
-    "log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "tan", "sinh", "cosh",
-    "asin", "acos", "atan", "exp2", "frac", "sinc", "deg2rad", "rad2deg"))
-arcsin, arccos, arctan = asin, acos, atan
+(log1p, expm1, log2, log10, rsqrt, reciprocal, erf, erfc, tan, sinh, cosh, asin, acos, atan,
+ asinh, acosh, atanh, exp2, frac, sinc, deg2rad, rad2deg) = (_unary(k) for k in (
+    "log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "erfc", "tan", "sinh",
+    "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "exp2", "frac", "sinc",
+    "deg2rad", "rad2deg"))
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
 
 def logit(input, eps=None):
@@ -54,6 +56,88 @@ arctan2 = atan2
 hypot = _binary("hypot", "sqrt(input**2 + other**2), without overflow.")
 logaddexp = _binary("logaddexp", "log(exp(input) + exp(other)), without overflow.")
 xlogy = _binary("xlogy", "input * log(other), and 0 where input is 0 (unless other is nan).")
+logaddexp2 = _binary("logaddexp2", "log2(2**input + 2**other), without overflow.")
+copysign = _binary("copysign", "|input| with the sign of other (its sign bit: -0.0 counts).")
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is float64), as in PyTorch."""
+    as_double = [x.double() if isinstance(x, Tensor) else x for x in (input, exponent)]
+    return F.pow(*as_double)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2."""
+    return input + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2."""
+    return input + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    """beta * input + alpha * product; beta=0 ignores input (nan and inf in it too)."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    return _scaled_sum(input, L.mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    return _scaled_sum(input, L.outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    return _scaled_sum(input, F.bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i]."""
+    return _scaled_sum(input, F.sum(F.bmm(batch1, batch2), 0), beta, alpha)
+
+
+def heaviside(input, values):
+    """0 where input < 0, values where input == 0, 1 where input > 0 (no gradient)."""
+    a, v = F._arr(input), F._arr(values)
+    if a.dtype != np.asarray(v).dtype:
+        raise TypeError(f"heaviside: expected input and values to have the same dtype, got "
+                        f"{a.dtype} and {np.asarray(v).dtype}")
+    return F._wrap_const(np.heaviside(a, v).astype(a.dtype))
+
+
+def sgn(input):
+    """sign(input) for real tensors."""
+    return F.sign(input)
+
+
+def positive(input):
+    return input
+
+
+def signbit(input):
+    return F._wrap_const(np.signbit(F._arr(input)))
+
+
+def isposinf(input):
+    return F._wrap_const(np.isposinf(F._arr(input)))
+
+
+def isneginf(input):
+    return F._wrap_const(np.isneginf(F._arr(input)))
+
+
+def isreal(input):
+    """True everywhere: ember has no complex dtype."""
+    return F._wrap_const(np.ones(np.shape(F._arr(input)), bool))
 
 
 def ceil(input):
@@ -133,12 +217,7 @@ def lerp(input, end, weight):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); with beta=0 input is ignored (nan and inf too)."""
-    product = F.mm(mat1, mat2)
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:
-        return product
-    return product + (input if beta == 1 else input * beta)
+    return _scaled_sum(input, F.mm(mat1, mat2), beta, alpha)
 
 
 # ---- bitwise (integer and bool tensors; never differentiable) --------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import arrange_functions as A, functions as F, math_functions as M
 from . import combine_functions as C, linalg_functions as L, sampling
-from . import tensor_new, tensor_random
+from . import creation, tensor_new, tensor_random
 from .functions import _size_args
 from .inplace import inplace_method
 from .tensor import Tensor
@@ -65,7 +65,14 @@ _INPLACE = {
     "bitwise_left_shift": M.bitwise_left_shift, "bitwise_right_shift": M.bitwise_right_shift,
     "tril": A.tril, "triu": A.triu, "logit": M.logit, "sinc": M.sinc, "deg2rad": M.deg2rad,
     "rad2deg": M.rad2deg, "nan_to_num": M.nan_to_num, "atan2": M.atan2, "arctan2": M.atan2,
-    "hypot": M.hypot, "xlogy": M.xlogy,
+    "hypot": M.hypot, "xlogy": M.xlogy, "erfc": M.erfc, "asinh": M.asinh, "acosh": M.acosh,
+    "atanh": M.atanh, "arcsinh": M.asinh, "arccosh": M.acosh, "arctanh": M.atanh,
+    "copysign": M.copysign, "float_power": M.float_power, "heaviside": M.heaviside,
+    "sgn": M.sgn, "addcmul": M.addcmul, "addcdiv": M.addcdiv, "addmv": M.addmv, "addr": M.addr,
+    "baddbmm": M.baddbmm, "addbmm": M.addbmm, "logical_and": F.logical_and,
+    "logical_or": F.logical_or, "logical_xor": F.logical_xor, "logical_not": F.logical_not,
+    "eq": F.eq, "ne": F.ne, "lt": F.lt, "le": F.le, "gt": F.gt, "ge": F.ge, "greater": F.gt,
+    "less": F.lt, "greater_equal": F.ge, "less_equal": F.le, "not_equal": F.ne,
 }
 OPERATORS.update({f"{name}_": inplace_method(f"{name}_", fn) for name, fn in _INPLACE.items()})
 OPERATORS.update({name: fn for name, fn in _INPLACE.items() if not hasattr(Tensor, name)})
@@ -75,8 +82,19 @@ OPERATORS.update({fn.__name__: fn for fn in (
     A.repeat, A.repeat_interleave, A.flip, A.fliplr, A.flipud, A.roll, A.narrow, A.diag,
     A.diagonal, A.diag_embed, A.rot90, A.trace, L.dot, L.mv, L.outer, L.cross, L.inner, L.kron,
     sampling.multinomial, C.broadcast_to)})
-# Aliases (their __name__ is dot's and outer's), and logaddexp, which has no in-place form.
-OPERATORS.update({"vdot": L.vdot, "ger": L.ger, "logaddexp": M.logaddexp})
+# Aliases (their __name__ is dot's and outer's), and methods without an in-place form.
+OPERATORS.update({"vdot": L.vdot, "ger": L.ger, "logaddexp": M.logaddexp,
+                  "logaddexp2": M.logaddexp2, "positive": M.positive, "signbit": M.signbit,
+                  "isposinf": M.isposinf, "isneginf": M.isneginf, "isreal": M.isreal,
+                  "isclose": F.isclose, "bernoulli": creation.bernoulli})
+# Metadata.
+OPERATORS.update({
+    "is_signed": lambda self: self._array.dtype.kind in "if",
+    "is_nonzero": lambda self: bool(self),
+    "is_same_size": lambda self, other: self.shape == other.shape,
+    "nbytes": property(lambda self: self._array.nbytes),
+    "itemsize": property(lambda self: self._array.itemsize),
+})
 OPERATORS["tile"] = lambda self, *dims: A.tile(self, _size_args(dims))
 
 for _name, _method in OPERATORS.items():

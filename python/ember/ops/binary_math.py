@@ -1,5 +1,5 @@
 """Differentiable functions of two tensors: remainder and fmod (the two remainders of a
-division), atan2, hypot, logaddexp and xlogy."""
+division), atan2, hypot, logaddexp, logaddexp2, copysign and xlogy."""
 import numpy as np
 
 from ..autograd import Function
@@ -61,11 +61,16 @@ _BINARY = {
     "hypot": (np.hypot, lambda a, b, out: a / out, lambda a, b, out: b / out),
     "logaddexp": (np.logaddexp, lambda a, b, out: np.exp(a - out),
                   lambda a, b, out: np.exp(b - out)),
+    "logaddexp2": (np.logaddexp2, lambda a, b, out: np.exp2(a - out),
+                   lambda a, b, out: np.exp2(b - out)),
+    "copysign": (np.copysign, lambda a, b, out: np.sign(a) * np.where(np.signbit(b), -1.0, 1.0),
+                 lambda a, b, out: np.zeros_like(out)),
     "xlogy": (_xlogy_forward, lambda a, b, out: np.where(a == 0, 0.0, np.log(b)),
               lambda a, b, out: a / b),
 }
 
-_FLOAT_ONLY = ("hypot", "logaddexp")  # PyTorch computes atan2 and xlogy of integers in float
+# PyTorch has these for floating point only (atan2 and xlogy of integers compute in float).
+_FLOAT_ONLY = ("hypot", "logaddexp", "logaddexp2")
 
 
 class Binary(Function):

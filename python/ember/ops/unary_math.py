@@ -1,7 +1,7 @@
 """Elementwise math of one tensor beyond exp/log/sqrt: log1p, expm1, log2, log10, rsqrt,
-reciprocal, erf, the trigonometric and hyperbolic functions, frac, logit, sinc, deg2rad,
-rad2deg, nan_to_num, and the rounding family whose gradient is zero (floor, ceil, trunc, round,
-sign), all on NumPy."""
+reciprocal, erf, erfc, the trigonometric and hyperbolic functions and their inverses, frac,
+logit, sinc, deg2rad, rad2deg, nan_to_num, and the rounding family whose gradient is zero
+(floor, ceil, trunc, round, sign), all on NumPy."""
 import math
 
 import numpy as np
@@ -12,11 +12,15 @@ from .elementwise import _floating
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # NumPy has no erf; math.erf per element is exact and fast enough off the hot path.
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf, _erfc = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)
 
 
 def _erf_array(a):
     return np.asarray(_erf(a), dtype=a.dtype)
+
+
+def _erfc_array(a):  # math.erfc keeps its precision where erf is near 1
+    return np.asarray(_erfc(a), dtype=a.dtype)
 
 
 # kind -> (forward(a), derivative(a, out)); a is already floating.
@@ -28,12 +32,16 @@ _UNARY = {
     "rsqrt": (lambda a: 1.0 / np.sqrt(a), lambda a, out: -0.5 * out * out * out),
     "reciprocal": (np.reciprocal, lambda a, out: -out * out),
     "erf": (_erf_array, lambda a, out: _TWO_OVER_SQRT_PI * np.exp(-a * a)),
+    "erfc": (_erfc_array, lambda a, out: -_TWO_OVER_SQRT_PI * np.exp(-a * a)),
     "tan": (np.tan, lambda a, out: 1.0 + out * out),
     "sinh": (np.sinh, lambda a, out: np.cosh(a)),
     "cosh": (np.cosh, lambda a, out: np.sinh(a)),
     "asin": (np.arcsin, lambda a, out: 1.0 / np.sqrt(1.0 - a * a)),
     "acos": (np.arccos, lambda a, out: -1.0 / np.sqrt(1.0 - a * a)),
     "atan": (np.arctan, lambda a, out: 1.0 / (1.0 + a * a)),
+    "asinh": (np.arcsinh, lambda a, out: 1.0 / np.sqrt(a * a + 1.0)),
+    "acosh": (np.arccosh, lambda a, out: 1.0 / np.sqrt(a * a - 1.0)),
+    "atanh": (np.arctanh, lambda a, out: 1.0 / (1.0 - a * a)),
     "exp2": (np.exp2, lambda a, out: out * _LN2),
     "frac": (lambda a: a - np.trunc(a), lambda a, out: np.ones_like(a)),
     "logit": (lambda a: np.log(a / (1.0 - a)), lambda a, out: 1.0 / (a * (1.0 - a))),
