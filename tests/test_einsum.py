@@ -51,7 +51,8 @@ CASES = {
 # NumPy does not broadcast named size-1 dimensions; PyTorch (and ember) do.
 NUMPY_REFS = {"size_one_broadcast":
               lambda a, b: np.einsum("bi,i->b", np.broadcast_to(a, (5, 3)), b)}
-test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(
+(test_forward_matches_numpy, test_gradcheck, test_matches_pytorch,
+ test_float32_agrees_with_float64) = op_tests(
     CASES, numpy_refs=NUMPY_REFS)
 
 

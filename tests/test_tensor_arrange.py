@@ -72,7 +72,8 @@ CASES = {
 }
 
 
-test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(CASES, forward_tol=0)
+(test_forward_matches_numpy, test_gradcheck, test_matches_pytorch,
+ test_float32_agrees_with_float64) = op_tests(CASES, forward_tol=0)
 
 
 def test_repeat_interleave_of_counts_alone_gives_indices_like_pytorch():

@@ -48,7 +48,8 @@ CASES = {
                              [(V2, True), (V3, True), (V2 * 3, True)]),
 }
 
-test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(CASES)
+(test_forward_matches_numpy, test_gradcheck, test_matches_pytorch,
+ test_float32_agrees_with_float64) = op_tests(CASES)
 
 
 def test_atleast_with_several_tensors_returns_a_tuple_like_pytorch():

@@ -52,7 +52,8 @@ CASES = {
 }
 
 
-test_forward_matches_numpy, test_gradcheck, test_matches_pytorch = op_tests(CASES)
+(test_forward_matches_numpy, test_gradcheck, test_matches_pytorch,
+ test_float32_agrees_with_float64) = op_tests(CASES)
 
 
 def test_meshgrid_shapes_dtypes_and_zero_d_inputs_match_pytorch():
