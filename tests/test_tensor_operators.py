@@ -289,3 +289,56 @@ def test_metadata_methods_match_pytorch():
         assert t.is_signed() and not u.is_signed() and m.ones(2, dtype=m.int64).is_signed()
         assert m.tensor([2.0]).is_nonzero() and not m.tensor(0).is_nonzero()
         assert t.is_same_size(m.zeros(2, 3)) and not t.is_same_size(u)
+
+
+# ---- in-place on views (t[index]) ------------------------------------------------------------
+def _views_in_a_graph(m, x, w):
+    y = x * 2
+    y[0].mul_(w)                 # a row of a non-leaf
+    y[:, 1:].clamp_(max=9.0)     # a slice
+    y[1, 0].sub_(w[0])           # one element
+    buf = m.zeros(2, 3, dtype=m.float64)
+    buf[1].add_(w * x[0])        # a view of a tensor without grad takes a graph
+    return (y * y).sum() + (buf * x).sum()
+
+
+def test_inplace_on_views_changes_the_base_with_pytorch_gradients():
+    a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = np.array([0.5, -1.0, 2.0])
+    x, w = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    assert gradcheck(lambda p, q: _views_in_a_graph(ember, p, q), (x, w))
+    torch = pytest.importorskip("torch")
+    tx, tw = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, ref = _views_in_a_graph(ember, x, w), _views_in_a_graph(torch, tx, tw)
+    assert_close(out, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    out.backward()
+    ref.backward()
+    assert_close(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(w.grad, tw.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_inplace_on_a_view_of_a_leaf_requiring_grad_raises_like_pytorch():
+    w = ember.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for op in (lambda: w[0].add_(1), lambda: w[1:].mul_(2), lambda: w[:2].zero_()):
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            op()
+    assert w.tolist() == [0.5, -1.0, 2.0]
+    with ember.no_grad():  # as PyTorch: allowed, and the leaf sees it
+        w[1].fill_(7.0)
+        w[2].mul_(2.0)
+        w[0] += 1
+    assert w.tolist() == [1.5, 7.0, 4.0] and w.is_leaf
+
+
+def test_inplace_on_views_of_plain_tensors_writes_the_base_like_pytorch():
+    torch = pytest.importorskip("torch")
+    for m in (ember, torch):
+        t = m.tensor([[1, 2], [3, 4]])
+        t[1, 1].zero_()
+        t[0][1].add_(5)
+        t[:, 0].mul_(10)
+        assert t.tolist() == [[10, 7], [30, 0]]
+    copy = ember.tensor([1.0, 2.0, 3.0])
+    picked = copy[[0, 2]]  # advanced indexing copies, in PyTorch too
+    picked.add_(1)
+    assert copy.tolist() == [1.0, 2.0, 3.0]

@@ -23,7 +23,12 @@ def _index(index):
 
 
 def _getitem(self, index):
-    return GetItem.apply(self, index=_index(index))
+    index = _index(index)
+    out = GetItem.apply(self, index=index)
+    owner = out._array.base
+    if owner is not None and (owner is self._array or owner is self._array.base):
+        out._view_of = (self, self._array, index)  # in-place ops on out also change self
+    return out
 
 
 def _setitem(self, index, value):
