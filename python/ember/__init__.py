@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+from math import e, inf, nan, pi
 
 from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
 from ._core import IndexOutOfRangeError, ShapeError
@@ -37,6 +38,25 @@ from .counting import bincount, count_nonzero, unique, unique_consecutive
 from .searching import bucketize, searchsorted
 from .linalg import tensor_norm as norm
 from . import linalg, return_types
+from .math_functions import (absolute, acos, acosh, addbmm, addcdiv, addcmul, addmm, addmv,
+                             addr, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                             asin, asinh, atan, atan2, atanh, baddbmm, bitwise_and,
+                             bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                             bitwise_xor, ceil, clamp_max, clamp_min, copysign, cosh, deg2rad,
+                             divide, erf, erfc, exp2, expm1, fix, float_power, floor_divide, fmod,
+                             frac, heaviside, hypot, isneginf, isposinf, isreal, lerp, log10,
+                             log1p, log2, logaddexp, logaddexp2, logit, multiply, nan_to_num,
+                             negative, positive, rad2deg, reciprocal, remainder, rsqrt, sgn,
+                             signbit, sinc, sinh, subtract, tan, true_divide, trunc, xlogy)
+from .arrange_functions import (diag, diag_embed, diagonal, flip, fliplr, flipud, narrow,
+                                repeat_interleave, roll, rot90, tile, trace, tril, triu)
+from .combine_functions import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes,
+                                broadcast_tensors, broadcast_to, cartesian_prod, column_stack,
+                                dstack, hstack, row_stack, vstack)
+from .linalg_functions import (cross, dot, einsum, ger, inner, kron, mv, outer, tensordot,
+                               vdot)
+from .meshgrid import meshgrid
+from .sampling import multinomial
 from .build_config import show_config
 from .serialization import load, save
 from ._compile import compile  # noqa: A004  (PyTorch's name)

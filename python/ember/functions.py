@@ -13,7 +13,9 @@ from ._numpy_names import numpy_names
 from .indexing import nonzero
 from .ops import elementwise as E, linalg as L, prod as P, reduce as R, shape as S
 from .ops.activation import Activation, Softmax
+from .ops._broadcast import result_type
 from .ops.reduce import normalize_dims
+from .ops.unary_math import Rounding
 from .tensor import Tensor
 
 return_max = namedtuple("max", ["values", "indices"])
@@ -57,7 +59,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode not in fn:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     out = fn[rounding_mode](_arr(input), _arr(other))
-    return _wrap_const(out.astype(np.result_type(_arr(input), _arr(other)), copy=False))
+    return _wrap_const(out.astype(result_type(_arr(input), _arr(other)), copy=False))
 
 
 def pow(input, exponent):
@@ -132,15 +134,15 @@ def where(condition, input=None, other=None):
 
 
 def sign(input):
-    return _wrap_const(np.sign(_arr(input)))
+    return Rounding.apply(input, kind="sign")
 
 
 def floor(input):
-    return _wrap_const(np.floor(_arr(input)))
+    return Rounding.apply(input, kind="floor")
 
 
 def round(input, decimals=0):
-    return _wrap_const(np.round(_arr(input), decimals))
+    return Rounding.apply(input, kind="round", decimals=decimals)
 
 
 # ---- activations -----------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def _float_formatter(arr):
 
 
 class Tensor:
-    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_retains_grad", "_view_of",
+                 "__weakref__")  # _view_of: (base, base's array, index) for t = base[index]
     # Make NumPy defer to Tensor's reflected operators (np_array + tensor -> Tensor).
     __array_ufunc__ = None
 

@@ -3,11 +3,12 @@ import numpy as np
 
 from . import autograd, counting, cumulative, functions as F, index_updates, indexing, linalg, \
     logical_reductions, nan_reductions, sorting
-from ._errors import ShapeError, broadcast_error
+from ._errors import broadcast_error
 from ._numpy_names import numpy_names
 from .ops import elementwise as E
 from .ops.setitem import SetItem
 from .ops.shape import GetItem
+from .inplace import assign_inplace, inplace_method as _inplace  # noqa: F401 (nn uses it)
 from .tensor import Tensor, _check_not_leaf_requiring_grad
 
 
@@ -23,7 +24,12 @@ def _index(index):
 
 
 def _getitem(self, index):
-    return GetItem.apply(self, index=_index(index))
+    index = _index(index)
+    out = GetItem.apply(self, index=index)
+    owner = out._array.base
+    if owner is not None and (owner is self._array or owner is self._array.base):
+        out._view_of = (self, self._array, index)  # in-place ops on out also change self
+    return out
 
 
 def _setitem(self, index, value):
@@ -41,32 +47,6 @@ def _setitem(self, index, value):
                                                                                  self._array.dtype),
                         index=index)
     self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
-
-
-def assign_inplace(self, out, name):
-    """Makes `self` hold `out`, the result of an op on self, as an in-place op would.
-
-    Without a graph the values are written into self's array (views of it see them). Inside a
-    graph self becomes the op's output; the arrays saved for backward stay intact because they
-    are never overwritten.
-    """
-    _check_not_leaf_requiring_grad(self, name)
-    if out._array.shape != self._array.shape:
-        raise ShapeError(f"{name}: output with shape {tuple(self._array.shape)} doesn't match "
-                         f"the broadcast shape {tuple(out._array.shape)}")
-    if autograd.is_grad_enabled() and out.requires_grad:
-        self._array, self.grad_fn, self.requires_grad = out._array, out.grad_fn, True
-    else:
-        np.copyto(self._array, out._array, casting="same_kind")
-    return self
-
-
-def _inplace(name, compute):
-    def method(self, *args, **kwargs):
-        return assign_inplace(self, compute(self, *args, **kwargs), name)
-
-    method.__name__ = name
-    return method
 
 
 def _reflected(fn):
@@ -124,37 +104,13 @@ def _copy(self, src, non_blocking=False):
     return self
 
 
-def _random_fill(kind):
-    def method(self, *args, generator=None):
-        from .random import _resolve
-        with autograd.no_grad():
-            rng = _resolve(generator)
-            shape, dt = self._array.shape, self._array.dtype
-            if kind == "uniform_":
-                lo, hi = (args + (0.0, 1.0)[len(args):])[:2]
-                self._array[...] = rng.uniform(lo, hi, shape).astype(dt)
-            elif kind == "normal_":
-                mean, std = (args + (0.0, 1.0)[len(args):])[:2]
-                self._array[...] = rng.normal(mean, std, shape).astype(dt)
-            elif kind == "bernoulli_":
-                p = args[0] if args else 0.5
-                self._array[...] = (rng.random(shape) < p).astype(dt)
-        return self
-    method.__name__ = kind
-    return method
-
-
 _METHODS = {
     "__add__": F.add, "__radd__": _reflected(F.add), "__sub__": F.sub,
     "__rsub__": _reflected(F.sub), "__mul__": F.mul, "__rmul__": _reflected(F.mul),
     "__truediv__": F.div, "__rtruediv__": _reflected(F.div), "__pow__": F.pow,
     "__rpow__": _reflected(F.pow), "__matmul__": F.matmul, "__rmatmul__": _reflected(F.matmul),
     "__neg__": F.neg, "__abs__": F.abs, "__pos__": lambda self: self,
-    "__floordiv__": lambda a, b: F.div(a, b, rounding_mode="floor"),
-    "__mod__": lambda a, b: F._wrap_const(np.mod(a._array, F._arr(b))),
     "__eq__": F.eq, "__ne__": F.ne, "__lt__": F.lt, "__le__": F.le, "__gt__": F.gt, "__ge__": F.ge,
-    "__and__": F.logical_and, "__or__": F.logical_or, "__xor__": F.logical_xor,
-    "__invert__": lambda self: F._wrap_const(np.invert(self._array)),
     "__getitem__": _getitem, "__setitem__": _setitem,
     "add": F.add, "sub": F.sub, "mul": F.mul, "div": F.div, "pow": F.pow, "neg": F.neg,
     "exp": F.exp, "log": F.log, "sqrt": F.sqrt, "abs": F.abs, "sin": F.sin, "cos": F.cos,
@@ -176,8 +132,6 @@ _METHODS = {
     "expand_as": lambda self, other: _expand(self, *other.shape),
     "type_as": lambda self, other: self.to(other.dtype),
     "fill_": _fill, "zero_": lambda self: _fill(self, 0), "copy_": _copy,
-    "uniform_": _random_fill("uniform_"), "normal_": _random_fill("normal_"),
-    "bernoulli_": _random_fill("bernoulli_"),
     "add_": _inplace("add_", F.add), "sub_": _inplace("sub_", F.sub),
     "mul_": _inplace("mul_", F.mul), "div_": _inplace("div_", F.div),
     "pow_": _inplace("pow_", F.pow), "clamp_": _inplace("clamp_", F.clamp),
@@ -201,3 +155,5 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(lambda self: F.permute(self, *reversed(range(self.ndim))))
 Tensor.mT = property(lambda self: F.transpose(self, -2, -1))
+
+from . import tensor_methods_more  # noqa: E402,F401  (attaches %, //, log1p, repeat, ...)

@@ -20,17 +20,66 @@ def is_float64(x) -> bool:
     return isinstance(x, np.ndarray) and x.dtype == _FLOAT64
 
 
-def torch_dtype(out: np.ndarray, a, b=None) -> np.ndarray:
-    """Applies PyTorch's promotion where NumPy's differs: float64 only if an operand is float64.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as in PyTorch
+_DEFAULT_FLOAT = np.dtype(np.float32)
+_INT64, _BOOL = np.dtype(np.int64), np.dtype(np.bool_)
 
-    (NumPy makes int64 / int64 and float32 + int64 float64; PyTorch makes them float32, and
-    float32 (n-d) + float64 (0-d) float32.)
+
+def _promote(a, b):
+    """PyTorch's promote_types: the higher category wins outright (int64 with float32 is
+    float32, where NumPy says float64); within a category, NumPy's rule agrees."""
+    if a is None or b is None:
+        return b if a is None else a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: a lower-priority group (0-d tensors, then Python numbers)
+    changes the dtype only when it brings a higher category."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return _promote(higher, lower)
+    return higher
+
+
+def _scalar_dtype(x):
+    """Python and NumPy scalars take part as PyTorch's wrapped numbers: their category only."""
+    if isinstance(x, (bool, np.bool_)):
+        return _BOOL
+    if isinstance(x, (int, np.integer)):
+        return _INT64
+    return _DEFAULT_FLOAT
+
+
+def result_type(*operands) -> np.dtype:
+    """The dtype PyTorch gives an op of these operands (ndarrays and Python/NumPy scalars):
+    n-d tensors decide, then 0-d tensors, then numbers, each only by a higher category."""
+    dim = zero = number = None
+    for x in operands:
+        if isinstance(x, np.ndarray):
+            if x.ndim:
+                dim = _promote(dim, x.dtype)
+            else:
+                zero = _promote(zero, x.dtype)
+        elif x is not None:
+            number = _promote(number, _scalar_dtype(x))
+    return _combine(dim, _combine(zero, number))
+
+
+def torch_dtype(out: np.ndarray, a, b=None) -> np.ndarray:
+    """`out`, computed by NumPy from a and b, cast to the dtype PyTorch would give it.
+
+    (NumPy makes int64 / int64 and float32 + int64 float64 and int32 (n-d) * int64 (0-d)
+    int64; PyTorch makes them float32, float32 and int32.) An op whose result is floating
+    for integer operands (true division) gets PyTorch's default float32.
     """
-    if out.dtype != _FLOAT64:
-        return out
-    # As in PyTorch, a 0-d tensor sets the float dtype only when no n-d operand is a float.
-    arrays = [x for x in (a, b) if isinstance(x, np.ndarray)]
-    deciding = [x for x in arrays if x.ndim and x.dtype.kind == "f"] or arrays
-    if not any(x.dtype == _FLOAT64 for x in deciding):
-        return out.astype(np.float32)
-    return out
+    result = result_type(a, b)
+    if out.dtype.kind == "f" and result.kind != "f":
+        result = _DEFAULT_FLOAT
+    return out if out.dtype == result else out.astype(result)

@@ -25,8 +25,16 @@ class Add(Function):
                 unbroadcast(g, sb) if self.needs_input_grad[1] else None)
 
 
+def _is_bool(x):
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == np.bool_)
+
+
 class Sub(Function):
     def forward(self, a, b):
+        if _is_bool(a) or _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         self.shapes = _shape(a), _shape(b)
         return torch_dtype(np.subtract(a, b), a, b)
 
@@ -83,6 +91,10 @@ class Pow(Function):
 
 class Neg(Function):
     def forward(self, a):
+        if _is_bool(a):
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         return np.negative(a)
 
     def backward(self, g):

@@ -101,7 +101,9 @@ class GetItem(Function):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         self.basic = _is_basic(index)
         out = a[index]
-        return out if isinstance(out, np.ndarray) else np.asarray(out)
+        if not isinstance(out, np.ndarray):  # one element: a 0-d view, as t[i] is in PyTorch
+            out = a[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
 
     def backward(self, g):
         grad = np.zeros(self.shape, g.dtype)
