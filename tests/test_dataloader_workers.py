@@ -236,6 +236,25 @@ def test_iterable_dataset_sharded_with_worker_info():
     assert _values(DataLoader(Sharded(2), batch_size=2, num_workers=4)) == [[0], [1]]
 
 
+def test_iterable_dataset_batches_interleave_as_torch_does():
+    torch = pytest.importorskip("torch")
+
+    class TorchSharded(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            info = torch.utils.data.get_worker_info()
+            return iter(range(info.id, 11, info.num_workers))
+
+    for num_workers, batch_size, drop_last in [(2, 3, False), (2, 2, True), (2, None, False)]:
+        ours = DataLoader(Sharded(11), batch_size=batch_size, drop_last=drop_last,
+                          num_workers=num_workers)
+        theirs = torch.utils.data.DataLoader(TorchSharded(), batch_size=batch_size,
+                                             drop_last=drop_last, num_workers=num_workers)
+        if batch_size is None:
+            assert list(ours) == list(theirs)
+        else:
+            assert _values(ours) == [b.tolist() for b in theirs]
+
+
 def test_iterable_dataset_without_sharding_is_replicated_per_worker():
     # What PyTorch does too: each worker iterates its own full copy.
     assert sorted(DataLoader(Replicated(), batch_size=None, num_workers=2)) == sorted(
@@ -276,6 +295,32 @@ def test_spawn_context_loads_the_same_batches():
     for context in ("spawn", __import__("multiprocessing").get_context("spawn")):
         assert _values(DataLoader(dataset, batch_size=4, num_workers=2,
                                   multiprocessing_context=context)) == expected
+
+
+class PicklesOnce(Dataset):
+    """Can be sent to one spawned worker, not to a second."""
+    times_pickled = 0
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return i
+
+    def __getstate__(self):
+        PicklesOnce.times_pickled += 1
+        if PicklesOnce.times_pickled > 1:
+            raise TypeError("PicklesOnce: pickled a second time")
+        return self.__dict__
+
+
+def test_a_worker_that_cannot_start_stops_those_that_did():
+    import multiprocessing
+    loader = DataLoader(PicklesOnce(), num_workers=2, multiprocessing_context="spawn")
+    with pytest.raises(TypeError, match="pickled a second time"):
+        iter(loader)
+    assert PicklesOnce.times_pickled == 2  # the first worker had started
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("kwargs,error,message", [

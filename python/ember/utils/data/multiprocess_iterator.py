@@ -47,19 +47,23 @@ class MultiProcessIterator:
         self._data_queue = ctx.Queue()
         self._done_event = ctx.Event()
         self._index_queues, self._workers = [], []
-        for worker_id in range(self._num_workers):
-            index_queue = ctx.Queue()
-            index_queue.cancel_join_thread()  # never block exit on tasks nobody will run
-            worker = ctx.Process(
-                target=worker_loop, daemon=True,
-                args=(self._is_iterable, loader.dataset, index_queue, self._data_queue,
-                      self._done_event, loader._auto_collation, loader.collate_fn,
-                      loader.batch_size, loader.drop_last, base_seed, loader.worker_init_fn,
-                      worker_id, self._num_workers, os.getpid()))
-            worker.start()
-            self._index_queues.append(index_queue)
-            self._workers.append(worker)
-        self._shutdown = False
+        try:
+            for worker_id in range(self._num_workers):
+                index_queue = ctx.Queue()
+                index_queue.cancel_join_thread()  # never block exit on tasks nobody will run
+                worker = ctx.Process(
+                    target=worker_loop, daemon=True,
+                    args=(self._is_iterable, loader.dataset, index_queue, self._data_queue,
+                          self._done_event, loader._auto_collation, loader.collate_fn,
+                          loader.batch_size, loader.drop_last, base_seed,
+                          loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
+                worker.start()  # spawn/forkserver: fails here if the dataset cannot pickle
+                self._index_queues.append(index_queue)
+                self._workers.append(worker)
+        finally:
+            self._shutdown = False
+            if len(self._workers) < self._num_workers:
+                self._shutdown_workers()  # stop the ones that did start
         self._reset(loader, first_epoch=True)
 
     def _reset(self, loader, first_epoch=False):
