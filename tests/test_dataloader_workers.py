@@ -377,6 +377,18 @@ def test_worker_errors_keep_their_type_where_they_can():
         list(DataLoader(Numbers(4), num_workers=2, worker_init_fn=broken_init))
 
 
+def test_a_stream_that_fails_to_start_reports_it_in_every_epoch():
+    class Unreadable(IterableDataset):
+        def __iter__(self):
+            raise FileNotFoundError("shard-0.txt")
+
+    loader = DataLoader(Unreadable(), batch_size=2, num_workers=2, persistent_workers=True)
+    for _ in range(2):  # the second epoch restarts the streams of the same workers
+        with pytest.raises(FileNotFoundError, match="(?s)Caught FileNotFoundError in "
+                                                    "DataLoader worker process 0.*shard-0"):
+            list(loader)
+
+
 def test_a_batch_carrying_an_autograd_graph_cannot_cross_processes():
     weights = ember.randn(4, 2, requires_grad=True)
     with pytest.raises(RuntimeError, match="Cowardly refusing to serialize non-leaf tensor"):

@@ -144,17 +144,20 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
 
-        def new_fetcher():
-            return make_fetcher(is_iterable, dataset, auto_collation, collate_fn, batch_size,
-                                drop_last)
+        where = f"in DataLoader worker process {worker_id}"
 
-        init_error, fetcher = None, None
-        try:
-            if worker_init_fn is not None:
-                worker_init_fn(worker_id)
-            fetcher = new_fetcher()
-        except Exception:
-            init_error = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
+        def start(init_fn):
+            """(fetcher, None), or (None, the error to send in reply to every task)."""
+            try:
+                if init_fn is not None:
+                    init_fn(worker_id)
+                return make_fetcher(is_iterable, dataset, auto_collation, collate_fn,
+                                    batch_size, drop_last), None
+            except Exception:
+                return None, ExceptionWrapper(where=where)
+
+        fetcher, init_error = start(worker_init_fn)
+        init_failed = init_error is not None
 
         iteration_end = False
         while os.getppid() == parent_pid:
@@ -169,8 +172,8 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
             if isinstance(task, ResumeIteration):
                 data_queue.put((task, None))
                 iteration_end = False
-                if init_error is None and is_iterable:
-                    fetcher = new_fetcher()  # a new pass over this worker's stream
+                if is_iterable and not init_failed:
+                    fetcher, init_error = start(None)  # a new pass over this worker's stream
                 continue
             if task is None:
                 break
@@ -187,8 +190,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
                         result = IterableDatasetStopIteration(worker_id)
                         iteration_end = True
                     else:
-                        result = ExceptionWrapper(
-                            where=f"in DataLoader worker process {worker_id}")
+                        result = ExceptionWrapper(where=where)
             data_queue.put((task_index, result))
             del result, task, indices
     except KeyboardInterrupt:
