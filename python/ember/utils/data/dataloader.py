@@ -24,9 +24,9 @@ class DataLoader:
     ``shuffle=True`` draws a new order each epoch from ``generator`` (or, without one, from a
     seed taken from ember's default generator, so ``ember.manual_seed`` makes it repeatable).
 
-    ``num_workers > 0`` loads in that many worker processes (forked where the platform can,
-    else ``multiprocessing_context``'s or the default start method), each collating whole
-    batches; the main process receives the same batches in the same order as with
+    ``num_workers > 0`` loads in that many worker processes (started by
+    ``multiprocessing_context``, else forked on Linux, else by the platform's default start
+    method), each collating whole batches; the main process receives the same batches in the same order as with
     ``num_workers=0``. Each epoch draws a base seed from ``generator``; worker ``i`` seeds
     Python's ``random`` and ember with ``base_seed + i`` (NumPy from both), so random
     augmentations differ between workers and repeat with the seed. ``get_worker_info()``

@@ -13,6 +13,7 @@ import itertools
 import multiprocessing
 import os
 import queue
+import sys
 
 from .worker import (STATUS_CHECK_INTERVAL, ExceptionWrapper, IterableDatasetStopIteration,
                      ResumeIteration, load_batch, worker_loop)
@@ -20,15 +21,25 @@ from .worker import (STATUS_CHECK_INTERVAL, ExceptionWrapper, IterableDatasetSto
 # How long shutdown waits for a worker to finish its current batch before terminating it.
 _JOIN_TIMEOUT = 5.0
 
+# The index queues of iterators not yet shut down. An iterator caught in a reference cycle
+# (an exception's traceback holds it) is freed by the garbage collector, which runs the
+# queues' own finalizers, closing them, before the iterator's __del__ could send the end
+# marker; held here, the queues stay open until shutdown has used them.
+_open_index_queues = set()
+
 
 def default_context():
     """The start method: one the user chose with multiprocessing.set_start_method, else fork
-    where the platform has it (PyTorch on Linux forks too). Forking starts fast, shares the
-    dataset copy-on-write and, unlike spawn and forkserver, needs neither a picklable dataset
-    nor an ``if __name__ == "__main__"`` guard, which most tutorial scripts lack. The OpenMP
-    hazard of forking is handled in the worker (one thread, no parallel region)."""
+    on Linux (as PyTorch there, up to Python 3.13), else the platform's default (spawn on
+    Windows and macOS, where forking is unsafe with the system's libraries).
+
+    Forking starts fast, shares the dataset copy-on-write and, unlike spawn and forkserver,
+    needs neither a picklable dataset nor an ``if __name__ == "__main__"`` guard, which most
+    tutorial scripts lack. Its hazard for ember, a child of a parent whose OpenMP pool has
+    started, is handled in the worker: ember runs on one thread there, so no parallel region
+    ever opens."""
     chosen = multiprocessing.get_start_method(allow_none=True)
-    if chosen is None and "fork" in multiprocessing.get_all_start_methods():
+    if chosen is None and sys.platform.startswith("linux"):
         chosen = "fork"
     return multiprocessing.get_context(chosen)
 
@@ -59,6 +70,7 @@ class MultiProcessIterator:
                           loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
                 worker.start()  # spawn/forkserver: fails here if the dataset cannot pickle
                 self._index_queues.append(index_queue)
+                _open_index_queues.add(index_queue)
                 self._workers.append(worker)
         finally:
             self._shutdown = False
@@ -184,6 +196,7 @@ class MultiProcessIterator:
                 worker.join()
         for index_queue in self._index_queues:
             index_queue.close()
+            _open_index_queues.discard(index_queue)
         self._data_queue.cancel_join_thread()
         self._data_queue.close()
 
