@@ -281,6 +281,18 @@ def test_persistent_workers_serve_every_epoch_and_survive_a_break():
     assert not any(_running(pid) for pid in pids)
 
 
+def test_persistent_workers_stopped_by_ctrl_c_are_replaced_next_epoch():
+    loader = DataLoader(Numbers(6), batch_size=2, num_workers=2, persistent_workers=True)
+    assert len(list(loader)) == 3
+    old = loader._iterator
+    for worker in old._workers:  # what Ctrl+C does to workers: they leave quietly
+        os.kill(worker.pid, signal.SIGINT)
+        worker.join(timeout=30)
+    assert [w.exitcode for w in old._workers] == [0, 0]
+    assert [i.tolist() for _, i in loader] == [[0, 1], [2, 3], [4, 5]]
+    assert loader._iterator is not old and loader._iterator.workers_alive()
+
+
 def test_persistent_iterable_dataset_restarts_its_stream_each_epoch():
     loader = DataLoader(Sharded(6), batch_size=2, num_workers=2, persistent_workers=True)
     assert _values(loader) == [[0, 2], [1, 3], [4], [5]]

@@ -144,7 +144,11 @@ class DataLoader:
             return _SingleProcessIterator(self)
         if not self.persistent_workers:
             return MultiProcessIterator(self, _draw_base_seed(self))
-        if self._iterator is None or self._iterator._shutdown:
+        if self._iterator is None or not self._iterator.workers_alive():
+            # First epoch, or the workers are gone (Ctrl+C stops them, and a script may catch
+            # KeyboardInterrupt and go on): new workers.
+            if self._iterator is not None:
+                self._iterator._shutdown_workers()
             self._iterator = MultiProcessIterator(self, _draw_base_seed(self))
         else:
             self._iterator._reset(self)  # same workers, same seeds (as PyTorch)

@@ -102,6 +102,9 @@ class MultiProcessIterator:
     def __iter__(self):
         return self
 
+    def workers_alive(self):
+        return not self._shutdown and all(worker.is_alive() for worker in self._workers)
+
     def __len__(self):
         return len(self._loader)
 

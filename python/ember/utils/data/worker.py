@@ -195,7 +195,7 @@ def worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_
             del result, task, indices
     except KeyboardInterrupt:
         pass  # Ctrl+C reaches the whole process group; the main process handles it
-    if done_event.is_set():
-        # Do not wait at exit to flush results nobody will read.
-        data_queue.cancel_join_thread()
-        data_queue.close()
+    # Whatever ended the loop (the end marker, the parent's death, Ctrl+C), do not wait at
+    # exit to flush results nobody will read.
+    data_queue.cancel_join_thread()
+    data_queue.close()
