@@ -146,6 +146,17 @@ def test_workers_give_the_same_batches_in_the_same_order(dataset, num_workers, d
     assert epochs(num_workers) == serial
 
 
+def test_ember_manual_seed_alone_gives_the_same_order_with_and_without_workers():
+    def epoch(workers):
+        ember.manual_seed(5)
+        return _values(DataLoader(Numbers(30), batch_size=4, shuffle=True, num_workers=workers))
+
+    serial = epoch(0)
+    indices = [i for _, batch in serial for i in batch]
+    assert sorted(indices) == list(range(30)) and indices != list(range(30))
+    assert epoch(2) == serial
+
+
 def test_batches_are_ember_tensors_of_the_collated_dtypes():
     (x, i), = list(DataLoader(Numbers(3), batch_size=3, num_workers=2))
     assert isinstance(x, ember.Tensor) and x.dtype == ember.float32 and x.shape == (3, 3)

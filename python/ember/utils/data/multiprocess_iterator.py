@@ -45,6 +45,8 @@ def default_context():
 
 
 class MultiProcessIterator:
+    """One pass (or, with persistent workers, every pass) of a DataLoader over workers."""
+
     def __init__(self, loader, base_seed):
         self._loader = loader
         self._num_workers = loader.num_workers
