@@ -323,7 +323,6 @@ def test_loader_over_iterable_dataset():
 
 
 @pytest.mark.parametrize("kwargs,error,message", [
-    (dict(num_workers=2), NotImplementedError, "num_workers=2.*not supported"),
     (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
     (dict(shuffle=True, sampler=[0, 1]), ValueError, "sampler option is mutually exclusive"),
     (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually"),

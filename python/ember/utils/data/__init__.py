@@ -1,6 +1,6 @@
 """ember.utils.data: datasets, samplers and the DataLoader, mirroring torch.utils.data.
 
-Loading runs in the calling process only (``num_workers=0``). A DataLoader over a
+``num_workers > 0`` loads in worker processes (see DataLoader). A DataLoader over a
 TensorDataset (or a Subset of one, as random_split returns) with the default collate gathers
 each batch with one NumPy fancy-index per tensor instead of stacking samples one by one.
 """
@@ -10,7 +10,9 @@ from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorData
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler)
 from .split import random_split
+from .worker import get_worker_info
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "default_collate", "default_convert", "random_split"]
+           "TensorDataset", "default_collate", "default_convert", "get_worker_info",
+           "random_split"]

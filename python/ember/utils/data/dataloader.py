@@ -1,12 +1,17 @@
-"""DataLoader: batches of a dataset in the calling process (PyTorch's API, num_workers=0 only)."""
+"""DataLoader: batches of a dataset, in the calling process or in worker processes."""
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import multiprocessing.context
 import numbers
 import warnings
 
+from ... import random as _random
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .fast_gather import tensor_gather_plan
+from .fetch import make_fetcher
+from .multiprocess_iterator import MultiProcessIterator
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator
 
 # Attributes PyTorch freezes once the loader exists (changing them would desynchronise len()).
@@ -18,7 +23,16 @@ class DataLoader:
 
     ``shuffle=True`` draws a new order each epoch from ``generator`` (or, without one, from a
     seed taken from ember's default generator, so ``ember.manual_seed`` makes it repeatable).
-    Multi-process loading (``num_workers > 0``) is not supported.
+
+    ``num_workers > 0`` loads in that many worker processes (started by
+    ``multiprocessing_context``, else forked on Linux, else by the platform's default start
+    method), each collating whole batches; the main process receives the same batches in the same order as with
+    ``num_workers=0``. Each epoch draws a base seed from ``generator``; worker ``i`` seeds
+    Python's ``random`` and ember with ``base_seed + i`` (NumPy from both), so random
+    augmentations differ between workers and repeat with the seed. ``get_worker_info()``
+    inside a worker gives its id, num_workers, seed and dataset copy. ember kernels run on one
+    thread inside workers. ``pin_memory=True`` is accepted and does nothing (with a warning),
+    as in PyTorch on a machine without an accelerator: ember tensors live in ordinary memory.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
@@ -31,23 +45,24 @@ class DataLoader:
                 or num_workers < 0):
             raise ValueError("num_workers option should be non-negative; "
                              "use num_workers=0 to disable multiprocessing.")
-        if num_workers > 0:
-            raise NotImplementedError(
-                f"DataLoader: num_workers={num_workers} (multi-process loading) is not supported "
-                "by ember; use num_workers=0, which loads in the calling process")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
-        if prefetch_factor is not None:
+        if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
                 "prefetch_factor option could only be specified in multiprocessing."
                 "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
                 "to None.")
-        if persistent_workers:
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and (
+                isinstance(prefetch_factor, bool) or prefetch_factor < 1
+                or not isinstance(prefetch_factor, numbers.Integral)):
+            # PyTorch admits 0, which silently loads nothing; ember says so instead.
+            raise ValueError("prefetch_factor option should be a positive integer, got "
+                             f"prefetch_factor={prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if multiprocessing_context is not None:
-            raise ValueError(
-                "multiprocessing_context can only be used with multi-process loading "
-                f"(num_workers > 0), but got num_workers={num_workers}")
+        multiprocessing_context = _check_context(multiprocessing_context, num_workers)
         _check_generator(generator, "DataLoader")
 
         if isinstance(dataset, IterableDataset):
@@ -99,6 +114,7 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self.in_order = in_order
         self._is_iterable = is_iterable
+        self._iterator = None  # the persistent workers' iterator, kept between epochs
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
@@ -123,9 +139,20 @@ class DataLoader:
             # What PyTorch does on a machine without an accelerator: warn and load normally.
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
-        if self._is_iterable:
-            return _StreamIterator(self)
-        return _MapIterator(self)
+        if self.num_workers == 0:
+            _draw_base_seed(self)
+            return _SingleProcessIterator(self)
+        if not self.persistent_workers:
+            return MultiProcessIterator(self, _draw_base_seed(self))
+        if self._iterator is None or not self._iterator.workers_alive():
+            # First epoch, or the workers are gone (Ctrl+C stops them, and a script may catch
+            # KeyboardInterrupt and go on): new workers.
+            if self._iterator is not None:
+                self._iterator._shutdown_workers()
+            self._iterator = MultiProcessIterator(self, _draw_base_seed(self))
+        else:
+            self._iterator._reset(self)  # same workers, same seeds (as PyTorch)
+        return self._iterator
 
     def __len__(self):
         if self._is_iterable:
@@ -137,18 +164,44 @@ class DataLoader:
         return len(self._index_sampler)
 
 
-class _MapIterator:
-    """One pass over a map-style dataset: fetch by index, then collate."""
+def _check_context(context, num_workers):
+    """The multiprocessing context to start workers with (None: the default one)."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError(
+            "multiprocessing_context can only be used with multi-process loading "
+            f"(num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(
+                "multiprocessing_context option should specify a valid start method in "
+                f"{methods!r}, but got multiprocessing_context={context!r}")
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "multiprocessing_context option should be a valid context object or a string "
+            f"specifying the start method, but got multiprocessing_context={context}")
+    return context
+
+
+def _draw_base_seed(loader):
+    """Each iterator draws one seed from the loader's generator before the sampler draws,
+    with or without workers (as PyTorch), so both see the same shuffled order."""
+    return int(_random._resolve(loader.generator).integers(0, 2**63 - 1))
+
+
+class _SingleProcessIterator:
+    """One pass in the calling process: a fetcher per task, in the sampler's order."""
 
     def __init__(self, loader):
         self._loader = loader
-        self._dataset = loader.dataset
-        self._collate_fn = loader.collate_fn
-        self._auto_collation = loader._auto_collation
-        self._indices = iter(loader._index_sampler)
-        self._gather = None
-        if self._auto_collation and self._collate_fn is default_collate:
-            self._gather = tensor_gather_plan(self._dataset)
+        self._tasks = (itertools.repeat(None) if loader._is_iterable  # "the next batch"
+                       else iter(loader._index_sampler))
+        self._fetcher = make_fetcher(loader._is_iterable, loader.dataset,
+                                     loader._auto_collation, loader.collate_fn,
+                                     loader.batch_size, loader.drop_last)
 
     def __iter__(self):
         return self
@@ -157,44 +210,4 @@ class _MapIterator:
         return len(self._loader)
 
     def __next__(self):
-        index = next(self._indices)
-        if not self._auto_collation:
-            return self._collate_fn(self._dataset[index])
-        if self._gather is not None:
-            batch = self._gather(index)
-            if batch is not None:
-                return batch
-        getitems = getattr(self._dataset, "__getitems__", None)
-        if callable(getitems):
-            samples = getitems(index)
-        else:
-            samples = [self._dataset[i] for i in index]
-        return self._collate_fn(samples)
-
-
-class _StreamIterator:
-    """One pass over an IterableDataset, grouped into batches when batch_size is set."""
-
-    def __init__(self, loader):
-        self._loader = loader
-        self._samples = iter(loader.dataset)
-        self._collate_fn = loader.collate_fn
-
-    def __iter__(self):
-        return self
-
-    def __len__(self):
-        return len(self._loader)
-
-    def __next__(self):
-        loader = self._loader
-        if loader.batch_size is None:
-            return self._collate_fn(next(self._samples))
-        batch = []
-        for sample in self._samples:
-            batch.append(sample)
-            if len(batch) == loader.batch_size:
-                break
-        if not batch or (loader.drop_last and len(batch) < loader.batch_size):
-            raise StopIteration
-        return self._collate_fn(batch)
+        return self._fetcher.fetch(next(self._tasks))
