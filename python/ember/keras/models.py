@@ -407,7 +407,20 @@ class Model(Layer):
         return self._batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+        """The outputs for one batch: predict without its batching loop and progress bar (the
+        batch-1 latency path)."""
+        x = self._prepare_x(x, "predict_on_batch")
+        if len(x) == 0:
+            return self.predict(x, batch_size=1, verbose=0)
+        was_training = self.training
+        if was_training:
+            self.eval()
+        try:
+            with ember.no_grad():
+                return self(ember.from_numpy(x)).numpy()
+        finally:
+            if was_training:
+                self.train()
 
     @staticmethod
     def _batch_result(logs, return_dict):

@@ -95,12 +95,20 @@ def _window_args(op, ndim, kernel_size, stride, padding, dilation):
     return kernel, stride, dilation, pads
 
 
-def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-              channels_last):
+def max_pool_geometry(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode,
+                      channels_last):
+    """(input as 4-D, the function restoring its layout or None, the kernels' geometry) of a
+    max pooling call, every argument checked; a layer may keep the geometry per input shape."""
     kernel, stride, dilation, pads = _window_args(op, ndim, kernel_size, stride, padding, dilation)
     x, restore = _as_4d(op, input, ndim, channels_last)
     out = _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channels_last)
-    geometry = (kernel, stride, pads[0] + pads[1], dilation, out, channels_last)
+    return x, restore, (kernel, stride, pads[0] + pads[1], dilation, out, channels_last)
+
+
+def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              channels_last):
+    x, restore, geometry = max_pool_geometry(op, ndim, input, kernel_size, stride, padding,
+                                             dilation, ceil_mode, channels_last)
     if return_indices:
         sink = []
         y = P.MaxPool2d.apply(x, geometry=geometry, indices_sink=sink)

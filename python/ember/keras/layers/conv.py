@@ -12,6 +12,7 @@ import numpy as np
 import ember
 from ...nn import Parameter
 from ...nn import functional as F
+from ...ops.conv import Conv2d as ConvOp
 from .. import activations, initializers
 from . import conv_utils as U
 from .dense import _as_numpy
@@ -134,15 +135,31 @@ class _Conv(Layer):
         return tuple(p for pair in pads for p in pair)
 
     def call(self, inputs):
-        shape = tuple(inputs.shape)
-        self._check_input(shape)
-        conv = F.conv2d if self.rank == 2 else F.conv1d
         fuse_relu = self.activation is activations.relu  # computed in the convolution's pass
-        out = conv(inputs, self.weight, self.bias, stride=self.strides,
-                   padding=self._padding_for(shape), dilation=self.dilation_rate,
-                   groups=self.groups, channels_last=self.data_format == "channels_last",
-                   fuse_relu=fuse_relu)
+        if self.rank == 2:
+            out = self._conv2d(inputs, fuse_relu)
+        else:
+            shape = tuple(inputs.shape)
+            self._check_input(shape)
+            out = F.conv1d(inputs, self.weight, self.bias, stride=self.strides,
+                           padding=self._padding_for(shape), dilation=self.dilation_rate,
+                           groups=self.groups, channels_last=self.data_format == "channels_last",
+                           fuse_relu=fuse_relu)
         return out if fuse_relu else self.activation(out)
+
+    def _conv2d(self, inputs, relu):
+        """F.conv2d's op with the checks and geometry worked out once per input shape: at
+        batch 1 they cost as much as the kernels of a small layer."""
+        shape = inputs._array.shape
+        cached = self.__dict__.get("_geometry")  # (a plain attribute: no Module.__setattr__)
+        if cached is None or cached[0] != shape:
+            self._check_input(tuple(shape))
+            geometry = (self.strides, self._padding_for(tuple(shape)), self.dilation_rate,
+                        self.groups, self.data_format == "channels_last")
+            self.__dict__["_geometry"] = cached = (shape, geometry)
+        if ember.autograd._grad_enabled:
+            return ConvOp.apply(inputs, self.weight, self.bias, geometry=cached[1], relu=relu)
+        return ConvOp.infer(inputs, self.weight, self.bias, cached[1], relu)
 
     # ---- config ------------------------------------------------------------------------------
     def get_config(self):
