@@ -1,0 +1,17 @@
+"""torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
+default generator, so ember.manual_seed makes them reproducible)."""
+from . import functional
+from .color import Grayscale
+from .compose import Compose, Lambda
+from .conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage, ToTensor
+from .crop import CenterCrop, RandomCrop, RandomResizedCrop
+from .flip import RandomHorizontalFlip, RandomVerticalFlip
+from .interpolation import InterpolationMode
+from .pad import Pad
+from .resize import Resize
+from .rotation import RandomRotation
+
+__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode",
+           "Lambda", "Normalize", "PILToTensor", "Pad", "RandomCrop", "RandomHorizontalFlip",
+           "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage",
+           "ToTensor", "functional"]

@@ -1,0 +1,18 @@
+"""Draws for the random transforms, from ember's default generator, so ember.manual_seed makes
+them reproducible (torchvision draws from torch's default generator the same way)."""
+from ...random import default_generator
+
+
+def rand():
+    """A float in [0, 1), as torch.rand(1).item()."""
+    return float(default_generator.rng.random())
+
+
+def randint(low, high):
+    """An int in [low, high), as torch.randint(low, high, (1,)).item()."""
+    return int(default_generator.rng.integers(low, high))
+
+
+def uniform(low, high):
+    """A float in [low, high), as torch.empty(1).uniform_(low, high).item()."""
+    return float(default_generator.rng.uniform(low, high))

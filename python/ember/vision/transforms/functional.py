@@ -1,0 +1,19 @@
+"""torchvision.transforms.functional: each transform as a plain function."""
+from ._image import get_dimensions, get_image_size
+from .functional_color import rgb_to_grayscale
+from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
+                                    to_tensor)
+from .functional_geometry import (center_crop, crop, hflip, pad, resize, resized_crop, rotate,
+                                  vflip)
+from .interpolation import InterpolationMode
+
+
+def to_grayscale(img, num_output_channels=1):
+    """rgb_to_grayscale under its PIL-era name."""
+    return rgb_to_grayscale(img, num_output_channels)
+
+
+__all__ = ["InterpolationMode", "center_crop", "convert_image_dtype", "crop", "get_dimensions",
+           "get_image_size", "hflip", "normalize", "pad", "pil_to_tensor", "resize",
+           "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",
+           "to_tensor", "vflip"]
