@@ -1,7 +1,7 @@
 """torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
 default generator, so ember.manual_seed makes them reproducible)."""
 from . import functional
-from .color import Grayscale
+from .color import ColorJitter, Grayscale
 from .compose import Compose, Lambda
 from .conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage, ToTensor
 from .crop import CenterCrop, RandomCrop, RandomResizedCrop
@@ -11,7 +11,7 @@ from .pad import Pad
 from .resize import Resize
 from .rotation import RandomRotation
 
-__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode",
-           "Lambda", "Normalize", "PILToTensor", "Pad", "RandomCrop", "RandomHorizontalFlip",
-           "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage",
-           "ToTensor", "functional"]
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
+           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomCrop",
+           "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
+           "Resize", "ToPILImage", "ToTensor", "functional"]

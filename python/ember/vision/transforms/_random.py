@@ -16,3 +16,8 @@ def randint(low, high):
 def uniform(low, high):
     """A float in [low, high), as torch.empty(1).uniform_(low, high).item()."""
     return float(default_generator.rng.uniform(low, high))
+
+
+def permutation(n):
+    """0..n-1 in random order, as torch.randperm(n).tolist()."""
+    return [int(k) for k in default_generator.rng.permutation(n)]

@@ -1,6 +1,7 @@
 """torchvision.transforms.functional: each transform as a plain function."""
 from ._image import get_dimensions, get_image_size
-from .functional_color import rgb_to_grayscale
+from .functional_color import (adjust_brightness, adjust_contrast, adjust_hue,
+                               adjust_saturation, rgb_to_grayscale)
 from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
                                     to_tensor)
 from .functional_geometry import (center_crop, crop, hflip, pad, resize, resized_crop, rotate,
@@ -13,7 +14,8 @@ def to_grayscale(img, num_output_channels=1):
     return rgb_to_grayscale(img, num_output_channels)
 
 
-__all__ = ["InterpolationMode", "center_crop", "convert_image_dtype", "crop", "get_dimensions",
-           "get_image_size", "hflip", "normalize", "pad", "pil_to_tensor", "resize",
+__all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
+           "center_crop", "convert_image_dtype", "crop", "get_dimensions", "get_image_size",
+           "hflip", "InterpolationMode", "normalize", "pad", "pil_to_tensor", "resize",
            "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",
            "to_tensor", "vflip"]

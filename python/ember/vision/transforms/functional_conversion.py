@@ -3,6 +3,7 @@ import sys
 
 import numpy as np
 
+from ...autograd import is_grad_enabled
 from ...creation import tensor as _new_tensor
 from ...dtypes import float32, to_numpy_dtype
 from ...tensor import Tensor
@@ -162,5 +163,8 @@ def normalize(tensor, mean, std, inplace=False):
         np.subtract(array, mean_array, out=array)
         np.divide(array, std_array, out=array)
         return tensor
-    return (tensor - _new_tensor(mean_array, dtype=tensor.dtype)) / _new_tensor(
-        std_array, dtype=tensor.dtype)
+    if tensor.requires_grad and is_grad_enabled():
+        return (tensor - _new_tensor(mean_array, dtype=tensor.dtype)) / _new_tensor(
+            std_array, dtype=tensor.dtype)
+    # Data loading: the same float arithmetic in NumPy, without building autograd tensors.
+    return to_tensor_image((tensor._array - mean_array) / std_array)
