@@ -176,6 +176,7 @@ def test_word_language_model_matches_pytorch_running_the_same_script(tmp_path):
 
 
 def test_mnist_torchvision_example_learns_the_digits(tmp_path):
+    pytest.importorskip("PIL")  # ember[vision]
     # The example writes MNIST-format files made from ember's digits into --root, then runs
     # pytorch/examples' MNIST script; 10 classes, so chance is 10%.
     output = _run_example_with("mnist_torchvision.py", "--root", str(tmp_path), "--quick")

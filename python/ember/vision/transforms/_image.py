@@ -5,7 +5,7 @@ import numpy as np
 from ... import autograd
 from ...creation import from_numpy
 from ...tensor import Tensor
-from .._pillow import is_pil_image
+from .._pillow import is_pil_image, pil_image_module
 
 
 def check_image(img, op):
@@ -48,7 +48,6 @@ def get_image_size(img):
 
 def pil_from_array(array, like):
     """A PIL image of `like`'s mode (and palette) holding `array` (H x W [x C])."""
-    from .._pillow import pil_image_module
     image_module = pil_image_module("ember.vision.transforms")
     if like.mode == "1":
         out = image_module.fromarray(array.astype(bool))

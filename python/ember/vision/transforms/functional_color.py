@@ -3,6 +3,7 @@ import numpy as np
 
 from ...dtypes import float32
 from ...tensor import Tensor
+from .._pillow import pil_image_module
 from ._image import check_image, pil_from_array, tensor_array, to_tensor_image
 from .functional_conversion import convert_image_dtype
 
@@ -137,11 +138,11 @@ def adjust_hue(img, hue_factor):
     if not isinstance(img, Tensor):
         if img.mode in ("L", "1", "I", "F"):
             return img
-        from PIL import Image
+        image_module = pil_image_module("adjust_hue")
         hue, saturation, value = img.convert("HSV").split()
         shift = np.uint8(int(hue_factor * 255) % 256)  # whole steps of the 0..255 hue wheel
-        turned = Image.fromarray(np.asarray(hue, np.uint8) + shift, "L")
-        return Image.merge("HSV", (turned, saturation, value)).convert(img.mode)
+        turned = image_module.fromarray(np.asarray(hue, np.uint8) + shift, "L")
+        return image_module.merge("HSV", (turned, saturation, value)).convert(img.mode)
     array = _color_array(img, "adjust_hue")
     if array.shape[-3] == 1:
         return img
