@@ -34,7 +34,8 @@ def test_torchvision_names_are_where_scripts_look_for_them():
     for name in ("Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Resize",
                  "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
                  "RandomRotation", "RandomResizedCrop", "Grayscale", "Pad", "Lambda",
-                 "ConvertImageDtype", "InterpolationMode", "ColorJitter"):
+                 "ConvertImageDtype", "InterpolationMode", "ColorJitter", "RandomApply",
+                 "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing"):
         assert hasattr(transforms, name), name
     for name in ("MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "ImageFolder",
                  "DatasetFolder"):

@@ -1,17 +1,20 @@
 """torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
 default generator, so ember.manual_seed makes them reproducible)."""
 from . import functional
-from .color import ColorJitter, Grayscale
+from .color import ColorJitter, Grayscale, RandomGrayscale
 from .compose import Compose, Lambda
 from .conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage, ToTensor
 from .crop import CenterCrop, RandomCrop, RandomResizedCrop
+from .erasing import RandomErasing
 from .flip import RandomHorizontalFlip, RandomVerticalFlip
 from .interpolation import InterpolationMode
 from .pad import Pad
+from .random_choice import RandomApply, RandomChoice, RandomOrder
 from .resize import Resize
 from .rotation import RandomRotation
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomCrop",
-           "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
-           "Resize", "ToPILImage", "ToTensor", "functional"]
+           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
+           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional"]

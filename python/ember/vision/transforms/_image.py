@@ -67,3 +67,10 @@ def as_pair(size, op, name="size"):
         return (size[0], size[0]) if len(size) == 1 else (size[0], size[1])
     raise ValueError(f"{op}: {name} should be an int or a sequence of one or two ints. "
                      f"Got {size!r}")
+
+
+def float_pair(value, op, name):
+    """(low, high) from a sequence of two numbers (scale and ratio arguments)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise TypeError(f"{op}: {name} should be a sequence of length 2. Got {value!r}")
+    return tuple(float(v) for v in value)

@@ -1,9 +1,10 @@
-"""Grayscale (an RGB image's luma) and ColorJitter (random colour changes)."""
+"""Grayscale and RandomGrayscale (an RGB image's luma), ColorJitter (random colour changes)."""
 import numbers
 
 from ... import nn
 from . import functional_color as F
-from ._random import permutation, uniform
+from ._image import get_dimensions
+from ._random import permutation, rand, uniform
 
 
 class Grayscale(nn.Module):
@@ -72,3 +73,20 @@ class ColorJitter(nn.Module):
     def extra_repr(self):
         return (f"brightness={self.brightness}, contrast={self.contrast}, "
                 f"saturation={self.saturation}, hue={self.hue}")
+
+
+class RandomGrayscale(nn.Module):
+    """Grayscale with probability p, keeping the number of channels."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, img):
+        channels = get_dimensions(img)[0]
+        if rand() < self.p:
+            return F.rgb_to_grayscale(img, num_output_channels=channels)
+        return img
+
+    def extra_repr(self):
+        return f"p={self.p}"

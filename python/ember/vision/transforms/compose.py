@@ -1,6 +1,13 @@
 """Compose and Lambda: chaining transforms and wrapping a user function as one."""
 
 
+def listing(name, transforms, first_lines=()):
+    """name( ... ) with one transform a line, as torchvision prints its containers."""
+    lines = [f"{name}("] + [f"    {line}" for line in first_lines]
+    lines += [f"    {transform}" for transform in transforms]
+    return "\n".join(lines) + "\n)"
+
+
 class Compose:
     """Applies each transform in turn: Compose([ToTensor(), Normalize(mean, std)])."""
 
@@ -13,9 +20,7 @@ class Compose:
         return img
 
     def __repr__(self):
-        lines = [self.__class__.__name__ + "("]
-        lines += [f"    {transform}" for transform in self.transforms]
-        return "\n".join(lines) + "\n)"
+        return listing(self.__class__.__name__, self.transforms)
 
 
 class Lambda:

@@ -1,11 +1,11 @@
 """CenterCrop, RandomCrop and RandomResizedCrop."""
-import math
 import numbers
+import warnings
 
 from ... import nn
 from . import functional_geometry as F
-from ._image import as_pair, get_dimensions
-from ._random import randint, uniform
+from ._image import as_pair, float_pair, get_dimensions
+from ._random import box_sides, randint
 from .interpolation import InterpolationMode, as_interpolation_mode
 
 
@@ -67,13 +67,6 @@ class RandomCrop(nn.Module):
         return f"size={self.size}, padding={self.padding}"
 
 
-def _pair_of_floats(value, name):
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise TypeError(f"RandomResizedCrop: {name} should be a sequence of length 2. "
-                        f"Got {value!r}")
-    return tuple(float(v) for v in value)
-
-
 class RandomResizedCrop(nn.Module):
     """A crop of random area (scale) and aspect ratio (ratio), resized to `size`."""
 
@@ -81,11 +74,10 @@ class RandomResizedCrop(nn.Module):
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
         super().__init__()
         self.size = as_pair(size, "RandomResizedCrop")
-        self.scale = _pair_of_floats(scale, "scale")
-        self.ratio = _pair_of_floats(ratio, "ratio")
+        self.scale = float_pair(scale, "RandomResizedCrop", "scale")
+        self.ratio = float_pair(ratio, "RandomResizedCrop", "ratio")
         if self.scale[0] > self.scale[1] or self.ratio[0] > self.ratio[1]:
-            raise ValueError(f"RandomResizedCrop: scale and ratio should be of kind (min, max). "
-                             f"Got scale={scale!r}, ratio={ratio!r}")
+            warnings.warn("Scale and ratio should be of kind (min, max)")  # as torchvision
         self.interpolation = as_interpolation_mode(interpolation, "RandomResizedCrop")
         self.antialias = antialias
 
@@ -93,13 +85,8 @@ class RandomResizedCrop(nn.Module):
     def get_params(img, scale, ratio):
         """(top, left, height, width): ten tries at a random crop, else the central one."""
         _, height, width = get_dimensions(img)
-        area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
         for _ in range(10):
-            target_area = area * uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            w, h = box_sides(height * width, scale, ratio)
             if 0 < w <= width and 0 < h <= height:
                 return randint(0, height - h + 1), randint(0, width - w + 1), h, w
         in_ratio = float(width) / float(height)

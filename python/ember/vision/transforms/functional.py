@@ -4,6 +4,7 @@ from .functional_color import (adjust_brightness, adjust_contrast, adjust_hue,
                                adjust_saturation, rgb_to_grayscale)
 from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
                                     to_tensor)
+from .erasing import erase
 from .functional_geometry import (center_crop, crop, hflip, pad, resize, resized_crop, rotate,
                                   vflip)
 from .interpolation import InterpolationMode
@@ -15,7 +16,7 @@ def to_grayscale(img, num_output_channels=1):
 
 
 __all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
-           "center_crop", "convert_image_dtype", "crop", "get_dimensions", "get_image_size",
-           "hflip", "InterpolationMode", "normalize", "pad", "pil_to_tensor", "resize",
-           "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",
+           "center_crop", "convert_image_dtype", "crop", "erase", "get_dimensions",
+           "get_image_size", "hflip", "InterpolationMode", "normalize", "pad", "pil_to_tensor",
+           "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",
            "to_tensor", "vflip"]
