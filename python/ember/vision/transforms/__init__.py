@@ -1,6 +1,7 @@
 """torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
 default generator, so ember.manual_seed makes them reproducible)."""
 from . import functional
+from .affine import RandomAffine
 from .color import ColorJitter, Grayscale, RandomGrayscale
 from .compose import Compose, Lambda
 from .conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage, ToTensor
@@ -14,7 +15,7 @@ from .resize import Resize
 from .rotation import RandomRotation
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
-           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine",
+           "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
            "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional"]

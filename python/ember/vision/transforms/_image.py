@@ -74,3 +74,19 @@ def float_pair(value, op, name):
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise TypeError(f"{op}: {name} should be a sequence of length 2. Got {value!r}")
     return tuple(float(v) for v in value)
+
+
+def map_planes(array, op, apply):
+    """Runs apply(pil_image, k) on each H x W plane k of a tensor image's array through
+    Pillow: uint8 planes as mode "L" (Pillow's fixed-point path, which torchvision's uint8
+    kernels match), others as float32 mode "F"; the result keeps the array's dtype."""
+    image_module = pil_image_module(f"ember.vision.transforms.{op} of a tensor")
+    as_bytes = array.dtype == np.uint8
+    planes = array.reshape(-1, *array.shape[-2:])
+    out = []
+    for k, plane in enumerate(planes):
+        plane = plane if as_bytes else plane.astype(np.float32)
+        image = image_module.fromarray(np.ascontiguousarray(plane))
+        out.append(np.asarray(apply(image, k)))
+    out = np.stack(out).astype(array.dtype, copy=False)
+    return out.reshape(*array.shape[:-2], *out.shape[-2:])

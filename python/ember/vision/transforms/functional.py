@@ -2,11 +2,11 @@
 from ._image import get_dimensions, get_image_size
 from .functional_color import (adjust_brightness, adjust_contrast, adjust_hue,
                                adjust_saturation, rgb_to_grayscale)
+from .erasing import erase
+from .functional_affine import affine, rotate
 from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
                                     to_tensor)
-from .erasing import erase
-from .functional_geometry import (center_crop, crop, hflip, pad, resize, resized_crop, rotate,
-                                  vflip)
+from .functional_geometry import center_crop, crop, hflip, pad, resize, resized_crop, vflip
 from .interpolation import InterpolationMode
 
 
@@ -15,7 +15,7 @@ def to_grayscale(img, num_output_channels=1):
     return rgb_to_grayscale(img, num_output_channels)
 
 
-__all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
+__all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
            "center_crop", "convert_image_dtype", "crop", "erase", "get_dimensions",
            "get_image_size", "hflip", "InterpolationMode", "normalize", "pad", "pil_to_tensor",
            "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",

@@ -1,7 +1,7 @@
-"""Resize, pad, crop, flip and rotate PIL images and tensor images (..., C, H, W).
+"""Resize, pad, crop and flip PIL images and tensor images (..., C, H, W).
 
-Tensor resampling with a filter (bilinear/bicubic resize, rotation) runs Pillow on each
-channel plane: torchvision's antialiased tensor kernels are built to match Pillow's.
+Resizing a tensor with a filter (bilinear, bicubic) runs Pillow on each channel plane:
+torchvision's antialiased tensor kernels are built to match Pillow's.
 """
 import numbers
 
@@ -9,8 +9,8 @@ import numpy as np
 
 from ...tensor import Tensor
 from .._pillow import pil_image_module
-from ._image import (as_pair, check_image, get_dimensions, pil_from_array, tensor_array,
-                     to_tensor_image)
+from ._image import (as_pair, check_image, get_dimensions, map_planes, pil_from_array,
+                     tensor_array, to_tensor_image)
 from .interpolation import InterpolationMode, as_interpolation_mode, pil_filter
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
@@ -49,20 +49,6 @@ def _nearest_indices(out_size, in_size, exact):
     return np.minimum(positions, in_size - 1)
 
 
-def _resize_planes(array, out_h, out_w, filter_number):
-    """Each H x W plane of `array` resampled by Pillow: uint8 as mode "L" (Pillow's and
-    torchvision's fixed-point path), everything else as float32 mode "F"."""
-    image_module = pil_image_module("ember.vision.transforms.resize of a tensor")
-    planes = array.reshape(-1, *array.shape[-2:])
-    as_bytes = array.dtype == np.uint8
-    out = np.empty((planes.shape[0], out_h, out_w), np.uint8 if as_bytes else np.float32)
-    for k, plane in enumerate(planes):
-        plane = plane if as_bytes else plane.astype(np.float32)
-        image = image_module.fromarray(np.ascontiguousarray(plane))
-        out[k] = np.asarray(image.resize((out_w, out_h), filter_number))
-    return out.reshape(*array.shape[:-2], out_h, out_w).astype(array.dtype, copy=False)
-
-
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resizes to size (h, w), or the smaller edge to size (an int) keeping the aspect ratio."""
     check_image(img, "resize")
@@ -88,7 +74,9 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
             f"resize: ember resizes tensors with antialias=True only (it equals "
             f"antialias=False for bilinear enlarging); got {interpolation.value} from "
             f"{(height, width)} to {(out_h, out_w)} with antialias=False")
-    return to_tensor_image(_resize_planes(array, out_h, out_w, pil_filter(interpolation)))
+    filter_number = pil_filter(interpolation)
+    return to_tensor_image(map_planes(array, "resize",
+                                      lambda image, k: image.resize((out_w, out_h), filter_number)))
 
 
 # ---- pad and crop -----------------------------------------------------------------------------
@@ -196,7 +184,7 @@ def resized_crop(img, top, left, height, width, size,
                   antialias=antialias)
 
 
-# ---- flip and rotate --------------------------------------------------------------------------
+# ---- flip --------------------------------------------------------------------------
 def hflip(img):
     check_image(img, "hflip")
     if not isinstance(img, Tensor):
@@ -209,50 +197,3 @@ def vflip(img):
     if not isinstance(img, Tensor):
         return img.transpose(pil_image_module("vflip").Transpose.FLIP_TOP_BOTTOM)
     return to_tensor_image(tensor_array(img, "vflip")[..., ::-1, :])
-
-
-def _fill_per_band(fill, bands, op):
-    if fill is None:
-        fill = 0
-    if isinstance(fill, numbers.Number):
-        return [fill] * bands
-    fill = list(fill)
-    if len(fill) == 1:
-        return fill * bands
-    if len(fill) != bands:
-        raise ValueError(f"{op}: the number of elements in 'fill' does not match the number "
-                         f"of channels of the image ({len(fill)} != {bands})")
-    return fill
-
-
-def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
-           fill=None):
-    """Rotates counter-clockwise by `angle` degrees about `center` (default: the image's)."""
-    check_image(img, "rotate")
-    interpolation = as_interpolation_mode(interpolation, "rotate")
-    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR,
-                             InterpolationMode.BICUBIC):
-        raise ValueError(f"rotate: interpolation should be nearest, bilinear or bicubic. "
-                         f"Got {interpolation.value}")
-    if not isinstance(angle, numbers.Real):
-        raise TypeError(f"rotate: argument angle should be int or float. Got {type(angle)}")
-    if center is not None and (not isinstance(center, (list, tuple)) or len(center) != 2):
-        raise ValueError(f"rotate: center should be a sequence of length 2. Got {center!r}")
-    channels = get_dimensions(img)[0]
-    fills = _fill_per_band(fill, channels, "rotate")
-    resample = pil_filter(interpolation)
-    if not isinstance(img, Tensor):
-        fillcolor = fills[0] if channels == 1 else tuple(fills)
-        return img.rotate(angle, resample, expand, center, fillcolor=fillcolor)
-    image_module = pil_image_module("ember.vision.transforms.rotate of a tensor")
-    array = tensor_array(img, "rotate")
-    as_bytes = array.dtype == np.uint8
-    planes = array.reshape(-1, *array.shape[-2:])
-    rotated = []
-    for k, plane in enumerate(planes):
-        plane = plane if as_bytes else plane.astype(np.float32)
-        image = image_module.fromarray(np.ascontiguousarray(plane))
-        rotated.append(np.asarray(image.rotate(angle, resample, expand, center,
-                                               fillcolor=fills[k % channels])))
-    out = np.stack(rotated).astype(array.dtype, copy=False)
-    return to_tensor_image(out.reshape(*array.shape[:-2], *out.shape[-2:]))

@@ -2,28 +2,28 @@
 import numbers
 
 from ... import nn
-from . import functional_geometry as F
+from . import functional_affine as F
 from ._random import uniform
 from .interpolation import InterpolationMode, as_interpolation_mode
 
 
-def _degree_range(degrees):
+def degree_range(degrees, op="RandomRotation"):
+    """[-d, d] from a number d, or the two numbers given."""
     if isinstance(degrees, numbers.Real) and not isinstance(degrees, bool):
         if degrees < 0:
-            raise ValueError("RandomRotation: If degrees is a single number, it must be "
-                             f"positive. Got {degrees}")
+            raise ValueError(f"{op}: If degrees is a single number, it must be positive. "
+                             f"Got {degrees}")
         return [-float(degrees), float(degrees)]
     if isinstance(degrees, (list, tuple)) and len(degrees) == 2:
         return [float(d) for d in degrees]
-    raise ValueError(f"RandomRotation: If degrees is a sequence, it must be of len 2. "
-                     f"Got {degrees!r}")
+    raise ValueError(f"{op}: If degrees is a sequence, it must be of len 2. Got {degrees!r}")
 
 
 class RandomRotation(nn.Module):
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False,
                  center=None, fill=0):
         super().__init__()
-        self.degrees = _degree_range(degrees)
+        self.degrees = degree_range(degrees)
         self.interpolation = as_interpolation_mode(interpolation, "RandomRotation")
         if center is not None and (not isinstance(center, (list, tuple)) or len(center) != 2):
             raise ValueError(f"RandomRotation: center should be a sequence of length 2. "
