@@ -113,6 +113,8 @@ def main():
                         help='learning rate (default: 1e-3)')
     parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
                         help='Learning rate step gamma (default: 0.7)')
+    parser.add_argument('--no-accel', action='store_true',
+                        help='disables accelerator')
     parser.add_argument('--dry-run', action='store_true',
                         help='quickly check a single pass')
     parser.add_argument('--seed', type=int, default=1, metavar='S',
@@ -131,6 +133,7 @@ def main():
     # ember: torch.accelerator and torch.device come with the devices branch; until then the
     # device is the string "cpu", which Tensor.to and Module.to accept. pytorch/examples has
     #   use_accel = not args.no_accel and torch.accelerator.is_available()
+    #   device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
     use_accel = False
 
     torch.manual_seed(args.seed)

@@ -41,6 +41,7 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "DatasetFolder"):
         assert hasattr(datasets, name), name
     assert callable(utils.make_grid) and callable(utils.save_image)
+    assert callable(torchvision.io.read_image) and torchvision.io.ImageReadMode.RGB
     assert callable(transforms.functional.to_tensor)
     # Transforms that are modules in torchvision are modules here too.
     assert isinstance(transforms.Normalize((0.5,), (0.5,)), ember.nn.Module)
