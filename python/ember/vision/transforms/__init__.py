@@ -1,6 +1,6 @@
 """torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
 default generator, so ember.manual_seed makes them reproducible)."""
-from . import functional
+from . import functional, v2
 from .affine import RandomAffine
 from .color import ColorJitter, Grayscale, RandomGrayscale
 from .compose import Compose, Lambda
@@ -18,4 +18,4 @@ __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Graysca
            "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine",
            "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional"]
+           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional", "v2"]
