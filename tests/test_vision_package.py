@@ -35,7 +35,8 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
                  "RandomRotation", "RandomResizedCrop", "Grayscale", "Pad", "Lambda",
                  "ConvertImageDtype", "InterpolationMode", "ColorJitter", "RandomApply",
-                 "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine"):
+                 "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine",
+                 "GaussianBlur"):
         assert hasattr(transforms, name), name
     for name in ("MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "ImageFolder",
                  "DatasetFolder"):

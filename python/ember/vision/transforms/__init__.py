@@ -2,6 +2,7 @@
 default generator, so ember.manual_seed makes them reproducible)."""
 from . import functional, v2
 from .affine import RandomAffine
+from .blur import GaussianBlur
 from .color import ColorJitter, Grayscale, RandomGrayscale
 from .compose import Compose, Lambda
 from .conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage, ToTensor
@@ -14,8 +15,9 @@ from .random_choice import RandomApply, RandomChoice, RandomOrder
 from .resize import Resize
 from .rotation import RandomRotation
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine",
-           "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional", "v2"]
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+           "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
+           "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
+           "functional", "v2"]

@@ -2,6 +2,7 @@
 from ._image import get_dimensions, get_image_size
 from .functional_color import (adjust_brightness, adjust_contrast, adjust_hue,
                                adjust_saturation, rgb_to_grayscale)
+from .blur import gaussian_blur
 from .erasing import erase
 from .functional_affine import affine, rotate
 from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
@@ -16,7 +17,7 @@ def to_grayscale(img, num_output_channels=1):
 
 
 __all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
-           "center_crop", "convert_image_dtype", "crop", "erase", "get_dimensions",
-           "get_image_size", "hflip", "InterpolationMode", "normalize", "pad", "pil_to_tensor",
-           "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale", "to_pil_image",
-           "to_tensor", "vflip"]
+           "center_crop", "convert_image_dtype", "crop", "erase", "gaussian_blur",
+           "get_dimensions", "get_image_size", "hflip", "InterpolationMode", "normalize", "pad",
+           "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale",
+           "to_pil_image", "to_tensor", "vflip"]

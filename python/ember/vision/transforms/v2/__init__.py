@@ -3,6 +3,7 @@ ToDtype and ToPureTensor. Each transform takes one image (PIL image or tensor); 
 several inputs at once (image, boxes, labels) are not supported: they raise TypeError."""
 from .. import functional
 from ..affine import RandomAffine
+from ..blur import GaussianBlur
 from ..color import ColorJitter, Grayscale, RandomGrayscale
 from ..compose import Compose, Lambda
 from ..conversion import ConvertImageDtype, Normalize, PILToTensor, ToPILImage
@@ -16,9 +17,9 @@ from ..resize import Resize
 from ..rotation import RandomRotation
 from .conversion import ToDtype, ToImage, ToPureTensor
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine",
-           "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-           "RandomVerticalFlip", "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor",
-           "functional"]
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+           "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
+           "RandomRotation", "RandomVerticalFlip", "Resize", "ToDtype", "ToImage", "ToPILImage",
+           "ToPureTensor", "functional"]
