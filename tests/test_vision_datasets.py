@@ -78,6 +78,29 @@ def test_fashion_and_kuzushiji_mnist_read_their_own_folders(tmp_path, cls, first
         datasets.MNIST(tmp_path)  # FashionMNIST's files are not MNIST's
 
 
+def test_emnist_reads_the_split_files_with_the_split_classes(tmp_path):
+    rng = np.random.default_rng(3)
+    raw = tmp_path / "EMNIST" / "raw"
+    raw.mkdir(parents=True)
+    images = rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)
+    labels = np.array([1, 26, 3, 4, 5, 6], np.uint8)
+    write_idx(raw / "emnist-letters-test-images-idx3-ubyte", images, gz=True)
+    write_idx(raw / "emnist-letters-test-labels-idx1-ubyte", labels, gz=True)
+    data = datasets.EMNIST(tmp_path, split="letters", train=False)
+    assert data.classes[0] == "N/A" and data.classes[26] == "z" and len(data) == 6
+    np.testing.assert_array_equal(np.asarray(data[2][0]), images[2])  # as stored
+    assert data[1][1] == 26
+    assert len(datasets.EMNIST.classes_split_dict["balanced"]) == 47
+    with pytest.raises(RuntimeError, match="emnist-letters-train-images-idx3-ubyte"):
+        datasets.EMNIST(tmp_path, split="letters")
+    with pytest.raises(ValueError, match="Unknown value 'letter' for argument split"):
+        datasets.EMNIST(tmp_path, split="letter")
+    write_idx(raw / "emnist-digits-test-images-idx3-ubyte", images)
+    write_idx(raw / "emnist-digits-test-labels-idx1-ubyte", labels)
+    with pytest.raises(ValueError, match="EMNIST: .* holds label 26; labels are 0..9"):
+        datasets.EMNIST(tmp_path, split="digits", train=False)
+
+
 def test_missing_files_say_where_they_go_and_that_ember_cannot_download(tmp_path):
     with pytest.raises(RuntimeError, match="MNIST: Dataset not found") as info:
         datasets.MNIST(tmp_path)

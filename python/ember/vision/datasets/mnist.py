@@ -1,5 +1,6 @@
-"""MNIST, FashionMNIST and KMNIST from their four IDX files under root/<ClassName>/raw/."""
+"""MNIST, FashionMNIST, KMNIST and EMNIST from their IDX files under root/<ClassName>/raw/."""
 import os
+import string
 
 import numpy as np
 
@@ -7,9 +8,6 @@ from ...creation import from_numpy
 from ...datasets.mnist import read_idx
 from .._pillow import pil_image_module
 from .vision import VisionDataset, dataset_not_found
-
-_SPLIT_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
 def _existing(folder, name):
@@ -32,9 +30,9 @@ class MNIST(VisionDataset):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
         name = type(self).__name__
-        found = [_existing(self.raw_folder, f) for f in _SPLIT_FILES[bool(train)]]
+        found = [_existing(self.raw_folder, f) for f in self._files(bool(train))]
         if None in found:
-            files = [f + "[.gz]" for split in (True, False) for f in _SPLIT_FILES[split]]
+            files = [f + "[.gz]" for split in (True, False) for f in self._files(split)]
             raise dataset_not_found(name, self.raw_folder, files, download)
         images = read_idx(found[0], "images", op=name)
         labels = read_idx(found[1], "labels", op=name)
@@ -46,6 +44,14 @@ class MNIST(VisionDataset):
                              f"0..{len(self.classes) - 1}")
         self.data = from_numpy(np.array(images))
         self.targets = from_numpy(labels.astype(np.int64))
+
+    def _file_prefix(self, train):
+        return "train" if train else "t10k"
+
+    def _files(self, train):
+        """The (images, labels) file names of the training or the test split."""
+        prefix = self._file_prefix(train)
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
 
     @property
     def raw_folder(self):
@@ -75,3 +81,34 @@ class FashionMNIST(MNIST):
 
 class KMNIST(MNIST):
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+_LETTERS_AND_DIGITS = set(string.digits + string.ascii_letters)
+# Letters whose upper and lower case look alike; the bymerge and balanced splits merge them.
+_MERGED = set("cijklmopsuvwxyz")
+
+
+class EMNIST(MNIST):
+    """EMNIST(root, split, train=True, ...) from emnist-<split>-<train|test>-*-ubyte files. The
+    images are stored transposed; like torchvision, ember returns them as stored."""
+
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    classes_split_dict = {
+        "byclass": sorted(_LETTERS_AND_DIGITS),
+        "bymerge": sorted(_LETTERS_AND_DIGITS - _MERGED),
+        "balanced": sorted(_LETTERS_AND_DIGITS - _MERGED),
+        "letters": ["N/A"] + list(string.ascii_lowercase),
+        "digits": list(string.digits),
+        "mnist": list(string.digits),
+    }
+
+    def __init__(self, root, split, **kwargs):
+        if split not in self.splits:
+            raise ValueError(f"Unknown value '{split}' for argument split. Valid values are "
+                             f"{{{', '.join(repr(s) for s in self.splits)}}}.")
+        self.split = split
+        self.classes = self.classes_split_dict[split]
+        super().__init__(root, **kwargs)
+
+    def _file_prefix(self, train):
+        return f"emnist-{self.split}-{'train' if train else 'test'}"
