@@ -66,8 +66,8 @@ class VisionDataset(Dataset):
         lines += self.extra_repr().splitlines()
         if self.transforms is not None:
             lines += repr(self.transforms).splitlines()
-        indent = " " * self._repr_indent
-        return "\n".join(["Dataset " + self.__class__.__name__] + [indent + l for l in lines])
+        body = [" " * self._repr_indent + line for line in lines]
+        return "\n".join(["Dataset " + self.__class__.__name__] + body)
 
 
 def dataset_not_found(name, folder, files, download):

@@ -34,7 +34,10 @@ def get_dimensions(img):
     """[channels, height, width] of a PIL image or a tensor image, as torchvision returns."""
     check_image(img, "get_dimensions")
     if isinstance(img, Tensor):
-        shape = tensor_array(img, "get_dimensions").shape
+        shape = img.shape
+        if len(shape) < 2:
+            raise ValueError(f"get_dimensions: expected a tensor image of shape (..., C, H, W) "
+                             f"or (H, W), got shape {tuple(shape)}")
         channels = 1 if len(shape) == 2 else shape[-3]
         return [channels, shape[-2], shape[-1]]
     return [len(img.getbands()), img.height, img.width]

@@ -7,8 +7,16 @@ from .._pillow import pil_image_module
 from ._image import check_image, pil_from_array, tensor_array, to_tensor_image
 from .functional_conversion import convert_image_dtype
 
-# ITU-R 601-2 luma, the weights Pillow's convert("L") and torchvision use.
+# ITU-R 601-2 luma with torchvision's rounding (Pillow's convert("L") uses 0.299).
 _LUMA = (0.2989, 0.587, 0.114)
+
+
+def _color_array(img, op):
+    array = tensor_array(img, op, min_ndim=3)
+    if array.shape[-3] not in (1, 3):
+        raise TypeError(f"{op}: Input image tensor should have 1 or 3 channels, got shape "
+                        f"{tuple(array.shape)}")
+    return array
 
 
 def rgb_to_grayscale(img, num_output_channels=1):
@@ -22,12 +30,8 @@ def rgb_to_grayscale(img, num_output_channels=1):
         if num_output_channels == 1:
             return gray
         return pil_from_array(np.dstack([np.asarray(gray)] * 3), img.convert("RGB"))
-    array = tensor_array(img, "rgb_to_grayscale", min_ndim=3)
-    channels = array.shape[-3]
-    if channels not in (1, 3):
-        raise TypeError(f"rgb_to_grayscale: Input image tensor should have 1 or 3 channels, "
-                        f"got shape {tuple(array.shape)}")
-    if channels == 1:
+    array = _color_array(img, "rgb_to_grayscale")
+    if array.shape[-3] == 1:
         gray = array
     else:
         red, green, blue = (array[..., c, :, :] for c in range(3))
@@ -42,14 +46,6 @@ def _check_factor(value, name, low=0.0, high=float("inf")):
     if not low <= value <= high:
         bounds = f"in [{low}, {high}]" if high != float("inf") else "non-negative"
         raise ValueError(f"{name} ({value}) is not {bounds}.")
-
-
-def _color_array(img, op):
-    array = tensor_array(img, op, min_ndim=3)
-    if array.shape[-3] not in (1, 3):
-        raise TypeError(f"{op}: Input image tensor should have 1 or 3 channels, got shape "
-                        f"{tuple(array.shape)}")
-    return array
 
 
 def _blend(array, other, ratio):
