@@ -292,3 +292,57 @@ def test_a_cifar_style_training_pipeline_gives_normalized_tensors():
     out = pipeline(Image.fromarray(rgb_array(32, 32)))
     assert tuple(out.shape) == (3, 32, 32) and out.dtype == ember.float32
     assert math.isfinite(float(out.abs().max()))
+
+
+# ---- tensor Resize against PyTorch's interpolate (what torchvision's tensor resize calls) -------
+@pytest.mark.parametrize("mode, interpolation", [
+    ("bilinear", InterpolationMode.BILINEAR), ("bicubic", InterpolationMode.BICUBIC)])
+@pytest.mark.parametrize("out_hw", [(5, 7), (14, 9)])
+def test_resize_of_a_float_tensor_matches_pytorch_antialiased_interpolate(mode, interpolation,
+                                                                          out_hw):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(9).random((2, 3, 11, 13)).astype(np.float32)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=out_hw, mode=mode,
+                                               align_corners=False, antialias=True)
+    out = T.Resize(out_hw, interpolation=interpolation)(ember.tensor(x))
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode, interpolation", [
+    ("nearest", InterpolationMode.NEAREST), ("nearest-exact", InterpolationMode.NEAREST_EXACT)])
+def test_resize_nearest_of_a_tensor_matches_pytorch(mode, interpolation):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(10).random((1, 2, 9, 10)).astype(np.float32)
+    for out_hw in ((4, 7), (13, 16)):
+        expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=out_hw, mode=mode)
+        out = T.Resize(out_hw, interpolation=interpolation)(ember.tensor(x))
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_resize_of_a_uint8_tensor_matches_pytorch_within_rounding():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(11).integers(0, 256, (1, 3, 17, 23)).astype(np.uint8)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=(7, 9), mode="bilinear",
+                                               align_corners=False, antialias=True)
+    out = T.Resize((7, 9))(ember.tensor(x)).numpy()
+    assert np.abs(out.astype(int) - expected.numpy()).max() <= 1
+
+
+@pytest.mark.parametrize("angle", [10.0, 30.0, -45.0, 137.0])
+def test_rotate_of_a_tensor_matches_torchvisions_nearest_grid_sample(angle):
+    torch = pytest.importorskip("torch")
+    height, width = 16, 20
+    x = np.random.default_rng(12).random((1, 2, height, width)).astype(np.float32) + 1
+    # torchvision's tensor path: output pixel centres, relative to the image centre, mapped by
+    # the inverse rotation, sampled by grid_sample (nearest, zeros outside).
+    ys, xs = np.meshgrid(np.arange(height) + 0.5 - height / 2, np.arange(width) + 0.5 - width / 2,
+                         indexing="ij")
+    turn = math.radians(-angle)
+    x_in = math.cos(turn) * xs + math.sin(turn) * ys
+    y_in = -math.sin(turn) * xs + math.cos(turn) * ys
+    grid = np.stack([x_in / (width / 2), y_in / (height / 2)], axis=-1)[None].astype(np.float32)
+    expected = torch.nn.functional.grid_sample(torch.from_numpy(x), torch.from_numpy(grid),
+                                               mode="nearest", padding_mode="zeros",
+                                               align_corners=False).numpy()
+    out = TF.rotate(ember.tensor(x), angle).numpy()
+    assert np.count_nonzero(out != expected) <= 2 * 2  # a sample landing exactly on a border

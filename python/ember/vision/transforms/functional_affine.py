@@ -1,6 +1,7 @@
 """rotate and affine of PIL images (Pillow's own warps) and tensor images (the same Pillow
-warp on each channel plane; torchvision's tensor path resamples with grid_sample, so pixels on
-the edge of a rotated region can differ from it)."""
+warp on each channel plane). torchvision resamples tensors with grid_sample: nearest agrees
+(tests/test_vision_transforms_geometry.py); bilinear can differ on the rim of the warped
+region, where grid_sample blends with zeros and Pillow fills whole pixels."""
 import math
 import numbers
 
