@@ -272,3 +272,23 @@ def test_dataset_folder_with_a_custom_loader_and_filters(tmp_path):
 def test_image_folder_without_class_folders(tmp_path):
     with pytest.raises(FileNotFoundError, match="Couldn't find any class folder"):
         datasets.ImageFolder(tmp_path)
+
+
+def test_the_cifar10_tutorial_data_path(tmp_path):
+    # PyTorch's "Training a classifier" tutorial up to its first batch, imports changed only.
+    import ember.vision as torchvision
+    import ember.vision.transforms as T
+    write_cifar(tmp_path)
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    trainset = torchvision.datasets.CIFAR10(root=str(tmp_path), train=True, download=True,
+                                            transform=transform)
+    trainloader = ember.utils.data.DataLoader(trainset, batch_size=4, shuffle=True,
+                                              num_workers=0)
+    classes = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    images, labels = next(iter(trainloader))
+    assert tuple(images.shape) == (4, 3, 32, 32) and labels.dtype == ember.int64
+    assert float(images.min()) >= -1.0 and float(images.max()) <= 1.0
+    grid = torchvision.utils.make_grid(images / 2 + 0.5)
+    assert tuple(grid.shape) == (3, 32 + 4, 4 * 34 + 2)
+    names = [classes[labels[j]] for j in range(4)]
+    assert names == [classes[int(v)] for v in labels.numpy()]
