@@ -292,3 +292,20 @@ def test_the_cifar10_tutorial_data_path(tmp_path):
     assert tuple(grid.shape) == (3, 32 + 4, 4 * 34 + 2)
     names = [classes[labels[j]] for j in range(4)]
     assert names == [classes[int(v)] for v in labels.numpy()]
+
+
+def test_fake_data_gives_the_same_random_image_for_an_index():
+    data = datasets.FakeData(size=6, image_size=(3, 5, 4), num_classes=3,
+                             transform=transforms.PILToTensor())
+    x, y = data[2]
+    assert tuple(x.shape) == (3, 5, 4) and x.dtype == ember.uint8 and 0 <= y < 3
+    again, same_y = data[2]
+    np.testing.assert_array_equal(again.numpy(), x.numpy())
+    assert same_y == y and len(data) == 6
+    shifted = datasets.FakeData(size=6, image_size=(3, 5, 4), num_classes=3,
+                                transform=transforms.PILToTensor(), random_offset=1)
+    np.testing.assert_array_equal(shifted[1][0].numpy(), x.numpy())  # 1 + 1 == 2 + 0
+    assert not np.array_equal(data[3][0].numpy(), x.numpy())
+    assert isinstance(datasets.FakeData(2, (1, 4, 4))[0][0], Image.Image)
+    with pytest.raises(IndexError, match="FakeData index out of range"):
+        data[6]

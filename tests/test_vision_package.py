@@ -38,7 +38,7 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine",
                  "GaussianBlur"):
         assert hasattr(transforms, name), name
-    for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "ImageFolder",
+    for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "FakeData", "CIFAR10", "CIFAR100", "ImageFolder",
                  "DatasetFolder"):
         assert hasattr(datasets, name), name
     assert callable(utils.make_grid) and callable(utils.save_image)
