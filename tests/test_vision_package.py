@@ -38,8 +38,8 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine",
                  "GaussianBlur"):
         assert hasattr(transforms, name), name
-    for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "FakeData", "CIFAR10", "CIFAR100", "ImageFolder",
-                 "DatasetFolder"):
+    for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "FakeData", "CIFAR10", "CIFAR100",
+                 "ImageFolder", "DatasetFolder"):
         assert hasattr(datasets, name), name
     assert callable(utils.make_grid) and callable(utils.save_image)
     assert callable(torchvision.io.read_image) and torchvision.io.ImageReadMode.RGB
