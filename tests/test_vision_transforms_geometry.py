@@ -98,8 +98,8 @@ def test_resize_nearest_of_a_tensor_picks_floor_of_scaled_indices():
 
 def test_resize_rejects_what_ember_cannot_do():
     x = ember.rand(3, 8, 8)
-    with pytest.raises(NotImplementedError, match="antialias=False"):
-        T.Resize(4, antialias=False)(x)
+    with pytest.raises(NotImplementedError, match="bicubically with antialias=True only"):
+        T.Resize(4, interpolation=InterpolationMode.BICUBIC, antialias=False)(x)
     with pytest.raises(ValueError, match="supports nearest, nearest-exact, bilinear"):
         T.Resize(4, interpolation=InterpolationMode.BOX)(x)
     with pytest.raises(TypeError, match="size should be int or sequence"):
@@ -346,3 +346,20 @@ def test_rotate_of_a_tensor_matches_torchvisions_nearest_grid_sample(angle):
                                                align_corners=False).numpy()
     out = TF.rotate(ember.tensor(x), angle).numpy()
     assert np.count_nonzero(out != expected) <= 2 * 2  # a sample landing exactly on a border
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_resize_without_antialias_matches_pytorchs_plain_bilinear(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(13).random((2, 3, 11, 13)) * 255
+    x = x.astype(dtype)
+    for out_hw in ((5, 6), (15, 20)):
+        plain = torch.nn.functional.interpolate(torch.from_numpy(x.astype(np.float32)),
+                                                size=out_hw, mode="bilinear",
+                                                align_corners=False, antialias=False).numpy()
+        out = T.Resize(out_hw, antialias=False)(ember.tensor(x))
+        assert out.dtype == ember.from_numpy(x).dtype
+        if dtype == np.float32:
+            np.testing.assert_allclose(out.numpy(), plain, rtol=2e-6)
+        else:  # rounded back to uint8: a value within float error of .5 may go either way
+            assert np.abs(out.numpy().astype(int) - np.round(plain)).max() <= 1

@@ -1,12 +1,15 @@
 """Resize, pad, crop and flip PIL images and tensor images (..., C, H, W).
 
 Resizing a tensor with a filter (bilinear, bicubic) runs Pillow on each channel plane:
-torchvision's antialiased tensor kernels are built to match Pillow's.
+torchvision's antialiased tensor kernels are built to match Pillow's. Plain bilinear
+(antialias=False) is ember's nn.functional.interpolate.
 """
 import numbers
 
 import numpy as np
 
+from ...creation import from_numpy
+from ...nn.functional import interpolate
 from ...tensor import Tensor
 from .._pillow import pil_image_module
 from ._image import (as_pair, check_image, get_dimensions, map_planes, pil_from_array,
@@ -49,6 +52,18 @@ def _nearest_indices(out_size, in_size, exact):
     return np.minimum(positions, in_size - 1)
 
 
+def _bilinear_without_antialias(array, out_h, out_w):
+    """Plain bilinear (align_corners=False) through ember's interpolate; integer images are
+    resampled as float32 and rounded back, as torchvision does."""
+    work = array if array.dtype.kind == "f" else array.astype(np.float32)
+    batch = work.reshape(-1, 1, *work.shape[-2:])
+    out = interpolate(from_numpy(np.ascontiguousarray(batch)), size=(out_h, out_w),
+                      mode="bilinear", align_corners=False)._array
+    if array.dtype.kind != "f":
+        out = np.round(out)
+    return out.reshape(*array.shape[:-2], out_h, out_w).astype(array.dtype, copy=False)
+
+
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resizes to size (h, w), or the smaller edge to size (an int) keeping the aspect ratio."""
     check_image(img, "resize")
@@ -68,12 +83,11 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if interpolation not in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
         raise ValueError(f"resize: a tensor image supports nearest, nearest-exact, bilinear and "
                          f"bicubic interpolation, not {interpolation.value}")
-    shrinks = out_h < height or out_w < width
-    if not antialias and (shrinks or interpolation == InterpolationMode.BICUBIC):
-        raise NotImplementedError(
-            f"resize: ember resizes tensors with antialias=True only (it equals "
-            f"antialias=False for bilinear enlarging); got {interpolation.value} from "
-            f"{(height, width)} to {(out_h, out_w)} with antialias=False")
+    if not antialias:
+        if interpolation == InterpolationMode.BICUBIC:
+            raise NotImplementedError("resize: ember resizes tensors bicubically with "
+                                      "antialias=True only")
+        return to_tensor_image(_bilinear_without_antialias(array, out_h, out_w))
     filter_number = pil_filter(interpolation)
     return to_tensor_image(map_planes(array, "resize",
                                       lambda image, k: image.resize((out_w, out_h), filter_number)))
