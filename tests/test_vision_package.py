@@ -36,7 +36,8 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "RandomRotation", "RandomResizedCrop", "Grayscale", "Pad", "Lambda",
                  "ConvertImageDtype", "InterpolationMode", "ColorJitter", "RandomApply",
                  "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine",
-                 "GaussianBlur"):
+                 "GaussianBlur", "RandomInvert", "RandomPosterize", "RandomSolarize",
+                 "RandomAutocontrast", "RandomAdjustSharpness"):
         assert hasattr(transforms, name), name
     for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "FakeData", "CIFAR10", "CIFAR100",
                  "ImageFolder", "DatasetFolder"):
@@ -46,6 +47,8 @@ def test_torchvision_names_are_where_scripts_look_for_them():
     assert callable(transforms.functional.to_tensor)
     # Transforms that are modules in torchvision are modules here too.
     assert isinstance(transforms.Normalize((0.5,), (0.5,)), ember.nn.Module)
+    flip = transforms.RandomHorizontalFlip()
+    assert flip.apply(lambda module: None) is flip  # Module.apply is still Module.apply
 
 
 def test_without_pillow_the_error_names_the_extra(monkeypatch):

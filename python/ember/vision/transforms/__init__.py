@@ -11,13 +11,16 @@ from .erasing import RandomErasing
 from .flip import RandomHorizontalFlip, RandomVerticalFlip
 from .interpolation import InterpolationMode
 from .pad import Pad
+from .photometric import (RandomAdjustSharpness, RandomAutocontrast, RandomInvert,
+                          RandomPosterize, RandomSolarize)
 from .random_choice import RandomApply, RandomChoice, RandomOrder
 from .resize import Resize
 from .rotation import RandomRotation
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
            "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
-           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
-           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
-           "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
-           "functional", "v2"]
+           "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
+           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
+           "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
+           "ToPILImage", "ToTensor", "functional", "v2"]

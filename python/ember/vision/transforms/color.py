@@ -4,7 +4,8 @@ import numbers
 from ... import nn
 from . import functional_color as F
 from ._image import get_dimensions
-from ._random import permutation, rand, uniform
+from ._random import permutation, uniform
+from .probability import WithProbability
 
 
 class Grayscale(nn.Module):
@@ -75,18 +76,11 @@ class ColorJitter(nn.Module):
                 f"saturation={self.saturation}, hue={self.hue}")
 
 
-class RandomGrayscale(nn.Module):
+class RandomGrayscale(WithProbability):
     """Grayscale with probability p, keeping the number of channels."""
 
     def __init__(self, p=0.1):
-        super().__init__()
-        self.p = p
+        super().__init__(p)
 
-    def forward(self, img):
-        channels = get_dimensions(img)[0]
-        if rand() < self.p:
-            return F.rgb_to_grayscale(img, num_output_channels=channels)
-        return img
-
-    def extra_repr(self):
-        return f"p={self.p}"
+    def apply_transform(self, img):
+        return F.rgb_to_grayscale(img, num_output_channels=get_dimensions(img)[0])

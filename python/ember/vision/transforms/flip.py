@@ -1,28 +1,19 @@
 """RandomHorizontalFlip and RandomVerticalFlip: a mirror image with probability p."""
-from ... import nn
 from . import functional_geometry as F
-from ._random import rand
+from .probability import WithProbability
 
 
-class _RandomFlip(nn.Module):
-    _flip = None
-
+class RandomHorizontalFlip(WithProbability):
     def __init__(self, p=0.5):
-        super().__init__()
-        self.p = p
+        super().__init__(p)
 
-    def forward(self, img):
-        if rand() < self.p:
-            return type(self)._flip(img)
-        return img
-
-    def extra_repr(self):
-        return f"p={self.p}"
+    def apply_transform(self, img):
+        return F.hflip(img)
 
 
-class RandomHorizontalFlip(_RandomFlip):
-    _flip = staticmethod(F.hflip)
+class RandomVerticalFlip(WithProbability):
+    def __init__(self, p=0.5):
+        super().__init__(p)
 
-
-class RandomVerticalFlip(_RandomFlip):
-    _flip = staticmethod(F.vflip)
+    def apply_transform(self, img):
+        return F.vflip(img)

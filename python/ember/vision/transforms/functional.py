@@ -8,6 +8,8 @@ from .functional_affine import affine, rotate
 from .functional_conversion import (convert_image_dtype, normalize, pil_to_tensor, to_pil_image,
                                     to_tensor)
 from .functional_geometry import center_crop, crop, hflip, pad, resize, resized_crop, vflip
+from .functional_photometric import (adjust_sharpness, autocontrast, invert, posterize,
+                                     solarize)
 from .interpolation import InterpolationMode
 
 
@@ -16,8 +18,9 @@ def to_grayscale(img, num_output_channels=1):
     return rgb_to_grayscale(img, num_output_channels)
 
 
-__all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
-           "center_crop", "convert_image_dtype", "crop", "erase", "gaussian_blur",
-           "get_dimensions", "get_image_size", "hflip", "InterpolationMode", "normalize", "pad",
-           "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale",
+__all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation",
+           "adjust_sharpness", "affine", "autocontrast", "center_crop", "convert_image_dtype",
+           "crop", "erase", "gaussian_blur", "get_dimensions", "get_image_size", "hflip",
+           "InterpolationMode", "invert", "normalize", "pad", "pil_to_tensor", "posterize",
+           "resize", "resized_crop", "rgb_to_grayscale", "rotate", "solarize", "to_grayscale",
            "to_pil_image", "to_tensor", "vflip"]

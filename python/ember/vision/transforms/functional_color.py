@@ -11,7 +11,7 @@ from .functional_conversion import convert_image_dtype
 _LUMA = (0.2989, 0.587, 0.114)
 
 
-def _color_array(img, op):
+def color_array(img, op):
     array = tensor_array(img, op, min_ndim=3)
     if array.shape[-3] not in (1, 3):
         raise TypeError(f"{op}: Input image tensor should have 1 or 3 channels, got shape "
@@ -30,7 +30,7 @@ def rgb_to_grayscale(img, num_output_channels=1):
         if num_output_channels == 1:
             return gray
         return pil_from_array(np.dstack([np.asarray(gray)] * 3), img.convert("RGB"))
-    array = _color_array(img, "rgb_to_grayscale")
+    array = color_array(img, "rgb_to_grayscale")
     if array.shape[-3] == 1:
         gray = array
     else:
@@ -48,7 +48,7 @@ def _check_factor(value, name, low=0.0, high=float("inf")):
         raise ValueError(f"{name} ({value}) is not {bounds}.")
 
 
-def _blend(array, other, ratio):
+def blend(array, other, ratio):
     """ratio * array + (1 - ratio) * other, clamped to the dtype's range, in array's dtype."""
     bound = 1.0 if array.dtype.kind == "f" else float(np.iinfo(array.dtype).max)
     work = array.dtype if array.dtype.kind == "f" else np.dtype(np.float32)
@@ -64,24 +64,24 @@ def _adjust(img, factor, op, enhancer, tensor_math):
     if not isinstance(img, Tensor):
         from PIL import ImageEnhance
         return getattr(ImageEnhance, enhancer)(img).enhance(factor)
-    return tensor_math(_color_array(img, op), img, factor)
+    return tensor_math(color_array(img, op), img, factor)
 
 
 def _brighten(array, img, factor):
-    return _blend(array, np.zeros((), np.float32), factor)
+    return blend(array, np.zeros((), np.float32), factor)
 
 
 def _contrast(array, img, factor):
     work = array.dtype if array.dtype.kind == "f" else np.dtype(np.float32)
     gray = rgb_to_grayscale(img)._array if array.shape[-3] == 3 else array
-    return _blend(array, gray.astype(work).mean(axis=(-3, -2, -1), keepdims=True, dtype=work),
+    return blend(array, gray.astype(work).mean(axis=(-3, -2, -1), keepdims=True, dtype=work),
                   factor)
 
 
 def _saturate(array, img, factor):
     if array.shape[-3] == 1:
         return img
-    return _blend(array, rgb_to_grayscale(img)._array, factor)
+    return blend(array, rgb_to_grayscale(img)._array, factor)
 
 
 def adjust_brightness(img, brightness_factor):
@@ -139,7 +139,7 @@ def adjust_hue(img, hue_factor):
         shift = np.uint8(int(hue_factor * 255) % 256)  # whole steps of the 0..255 hue wheel
         turned = image_module.fromarray(np.asarray(hue, np.uint8) + shift, "L")
         return image_module.merge("HSV", (turned, saturation, value)).convert(img.mode)
-    array = _color_array(img, "adjust_hue")
+    array = color_array(img, "adjust_hue")
     if array.shape[-3] == 1:
         return img
     floats = convert_image_dtype(img, float32)._array
