@@ -6,7 +6,7 @@
 It reads the four MNIST files from DIR/MNIST/raw/ (raw or .gz). Nothing is downloaded: when
 they are absent, it first writes MNIST-format files there made from ember's bundled 8x8
 digits (scaled to 20x20 and centred in 28x28, as MNIST centres its digits), so the script
-runs anywhere. `--quick` trains 2 epochs, for tests.
+runs anywhere. `--quick` trains 3 epochs, for tests.
 """
 import argparse
 import os
@@ -109,8 +109,8 @@ def main():
                         help='input batch size for testing (default: 1000)')
     parser.add_argument('--epochs', type=int, default=14, metavar='N',
                         help='number of epochs to train (default: 14)')
-    parser.add_argument('--lr', type=float, default=1e-3, metavar='LR',
-                        help='learning rate (default: 1e-3)')
+    parser.add_argument('--lr', type=float, default=1.0, metavar='LR',
+                        help='learning rate (default: 1.0)')
     parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
                         help='Learning rate step gamma (default: 0.7)')
     parser.add_argument('--no-accel', action='store_true',
@@ -125,10 +125,10 @@ def main():
                         help='For Saving the current Model')
     # Not in pytorch/examples: where the data lives, and a short run for tests.
     parser.add_argument('--root', default='../data', help='folder holding MNIST/raw/')
-    parser.add_argument('--quick', action='store_true', help='train 2 epochs')
+    parser.add_argument('--quick', action='store_true', help='train 3 epochs')
     args = parser.parse_args()
     if args.quick:
-        args.epochs = 2
+        args.epochs = 3
 
     # ember: torch.accelerator and torch.device come with the devices branch; until then the
     # device is the string "cpu", which Tensor.to and Module.to accept. pytorch/examples has
@@ -170,9 +170,7 @@ def main():
     test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
 
     model = Net().to(device)
-    # ember: Adadelta comes with the optim branch; until then Adam (lr 1e-3). pytorch/examples:
-    #   optimizer = optim.Adadelta(model.parameters(), lr=args.lr)   # with --lr default 1.0
-    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
 
     scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
     for epoch in range(1, args.epochs + 1):
