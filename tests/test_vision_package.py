@@ -37,7 +37,7 @@ def test_torchvision_names_are_where_scripts_look_for_them():
                  "ConvertImageDtype", "InterpolationMode", "ColorJitter", "RandomApply",
                  "RandomChoice", "RandomOrder", "RandomGrayscale", "RandomErasing", "RandomAffine",
                  "GaussianBlur", "RandomInvert", "RandomPosterize", "RandomSolarize",
-                 "RandomAutocontrast", "RandomAdjustSharpness"):
+                 "RandomAutocontrast", "RandomAdjustSharpness", "FiveCrop", "TenCrop"):
         assert hasattr(transforms, name), name
     for name in ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "FakeData", "CIFAR10", "CIFAR100",
                  "ImageFolder", "DatasetFolder"):

@@ -10,6 +10,7 @@ from .crop import CenterCrop, RandomCrop, RandomResizedCrop
 from .erasing import RandomErasing
 from .flip import RandomHorizontalFlip, RandomVerticalFlip
 from .interpolation import InterpolationMode
+from .multi_crop import FiveCrop, TenCrop
 from .pad import Pad
 from .photometric import (RandomAdjustSharpness, RandomAutocontrast, RandomInvert,
                           RandomPosterize, RandomSolarize)
@@ -17,10 +18,10 @@ from .random_choice import RandomApply, RandomChoice, RandomOrder
 from .resize import Resize
 from .rotation import RandomRotation
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "GaussianBlur",
            "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
            "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
            "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
            "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
-           "ToPILImage", "ToTensor", "functional", "v2"]
+           "TenCrop", "ToPILImage", "ToTensor", "functional", "v2"]

@@ -11,6 +11,7 @@ from ..crop import CenterCrop, RandomCrop, RandomResizedCrop
 from ..erasing import RandomErasing
 from ..flip import RandomHorizontalFlip, RandomVerticalFlip
 from ..interpolation import InterpolationMode
+from ..multi_crop import FiveCrop, TenCrop
 from ..pad import Pad
 from ..photometric import (RandomAdjustSharpness, RandomAutocontrast, RandomInvert,
                            RandomPosterize, RandomSolarize)
@@ -19,10 +20,10 @@ from ..resize import Resize
 from ..rotation import RandomRotation
 from .conversion import ToDtype, ToImage, ToPureTensor
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "GaussianBlur",
            "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
            "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
            "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
            "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
-           "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "functional"]
+           "TenCrop", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "functional"]
