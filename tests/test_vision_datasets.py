@@ -309,3 +309,16 @@ def test_fake_data_gives_the_same_random_image_for_an_index():
     assert isinstance(datasets.FakeData(2, (1, 4, 4))[0][0], Image.Image)
     with pytest.raises(IndexError, match="FakeData index out of range"):
         data[6]
+
+
+def test_datasets_and_transforms_survive_pickling_for_worker_processes(tmp_path):
+    write_mnist(tmp_path)
+    pipeline = transforms.Compose([transforms.RandomRotation(10), transforms.ToTensor(),
+                                   transforms.Normalize((0.1307,), (0.3081,))])
+    data = datasets.MNIST(tmp_path, transform=pipeline)
+    copy = pickle.loads(pickle.dumps(data))
+    ember.manual_seed(0)
+    first = data[3][0].numpy()
+    ember.manual_seed(0)
+    np.testing.assert_array_equal(copy[3][0].numpy(), first)
+    assert copy.targets.numpy().tolist() == data.targets.numpy().tolist()
