@@ -130,15 +130,14 @@ def main():
     if args.quick:
         args.epochs = 3
 
-    # ember: torch.accelerator and torch.device come with the devices branch; until then the
-    # device is the string "cpu", which Tensor.to and Module.to accept. pytorch/examples has
-    #   use_accel = not args.no_accel and torch.accelerator.is_available()
-    #   device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
-    use_accel = False
+    use_accel = not args.no_accel and torch.accelerator.is_available()
 
     torch.manual_seed(args.seed)
 
-    device = "cpu"
+    if use_accel:
+        device = torch.accelerator.current_accelerator()
+    else:
+        device = torch.device("cpu")
 
     train_kwargs = {'batch_size': args.batch_size}
     test_kwargs = {'batch_size': args.test_batch_size}
