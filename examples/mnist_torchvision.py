@@ -148,9 +148,10 @@ def main():
                         'shuffle': True}
         train_kwargs.update(accel_kwargs)
         test_kwargs.update(accel_kwargs)
-    # ember: DataLoader worker processes come with the data branch; switch this to 2 then.
-    train_kwargs.update({'num_workers': 0})
-    test_kwargs.update({'num_workers': 0})
+    # Not in pytorch/examples (it starts workers only with an accelerator): the issue asks
+    # for two worker processes, which also exercises them on the CPU.
+    train_kwargs.update({'num_workers': 2})
+    test_kwargs.update({'num_workers': 2})
 
     raw_folder = os.path.join(args.root, 'MNIST', 'raw')
     if not os.path.exists(os.path.join(raw_folder, 'train-images-idx3-ubyte')) and \
