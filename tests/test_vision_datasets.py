@@ -322,3 +322,20 @@ def test_datasets_and_transforms_survive_pickling_for_worker_processes(tmp_path)
     ember.manual_seed(0)
     np.testing.assert_array_equal(copy[3][0].numpy(), first)
     assert copy.targets.numpy().tolist() == data.targets.numpy().tolist()
+
+
+def test_random_transforms_in_worker_processes_repeat_under_manual_seed(tmp_path):
+    write_mnist(tmp_path, n_train=16)
+    pipeline = transforms.Compose([transforms.RandomRotation(30), transforms.ToTensor()])
+    data = datasets.MNIST(tmp_path, transform=pipeline)
+
+    def epoch():
+        ember.manual_seed(5)
+        loader = DataLoader(data, batch_size=4, shuffle=True, num_workers=2)
+        return [(x.numpy().copy(), y.numpy().copy()) for x, y in loader]
+
+    first, second = epoch(), epoch()
+    assert len(first) == 4
+    for (x1, y1), (x2, y2) in zip(first, second):
+        np.testing.assert_array_equal(x1, x2)
+        np.testing.assert_array_equal(y1, y2)
