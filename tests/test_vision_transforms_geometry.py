@@ -273,6 +273,12 @@ def test_grayscale_of_a_tensor_uses_itu_601_weights():
     three = T.Grayscale(num_output_channels=3)(ember.tensor(x))
     assert tuple(three.shape) == (3, 4, 4)
     np.testing.assert_array_equal(three.numpy()[2], out.numpy()[0])
+    # A one-channel tensor comes back as a one-channel copy even for 3 outputs, as torchvision's
+    # rgb_to_grayscale returns it (its expand keeps the input's shape).
+    gray = ember.tensor(x[:1])
+    again = T.Grayscale(num_output_channels=3)(gray)
+    assert tuple(again.shape) == (1, 4, 4) and again is not gray
+    np.testing.assert_array_equal(again.numpy(), x[:1])
 
 
 def test_grayscale_of_a_pil_image_is_pillows_convert():

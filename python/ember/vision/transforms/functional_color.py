@@ -31,14 +31,13 @@ def rgb_to_grayscale(img, num_output_channels=1):
             return gray
         return pil_from_array(np.dstack([np.asarray(gray)] * 3), img.convert("RGB"))
     array = color_array(img, "rgb_to_grayscale")
-    if array.shape[-3] == 1:
-        gray = array
-    else:
-        red, green, blue = (array[..., c, :, :] for c in range(3))
-        weights = [np.asarray(w, np.float32 if array.dtype.kind != "f" else array.dtype)
-                   for w in _LUMA]
-        luma = weights[0] * red + weights[1] * green + weights[2] * blue
-        gray = luma.astype(array.dtype)[..., None, :, :]
+    if array.shape[-3] == 1:  # already gray: a copy, one channel even for 3 (as torchvision)
+        return to_tensor_image(array.copy())
+    red, green, blue = (array[..., c, :, :] for c in range(3))
+    weights = [np.asarray(w, np.float32 if array.dtype.kind != "f" else array.dtype)
+               for w in _LUMA]
+    luma = weights[0] * red + weights[1] * green + weights[2] * blue
+    gray = luma.astype(array.dtype)[..., None, :, :]
     return to_tensor_image(np.repeat(gray, num_output_channels, axis=-3))
 
 
