@@ -173,3 +173,15 @@ def test_word_language_model_matches_pytorch_running_the_same_script(tmp_path):
     assert theirs.returncode == 0, theirs.stdout + theirs.stderr
     # Different random streams: over seeds 1-4 both land between 29 and 36.
     assert _test_perplexity(ours) < 1.3 * _test_perplexity(theirs.stdout), (ours, theirs.stdout)
+
+
+def test_mnist_torchvision_example_learns_the_digits(tmp_path):
+    pytest.importorskip("PIL")  # ember[vision]
+    # The example writes MNIST-format files made from ember's digits into --root, then runs
+    # pytorch/examples' MNIST script; 10 classes, so chance is 10%.
+    output = _run_example_with("mnist_torchvision.py", "--root", str(tmp_path), "--quick")
+    assert (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").is_file()
+    accuracies = re.findall(r"^Test set: Average loss: \d+\.\d+, Accuracy: (\d+)/360 ",
+                            output, flags=re.MULTILINE)
+    assert len(accuracies) == 3, output
+    assert int(accuracies[-1]) >= 0.9 * 360, output

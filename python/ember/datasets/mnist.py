@@ -38,10 +38,10 @@ def load_mnist(path):
         raise FileNotFoundError(f"load_mnist: {str(folder)!r} is not a folder; pass the folder "
                                 "holding the four MNIST IDX files")
     files = {key: _find(folder, name) for key, name in _FILES.items()}
-    x_train = _read_idx(files["train_images"], _IMAGES_MAGIC)
-    y_train = _read_idx(files["train_labels"], _LABELS_MAGIC)
-    x_test = _read_idx(files["test_images"], _IMAGES_MAGIC)
-    y_test = _read_idx(files["test_labels"], _LABELS_MAGIC)
+    x_train = read_idx(files["train_images"], "images")
+    y_train = read_idx(files["train_labels"], "labels")
+    x_test = read_idx(files["test_images"], "images")
+    y_test = read_idx(files["test_labels"], "labels")
     for images, labels, image_file, label_file in (
             (x_train, y_train, files["train_images"], files["train_labels"]),
             (x_test, y_test, files["test_images"], files["test_labels"])):
@@ -71,7 +71,11 @@ def _status_line(folder, name):
     return f"  {name}[.gz]  ({'found' if found else 'missing'})"
 
 
-def _read_idx(file, magic):
+def read_idx(file, kind, op="load_mnist"):
+    """The uint8 array in one MNIST IDX file (raw or ``.gz``): ``kind`` is "images" (N, rows,
+    cols) or "labels" (N,); errors name ``op``, the reader's caller."""
+    magic = {"images": _IMAGES_MAGIC, "labels": _LABELS_MAGIC}[kind]
+    file = Path(file)
     ndim = magic & 0xFF
     opener = gzip.open if file.suffix == ".gz" else open
     where = f"{file.name} (decompressed)" if file.suffix == ".gz" else file.name
@@ -79,26 +83,26 @@ def _read_idx(file, magic):
         with opener(file, "rb") as stream:
             head = _read_at_most(stream, 4)
             if len(head) < 4:
-                raise ValueError(f"load_mnist: {where} holds {len(head)} bytes, too short for "
+                raise ValueError(f"{op}: {where} holds {len(head)} bytes, too short for "
                                  "an IDX header (truncated file?)")
             found = struct.unpack(">I", head)[0]
             if found >> 8 != magic >> 8:
                 raise ValueError(
-                    f"load_mnist: {where} is not an IDX file of unsigned bytes: magic number "
+                    f"{op}: {where} is not an IDX file of unsigned bytes: magic number "
                     f"0x{found:08X}, expected 0x{magic:08X}")
             if found != magic:
                 raise ValueError(
-                    f"load_mnist: {where} has {found & 0xFF} dimensions (magic 0x{found:08X}), "
+                    f"{op}: {where} has {found & 0xFF} dimensions (magic 0x{found:08X}), "
                     f"expected {ndim} (magic 0x{magic:08X})")
             dims_bytes = _read_at_most(stream, 4 * ndim)
             header_size = 4 + 4 * ndim
             if len(dims_bytes) < 4 * ndim:
                 raise ValueError(
-                    f"load_mnist: {where} is truncated: expected a {header_size}-byte header, "
+                    f"{op}: {where} is truncated: expected a {header_size}-byte header, "
                     f"the file holds {4 + len(dims_bytes)} bytes")
             dims = struct.unpack(f">{ndim}I", dims_bytes)
             if ndim == 3 and (dims[1] == 0 or dims[2] == 0):
-                raise ValueError(f"load_mnist: {where} declares images of {dims[1]}x{dims[2]} "
+                raise ValueError(f"{op}: {where} declares images of {dims[1]}x{dims[2]} "
                                  "pixels")
             expected = math.prod(dims)  # a Python int: no overflow, nothing allocated yet
             data = _read_at_most(stream, expected + 1)
@@ -106,12 +110,12 @@ def _read_idx(file, magic):
                 actual = header_size + len(data) + _count_rest(stream)
                 problem = "truncated" if len(data) < expected else "longer than its header says"
                 raise ValueError(
-                    f"load_mnist: {where} is {problem}: its header {dims} promises "
+                    f"{op}: {where} is {problem}: its header {dims} promises "
                     f"{header_size + expected} bytes, the file holds {actual} bytes")
     except (OSError, EOFError, zlib.error) as error:
         if isinstance(error, FileNotFoundError):
             raise
-        raise ValueError(f"load_mnist: cannot read {file.name}: {error}") from error
+        raise ValueError(f"{op}: cannot read {file.name}: {error}") from error
     return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
