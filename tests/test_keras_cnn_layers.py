@@ -108,6 +108,42 @@ def test_conv2d_matches_keras_formula(kernel, strides, padding, dilation, groups
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv2d_and_max_pooling_called_on_a_new_input_size_use_its_geometry(padding):
+    # Both layers keep the checked geometry of the last input shape: another size must not
+    # reuse it (nor may a bad size pass the checks once a good one was seen).
+    # (Stride 2 with "same": the padding depends on the size.)
+    conv = layers.Conv2D(3, 3, strides=2, padding=padding, bias_initializer="random_normal")
+    pool = layers.MaxPooling2D(2, padding=padding)
+    for hw in ((6, 5), (9, 8), (6, 5)):
+        x = _rand(2, *hw, 4, seed=hw[0])
+        out = _run(conv, x)
+        kernel, bias = conv.get_weights()
+        np.testing.assert_allclose(out, conv2d_ref(x, kernel, bias, (2, 2), padding),
+                                   rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(_run(pool, x),
+                                      pool2d_ref(x, (2, 2), (2, 2), padding, "max"))
+    with pytest.raises(ember.ShapeError, match="channels"):
+        _run(conv, _rand(2, 6, 5, 3))
+    if padding == "valid":
+        with pytest.raises(ember.ShapeError, match="larger than the input"):
+            _run(pool, _rand(2, 1, 5, 4))
+
+
+def test_predict_on_batch_equals_predict_and_leaves_the_training_mode_alone():
+    model = keras.Sequential([keras.Input(shape=(8, 8, 2)),
+                              layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
+                              layers.Flatten(), layers.Dropout(0.5), layers.Dense(3)])
+    x = _rand(5, 8, 8, 2)
+    assert model.training
+    np.testing.assert_array_equal(model.predict_on_batch(x), model.predict(x, verbose=0))
+    assert model.training  # dropout was off for the prediction, and is back on after it
+    model.eval()
+    model.predict_on_batch(x)
+    assert not model.training
+    assert model.predict_on_batch(x[:0]).shape[0] == 0
+
+
 def test_same_padding_is_tf_rule_with_extra_pixel_at_the_end():
     # 4 wide, kernel 3, stride 2: TF pads (0, 1); a symmetric pad would read column 0 first.
     assert _tf_same(4, 3, 2) == (0, 1) and _tf_same(5, 3, 2) == (1, 1)
