@@ -342,3 +342,23 @@ def test_inplace_on_views_of_plain_tensors_writes_the_base_like_pytorch():
     picked = copy[[0, 2]]  # advanced indexing copies, in PyTorch too
     picked.add_(1)
     assert copy.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_python_numbers_with_zero_dim_tensors_give_tensors_that_accumulate_in_place():
+    # The tutorial idiom `correct = 0; correct += (pred == y).sum()` makes a tensor from
+    # 0 + tensor, then adds into it in place; NumPy returns scalars for 0-d operands.
+    torch = pytest.importorskip("torch")
+    counts = [ember.tensor([1, 0, 1]).sum(), ember.tensor([1, 1, 1]).sum()]
+    correct = 0
+    for count in counts:
+        correct += count
+    expected = 0
+    for count in counts:
+        expected += torch.tensor(count.tolist())
+    assert correct.tolist() == expected.tolist() == 5 and correct.dtype == ember.int64
+    s = ember.tensor(2.5)
+    for make in (lambda t: 1 + t, lambda t: 2 * t, lambda t: 1 - t, lambda t: 3 / t,
+                 lambda t: 2 ** t, lambda t: -t, lambda t: t % 2):
+        out = make(s)
+        out += 1  # an in-place op writes into the result's storage
+        assert out.item() == pytest.approx(make(torch.tensor(2.5)).item() + 1)

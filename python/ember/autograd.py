@@ -142,6 +142,8 @@ class Function:
                 out.grad_fn, out.requires_grad = None, False
         except ValueError as e:
             raise broadcast_error(cls.__name__.lower(), e, arrays) from None
+        if not isinstance(out._array, np.ndarray):  # NumPy gives a scalar for 0-d operands (0 + t)
+            out._array = np.asarray(out._array)
         return out
 
     def forward(self, *arrays, **params):
