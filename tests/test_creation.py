@@ -156,3 +156,32 @@ def test_negative_sizes_raise(make):
 def test_bad_arguments_raise(make):
     with pytest.raises((TypeError, ValueError, NotImplementedError)):
         make()
+
+
+def test_normal_takes_pytorchs_overloads():
+    # MorvanZhou's 306_optimizer: `torch.normal(torch.zeros(*x.size()))`, std defaults to 1.
+    torch = pytest.importorskip("torch")
+    ember.manual_seed(0)
+    for mean, std in ((ember.zeros(2000, dtype=ember.float64), None), (3.0, ember.ones(2000)),
+                      (ember.full((2000,), -2.0), ember.full((2000,), 0.5))):
+        out = ember.normal(mean) if std is None else ember.normal(mean, std)
+        tmean = torch.tensor(mean.numpy()) if isinstance(mean, ember.Tensor) else mean
+        tstd = torch.tensor(std.numpy()) if std is not None else None
+        expected = torch.normal(tmean) if std is None else torch.normal(tmean, tstd)
+        assert out.shape == tuple(expected.shape) and str(out.dtype)[6:] == str(expected.dtype)[6:]
+        m = np.asarray(tmean if std is None or not isinstance(mean, ember.Tensor) else mean.numpy())
+        s = 1.0 if std is None else std.numpy()
+        z = (out.numpy() - m) / s  # standardised draws: mean 0, std 1
+        assert abs(z.mean()) < 0.1 and abs(z.std() - 1) < 0.1
+    assert ember.normal(0.0, 2.0, (3, 4)).shape == (3, 4)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda: ember.normal(0.0, 1.0), TypeError),   # two numbers need a size
+    (lambda: ember.normal(0.0), TypeError),
+    (lambda: ember.normal(ember.zeros(2), 1.0, (2,)), TypeError),  # no size with tensors
+    (lambda: ember.normal(ember.zeros(2), -1.0), RuntimeError),
+    (lambda: ember.normal(ember.zeros(2), ember.tensor([1.0, -1.0])), RuntimeError)])
+def test_normal_bad_arguments_raise_like_pytorch(call, error):
+    with pytest.raises(error, match="normal"):
+        call()

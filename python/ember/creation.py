@@ -131,9 +131,22 @@ def randperm(n, *, generator=None, dtype=None, device=None):
     return _finish(_resolve(generator).permutation(n).astype(_dt(dtype, np.dtype(np.int64))))
 
 
-def normal(mean, std, size=None, *, generator=None, device=None):
+def normal(mean, std=None, size=None, *, generator=None, device=None):
+    # PyTorch's overloads: (Tensor, float=1.0), (float, Tensor), (Tensor, Tensor), and
+    # (float, float, size); two numbers without a size have no overload there.
+    tensors = isinstance(mean, Tensor) or isinstance(std, Tensor)
+    if not tensors and (std is None or size is None):
+        raise TypeError("normal(): with a number mean, give a tensor std or a number std and a "
+                        f"size; got mean={mean!r}, std={std!r}, size={size!r}")
+    if tensors and size is not None:
+        raise TypeError("normal(): size is only taken with a number mean and std; the shape "
+                        "comes from the mean and std tensors")
+    if std is None:
+        std = 1.0
     m = mean._array if isinstance(mean, Tensor) else mean
     s = std._array if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal expects all elements of std >= 0.0, got std={std}")
     shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = np.result_type(np.asarray(m).dtype if np.ndim(m) else _F32, _F32)
     return _finish(_resolve(generator).normal(m, s, shape).astype(dt))
