@@ -67,6 +67,16 @@ def test_mnist_applies_transform_and_target_transform_and_batches(tmp_path):
     np.testing.assert_array_equal(batch_y.numpy(), arrays["train"][1][:4])
 
 
+def test_mnist_keeps_torchvisions_deprecated_train_data_and_labels_names(tmp_path):
+    # MorvanZhou's 401_CNN: `train_data.train_data.size()`, `test_data.test_labels[:2000]`.
+    write_mnist(tmp_path, name="FashionMNIST")
+    data = datasets.FashionMNIST(tmp_path, train=False)
+    for old, new in (("train_data", "data"), ("test_data", "data"), ("train_labels", "targets"),
+                     ("test_labels", "targets")):
+        with pytest.warns(UserWarning, match=f"^{old} has been renamed {new}$"):
+            assert getattr(data, old) is getattr(data, new)
+
+
 @pytest.mark.parametrize("cls, first_class", [(datasets.FashionMNIST, "T-shirt/top"),
                                               (datasets.KMNIST, "o")])
 def test_fashion_and_kuzushiji_mnist_read_their_own_folders(tmp_path, cls, first_class):

@@ -1,6 +1,7 @@
 """MNIST, FashionMNIST, KMNIST and EMNIST from their IDX files under root/<ClassName>/raw/."""
 import os
 import string
+import warnings
 
 import numpy as np
 
@@ -16,6 +17,14 @@ def _existing(folder, name):
         if os.path.isfile(candidate):
             return candidate
     return None
+
+
+def _renamed(old, new):
+    """torchvision's deprecated alias (old tutorials read train_data): warns, gives `new`."""
+    def get(self):
+        warnings.warn(f"{old} has been renamed {new}", UserWarning, stacklevel=2)
+        return getattr(self, new)
+    return property(get)
 
 
 class MNIST(VisionDataset):
@@ -44,6 +53,10 @@ class MNIST(VisionDataset):
                              f"0..{len(self.classes) - 1}")
         self.data = from_numpy(np.array(images))
         self.targets = from_numpy(labels.astype(np.int64))
+
+    train_data, test_data = _renamed("train_data", "data"), _renamed("test_data", "data")
+    train_labels = _renamed("train_labels", "targets")
+    test_labels = _renamed("test_labels", "targets")
 
     def _file_prefix(self, train):
         return "train" if train else "t10k"
