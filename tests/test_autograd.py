@@ -257,3 +257,30 @@ def test_mean_is_numpy_mean_bitwise(dtype, shape, dim):
     got = ember.from_numpy(a).mean() if dim is None else ember.from_numpy(a).mean(dim=dim)
     np.testing.assert_array_equal(got.numpy(), np.mean(a, axis=dim))
     assert got.numpy().dtype == dtype
+
+
+def test_zero_dim_parameters_get_array_gradients_that_optimizers_take():
+    # pytorch/tutorials dynamic_net.py: five torch.randn(()) Parameters trained by SGD.
+    torch = pytest.importorskip("torch")
+    x_np = np.linspace(-1, 1, 50, dtype=np.float32)
+    results = []
+    for lib in (ember, torch):
+        a = lib.nn.Parameter(lib.tensor(0.5))
+        b = lib.nn.Parameter(lib.tensor(-0.25))
+        optimizer = lib.optim.SGD([a, b], lr=0.01, momentum=0.9)
+        x = lib.tensor(x_np)
+        for _ in range(3):
+            loss = ((a + b * x + a * x ** 2 - x) ** 2).sum()  # a used twice: grads accumulate
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if lib is ember:
+            assert type(a.grad._array) is np.ndarray and a.grad.shape == ()
+        results.append([a.item(), b.item(), a.grad.item()])
+    assert_close(np.array(results[0]), np.array(results[1]), rtol=1e-5, atol=1e-6)
+    c = ember.tensor(2.0, requires_grad=True)
+    for _ in range(2):  # accumulating into an existing 0-d .grad keeps it an array
+        (c * 3).backward()
+    assert type(c.grad._array) is np.ndarray and c.grad.item() == 6.0
+    (g,) = ember.autograd.grad(c * c + c, c)
+    assert type(g._array) is np.ndarray and g.item() == 5.0

@@ -107,11 +107,20 @@ class Function:
     # input): a leaf may then keep one as its .grad without the defensive copy.
     new_grads = False
     _freed = None                 # after a backward without retain_graph: the node's name
+    _ctx_style = False            # a user's torch.autograd.Function: static forward(ctx, ...)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(vars(cls).get("forward"), staticmethod):
+            cls._ctx_style = True
 
     @classmethod
     def apply(cls, *inputs, **params):
         # Every op's call comes through here: one pass over the inputs, and the output tensor
         # built in place (what Tensor._from_op does, without a call).
+        if cls._ctx_style:
+            from .custom_function import apply_ctx_function
+            return apply_ctx_function(cls, inputs, params)
         Tensor = _Tensor
         fn = cls()
         arrays, record = [], False
@@ -193,9 +202,9 @@ def _accumulate_leaf(t, g):
         g = g.astype(t._array.dtype)
     if t.grad is None:
         # Always copy: backward functions may hand the same array to several inputs.
-        t.grad = _Tensor._from_op(g.copy(), None)
-    else:
-        t.grad._array = t.grad._array + g
+        t.grad = _Tensor._from_op(np.array(g, copy=True), None)
+    else:  # asarray: NumPy adds 0-d arrays into a scalar
+        t.grad._array = np.asarray(t.grad._array + g)
 
 
 def zero_grads(params, set_to_none: bool = True) -> None:
@@ -213,7 +222,7 @@ def zero_grads(params, set_to_none: bool = True) -> None:
 
 def _add_captured(key, g):
     prev = _capture[key]
-    _capture[key] = np.array(g, copy=True) if prev is None else prev + g
+    _capture[key] = np.array(g, copy=True) if prev is None else np.asarray(prev + g)
 
 
 def run_backward(root, grad, retain_graph: bool = False):
@@ -256,6 +265,8 @@ def _backward_nodes(root_fn, grads, retain_graph):
         for t, fn, gi, need in zip(inputs, node.input_fns, input_grads, node.needs_input_grad):
             if not need or gi is None:
                 continue
+            if type(gi) is not np.ndarray:  # a 0-d gradient that NumPy made a scalar
+                gi = np.asarray(gi)
             if gi.shape != t._array.shape:
                 raise RuntimeError(f"{node.name} produced a gradient of shape {gi.shape} for an "
                                    f"input of shape {t._array.shape}")
