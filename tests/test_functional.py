@@ -1,4 +1,6 @@
 """ember.nn.functional: float64 gradcheck of every differentiable input, and PyTorch parity."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -203,3 +205,23 @@ def test_inference_paths_match_recorded_ones_bitwise():
     with ember.no_grad(), pytest.raises(ember.ShapeError, match=r"view: shape \[5, -1\] is "
                                                                 r"invalid for input of shape"):
         x.view(5, -1)
+
+
+@pytest.mark.parametrize("legacy, reduction", [(dict(size_average=False), "sum"),
+                                               (dict(reduce=False), "none"),
+                                               (dict(size_average=True, reduce=True), "mean")])
+def test_deprecated_size_average_and_reduce_warn_and_reduce_like_pytorch(legacy, reduction):
+    # yunjey's VAE: F.binary_cross_entropy(x_reconst, x, size_average=False).
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    p, y = rng.uniform(0.1, 0.9, (2, 5)), rng.uniform(0, 1, (2, 5))
+    for name in ("binary_cross_entropy", "mse_loss", "l1_loss"):
+        with pytest.warns(UserWarning, match=f"please use reduction='{reduction}' instead"):
+            out = getattr(F, name)(ember.tensor(p), ember.tensor(y), **legacy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = getattr(torch.nn.functional, name)(torch.tensor(p), torch.tensor(y),
+                                                          **legacy)
+        assert_close(out.numpy(), expected.numpy())
+    with pytest.warns(UserWarning, match=f"please use reduction='{reduction}' instead"):
+        assert ember.nn.MSELoss(**legacy).reduction == reduction

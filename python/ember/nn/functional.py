@@ -1,6 +1,8 @@
 """ember.nn.functional: PyTorch's functional API (activations, linear, dropout, losses)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _core, functions as _fn
@@ -153,11 +155,20 @@ def one_hot(tensor, num_classes=-1):
 
 
 # ---- losses --------------------------------------------------------------------------------
+def _legacy_reduction(size_average, reduce, stacklevel=3) -> str:
+    """PyTorch's mapping of the deprecated size_average/reduce flags to a reduction string,
+    with its deprecation warning (losses and loss modules alike)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", stacklevel=stacklevel)
+    return ret
+
+
 def _reduction(op, size_average, reduce, reduction):
     if size_average is not None or reduce is not None:  # PyTorch's deprecated arguments
-        reduce = True if reduce is None else reduce
-        size_average = True if size_average is None else size_average
-        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+        reduction = _legacy_reduction(size_average, reduce, stacklevel=4)
     return LS.reduction_code(op, reduction)
 
 

@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ...tensor import Tensor
@@ -14,16 +12,6 @@ from .. import functional as F
 from ..module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-def _legacy_reduction(size_average, reduce) -> str:
-    """PyTorch's mapping of the deprecated size_average/reduce flags to a reduction string."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    ret = "none" if not reduce else ("mean" if size_average else "sum")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{ret}' instead.", stacklevel=3)
-    return ret
 
 
 def _as_tensor_or_none(name: str, cls_name: str, value):
@@ -39,7 +27,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
+            reduction = F._legacy_reduction(size_average, reduce)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of 'none', 'mean', "
                              f"'sum'. Received: reduction={reduction!r}")
