@@ -159,6 +159,17 @@ def test_tensor_device_is_a_cpu_device():
     assert (t.is_cpu, t.is_cuda, t.get_device()) == (True, False, -1)
 
 
+def test_every_device_and_layout_flag_of_a_pytorch_cpu_tensor():
+    # pytorch/examples dcgan: `if (input.is_cuda or input.is_xpu) and self.ngpu > 1`.
+    torch = pytest.importorskip("torch")
+    reference = torch.ones(2)
+    flags = [n for n in dir(reference) if n.startswith("is_") and n != "is_leaf"
+             and not callable(getattr(reference, n))]
+    assert "is_xpu" in flags and "is_mps" in flags
+    t = ember.ones(2)
+    assert {n: getattr(t, n) for n in flags} == {n: getattr(reference, n) for n in flags}
+
+
 @pytest.mark.parametrize("where", ["cpu", "cpu:0", ember.device("cpu"), ember.device("cpu", 0)])
 def test_tensor_to_cpu_keeps_the_tensor(where):
     t = ember.ones(2, 3)

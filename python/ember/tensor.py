@@ -227,6 +227,9 @@ class Tensor:
 
     is_cuda = False
     is_cpu = True
+    # Dense CPU tensors only: every other device and layout flag of PyTorch is False.
+    is_xpu = is_mps = is_meta = is_xla = is_ipu = is_mtia = is_maia = is_vulkan = False
+    is_mkldnn = is_sparse = is_sparse_csr = is_quantized = is_nested = False
 
     def get_device(self) -> int:
         return -1  # PyTorch's answer for a CPU tensor
