@@ -331,7 +331,8 @@ class Tensor:
         return (self[i] for i in range(self._array.shape[0]))
 
     def __reduce__(self):
-        return (_rebuild, (self._array, self.requires_grad))
+        from .shared_memory import picklable_array  # a shared tensor goes by its segment
+        return (_rebuild, (picklable_array(self._array), self.requires_grad))
 
     def __deepcopy__(self, memo):
         t = Tensor._from_op(self._array.copy(), None)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import autograd, counting, cumulative, functions as F, index_updates, indexing, linalg, \
-    logical_reductions, nan_reductions, sorting
+    logical_reductions, nan_reductions, shared_memory, sorting
 from ._errors import broadcast_error
 from ._numpy_names import numpy_names
 from .ops import elementwise as E
@@ -151,6 +151,8 @@ for _module in (logical_reductions, nan_reductions, sorting, indexing, index_upd
 _METHODS.update({"norm": linalg.tensor_norm, "where": lambda self, condition, other: F.where(
     condition, self, other)})
 
+_METHODS.update({"share_memory_": shared_memory.share_memory_,
+                 "is_shared": shared_memory.is_shared})
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(lambda self: F.permute(self, *reversed(range(self.ndim))))

@@ -398,6 +398,10 @@ class Module:
         return self
 
     # ---- dtype conversion --------------------------------------------------------------------
+    def share_memory(self) -> "Module":
+        from ..shared_memory import module_share_memory  # Hogwild: processes share weights
+        return module_share_memory(self)
+
     def _apply_dtype(self, np_dtype) -> "Module":
         """Converts floating parameters in place (keeping their identity) and floating buffers."""
         for module in self.modules():

@@ -27,7 +27,9 @@ class Parameter(Tensor):
         return result
 
     def __reduce__(self):
-        return (_rebuild_parameter, (type(self), self._array, self.requires_grad))
+        from ..shared_memory import picklable_array  # a shared Parameter goes by its segment
+        return (_rebuild_parameter, (type(self), picklable_array(self._array),
+                                     self.requires_grad))
 
 
 def _rebuild_parameter(cls, array, requires_grad):
