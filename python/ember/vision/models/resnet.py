@@ -14,14 +14,24 @@ def conv1x1(in_planes, out_planes, stride=1):
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convolutions and the shortcut (ResNet-18/34)."""
+class _ResidualBlock(nn.Module):
+    """torchvision's block signature; subclasses build their layers in _build."""
     expansion = 1
 
     def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
                  dilation=1, norm_layer=None):
         super().__init__()
         norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
+        self._build(inplanes, planes, stride, groups, base_width, dilation, norm_layer)
+        self.downsample = downsample
+        self.stride = stride
+
+
+class BasicBlock(_ResidualBlock):
+    """Two 3x3 convolutions and the shortcut (ResNet-18/34)."""
+    expansion = 1
+
+    def _build(self, inplanes, planes, stride, groups, base_width, dilation, norm_layer):
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock only supports groups=1 and base_width=64")
         if dilation > 1:
@@ -31,8 +41,6 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = norm_layer(planes)
-        self.downsample = downsample
-        self.stride = stride
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -41,14 +49,11 @@ class BasicBlock(nn.Module):
         return self.relu(out + identity)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualBlock):
     """1x1 reduce, 3x3 (strided, grouped), 1x1 expand by 4, and the shortcut (ResNet-50+)."""
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
-                 dilation=1, norm_layer=None):
-        super().__init__()
-        norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
+    def _build(self, inplanes, planes, stride, groups, base_width, dilation, norm_layer):
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = conv1x1(inplanes, width)
         self.bn1 = norm_layer(width)
@@ -57,8 +62,6 @@ class Bottleneck(nn.Module):
         self.conv3 = conv1x1(width, planes * self.expansion)
         self.bn3 = norm_layer(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.stride = stride
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
