@@ -127,6 +127,28 @@ def test_dropout_only_in_training():
         layers.Dropout(1.5)
 
 
+def test_calling_a_model_outside_fit_is_inference_as_in_keras():
+    # Keras: training=None means inference; only fit/train_on_batch (or training=True) train.
+    model = keras.Sequential([keras.Input(shape=(10,)), layers.Dropout(0.5), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((200, 10), np.float32)
+
+    def run(m, **kwargs):
+        with ember.no_grad():
+            return m(ember.from_numpy(x), **kwargs).numpy()
+
+    def inference(m):
+        return np.array_equal(run(m), run(m))
+
+    assert not model.training and inference(model)
+    seen = []
+    model.layers[0].register_forward_hook(lambda layer, inputs, out: seen.append(layer.training))
+    model.fit(x, np.zeros((200, 1), np.float32), epochs=1, batch_size=100, verbose=0)
+    model.train_on_batch(x, np.zeros((200, 1), np.float32))
+    assert seen == [True, True, True] and not model.training and inference(model)
+    assert not np.array_equal(run(model, training=True), run(model, training=False))
+
+
 def test_flatten():
     x = ember.ones(2, 3, 4)
     assert tuple(layers.Flatten()(x).shape) == (2, 12)

@@ -135,7 +135,7 @@ def test_predict_on_batch_equals_predict_and_leaves_the_training_mode_alone():
                               layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
                               layers.Flatten(), layers.Dropout(0.5), layers.Dense(3)])
     x = _rand(5, 8, 8, 2)
-    assert model.training
+    model.train()  # (as a torch-style user might): dropout on
     np.testing.assert_array_equal(model.predict_on_batch(x), model.predict(x, verbose=0))
     assert model.training  # dropout was off for the prediction, and is back on after it
     model.eval()

@@ -6,6 +6,7 @@ metrics.py); logged values are means over the epoch's batches weighted by batch 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -231,7 +232,7 @@ class Model(Layer):
         return logs
 
     def _train_batch(self, xb, yb, loss_tracker):
-        self.train()
+        """One step; the caller has put the model in training mode (_training_mode)."""
         y_pred = self(ember.from_numpy(xb))
         self._check_no_output_mask()
         loss = self._loss_obj(yb, y_pred)
@@ -325,8 +326,16 @@ class Model(Layer):
         self.stop_training = False
         self.history = history
         loss_tracker = metrics_module.Mean(name="loss")
-        logs = {}
         cb.on_train_begin()
+        with _training_mode(self):
+            logs = self._fit_epochs(cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+                                    validation_freq, val_batch_size, loss_tracker)
+        cb.on_train_end(logs)
+        return history
+
+    def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+                    validation_freq, val_batch_size, loss_tracker):
+        logs = {}
         for epoch in range(initial_epoch, epochs):
             loss_tracker.reset_state()
             self._reset_metrics()
@@ -345,8 +354,7 @@ class Model(Layer):
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cb.on_train_end(logs)
-        return history
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -396,7 +404,8 @@ class Model(Layer):
         x, y = self._prepare_xy(x, y, "train_on_batch")
         tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
-        self._train_batch(x, y, tracker)
+        with _training_mode(self):
+            self._train_batch(x, y, tracker)
         return self._batch_result(self._logs(tracker), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -534,6 +543,18 @@ def _accepts_training(layer) -> bool:
 _MASK_PASSTHROUGH = ("Activation", "Dense", "Dropout", "LayerNormalization")
 # Keras 3 layers whose results depend on the mask; ember's versions ignore it.
 _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
+
+
+@contextlib.contextmanager
+def _training_mode(model):
+    """The model in training mode for fit/train_on_batch, its previous mode restored after
+    (Keras models are in inference mode otherwise)."""
+    was_training = model.training
+    model.train()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _fuses_with_relu(layer, next_layer) -> bool:

@@ -48,6 +48,9 @@ class Layer(Module):
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments: "
                             f"{sorted(kwargs)}")
         super().__init__()
+        # Keras layers run in inference mode unless fit/train_on_batch train them (or a call
+        # passes training=True): `model(x)` after training must not drop units.
+        self.__dict__["training"] = False
         if name is None:
             name = unique_name(_snake_case(type(self).__name__))
         elif not isinstance(name, str):
