@@ -169,6 +169,21 @@ def test_identical_with_one_and_two_threads(restore_threads, dtype, channels_las
             np.testing.assert_array_equal(one, other)
 
 
+@pytest.mark.parametrize("shape", [(1, 32, 13, 13, 64), (1, 128, 16, 16, 128)])
+def test_one_batch_of_tiles_is_identical_with_one_and_two_threads(restore_threads, shape):
+    # Batch-1 inference: all tiles in one batch, whose 16 products go to the threads (each whole
+    # on one), never to an Eigen product that splits itself by the thread count.
+    n, c_in, h, w, c_out = shape
+    x, wt, b = randn(n, h, w, c_in, dtype=np.float32), randn(c_out, c_in, 3, 3, dtype=np.float32), \
+        randn(c_out, dtype=np.float32)
+    args = ((1, 1), (1, 1, 1, 1), (1, 1), 1)
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        results.append(_core.conv2d_forward(x, wt, b, *args, channels_last=True, relu=True))
+    np.testing.assert_array_equal(*results)
+
+
 def test_agrees_with_pytorch():
     torch = pytest.importorskip("torch")
     x, w, b, args = make(CASES[-1], np.float32)

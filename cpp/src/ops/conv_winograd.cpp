@@ -291,6 +291,27 @@ int64_t samples_per_block(const ConvShape& s) {
   return (s.n + blocks - 1) / blocks;
 }
 
+// All tiles in one batch (small inputs, batch-1 inference): its 16 products go to the threads
+// instead, each whole on one thread with single-threaded Eigen inside the parallel region, so
+// the result is the same for any thread count (a lone product outside it would let Eigen split
+// it, and its blocking depends on the thread count).
+template <class T>
+void forward_one_batch(const Tiles& tl, const T* input, const T* u, const T* zeros,
+                       const T* bias, bool relu, T* output) {
+  const ConvShape& s = tl.s;
+  const int64_t ci = s.c_in, co = s.c_out, count = s.n * tl.per_image;
+  ScratchArena arena(ScratchArena::bytes<T>(16 * count * ci) +
+                     ScratchArena::bytes<T>(16 * count * co));
+  T* v = arena.take<T>(16 * count * ci);
+  T* m = arena.take<T>(16 * count * co);
+  transform_inputs(tl, input, zeros, 0, count, v);
+  parallel_for(16, 2 * count * ci * co, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      point(m, k, count, co).noalias() = point<T>(v, k, count, ci) * point<T>(u, k, ci, co);
+  });
+  transform_outputs(tl, m, bias, relu, 0, count, output);
+}
+
 }  // namespace
 
 bool conv2d_winograd_applies(const ConvShape& s) {
@@ -308,6 +329,7 @@ void conv2d_winograd_forward(const ConvShape& s, const T* input, const T* weight
   const std::unique_ptr<T[]> u = transform_weights(s, weight);
   const std::vector<T> zeros(ci, T(0));
   const int64_t batch = tiles_per_batch(s), batches = (tiles + batch - 1) / batch;
+  if (batches == 1) return forward_one_batch(tl, input, u.get(), zeros.data(), bias, relu, output);
   // Each chunk of batches gets its slice of one arena, taken before the parallel region (which
   // must not throw) and kept by this thread from call to call (no fresh pages).
   const int64_t cost = 32 * batch * ci * co, chunks = parallel_chunks(batches, cost);
