@@ -76,7 +76,8 @@ py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const 
   return dispatch_floating(op, as_array(op, "input", x_h), [&](auto t) -> py::array {
     using T = decltype(t);
     auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
-    const ConvShape s = conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
+    const ConvShape s =
+        conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
     Array<T> b;
     if (!b_h.is_none()) {
       b = contiguous<T>(op, "bias", b_h);
@@ -103,7 +104,8 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
     using T = decltype(t);
     auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
     auto g = contiguous<T>(op, "grad_output", g_h);
-    const ConvShape s = conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
+    const ConvShape s =
+        conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
     EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
                 ", expected ", ember::shape_str(output_shape(s)));
     Array<T> relu_output;

@@ -291,6 +291,14 @@ int64_t samples_per_block(const ConvShape& s) {
   return (s.n + blocks - 1) / blocks;
 }
 
+// M[k] = V[k] U[k] for the points k in [k0, k1) of a batch of `count` tiles.
+template <class T>
+void multiply_points(const T* v, const T* u, int64_t count, int64_t ci, int64_t co, int64_t k0,
+                     int64_t k1, T* m) {
+  for (int64_t k = k0; k < k1; ++k)
+    point(m, k, count, co).noalias() = point<T>(v, k, count, ci) * point<T>(u, k, ci, co);
+}
+
 // All tiles in one batch (small inputs, batch-1 inference): its 16 products go to the threads
 // instead, each whole on one thread with single-threaded Eigen inside the parallel region, so
 // the result is the same for any thread count (a lone product outside it would let Eigen split
@@ -306,8 +314,7 @@ void forward_one_batch(const Tiles& tl, const T* input, const T* u, const T* zer
   T* m = arena.take<T>(16 * count * co);
   transform_inputs(tl, input, zeros, 0, count, v);
   parallel_for(16, 2 * count * ci * co, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
-      point(m, k, count, co).noalias() = point<T>(v, k, count, ci) * point<T>(u, k, ci, co);
+    multiply_points(v, u, count, ci, co, k0, k1, m);
   });
   transform_outputs(tl, m, bias, relu, 0, count, output);
 }
@@ -343,9 +350,7 @@ void conv2d_winograd_forward(const ConvShape& s, const T* input, const T* weight
     for (int64_t bt = b; bt < e; ++bt) {
       const int64_t t0 = bt * batch, count = std::min(batch, tiles - t0);
       transform_inputs(tl, input, zeros.data(), t0, count, v);
-      for (int k = 0; k < 16; ++k)
-        point(m, k, count, co).noalias() =
-            point<T>(v, k, count, ci) * point<T>(u.get(), k, ci, co);
+      multiply_points(v, u.get(), count, ci, co, 0, 16, m);
       transform_outputs(tl, m, bias, relu, t0, count, output);
     }
   });

@@ -1,7 +1,6 @@
 """Shape and dtype rules shared by the elementwise ops."""
 import numpy as np
 
-_FLOAT64 = np.dtype(np.float64)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -14,10 +13,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
-
-
-def is_float64(x) -> bool:
-    return isinstance(x, np.ndarray) and x.dtype == _FLOAT64
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as in PyTorch

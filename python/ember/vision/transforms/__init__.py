@@ -1,6 +1,6 @@
 """torchvision.transforms: PIL-image and tensor-image transforms (randomness from ember's
 default generator, so ember.manual_seed makes them reproducible)."""
-from . import functional, v2
+from . import functional
 from .affine import RandomAffine
 from .blur import GaussianBlur
 from .color import ColorJitter, Grayscale, RandomGrayscale
@@ -25,3 +25,5 @@ __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCro
            "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize",
            "RandomResizedCrop", "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize",
            "TenCrop", "ToPILImage", "ToTensor", "functional", "v2"]
+
+from . import v2  # noqa: E402  (last: v2 re-exports the transforms above)
