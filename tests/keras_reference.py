@@ -1,0 +1,21 @@
+"""Real Keras 3 as a reference for the Keras-face tests (skipped when it is not installed).
+
+Keras must pick its backend before its first import; ember's reference tests use the torch
+backend (the only one installed beside ember here)."""
+import os
+
+import pytest
+
+
+def real_keras():
+    """The real ``keras`` module on the torch backend, or skip the calling test."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"real Keras runs on the {keras.backend.backend()} backend, not torch")
+    return keras
+
+
+def to_numpy(value):
+    """A real-Keras result (a torch tensor, maybe requiring grad) as a NumPy array."""
+    return real_keras().ops.convert_to_numpy(value)
