@@ -58,13 +58,12 @@ from .linalg_functions import (cross, dot, einsum, ger, inner, kron, mv, outer, 
 from .meshgrid import meshgrid
 from .sampling import multinomial
 from .build_config import show_config
-from .serialization import load, save
 from ._compile import compile  # noqa: A004  (PyTorch's name)
 from ._device import device
 from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from . import autograd, nn, optim  # noqa: E402
+from . import autograd  # noqa: E402
 
 float = float32
 double = float64
@@ -75,8 +74,10 @@ short = int16
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "datasets", "testing", "utils", "cuda", "backends", "accelerator",
-                    "onnx")
+# Loaded on first use (`ember.nn.Linear`, `import ember.nn as nn`, `from ember import optim`), so
+# `import ember` stays fast.
+_LAZY_SUBMODULES = ("nn", "optim", "serialization", "keras", "datasets", "testing", "utils",
+                    "cuda", "backends", "accelerator", "onnx")
 
 
 def set_num_threads(n: int) -> None:
@@ -88,6 +89,18 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     return _core.get_num_threads()
+
+
+def save(obj, f) -> None:
+    """Saves `obj` to a path (atomically) or a binary file object: see ember.serialization.save."""
+    from .serialization import save as save_
+    save_(obj, f)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None):
+    """Loads what ember.save wrote: see ember.serialization.load."""
+    from .serialization import load as load_
+    return load_(f, map_location, pickle_module, weights_only=weights_only, mmap=mmap)
 
 
 def is_tensor(obj) -> bool:

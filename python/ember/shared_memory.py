@@ -6,7 +6,6 @@ The process that shares a tensor owns its segment and unlinks it when it exits; 
 receive it only attach to it.
 """
 import atexit
-from multiprocessing import shared_memory
 
 import numpy as np
 
@@ -20,6 +19,7 @@ def share_array(array):
     if shared_handle(array) is not None:
         return array
     array = np.ascontiguousarray(array)
+    from multiprocessing import shared_memory  # (not at `import ember`: it is slow to load)
     segment = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
     shared = np.ndarray(array.shape, array.dtype, buffer=segment.buf)
     shared[...] = array
@@ -40,6 +40,7 @@ def attach(name, shape, dtype):
     """The shared array named `name`, seen from a process that did not create it."""
     # Python 3.11 registers the name again with the resource tracker, which child processes
     # share with their parent: a set, so the owner's unlink still unregisters it once.
+    from multiprocessing import shared_memory
     segment = shared_memory.SharedMemory(name=name)
     array = np.ndarray(shape, np.dtype(dtype), buffer=segment.buf)
     _segments[array.ctypes.data] = (segment, array.shape, array.dtype)
