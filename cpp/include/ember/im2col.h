@@ -137,6 +137,37 @@ void im2col_patches(const ConvSlice& sl, const T* x, T* colT) {
     }
 }
 
+// col2im_patches_add for stride 1 and no dilation: the taps that read pixel (iy, ix) are a
+// rectangle [i0, i1] x [j0, j1] found without divisions, and tap (i, j + 1) is read by the
+// output position one to the left, so its entry lies cg - k elements after tap (i, j)'s.
+// (The general version's two divisions per tap were most of a small layer's input gradient.)
+template <class T>
+void col2im_patches_add_unit_stride(const ConvSlice& sl, const T* colT, T* x) {
+  using V = simd::Vec<T>;
+  constexpr int L = simd::lanes<T>;
+  const ConvShape& s = sl.s;
+  const int64_t cg = sl.cg, k = sl.k, step = cg - k;
+  for (int64_t iy = 0; iy < s.h; ++iy) {
+    const int64_t y = iy + s.pad_top;  // oy = y - i
+    const int64_t i0 = std::max<int64_t>(0, y - (sl.oh - 1)), i1 = std::min<int64_t>(s.kh - 1, y);
+    for (int64_t ix = 0; ix < s.w; ++ix) {
+      const int64_t xx = ix + s.pad_left;  // ox = xx - j
+      const int64_t j0 = std::max<int64_t>(0, xx - (sl.ow - 1));
+      const int64_t j1 = std::min<int64_t>(s.kw - 1, xx);
+      T* dst = x + iy * sl.in.h + ix * sl.in.w;
+      for (int64_t c0 = 0; c0 < cg; c0 += L) {
+        const int cn = int(std::min<int64_t>(L, cg - c0));
+        V acc{};
+        for (int64_t i = i0; i <= i1; ++i) {
+          const T* entry = colT + ((y - i) * sl.ow + (xx - j0)) * k + (i * s.kw + j0) * cg + c0;
+          for (int64_t j = j0; j <= j1; ++j, entry += step) acc += simd::load_first<V>(entry, cn);
+        }
+        simd::store_first(dst + c0, simd::load_first<V>(dst + c0, cn) + acc, cn);
+      }
+    }
+  }
+}
+
 // The inverse, as a gather: each input pixel sums, in vector registers, the patch entries of
 // every (output position, tap) that read it, then adds them to x once. (Scattering patch by
 // patch instead re-reads what the previous patch just stored through short masked moves: the
@@ -147,6 +178,8 @@ void col2im_patches_add(const ConvSlice& sl, const T* colT, T* x) {
   constexpr int L = simd::lanes<T>;
   const ConvShape& s = sl.s;
   const int64_t cg = sl.cg;
+  if (s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 && s.dilation_w == 1)
+    return col2im_patches_add_unit_stride(sl, colT, x);
   // Output coordinate o with o * stride - pad + tap * dilation == at, or -1.
   auto source = [](int64_t at, int64_t tap, int64_t stride, int64_t pad, int64_t dilation,
                    int64_t out) -> int64_t {

@@ -162,46 +162,64 @@ inline Vec<T> masked_grad(const T* g, const T* y, int count) {
 }
 
 // NCHW: the sample's im2col rows (taps, P), then per output channel the dot products of its
-// grad_output plane with nine rows at once, flat over the P positions.
-template <class T>
-void params_grad_rows(const T* g, const T* y, const T* col, int64_t p, int n_taps, T* gw,
-                      T* gb) {
-  constexpr int L = lanes<T>;
-  Vec<T> acc[kTaps] = {}, bias_acc{};
-  int64_t row[kTaps];  // past n_taps: the last row again, never stored
-  for (int t = 0; t < kTaps; ++t) row[t] = std::min(t, n_taps - 1) * p;
-  const int64_t full = p / L * L;
-  for (int64_t q = 0; q < full; q += L) {
-    Vec<T> gv = load<Vec<T>>(g + q);
-    if (y) gv = load<Vec<T>>(y + q) > T(0) ? gv : Vec<T>{};
-    bias_acc += gv;
-#pragma GCC unroll 9
-    for (int t = 0; t < kTaps; ++t) acc[t] += gv * load<Vec<T>>(col + row[t] + q);
-  }
-  // The last p - full positions one by one: masked vector loads here made GCC keep the
-  // accumulators above in memory.
-  T sums[kTaps], bias_sum = T(0);
-  for (int t = 0; t < kTaps; ++t) sums[t] = T(0);
-  for (int64_t q = full; q < p; ++q) {
-    const T gq = y && !(y[q] > T(0)) ? T(0) : g[q];
-    bias_sum += gq;
-    for (int t = 0; t < kTaps; ++t) sums[t] += gq * col[row[t] + q];
-  }
-  for (int t = 0; t < n_taps; ++t) gw[t] = lane_sum<T>(acc[t]) + sums[t];
-  if (gb) *gb = lane_sum<T>(bias_acc) + bias_sum;
-}
-
+// grad_output plane with kTaps rows at once. The positions go in blocks whose im2col rows stay
+// in L1 across all output channels (read whole for each channel, the rows of a 24x24 plane
+// streamed from L2: the loads, not the FMAs, bounded it), with the accumulators kept in
+// memory between blocks.
 template <class T>
 void params_grad_nchw_sample(const ConvShape& s, const T* x, const T* g, const T* y, T* col,
                              T* gw, T* gb) {
+  constexpr int L = lanes<T>;
+  constexpr int64_t kBlock = 8 * L;
   const ConvSlice sl(s);
-  const int64_t taps = s.kh * s.kw, p = sl.p;
+  const int64_t taps = s.kh * s.kw, p = sl.p, full = p / L * L;
+  const int64_t groups = (taps + kTaps - 1) / kTaps, per_channel = groups * kTaps + 1;
   im2col_rows(sl, x, col, p);
-  for (int64_t co = 0; co < s.c_out; ++co)
-    for (int64_t t0 = 0; t0 < taps; t0 += kTaps)
-      params_grad_rows(g + co * p, y ? y + co * p : nullptr, col + t0 * p, p,
-                       int(std::min<int64_t>(kTaps, taps - t0)), gw + co * taps + t0,
-                       t0 == 0 && gb ? gb + co : nullptr);
+  // Per output channel: kTaps accumulators per tap group (past the last tap: the last row
+  // again, never stored), then the bias's.
+  std::vector<Vec<T>> acc(s.c_out * per_channel, Vec<T>{});
+  for (int64_t q0 = 0; q0 < full; q0 += kBlock) {
+    const int64_t q1 = std::min(full, q0 + kBlock);
+    for (int64_t co = 0; co < s.c_out; ++co) {
+      const T* gc = g + co * p;
+      const T* yc = y ? y + co * p : nullptr;
+      Vec<T>* a = acc.data() + co * per_channel;
+      Vec<T>& bias = a[per_channel - 1];
+      for (int64_t t0 = 0; t0 < taps; t0 += kTaps) {
+        const T* rows[kTaps];
+        for (int t = 0; t < kTaps; ++t) rows[t] = col + std::min<int64_t>(t0 + t, taps - 1) * p;
+        Vec<T> r[kTaps], b = bias;
+        for (int t = 0; t < kTaps; ++t) r[t] = a[t0 + t];
+        for (int64_t q = q0; q < q1; q += L) {
+          Vec<T> gv = load<Vec<T>>(gc + q);
+          if (yc) gv = load<Vec<T>>(yc + q) > T(0) ? gv : Vec<T>{};
+          if (t0 == 0) b += gv;
+#pragma GCC unroll 9
+          for (int t = 0; t < kTaps; ++t) r[t] += gv * load<Vec<T>>(rows[t] + q);
+        }
+        for (int t = 0; t < kTaps; ++t) a[t0 + t] = r[t];
+        if (t0 == 0) bias = b;
+      }
+    }
+  }
+  // The last p - full positions one by one (masked vector loads made GCC keep the accumulators
+  // in memory).
+  for (int64_t co = 0; co < s.c_out; ++co) {
+    const T* gc = g + co * p;
+    const T* yc = y ? y + co * p : nullptr;
+    const Vec<T>* a = acc.data() + co * per_channel;
+    T bias = T(0);
+    for (int64_t t = 0; t < taps; ++t) {
+      T sum = T(0);
+      for (int64_t q = full; q < p; ++q) {
+        const T gq = yc && !(yc[q] > T(0)) ? T(0) : gc[q];
+        if (t == 0) bias += gq;
+        sum += gq * col[t * p + q];
+      }
+      gw[co * taps + t] = lane_sum<T>(a[t]) + sum;
+    }
+    if (gb) gb[co] = lane_sum<T>(a[per_channel - 1]) + bias;
+  }
 }
 
 // NHWC: per output pixel, the channel vectors of grad_output times each tap's input value.
