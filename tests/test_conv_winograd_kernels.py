@@ -211,3 +211,24 @@ def test_nan_reaches_the_same_outputs_as_in_the_direct_convolution(pixel):
     out = _core.conv2d_forward(x, w, None, *args)
     np.testing.assert_array_equal(np.isnan(out), np.isnan(conv2d_reference(x, w, None, *args)))
     assert np.isfinite(out[0]).all()
+
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_transformed_filters_follow_weights_changed_in_place(case):
+    """The transformed filters are cached per thread while the weights' bytes stay the same:
+    weights changed in place (as an optimizer step or a NumPy view does: same address, same
+    shape) must never give the old filters' results, forward or backward."""
+    x, w, b, args = make(case)
+    first = _core.conv2d_forward(x, w, b, *args)
+    np.testing.assert_array_equal(_core.conv2d_forward(x, w, b, *args), first)
+    w[-1, -1, -1, -1] += 1.0  # the last element only: a byte compare must read to the end
+    changed = _core.conv2d_forward(x, w, b, *args)
+    want = conv2d_reference(x, w, b, *args)
+    assert_close(changed, want, rtol=0, atol=1e-12 * np.abs(want).max())
+    assert not np.array_equal(changed, first)
+    g = randn(*first.shape)
+    w *= 2.0
+    want = gradients_reference(x, w, g, args[1])
+    gi, gw, gb = _core.conv2d_backward(g, x, w, *args)
+    assert_close(gi, want[0], rtol=0, atol=1e-12 * np.abs(want[0]).max())
