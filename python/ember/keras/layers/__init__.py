@@ -5,6 +5,7 @@ from .bidirectional import Bidirectional
 from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .elu import ELU
 from .embedding import Embedding
 from .flatten import Flatten
 from .gru import GRU
@@ -13,11 +14,14 @@ from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, Glo
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .layer_normalization import LayerNormalization
+from .leaky_relu import LeakyReLU
 from .lstm import LSTM
+from .prelu import PReLU
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from .relu import ReLU
 from .reshape import Reshape
 from .simple_rnn import SimpleRNN
+from .softmax import Softmax
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .zero_padding import ZeroPadding1D, ZeroPadding2D
 
@@ -36,3 +40,4 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
            "LSTM", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
            "MaxPooling2D", "ReLU", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
            "ZeroPadding1D", "ZeroPadding2D"]
+__all__ += ["ELU", "LeakyReLU", "PReLU", "Softmax"]
