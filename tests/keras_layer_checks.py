@@ -2,9 +2,22 @@
 finite-difference check of a layer's output with respect to its input and every trainable
 weight (the layer's own and its sublayers')."""
 import numpy as np
+import pytest
 
 import ember
+from ember import keras
 from ember.testing import gradcheck
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras():
+    """Import into a test module: each test starts with fresh layer names and seed 0."""
+    keras.utils.clear_session()
+    ember.manual_seed(0)
+
+
+def rand(*shape, seed=0):
+    return np.random.RandomState(seed).randn(*shape).astype(np.float32)
 
 
 def run(layer, x, training=False, **kwargs):

@@ -8,19 +8,11 @@ import ember
 from ember import keras as ek
 from ember.keras import activations as ea
 from ember.keras import layers as el
-from keras_layer_checks import gradcheck_layer, run
+from keras_layer_checks import fresh_keras, gradcheck_layer, rand as _rand, run  # noqa: F401
 from keras_reference import real_keras, to_numpy
 from ember.testing import gradcheck
 
 
-@pytest.fixture(autouse=True)
-def _fresh():
-    ek.utils.clear_session()
-    ember.manual_seed(0)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype(np.float32)
 
 
 def _away_from_kinks(x, kinks, gap=0.05):
