@@ -110,6 +110,18 @@ def test_masking_feeds_recurrent_layers_exactly_as_keras(recurrent, return_seque
     np.testing.assert_allclose(got, to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
 
 
+def test_masking_feeds_a_bidirectional_lstm_as_keras():
+    keras = real_keras()
+    x = _rand(3, 5, 2, seed=13)
+    x[0, 2:] = 0.0
+    x[2, :3] = 0.0
+    ours, theirs = _twin(keras, lambda m: [m.Input((5, 2)), m.Masking(),
+                                           m.Bidirectional(m.LSTM(3, return_sequences=True)),
+                                           m.Bidirectional(m.GRU(2))])
+    np.testing.assert_allclose(ours.predict(x, verbose=0), to_numpy(theirs(x)), rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_masking_output_mask_gradient_and_config():
     x = _rand(2, 4, 3, seed=8)
     x[0, 1] = 0.0

@@ -19,6 +19,7 @@ from .layer_normalization import LayerNormalization
 from .leaky_relu import LeakyReLU
 from .lstm import LSTM
 from .masking import Masking
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .permute import Permute
 from .prelu import PReLU
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
@@ -46,5 +47,6 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
            "LSTM", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
            "MaxPooling2D", "ReLU", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
            "ZeroPadding1D", "ZeroPadding2D"]
-__all__ += ["ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "Permute",
-            "RepeatVector", "Softmax", "TimeDistributed"]
+__all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity", "Lambda",
+            "LeakyReLU", "Masking", "PReLU", "Permute", "RepeatVector", "Softmax",
+            "TimeDistributed"]
