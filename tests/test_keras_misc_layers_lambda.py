@@ -32,9 +32,12 @@ def test_lambda_training_argument_follows_the_mode():
     assert run(layer, x, training=True).sum() == 2
     layer.eval()
     assert layer(ember.from_numpy(x), training=True).numpy().sum() == 2
-    model = ek.Sequential([el.Input((2,)), layer])
-    model.compile(loss="mse", optimizer="sgd")
+    model = ek.Sequential([el.Input((2,)), layer, el.Dense(2)])
+    model.layers[1].set_weights([np.eye(2, dtype=np.float32), np.zeros(2, np.float32)])
+    model.compile(loss="mse", optimizer=ek.optimizers.SGD(learning_rate=0.0))
     assert model.predict(x, verbose=0).sum() == 0
+    assert model.evaluate(x, x, verbose=0) == 0.0
+    assert model.train_on_batch(x, x) == 1.0  # fit's training mode reaches the function
 
 
 def test_lambda_gradient():

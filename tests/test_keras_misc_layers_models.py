@@ -1,6 +1,7 @@
 """The misc layers together in whole models: keras-io's sequence-to-sequence model
 (LSTM -> RepeatVector -> LSTM -> TimeDistributed(Dense softmax)) against real Keras and in
-training (on reversing short sequences); a model of every new layer through summary, save and load."""
+training (on reversing short sequences); a model of every new layer through summary, save and
+load."""
 import numpy as np
 
 from ember import keras as ek
