@@ -48,6 +48,23 @@ def test_time_distributed_conv2d_matches_keras_and_has_gradients():
     assert gradcheck_layer(el.TimeDistributed(el.Conv2D(2, 2)), x[:1, :2, :4, :4])
 
 
+@pytest.mark.parametrize("base,kwargs,shape", [
+    (el.Dense, {"units": 3, "bias_initializer": "random_normal"}, (3, 5, 4)),
+    (el.Conv1D, {"filters": 2, "kernel_size": 2, "padding": "same", "activation": "tanh"},
+     (3, 5, 4, 2))])
+def test_time_distributed_one_call_for_per_sample_layers_equals_the_step_loop(base, kwargs,
+                                                                             shape):
+    # A subclass is not known to be per-sample, so it runs step by step (as Keras does).
+    per_step = type("PerStep", (base,), {})
+    x = _rand(*shape, seed=14)
+    fast, slow = el.TimeDistributed(base(**kwargs)), el.TimeDistributed(per_step(**kwargs))
+    run(fast, x)
+    run(slow, x)
+    slow.set_weights(fast.get_weights())
+    np.testing.assert_allclose(run(fast, x), run(slow, x), rtol=1e-6, atol=1e-6)
+    assert gradcheck_layer(slow, x[:2, :3])
+
+
 def test_time_distributed_batch_norm_uses_each_steps_batch_while_training():
     keras = real_keras()
     x = _rand(4, 3, 2, seed=3) * np.array([1.0, 5.0, 20.0], np.float32)[:, None]
