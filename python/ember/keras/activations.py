@@ -2,15 +2,31 @@
 as callables. Each is a composition of ember.nn.functional ops, with Keras' defaults."""
 from __future__ import annotations
 
+import ember
 from ..nn import functional as F
+from .activations_more import (celu, exponential, glu, hard_shrink, hard_sigmoid,  # noqa: F401
+                               hard_silu, hard_swish, hard_tanh, log_sigmoid, mish, relu6,
+                               soft_shrink, softsign, sparse_plus, sparse_sigmoid, sparsemax,
+                               squareplus, tanh_shrink, threshold)
 
 
 def linear(x):
     return x
 
 
-def relu(x):
-    return F.relu(x)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras' rectifier: x above ``threshold`` (strictly; 0 elsewhere), clipped to
+    [0, max_value], minus negative_slope * relu(threshold - x)."""
+    if max_value is None and threshold == 0:
+        if negative_slope == 0:
+            return F.relu(x)
+        return F.leaky_relu(x, negative_slope=negative_slope)
+    out = ember.where(x > threshold, x, 0.0) if threshold != 0 else F.relu(x)
+    if max_value is not None:
+        out = ember.clamp(out, 0.0, max_value)
+    if negative_slope != 0:
+        out = out - F.relu(threshold - x) * negative_slope
+    return out
 
 
 def sigmoid(x):
@@ -63,6 +79,12 @@ _BY_NAME = {
     "log_softmax": log_softmax, "elu": elu, "selu": selu, "gelu": gelu, "softplus": softplus,
     "leaky_relu": leaky_relu, "silu": silu, "swish": swish,
 }
+# The rest of Keras 3's activations (activations_more.py), by name.
+_BY_NAME.update({fn.__name__: fn for fn in (
+    celu, exponential, glu, hard_shrink, hard_sigmoid, hard_silu, hard_tanh, log_sigmoid, mish,
+    relu6, soft_shrink, softsign, sparse_plus, sparse_sigmoid, sparsemax, squareplus,
+    tanh_shrink, threshold)})
+_BY_NAME["hard_swish"] = hard_swish
 
 
 def get(identifier):

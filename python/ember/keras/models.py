@@ -541,6 +541,8 @@ def _accepts_training(layer) -> bool:
 
 # Keras 3 layers that pass a mask through unchanged (supports_masking, mask not used in call).
 _MASK_PASSTHROUGH = ("Activation", "Dense", "Dropout", "LayerNormalization")
+_MASK_PASSTHROUGH += ("AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity",
+                      "LeakyReLU", "PReLU", "ReLU", "Softmax")
 # Keras 3 layers whose results depend on the mask; ember's versions ignore it.
 _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
 

@@ -21,6 +21,7 @@ import numpy as np
 import ember
 from . import activations, initializers, layers, losses, metrics, optimizers
 from .layers.layer import Layer
+from .safe_mode import SafeModeScope
 
 WEIGHTS_SUFFIX = ".weights.ember"
 MODEL_SUFFIX = ".ember"
@@ -375,7 +376,7 @@ def _check_serializable(model):
                     f"built-in activation name ({', '.join(sorted(activations._BY_NAME))}), "
                     "or save_weights() and rebuild the model in code.")
             for attr in ("kernel_initializer", "bias_initializer", "recurrent_initializer",
-                         "embeddings_initializer"):
+                         "embeddings_initializer", "alpha_initializer"):
                 init = getattr(owner, attr, None)
                 if init is not None and not (
                         isinstance(init, initializers.Initializer)
@@ -411,7 +412,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved by ``model.save`` (weights, and with ``compile=True`` the compile
-    configuration and optimizer state). Loading is always safe: no code is run from the file."""
+    configuration and optimizer state). Loading is safe: no code from the file runs, unless
+    ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode)."""
     from .models import Sequential
 
     if custom_objects:
@@ -425,7 +427,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         config = data["config"]
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"load_model: {path} has an invalid model config")
-        model = Sequential.from_config(config)
+        with SafeModeScope(safe_mode):  # a Lambda's bytecode loads only if safe_mode=False
+            model = Sequential.from_config(config)
         _set_weights(model, data["weights"], path, "load_model")
         if compile and data["compile_config"] is not None:
             _compile_from_config(model, data["compile_config"])

@@ -5,20 +5,31 @@ from .bidirectional import Bidirectional
 from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .elu import ELU
 from .embedding import Embedding
 from .flatten import Flatten
 from .gru import GRU
+from .identity import Identity
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
                              GlobalMaxPooling2D)
 from .input_layer import Input, InputLayer
+from .lambda_layer import Lambda
 from .layer import Layer
 from .layer_normalization import LayerNormalization
+from .leaky_relu import LeakyReLU
 from .lstm import LSTM
+from .masking import Masking
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
+from .permute import Permute
+from .prelu import PReLU
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from .relu import ReLU
+from .repeat_vector import RepeatVector
 from .reshape import Reshape
 from .simple_rnn import SimpleRNN
+from .softmax import Softmax
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from .time_distributed import TimeDistributed
 from .zero_padding import ZeroPadding1D, ZeroPadding2D
 
 # Keras' short aliases.
@@ -36,3 +47,6 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
            "LSTM", "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
            "MaxPooling2D", "ReLU", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
            "ZeroPadding1D", "ZeroPadding2D"]
+__all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity", "Lambda",
+            "LeakyReLU", "Masking", "PReLU", "Permute", "RepeatVector", "Softmax",
+            "TimeDistributed"]

@@ -1,17 +1,17 @@
 """keras.layers.ReLU: the rectifier with Keras' optional ceiling, slope and threshold.
 
     f(x) = max_value                      if x >= max_value
-    f(x) = x                              if threshold <= x < max_value
+    f(x) = x                              if threshold < x < max_value
     f(x) = negative_slope * (x - threshold) otherwise
 
-With the defaults it is ember's relu kernel.
+computed as keras.activations.relu does (so x == threshold gives 0, and a threshold above
+max_value behaves as in Keras). With the defaults it is ember's relu kernel.
 """
 from __future__ import annotations
 
 import numbers
 
-import ember
-from ...nn import functional as F
+from .. import activations
 from .layer import Layer
 
 
@@ -30,16 +30,11 @@ class ReLU(Layer):
         self.negative_slope = _non_negative("negative_slope", negative_slope)
         self.threshold = _non_negative("threshold", threshold)
         super().__init__(**kwargs)
+        self.supports_masking = True
 
     def call(self, inputs):
-        if self.negative_slope == 0.0 and self.threshold == 0.0:
-            out = F.relu(inputs)
-        else:
-            below = (inputs - self.threshold) * self.negative_slope
-            out = ember.where(inputs >= self.threshold, inputs, below)
-        if self.max_value is not None:
-            out = ember.where(inputs >= self.max_value, self.max_value, out)
-        return out
+        return activations.relu(inputs, negative_slope=self.negative_slope,
+                                max_value=self.max_value, threshold=self.threshold)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
