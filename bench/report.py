@@ -414,6 +414,51 @@ def kernel_section(run):
     return lines
 
 
+def arithmetic_section(run):
+    """For the models whose work is nearly all matrix products (Model.flop): the speed the GEMM
+    ceiling allows, the best ember / PyTorch ratio that leaves, and ember's share of it."""
+    counted = [model for model in run.models if model.flop]
+    if not counted or not run.kernels:
+        return []
+    body = []
+    for threads, basis, basis_name in bases(run.threads):
+        if basis != judged_basis(threads):
+            continue
+        best, _ = ceiling(run, threads, basis)
+        if best is None:
+            continue
+        for model in counted:
+            for metric in ("train", "infer"):
+                flop = model.flop.get(metric)
+                if flop is None:
+                    continue
+                # Steps/s for training, samples/s for inference, as the tables above.
+                bound = best * 1e9 / flop * (1 if metric == "train" else model.batch)
+                torch_rate = value(run, "torch", model, threads, key(metric, basis))
+                ember_rate = value(run, "ember", model, threads, key(metric, basis))
+                allowed = ratio(bound, torch_rate)
+                target = target_of(model, metric)
+                share = ratio(ember_rate, bound)
+                body.append([model.short, TARGET_NAMES[metric], basis_name,
+                             fmt(flop / 1e6, 1), fmt(best, 1), fmt(bound, 1 if bound < 100 else 0),
+                             fmt(torch_rate, 1 if torch_rate and torch_rate < 100 else 0),
+                             fmt_ratio(allowed) + ("" if allowed is None or target is None else
+                                                   " (reachable)" if allowed >= target
+                                                   else " (**below the target**)"),
+                             fmt_target(metric, target),
+                             "—" if share is None else f"{100 * share:.0f}%"])
+    return ["## What the arithmetic allows", "",
+            "Models whose work is nearly all matrix products: their multiply-add FLOP per "
+            "training step or per batch forward (bench/models), the speed at which the GEMM "
+            "ceiling above would run exactly that arithmetic (nothing else: no activations, "
+            "optimizer or framework), PyTorch's measured speed, and so the highest ember / "
+            "PyTorch ratio any float32 implementation could reach on this CPU. Where that is "
+            "below the target, the target cannot be met by faster code; *ember % bound* is how "
+            "close ember is.", "",
+            *table(["model", "figure", "basis", "MFLOP", "ceiling GFLOP/s", "bound",
+                    "torch", "best ratio allowed", "target", "ember % bound"], body)]
+
+
 def problems_section(run):
     """One line per (implementation, reason) naming the cells it left empty."""
     cells = {}
@@ -448,5 +493,6 @@ def markdown(run):
     ]
     for metric, heading, unit, higher_is_better in METRICS:
         lines += metric_section(run, metric, heading, unit, higher_is_better)
-    lines += memory_section(run) + kernel_section(run) + problems_section(run)
+    lines += memory_section(run) + kernel_section(run) + arithmetic_section(run)
+    lines += problems_section(run)
     return "\n".join(lines).rstrip() + "\n"

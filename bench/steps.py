@@ -34,6 +34,10 @@ class Model:
     batch: int
     targets: Targets
     implementations: dict  # implementation name -> fn(threads) -> Steps
+    # Multiply-add FLOP of one training step ("train") and of one batch forward ("infer") where
+    # matrix products are nearly all of a model's work: the report then says how fast the GEMM
+    # ceiling lets any implementation go.
+    flop: dict = None
 
 
 @dataclasses.dataclass

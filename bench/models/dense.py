@@ -8,6 +8,15 @@ from bench.numpy_models import NumpyMlp, NumpyXor
 from bench.steps import Model, Targets, framework_implementations, framework_steps, numpy_steps
 
 MLP_BATCH = 128
+MLP_LAYERS = ((784, 128), (128, 128), (128, 10))
+
+
+def _mlp_flop():
+    """Forward 2·B·in·out per layer; a step adds each layer's weight gradient and the input
+    gradient of every layer but the first (its input is the data)."""
+    per_layer = [2 * MLP_BATCH * i * o for i, o in MLP_LAYERS]
+    forward = sum(per_layer)
+    return {"infer": forward, "train": forward + forward + sum(per_layer[1:])}
 
 
 def _xor_data():
@@ -49,5 +58,5 @@ MODELS = (
           {**framework_implementations(_xor_steps), "numpy": _numpy_xor}),
     Model("mlp", "MLP 784-128-128-10, batch 128, Adam", "MLP", MLP_BATCH,
           Targets(train=2, infer=1.2, latency=1 / 3),
-          {**framework_implementations(_mlp_steps), "numpy": _numpy_mlp}),
+          {**framework_implementations(_mlp_steps), "numpy": _numpy_mlp}, flop=_mlp_flop()),
 )

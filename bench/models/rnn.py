@@ -51,9 +51,19 @@ def _implementations(mode):
 
 
 TARGETS = Targets(train=1.3, infer=1.3, latency=1 / 2)
+
+
+def _rnn_flop(gates):
+    """Forward 2·(gates·H)·(I+H)·B·T per layer (the embedding and the last Linear are
+    negligible); a step's backward adds the weight gradients and the gradients of each layer's
+    input and state, twice the forward (the embedding is trained, so the first layer's input
+    gradient is needed too)."""
+    forward = LAYERS * 2 * gates * HIDDEN * (EMBEDDING + HIDDEN) * BATCH * SEQ
+    return {"infer": forward, "train": 3 * forward}
+
 MODELS = (
     Model("lstm", "LSTM 2×128, emb 128, seq 80, batch 64, Adam", "LSTM", BATCH, TARGETS,
-          _implementations("lstm")),
+          _implementations("lstm"), flop=_rnn_flop(4)),
     Model("gru", "GRU 2×128, emb 128, seq 80, batch 64, Adam", "GRU", BATCH, TARGETS,
-          _implementations("gru")),
+          _implementations("gru"), flop=_rnn_flop(3)),
 )
