@@ -11,6 +11,7 @@ from collections import Counter
 import numpy as np
 
 from .. import _core
+from . import einsum_contract
 from ..autograd import Function
 
 
@@ -65,9 +66,8 @@ def parse(equation, shapes):
 
 
 def _einsum(spec, *arrays, work):
-    """numpy.einsum; its optimizer (BLAS products, ~40 us of planning) pays off above a few
-    thousand multiply-adds or with three or more operands, and costs more below (measured)."""
-    return np.einsum(spec, *arrays, optimize=len(arrays) > 2 or work > 4096)
+    """numpy.einsum's result, its products on ember's kernels (einsum_contract)."""
+    return einsum_contract.einsum(spec, *arrays, work=work)
 
 
 def _unique(term):
