@@ -26,48 +26,16 @@ from . import optimizers as optimizers_module
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
-from .layers.layer import Layer
+from . import compile_utils, data_adapter
+from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
+from .compile_utils import is_nested
+from .data_adapter import map_data, slice_data
+from .layers.layer import Layer, as_tensor
 from .layers.relu import ReLU
 
 
-# ---- data handling ---------------------------------------------------------------------------
-def _as_array(data, what: str) -> np.ndarray:
-    if isinstance(data, ember.Tensor):
-        return data.detach().numpy()
-    if isinstance(data, (dict, tuple)) or (isinstance(data, list) and data
-                                             and isinstance(data[0], np.ndarray)):
-        raise NotImplementedError(f"{what}: multiple inputs/outputs (lists, tuples or dicts of "
-                                  "arrays) are not supported by ember's Keras face")
-    arr = np.asarray(data)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must be a NumPy array of numbers (or an ember Tensor). "
-                         f"Received an object of type {type(data).__name__} with dtype "
-                         f"{arr.dtype}")
-    return arr
-
-
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-    return verbose
-
-
-def _batches(n: int, batch_size: int, order=None):
-    for start in range(0, n, batch_size):
-        idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-        yield idx
-
-
-def _check_batch_size(batch_size, default=32):
-    if batch_size is None:
-        return default
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer. Received: "
-                         f"batch_size={batch_size!r}")
-    return int(batch_size)
+def _batch_len(data) -> int:
+    return len(data) if type(data) is np.ndarray else len(flatten(data)[0])
 
 
 def _not_supported(method, **options):
@@ -77,9 +45,25 @@ def _not_supported(method, **options):
                                       "ember")
 
 
+def _by_shape(loss) -> bool:
+    """"crossentropy"/"ce": Keras picks the cross-entropy from the first batch's shapes."""
+    return isinstance(loss, str) and loss.lower() in ("crossentropy", "ce")
+
+
+def _detach(y_pred):
+    return y_pred.detach() if isinstance(y_pred, ember.Tensor) else map_data(
+        lambda t: t.detach(), y_pred)
+
+
+def _to_numpy(y_pred):
+    return y_pred.numpy() if isinstance(y_pred, ember.Tensor) else map_data(
+        lambda t: t.numpy(), y_pred)
+
+
 class Model(Layer):
     """Keras Model. ember supports the Sequential model and subclassing (define ``call``);
-    the functional API ``Model(inputs, outputs)`` raises NotImplementedError."""
+    the functional API ``Model(inputs, outputs)`` raises NotImplementedError. A model may take
+    and return one tensor, or a flat list, tuple or dict of them (see compile_utils.py)."""
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
@@ -95,6 +79,10 @@ class Model(Layer):
         self.history = None
         self._loss_obj = None
         self._metrics = []
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._saveable_compile = True
         self._build_input_shape = None  # recorded for saving: the file can rebuild the model
 
     # ---- structure ---------------------------------------------------------------------------
@@ -119,11 +107,29 @@ class Model(Layer):
 
     def _record_input_shape(self, input_shape):
         if self._build_input_shape is None:
-            self._build_input_shape = (None,) + tuple(input_shape[1:])
+            if isinstance(input_shape, (dict, list)) or (
+                    input_shape and isinstance(input_shape[0], (tuple, list))):
+                self._build_input_shape = map_data(lambda s: (None,) + tuple(s[1:]),
+                                                   input_shape)
+            else:
+                self._build_input_shape = (None,) + tuple(input_shape[1:])
 
     def _maybe_build(self, input_shape):
         self._record_input_shape(input_shape)
         super()._maybe_build(input_shape)
+
+    def forward(self, inputs, *args, **kwargs):
+        if isinstance(inputs, (list, tuple, dict)) and all(
+                isinstance(v, (ember.Tensor, np.ndarray)) for v in flatten(inputs)):
+            # Several inputs: call() gets the structure; build() the structure of shapes.
+            inputs = map_data(as_tensor, inputs)
+            if not self.built:
+                shapes = map_data(lambda t: tuple(t.shape), inputs)
+                self._record_input_shape(shapes)
+                self.build(shapes)
+                self.built = True
+            return self.call(inputs, *args, **kwargs)
+        return super().forward(inputs, *args, **kwargs)
 
     # ---- saving (see saving.py) --------------------------------------------------------------
     def save(self, filepath, overwrite=True, **kwargs):
@@ -143,34 +149,42 @@ class Model(Layer):
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Configures training. run_eagerly, steps_per_execution, jit_compile and
-        auto_scale_loss are accepted for compatibility and do not change results in ember."""
-        _not_supported("compile", loss_weights=loss_weights, weighted_metrics=weighted_metrics)
-        if isinstance(loss, (dict, list, tuple)):
-            raise NotImplementedError("compile: several losses (multi-output models) are not "
-                                      "supported by ember")
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, dict):
-            raise NotImplementedError("compile: per-output metrics (a dict) are not supported "
-                                      "by ember")
-        elif not isinstance(metrics, (list, tuple)):
-            raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. "
-                             f"Received instead: metrics={metrics!r} of type "
-                             f"{type(metrics).__name__}")
+        """Configures training. ``loss``: one loss for every output, a list (one per output) or
+        a dict keyed by output name, None entries for outputs without a loss;
+        ``loss_weights``: a float, list or dict; ``metrics``: a list, a list of lists or a dict
+        (see compile_utils.py for how Keras 3 maps them to outputs). run_eagerly,
+        steps_per_execution, jit_compile and auto_scale_loss are accepted for compatibility
+        and do not change results in ember."""
+        _not_supported("compile", weighted_metrics=weighted_metrics)
+        output_names = getattr(self, "output_names", None)  # Functional models have them
+        compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
+        compile_metrics = CompileMetrics(metrics, output_names)
+        # Unknown names fail here, not at the first batch.
+        for entry in flatten(loss):
+            if entry is not None and not _by_shape(entry):
+                losses_module.get(entry)
+        flat_metrics = [m for entry in flatten(metrics or []) for m in flatten(entry)]
+        checked = [metrics_module.get(m) for m in flat_metrics if m is not None]
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_obj = None if loss is None else losses_module.get(loss)
-        self._metrics = [metrics_module.get(m) for m in metrics]
-        names = [m.name for m in self._metrics]
-        if len(set(names)) != len(names) or "loss" in names:
-            raise ValueError(f"compile: metric names must be unique and differ from 'loss'. "
-                             f"Received metrics named {names}")
+        self._loss_obj = (None if loss is None or is_nested(loss) or _by_shape(loss)
+                          else losses_module.get(loss))
+        self._metrics = checked
+        self._compile_loss, self._compile_metrics = compile_loss, compile_metrics
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        # What saving.py can store: one loss by name or class, and a flat list of metrics.
+        self._saveable_compile = (not is_nested(loss) and loss_weights is None
+                                  and len(flat_metrics) == len(flatten(metrics or []))
+                                  and not isinstance(metrics, dict) and None not in flat_metrics)
         self.compiled = True
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self._metrics]
+        """The names of evaluate()'s list entries (ember keeps Keras 2's meaning)."""
+        if self._compile_metrics is None or not self._compile_metrics.built:
+            return ["loss"] + [m.name for m in self._metrics]
+        return compile_utils.names_in_order(self._logs(), self._compile_metrics,
+                                            self._compile_loss)
 
     def _check_no_output_mask(self):
         if getattr(self, "_output_mask", None) is not None:
@@ -187,55 +201,95 @@ class Model(Layer):
     def _assert_compiled(self, method: str):
         if not self.compiled:
             raise ValueError(f"You must call `compile()` before calling `{method}()`.")
-        if self._loss_obj is None:
+        if self._compile_loss is None:
             raise ValueError(f"{method}: the model was compiled without a loss. Pass "
                              "`loss=` to compile().")
 
-    def _prepare_x(self, x, method: str) -> np.ndarray:
+    def _prepare_x(self, x, method: str, alone=True):
         if x is None:
             raise ValueError(f"{method}: argument `x` is required")
-        x = _as_array(x, "x")
-        if x.ndim == 0:
-            raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        self._check_input(x)
-        return x
+        if type(x) is not np.ndarray or x.dtype.kind not in "biuf":
+            x = data_adapter.as_arrays(x, "x")
+        if type(x) is np.ndarray:  # one input: the common case
+            if x.ndim == 0:
+                raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
+            x = np.ascontiguousarray(x, dtype=np.float32)
+            self._check_input(x)
+            return x
+        if alone:  # (with y, the sample counts are checked together)
+            data_adapter.num_samples(method, x)
+        data_adapter.check_input_names(x, getattr(self, "input_names", None), method)
+        self._check_structured_input(x)
+        return data_adapter.as_inputs(x)
+
+    def _check_structured_input(self, x):
+        """Subclassed models take any structure; Sequential overrides this."""
 
     def _prepare_xy(self, x, y, method: str):
-        x = self._prepare_x(x, method)
+        x = self._prepare_x(x, method, alone=False)
         if y is None:
             raise ValueError(f"{method}: argument `y` is required (targets for the loss)")
-        y = _as_array(y, "y")
-        if y.ndim == 0 or len(x) != len(y):
-            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the "
-                             f"same number of samples. 'x' sizes: {len(x)} (shape "
-                             f"{x.shape}); 'y' sizes: {len(y) if y.ndim else 0} (shape "
-                             f"{y.shape})")
-        if self._sparse_targets():
-            if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-                raise ValueError("sparse_categorical_crossentropy needs integer class labels "
-                                 "in y; received non-integer values")
-            y = np.ascontiguousarray(y, dtype=np.int64)
-        else:
-            y = np.ascontiguousarray(y, dtype=np.float32)
-        return x, y
+        if type(y) is not np.ndarray or y.dtype.kind not in "biuf":
+            y = data_adapter.as_arrays(y, "y")
+        if type(x) is np.ndarray and type(y) is np.ndarray:  # one input, one output
+            if y.ndim == 0 or len(x) != len(y):
+                raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain "
+                                 f"the same number of samples. 'x' sizes: {len(x)} (shape "
+                                 f"{x.shape}); 'y' sizes: {len(y) if y.ndim else 0} (shape "
+                                 f"{y.shape})")
+            if self._sparse_targets():
+                if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+                    raise ValueError("sparse_categorical_crossentropy needs integer class "
+                                     "labels in y; received non-integer values")
+                return x, np.ascontiguousarray(y, dtype=np.int64)
+            return x, np.ascontiguousarray(y, dtype=np.float32)
+        data_adapter.num_samples(method, x, y)
+        return x, data_adapter.as_targets(y)
 
     # ---- steps -------------------------------------------------------------------------------
     def _reset_metrics(self):
-        for m in self._metrics:
+        self._loss_tracker.reset_state()
+        for m in self._compile_metrics.metrics:
             m.reset_state()
+        if self._compile_loss is not None:
+            for tracker in self._compile_loss.metrics:
+                tracker.reset_state()
 
-    def _logs(self, loss_tracker):
-        logs = {"loss": loss_tracker.result()}
-        for m in self._metrics:
-            logs[m.name] = float(m.result())
-        return logs
+    def _logs(self):
+        return compile_utils.collect_logs(self._loss_tracker, self._compile_metrics,
+                                          self._compile_loss)
 
-    def _train_batch(self, xb, yb, loss_tracker):
+    def _targets_for(self, y, y_pred):
+        """y in the structure of the model's output (one array: as it is)."""
+        if isinstance(y_pred, ember.Tensor) and type(y) is np.ndarray:
+            return y
+        check_flat(y_pred)
+        return align_targets(y, y_pred, self._compile_loss.output_names,
+                             self._compile_loss.user_loss)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of a batch (the weighted sum over outputs); y in the structure of
+        y_pred. Subclasses may override it, as in Keras."""
+        if sample_weight is not None:
+            raise NotImplementedError("compute_loss: sample_weight is not supported by ember")
+        loss = self._compile_loss(y, y_pred)
+        if loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return loss
+
+    def _update_metrics(self, y, y_pred):
+        metrics = self._compile_metrics
+        if not metrics.built:
+            metrics.build(y, y_pred)
+        metrics.update_state(y, y_pred)
+
+    def _train_batch(self, xb, yb):
         """One step; the caller has put the model in training mode (_training_mode)."""
-        y_pred = self(ember.from_numpy(xb))
+        x = ember.from_numpy(xb) if type(xb) is np.ndarray else data_adapter.to_tensors(xb)
+        y_pred = self(x)
         self._check_no_output_mask()
-        loss = self._loss_obj(yb, y_pred)
+        yb = self._targets_for(yb, y_pred)
+        loss = self.compute_loss(x, yb, y_pred, training=True)
         params = list(self.parameters())
         if not self.optimizer.built:
             self.optimizer.build(params)
@@ -243,33 +297,37 @@ class Model(Layer):
             p.grad = None
         loss.backward()
         self.optimizer.step(params)
-        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
-        y_pred = y_pred.detach()
-        for m in self._metrics:
-            m.update_state(yb, y_pred)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=_batch_len(xb))
+        self._update_metrics(yb, _detach(y_pred))
 
-    def _test_batch(self, xb, yb, loss_tracker):
-        y_pred = self(ember.from_numpy(xb))
+    def _test_batch(self, xb, yb):
+        x = ember.from_numpy(xb) if type(xb) is np.ndarray else data_adapter.to_tensors(xb)
+        y_pred = self(x)
         self._check_no_output_mask()
-        loss = self._loss_obj(yb, y_pred)
-        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
-        for m in self._metrics:
-            m.update_state(yb, y_pred)
+        yb = self._targets_for(yb, y_pred)
+        loss = self.compute_loss(x, yb, y_pred, training=False)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=_batch_len(xb))
+        self._update_metrics(yb, y_pred)
 
     def _run_test(self, x, y, batch_size, progress=None):
-        loss_tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
         was_training = self.training
         self.eval()
         try:
             with ember.no_grad():
-                for idx in _batches(len(x), batch_size):
-                    self._test_batch(x[idx], y[idx], loss_tracker)
+                for idx in data_adapter.batches(_batch_len(x), batch_size):
+                    self._test_batch(slice_data(x, idx), slice_data(y, idx))
                     if progress is not None:
                         progress.update(1)
         finally:
             self.train(was_training)
-        return self._logs(loss_tracker)
+        return self._logs()
+
+    def _result(self, logs, return_dict):
+        """evaluate's and *_on_batch's return value: the logs dict or Keras' ordered list."""
+        if return_dict:
+            return logs
+        return compile_utils.flatten_in_order(logs, self._compile_metrics, self._compile_loss)
 
     # ---- fit / evaluate / predict ------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -277,13 +335,14 @@ class Model(Layer):
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains for ``epochs`` epochs; returns the History callback (``history.history`` has
-        "loss", each metric name, and "val_"-prefixed ones when validating)."""
+        "loss", each metric name, and "val_"-prefixed ones when validating). x and y may be
+        lists or dicts of arrays for models with several inputs or outputs."""
         self._assert_compiled("fit")
         _not_supported("fit", class_weight=class_weight, sample_weight=sample_weight,
                        steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
-        val_batch_size = _check_batch_size(validation_batch_size, batch_size)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        val_batch_size = data_adapter.check_batch_size(validation_batch_size, batch_size)
         if shuffle not in (True, False):
             raise NotImplementedError(f"fit: shuffle={shuffle!r} is not supported by ember "
                                       "(use True or False)")
@@ -294,27 +353,11 @@ class Model(Layer):
         x, y = self._prepare_xy(x, y, "fit")
         val = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val). Received: "
-                                 f"{type(validation_data).__name__}")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise NotImplementedError("fit: validation sample weights are not supported")
-            val = self._prepare_xy(validation_data[0], validation_data[1], "fit")
+            val = self._prepare_xy(*data_adapter.unpack_validation_data(validation_data), "fit")
         elif validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ValueError("validation_split must be a float in [0, 1). Received: "
-                                 f"validation_split={validation_split!r}")
-            # Keras: the last fraction of the data, taken before any shuffling.
-            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"Training data contains {len(x)} samples, which is not "
-                                 "sufficient to split it into a validation and training set as "
-                                 f"specified by `validation_split={validation_split}`. Either "
-                                 "provide more data, or a different value for the "
-                                 "`validation_split` argument.")
-            x, y, val = x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+            (x, y), val = data_adapter.split_validation(x, y, _batch_len(x), validation_split)
 
-        n = len(x)
+        n = _batch_len(x)
         steps = math.ceil(n / batch_size)
         history = callbacks_module.History()
         cbs = list(callbacks or [])
@@ -325,32 +368,31 @@ class Model(Layer):
                                                       "steps": steps})
         self.stop_training = False
         self.history = history
-        loss_tracker = metrics_module.Mean(name="loss")
         cb.on_train_begin()
         with _training_mode(self):
             logs = self._fit_epochs(cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
-                                    validation_freq, val_batch_size, loss_tracker)
+                                    validation_freq, val_batch_size)
         cb.on_train_end(logs)
         return history
 
     def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
-                    validation_freq, val_batch_size, loss_tracker):
+                    validation_freq, val_batch_size):
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            loss_tracker.reset_state()
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
             order = ember.randperm(n).numpy() if shuffle else None
-            for step, idx in enumerate(_batches(n, batch_size, order)):
+            for step, idx in enumerate(data_adapter.batches(n, batch_size, order)):
                 cb.on_train_batch_begin(step)
-                self._train_batch(x[idx], y[idx], loss_tracker)
-                cb.on_train_batch_end(step, self._logs(loss_tracker))
+                self._train_batch(slice_data(x, idx), slice_data(y, idx))
+                cb.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
-            logs = self._logs(loss_tracker)
+            logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._run_test(val[0], val[1], val_batch_size)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
+                logs = dict(sorted(logs.items()))  # (Keras' logs are sorted by key)
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -358,41 +400,52 @@ class Model(Layer):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """The loss (a float) when compiled without metrics, else ``[loss, *metrics]``; a dict
-        with return_dict=True."""
+        """The loss (a float) when it is the only value, else a list in Keras' order
+        (``metrics_names``): loss, the metrics, the per-output losses; a dict with
+        return_dict=True."""
         self._assert_compiled("evaluate")
         _not_supported("evaluate", sample_weight=sample_weight, steps=steps,
                        callbacks=callbacks)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
         x, y = self._prepare_xy(x, y, "evaluate")
-        with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress:
+        with _Progress(verbose, math.ceil(_batch_len(x) / batch_size)) as progress:
             logs = self._run_test(x, y, batch_size, progress)
             progress.logs = logs
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x`` as one NumPy array (eval mode, no gradients)."""
+        """The model's outputs for ``x`` (eval mode, no gradients): one NumPy array, or the
+        list/tuple/dict of arrays the model returns."""
         _not_supported("predict", steps=steps, callbacks=callbacks)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
         x = self._prepare_x(x, "predict")
+        n = _batch_len(x)
+        if n == 0 and type(x) is not np.ndarray:
+            raise ValueError("predict: x has no samples")
         outputs = []
         was_training = self.training
         self.eval()
         try:
-            with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress, ember.no_grad():
-                for idx in _batches(len(x), batch_size):
-                    outputs.append(self(ember.from_numpy(x[idx])).numpy())
+            with _Progress(verbose, math.ceil(n / batch_size)) as progress, ember.no_grad():
+                for idx in data_adapter.batches(n, batch_size):
+                    xb = slice_data(x, idx)
+                    outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
+                                                  else data_adapter.to_tensors(xb))))
                     progress.update(1)
         finally:
             self.train(was_training)
         if not outputs:
             return np.zeros((0,), np.float32)
-        return np.concatenate(outputs, axis=0)
+        if type(outputs[0]) is np.ndarray:
+            return np.concatenate(outputs, axis=0)
+        check_flat(outputs[0])
+        first = outputs[0]
+        if isinstance(first, dict):
+            return {key: np.concatenate([o[key] for o in outputs], axis=0) for key in first}
+        return type(first)(np.concatenate([o[i] for o in outputs], axis=0)
+                           for i in range(len(first)))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
@@ -402,41 +455,35 @@ class Model(Layer):
             _not_supported("train_on_batch", sample_weight=sample_weight,
                            class_weight=class_weight)
         x, y = self._prepare_xy(x, y, "train_on_batch")
-        tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
         with _training_mode(self):
-            self._train_batch(x, y, tracker)
-        return self._batch_result(self._logs(tracker), return_dict)
+            self._train_batch(x, y)
+        return self._result(self._logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         _not_supported("test_on_batch", sample_weight=sample_weight)
         x, y = self._prepare_xy(x, y, "test_on_batch")
-        logs = self._run_test(x, y, max(len(x), 1))
-        return self._batch_result(logs, return_dict)
+        logs = self._run_test(x, y, max(_batch_len(x), 1))
+        return self._result(logs, return_dict)
 
     def predict_on_batch(self, x):
         """The outputs for one batch: predict without its batching loop and progress bar (the
         batch-1 latency path)."""
         x = self._prepare_x(x, "predict_on_batch")
-        if len(x) == 0:
+        if _batch_len(x) == 0:
             return self.predict(x, batch_size=1, verbose=0)
         was_training = self.training
         if was_training:
             self.eval()
         try:
             with ember.no_grad():
-                return self(ember.from_numpy(x)).numpy()
+                if type(x) is np.ndarray:
+                    return _to_numpy(self(ember.from_numpy(x)))
+                return _to_numpy(self(data_adapter.to_tensors(x)))
         finally:
             if was_training:
                 self.train()
-
-    @staticmethod
-    def _batch_result(logs, return_dict):
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
 
     # ---- summary -----------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
@@ -682,6 +729,13 @@ class Sequential(Model):
         finally:
             self.train(was_training)
         self.built = True
+
+    forward = Layer.forward  # (one input: no structure check on every call)
+
+    def _check_structured_input(self, x):
+        raise ValueError(f'Sequential model "{self.name}" takes one input array; received x as '
+                         f"a {type(x).__name__} of {len(x)} arrays. Subclass keras.Model for "
+                         "several inputs.")
 
     def _check_input(self, x):
         shape = self.input_shape
