@@ -334,6 +334,7 @@ class CompileMetrics:
         self.groups = []
         self.metrics = []  # every metric, in output order
         self.names = []  # their names in the logs
+        self.order = None  # (logs keys, evaluate's order of them), see flatten_in_order
 
     def build(self, y_true, y_pred):
         metrics, self.groups = self.user_metrics, []
@@ -375,6 +376,8 @@ class CompileMetrics:
         self.built = True
 
     def update_state(self, y_true, y_pred):
+        if not self.built:
+            self.build(y_true, y_pred)
         for group in self.groups:
             if group.key is None:
                 y_t, y_p = y_true, y_pred
@@ -414,7 +417,7 @@ def collect_logs(loss_tracker, compile_metrics, compile_loss) -> dict:
     """The logs dict in Keras' order of ``model.metrics`` (loss, compiled metrics, per-output
     losses; a later duplicate name wins), then sorted by key as Keras returns logs."""
     logs = {"loss": loss_tracker.result()}
-    if compile_metrics is not None and compile_metrics.metrics:
+    if compile_metrics.metrics:
         logs.update(compile_metrics.result())
     if compile_loss is not None:
         for tracker in compile_loss.metrics:
@@ -425,7 +428,12 @@ def collect_logs(loss_tracker, compile_metrics, compile_loss) -> dict:
 def flatten_in_order(logs, compile_metrics, compile_loss):
     """evaluate()'s list (Keras' ``_flatten_metrics_in_order``): see names_in_order; a lone
     value on its own."""
-    values = [logs[name] for name in names_in_order(logs, compile_metrics, compile_loss)]
+    keys = tuple(logs)
+    cached = compile_metrics.order
+    if cached is None or cached[0] != keys:  # (the names are fixed once both are built)
+        cached = compile_metrics.order = (keys, names_in_order(logs, compile_metrics,
+                                                               compile_loss))
+    values = [logs[name] for name in cached[1]]
     return values[0] if len(values) == 1 else values
 
 
@@ -433,12 +441,8 @@ def names_in_order(logs, compile_metrics, compile_loss) -> list:
     """The keys behind evaluate()'s list: "loss", each compiled metric's own (unprefixed) name
     and each per-output loss, where the logs have them (a name may repeat), then the other
     keys sorted."""
-    names = ["loss"]
-    if compile_metrics is not None:
-        names += [m.name for m in compile_metrics.metrics]
+    names = ["loss"] + [m.name for m in compile_metrics.metrics]
     if compile_loss is not None:
         names += [tracker.name for tracker in compile_loss.metrics]
     found = [name for name in names if name in logs]
-    if len(set(found)) == len(logs):  # (the usual case: every key has its place)
-        return found
     return found + [key for key in sorted(logs) if key not in names]

@@ -51,8 +51,9 @@ def _by_shape(loss) -> bool:
 
 
 def _detach(y_pred):
-    return y_pred.detach() if isinstance(y_pred, ember.Tensor) else map_data(
-        lambda t: t.detach(), y_pred)
+    if isinstance(y_pred, ember.Tensor):
+        return y_pred.detach()
+    return map_data(lambda t: t.detach(), y_pred)
 
 
 def _to_numpy(y_pred):
@@ -259,14 +260,6 @@ class Model(Layer):
         return compile_utils.collect_logs(self._loss_tracker, self._compile_metrics,
                                           self._compile_loss)
 
-    def _targets_for(self, y, y_pred):
-        """y in the structure of the model's output (one array: as it is)."""
-        if isinstance(y_pred, ember.Tensor) and type(y) is np.ndarray:
-            return y
-        check_flat(y_pred)
-        return align_targets(y, y_pred, self._compile_loss.output_names,
-                             self._compile_loss.user_loss)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of a batch (the weighted sum over outputs); y in the structure of
         y_pred. Subclasses may override it, as in Keras."""
@@ -277,19 +270,23 @@ class Model(Layer):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return loss
 
-    def _update_metrics(self, y, y_pred):
-        metrics = self._compile_metrics
-        if not metrics.built:
-            metrics.build(y, y_pred)
-        metrics.update_state(y, y_pred)
+    def _forward_loss(self, xb, yb, training):
+        """(loss, targets in the output's structure, outputs, batch size) of one batch."""
+        if type(xb) is np.ndarray:
+            x, n = ember.from_numpy(xb), len(xb)
+        else:
+            x, n = data_adapter.to_tensors(xb), len(flatten(xb)[0])
+        y_pred = self(x)
+        self._check_no_output_mask()
+        if type(yb) is not np.ndarray or not isinstance(y_pred, ember.Tensor):
+            check_flat(y_pred)
+            yb = align_targets(yb, y_pred, self._compile_loss.output_names,
+                               self._compile_loss.user_loss)
+        return self.compute_loss(x, yb, y_pred, training=training), yb, y_pred, n
 
     def _train_batch(self, xb, yb):
         """One step; the caller has put the model in training mode (_training_mode)."""
-        x = ember.from_numpy(xb) if type(xb) is np.ndarray else data_adapter.to_tensors(xb)
-        y_pred = self(x)
-        self._check_no_output_mask()
-        yb = self._targets_for(yb, y_pred)
-        loss = self.compute_loss(x, yb, y_pred, training=True)
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, True)
         params = list(self.parameters())
         if not self.optimizer.built:
             self.optimizer.build(params)
@@ -297,17 +294,13 @@ class Model(Layer):
             p.grad = None
         loss.backward()
         self.optimizer.step(params)
-        self._loss_tracker.update_state(float(loss.item()), sample_weight=_batch_len(xb))
-        self._update_metrics(yb, _detach(y_pred))
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
+        self._compile_metrics.update_state(yb, _detach(y_pred))
 
     def _test_batch(self, xb, yb):
-        x = ember.from_numpy(xb) if type(xb) is np.ndarray else data_adapter.to_tensors(xb)
-        y_pred = self(x)
-        self._check_no_output_mask()
-        yb = self._targets_for(yb, y_pred)
-        loss = self.compute_loss(x, yb, y_pred, training=False)
-        self._loss_tracker.update_state(float(loss.item()), sample_weight=_batch_len(xb))
-        self._update_metrics(yb, y_pred)
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, False)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
+        self._compile_metrics.update_state(yb, y_pred)
 
     def _run_test(self, x, y, batch_size, progress=None):
         self._reset_metrics()
