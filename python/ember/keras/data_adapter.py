@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 import ember
-from .compile_utils import flatten, is_nested
+from .compile_utils import flatten
 
 
 def resolve_verbose(verbose):
