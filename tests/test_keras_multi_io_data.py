@@ -211,3 +211,34 @@ def test_saving_refuses_a_compile_configuration_it_cannot_store(tmp_path):
         model.save(tmp_path / "m.ember")
     model.compile(optimizer="sgd", loss="mse")
     model.save(tmp_path / "m.ember")  # one loss: saved as before
+
+
+class _PenalisedLoss(ek.Model):
+    """Overrides compute_loss, as Keras allows: the compiled loss plus a fixed 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(x, y, y_pred, sample_weight, training) + 10.0
+
+
+def test_an_overridden_compute_loss_is_what_trains_and_logs():
+    model = _PenalisedLoss()
+    model.compile(optimizer=ek.optimizers.SGD(0.0), loss="mse")
+    logs = model.evaluate(X, TARGET, verbose=0, return_dict=True)
+    plain = np.mean((model.predict(X, verbose=0) - TARGET) ** 2)
+    assert logs["loss"] == pytest.approx(plain + 10.0, rel=1e-5)
+
+
+def test_early_stopping_watches_a_per_output_validation_loss():
+    model = _compiled("dict")
+    stop = ek.callbacks.EarlyStopping(monitor="val_reg_loss", patience=0)
+    history = model.fit(X, {"cls": LABELS, "reg": TARGET}, epochs=50, verbose=0,
+                        validation_data=(X[::-1].copy(), {"cls": LABELS, "reg": TARGET}),
+                        callbacks=[stop])
+    assert "val_reg_loss" in history.history and len(history.history["loss"]) < 50

@@ -196,9 +196,10 @@ class CompileLoss:
             if isinstance(weights, dict):
                 weights = [weights[name] for name in names]
         if isinstance(loss, dict) and not isinstance(y_pred, dict):
+            kind = f"a {type(y_pred).__name__}" if is_nested(y_pred) else "one tensor"
             raise ValueError(f"compile: `loss` is a dict {list(loss)}, but the model's output "
-                             f"is {'a ' + type(y_pred).__name__ if is_nested(y_pred) else 'one tensor'}"
-                             " without output names; pass a list of losses in output order")
+                             f"is {kind} without output names; pass a list of losses in output "
+                             "order")
         weights = self._pack_weights(loss, weights)
         flat_pred = flatten(y_pred)
         if not is_nested(loss):
