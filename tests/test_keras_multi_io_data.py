@@ -242,3 +242,17 @@ def test_early_stopping_watches_a_per_output_validation_loss():
                         validation_data=(X[::-1].copy(), {"cls": LABELS, "reg": TARGET}),
                         callbacks=[stop])
     assert "val_reg_loss" in history.history and len(history.history["loss"]) < 50
+
+
+def test_batch_callbacks_see_every_output_in_the_running_logs():
+    seen = []
+
+    class Record(ek.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(dict(logs))
+
+    model = _compiled("dict", metrics={"cls": ["accuracy"]})
+    model.fit(X, {"cls": LABELS, "reg": TARGET}, epochs=1, batch_size=10, verbose=0,
+              callbacks=[Record()])
+    assert len(seen) == 4
+    assert all(list(logs) == ["cls_accuracy", "cls_loss", "loss", "reg_loss"] for logs in seen)

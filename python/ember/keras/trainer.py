@@ -296,6 +296,9 @@ class Trainer:
     def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
                     validation_freq, val_batch_size):
         logs = {}
+        # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
+        batch_logs = any(type(c).on_train_batch_end is not callbacks_module.Callback.
+                         on_train_batch_end for c in cb.callbacks)
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
@@ -303,7 +306,7 @@ class Trainer:
             for step, idx in enumerate(data_adapter.batches(n, batch_size, order)):
                 cb.on_train_batch_begin(step)
                 self._train_batch(slice_data(x, idx), slice_data(y, idx))
-                cb.on_train_batch_end(step, self._logs())
+                cb.on_train_batch_end(step, self._logs() if batch_logs else None)
                 if self.stop_training:
                     break
             logs = self._logs()
