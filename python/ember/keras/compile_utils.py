@@ -73,13 +73,6 @@ def _output_keys(y_pred, output_names):
     return [None] * len(flatten(y_pred))
 
 
-def _flat_by_keys(value, keys):
-    """A dict's values in the order of ``keys`` (the output order); otherwise flatten."""
-    if isinstance(value, dict) and None not in keys:
-        return [value[key] for key in keys]
-    return flatten(value)
-
-
 def align_targets(y_true, y_pred, output_names, loss_structure=None):
     """y_true in the structure of y_pred (Keras' rules): a single target for a one-output list,
     a one-entry structure for a single output, a dict by output name for list outputs, a list
