@@ -185,3 +185,15 @@ def test_mnist_torchvision_example_learns_the_digits(tmp_path):
                             output, flags=re.MULTILINE)
     assert len(accuracies) == 3, output
     assert int(accuracies[-1]) >= 0.9 * 360, output
+
+
+def test_multitask_keras_learns_both_tasks_with_per_output_logs():
+    output = _run_example_with("multitask_keras.py", "--quick")
+    assert ("Logged: digit_accuracy, digit_loss, even_accuracy, even_loss, loss, "
+            "val_digit_accuracy, val_digit_loss, val_even_accuracy, val_even_loss, val_loss"
+            in output.splitlines()), output
+    losses = [float(v) for v in re.findall(r" - loss: (\d+\.\d+)", output)]
+    assert len(losses) == 8 and losses[-1] < 0.5 * losses[0], output
+    for task in ("digit", "even"):
+        match = re.search(rf"^Test {task} accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
+        assert match and float(match.group(1)) >= 0.9, output

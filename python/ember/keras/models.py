@@ -1,85 +1,29 @@
-"""keras.Model and keras.Sequential: compile / fit / evaluate / predict on ember Modules.
-
-Training runs the model in ``train()`` mode (dropout on); evaluate and predict run it in
-``eval()`` mode under ``ember.no_grad()``. The loss and metrics are Keras' (see losses.py and
-metrics.py); logged values are means over the epoch's batches weighted by batch size.
-"""
+"""keras.Model and keras.Sequential on ember Modules; their training methods (compile, fit,
+evaluate, predict) are in trainer.py."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
-import math
-import numbers
-import sys
-import time
 import warnings
 
 import numpy as np
 
 import ember
-from . import callbacks as callbacks_module
-from . import losses as losses_module
-from . import metrics as metrics_module
 from . import activations
-from . import optimizers as optimizers_module
+from .compile_utils import flatten
+from .data_adapter import map_data
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
-from .layers.layer import Layer
+from .layers.layer import Layer, as_tensor
 from .layers.relu import ReLU
+from .trainer import Trainer
 
 
-# ---- data handling ---------------------------------------------------------------------------
-def _as_array(data, what: str) -> np.ndarray:
-    if isinstance(data, ember.Tensor):
-        return data.detach().numpy()
-    if isinstance(data, (dict, tuple)) or (isinstance(data, list) and data
-                                             and isinstance(data[0], np.ndarray)):
-        raise NotImplementedError(f"{what}: multiple inputs/outputs (lists, tuples or dicts of "
-                                  "arrays) are not supported by ember's Keras face")
-    arr = np.asarray(data)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must be a NumPy array of numbers (or an ember Tensor). "
-                         f"Received an object of type {type(data).__name__} with dtype "
-                         f"{arr.dtype}")
-    return arr
-
-
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-    return verbose
-
-
-def _batches(n: int, batch_size: int, order=None):
-    for start in range(0, n, batch_size):
-        idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-        yield idx
-
-
-def _check_batch_size(batch_size, default=32):
-    if batch_size is None:
-        return default
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer. Received: "
-                         f"batch_size={batch_size!r}")
-    return int(batch_size)
-
-
-def _not_supported(method, **options):
-    for name, value in options.items():
-        if value is not None:
-            raise NotImplementedError(f"Model.{method}: argument `{name}` is not supported by "
-                                      "ember")
-
-
-class Model(Layer):
+class Model(Trainer, Layer):
     """Keras Model. ember supports the Sequential model and subclassing (define ``call``);
-    the functional API ``Model(inputs, outputs)`` raises NotImplementedError."""
+    the functional API ``Model(inputs, outputs)`` raises NotImplementedError. A model may take
+    and return one tensor, or a flat list, tuple or dict of them (see compile_utils.py)."""
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
@@ -88,13 +32,7 @@ class Model(Layer):
                 "ember. Use keras.Sequential([...]), or subclass keras.Model and define call().")
         super().__init__(name=kwargs.pop("name", None), trainable=kwargs.pop("trainable", True),
                          **kwargs)
-        self.optimizer = None
-        self.loss = None
-        self.compiled = False
-        self.stop_training = False
-        self.history = None
-        self._loss_obj = None
-        self._metrics = []
+        self._init_trainer()
         self._build_input_shape = None  # recorded for saving: the file can rebuild the model
 
     # ---- structure ---------------------------------------------------------------------------
@@ -119,11 +57,29 @@ class Model(Layer):
 
     def _record_input_shape(self, input_shape):
         if self._build_input_shape is None:
-            self._build_input_shape = (None,) + tuple(input_shape[1:])
+            if isinstance(input_shape, (dict, list)) or (
+                    input_shape and isinstance(input_shape[0], (tuple, list))):
+                self._build_input_shape = map_data(lambda s: (None,) + tuple(s[1:]),
+                                                   input_shape)
+            else:
+                self._build_input_shape = (None,) + tuple(input_shape[1:])
 
     def _maybe_build(self, input_shape):
         self._record_input_shape(input_shape)
         super()._maybe_build(input_shape)
+
+    def forward(self, inputs, *args, **kwargs):
+        if isinstance(inputs, (list, tuple, dict)) and all(
+                isinstance(v, (ember.Tensor, np.ndarray)) for v in flatten(inputs)):
+            # Several inputs: call() gets the structure; build() the structure of shapes.
+            inputs = map_data(as_tensor, inputs)
+            if not self.built:
+                shapes = map_data(lambda t: tuple(t.shape), inputs)
+                self._record_input_shape(shapes)
+                self.build(shapes)
+                self.built = True
+            return self.call(inputs, *args, **kwargs)
+        return super().forward(inputs, *args, **kwargs)
 
     # ---- saving (see saving.py) --------------------------------------------------------------
     def save(self, filepath, overwrite=True, **kwargs):
@@ -138,305 +94,6 @@ class Model(Layer):
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads weights saved by ``save_weights`` (or from a ``.ember`` model file)."""
         _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
-
-    # ---- compile -----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
-        """Configures training. run_eagerly, steps_per_execution, jit_compile and
-        auto_scale_loss are accepted for compatibility and do not change results in ember."""
-        _not_supported("compile", loss_weights=loss_weights, weighted_metrics=weighted_metrics)
-        if isinstance(loss, (dict, list, tuple)):
-            raise NotImplementedError("compile: several losses (multi-output models) are not "
-                                      "supported by ember")
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, dict):
-            raise NotImplementedError("compile: per-output metrics (a dict) are not supported "
-                                      "by ember")
-        elif not isinstance(metrics, (list, tuple)):
-            raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. "
-                             f"Received instead: metrics={metrics!r} of type "
-                             f"{type(metrics).__name__}")
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = loss
-        self._loss_obj = None if loss is None else losses_module.get(loss)
-        self._metrics = [metrics_module.get(m) for m in metrics]
-        names = [m.name for m in self._metrics]
-        if len(set(names)) != len(names) or "loss" in names:
-            raise ValueError(f"compile: metric names must be unique and differ from 'loss'. "
-                             f"Received metrics named {names}")
-        self.compiled = True
-
-    @property
-    def metrics_names(self):
-        return ["loss"] + [m.name for m in self._metrics]
-
-    def _check_no_output_mask(self):
-        if getattr(self, "_output_mask", None) is not None:
-            raise NotImplementedError(
-                "The model's output carries a mask (Embedding(mask_zero=True) followed by "
-                "layers that return sequences); Keras would leave the masked steps out of the "
-                "loss and metrics, which ember does not support. End the model with a layer "
-                "that drops the time axis (e.g. an LSTM with return_sequences=False).")
-
-    def _sparse_targets(self) -> bool:
-        loss = self._loss_obj
-        return getattr(loss, "fn", None) is losses_module.sparse_categorical_crossentropy
-
-    def _assert_compiled(self, method: str):
-        if not self.compiled:
-            raise ValueError(f"You must call `compile()` before calling `{method}()`.")
-        if self._loss_obj is None:
-            raise ValueError(f"{method}: the model was compiled without a loss. Pass "
-                             "`loss=` to compile().")
-
-    def _prepare_x(self, x, method: str) -> np.ndarray:
-        if x is None:
-            raise ValueError(f"{method}: argument `x` is required")
-        x = _as_array(x, "x")
-        if x.ndim == 0:
-            raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        self._check_input(x)
-        return x
-
-    def _prepare_xy(self, x, y, method: str):
-        x = self._prepare_x(x, method)
-        if y is None:
-            raise ValueError(f"{method}: argument `y` is required (targets for the loss)")
-        y = _as_array(y, "y")
-        if y.ndim == 0 or len(x) != len(y):
-            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the "
-                             f"same number of samples. 'x' sizes: {len(x)} (shape "
-                             f"{x.shape}); 'y' sizes: {len(y) if y.ndim else 0} (shape "
-                             f"{y.shape})")
-        if self._sparse_targets():
-            if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-                raise ValueError("sparse_categorical_crossentropy needs integer class labels "
-                                 "in y; received non-integer values")
-            y = np.ascontiguousarray(y, dtype=np.int64)
-        else:
-            y = np.ascontiguousarray(y, dtype=np.float32)
-        return x, y
-
-    # ---- steps -------------------------------------------------------------------------------
-    def _reset_metrics(self):
-        for m in self._metrics:
-            m.reset_state()
-
-    def _logs(self, loss_tracker):
-        logs = {"loss": loss_tracker.result()}
-        for m in self._metrics:
-            logs[m.name] = float(m.result())
-        return logs
-
-    def _train_batch(self, xb, yb, loss_tracker):
-        """One step; the caller has put the model in training mode (_training_mode)."""
-        y_pred = self(ember.from_numpy(xb))
-        self._check_no_output_mask()
-        loss = self._loss_obj(yb, y_pred)
-        params = list(self.parameters())
-        if not self.optimizer.built:
-            self.optimizer.build(params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        self.optimizer.step(params)
-        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
-        y_pred = y_pred.detach()
-        for m in self._metrics:
-            m.update_state(yb, y_pred)
-
-    def _test_batch(self, xb, yb, loss_tracker):
-        y_pred = self(ember.from_numpy(xb))
-        self._check_no_output_mask()
-        loss = self._loss_obj(yb, y_pred)
-        loss_tracker.update_state(float(loss.item()), sample_weight=len(xb))
-        for m in self._metrics:
-            m.update_state(yb, y_pred)
-
-    def _run_test(self, x, y, batch_size, progress=None):
-        loss_tracker = metrics_module.Mean(name="loss")
-        self._reset_metrics()
-        was_training = self.training
-        self.eval()
-        try:
-            with ember.no_grad():
-                for idx in _batches(len(x), batch_size):
-                    self._test_batch(x[idx], y[idx], loss_tracker)
-                    if progress is not None:
-                        progress.update(1)
-        finally:
-            self.train(was_training)
-        return self._logs(loss_tracker)
-
-    # ---- fit / evaluate / predict ------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
-        """Trains for ``epochs`` epochs; returns the History callback (``history.history`` has
-        "loss", each metric name, and "val_"-prefixed ones when validating)."""
-        self._assert_compiled("fit")
-        _not_supported("fit", class_weight=class_weight, sample_weight=sample_weight,
-                       steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
-        val_batch_size = _check_batch_size(validation_batch_size, batch_size)
-        if shuffle not in (True, False):
-            raise NotImplementedError(f"fit: shuffle={shuffle!r} is not supported by ember "
-                                      "(use True or False)")
-        if isinstance(validation_freq, bool) or not isinstance(validation_freq, numbers.Integral)\
-                or validation_freq < 1:
-            raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
-                             f"validation_freq={validation_freq!r}")
-        x, y = self._prepare_xy(x, y, "fit")
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val). Received: "
-                                 f"{type(validation_data).__name__}")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise NotImplementedError("fit: validation sample weights are not supported")
-            val = self._prepare_xy(validation_data[0], validation_data[1], "fit")
-        elif validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ValueError("validation_split must be a float in [0, 1). Received: "
-                                 f"validation_split={validation_split!r}")
-            # Keras: the last fraction of the data, taken before any shuffling.
-            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"Training data contains {len(x)} samples, which is not "
-                                 "sufficient to split it into a validation and training set as "
-                                 f"specified by `validation_split={validation_split}`. Either "
-                                 "provide more data, or a different value for the "
-                                 "`validation_split` argument.")
-            x, y, val = x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
-
-        n = len(x)
-        steps = math.ceil(n / batch_size)
-        history = callbacks_module.History()
-        cbs = list(callbacks or [])
-        if verbose:
-            cbs.insert(0, callbacks_module.ProgbarLogger(verbose=verbose))
-        cbs.append(history)
-        cb = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
-                                                      "steps": steps})
-        self.stop_training = False
-        self.history = history
-        loss_tracker = metrics_module.Mean(name="loss")
-        cb.on_train_begin()
-        with _training_mode(self):
-            logs = self._fit_epochs(cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
-                                    validation_freq, val_batch_size, loss_tracker)
-        cb.on_train_end(logs)
-        return history
-
-    def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
-                    validation_freq, val_batch_size, loss_tracker):
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            loss_tracker.reset_state()
-            self._reset_metrics()
-            cb.on_epoch_begin(epoch)
-            order = ember.randperm(n).numpy() if shuffle else None
-            for step, idx in enumerate(_batches(n, batch_size, order)):
-                cb.on_train_batch_begin(step)
-                self._train_batch(x[idx], y[idx], loss_tracker)
-                cb.on_train_batch_end(step, self._logs(loss_tracker))
-                if self.stop_training:
-                    break
-            logs = self._logs(loss_tracker)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_test(val[0], val[1], val_batch_size)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        return logs
-
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
-        """The loss (a float) when compiled without metrics, else ``[loss, *metrics]``; a dict
-        with return_dict=True."""
-        self._assert_compiled("evaluate")
-        _not_supported("evaluate", sample_weight=sample_weight, steps=steps,
-                       callbacks=callbacks)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
-        x, y = self._prepare_xy(x, y, "evaluate")
-        with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress:
-            logs = self._run_test(x, y, batch_size, progress)
-            progress.logs = logs
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x`` as one NumPy array (eval mode, no gradients)."""
-        _not_supported("predict", steps=steps, callbacks=callbacks)
-        verbose = _resolve_verbose(verbose)
-        batch_size = _check_batch_size(batch_size)
-        x = self._prepare_x(x, "predict")
-        outputs = []
-        was_training = self.training
-        self.eval()
-        try:
-            with _Progress(verbose, math.ceil(len(x) / batch_size)) as progress, ember.no_grad():
-                for idx in _batches(len(x), batch_size):
-                    outputs.append(self(ember.from_numpy(x[idx])).numpy())
-                    progress.update(1)
-        finally:
-            self.train(was_training)
-        if not outputs:
-            return np.zeros((0,), np.float32)
-        return np.concatenate(outputs, axis=0)
-
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
-        """One gradient step on one batch; returns the loss (and metrics) of that batch."""
-        self._assert_compiled("train_on_batch")
-        if sample_weight is not None or class_weight is not None:
-            _not_supported("train_on_batch", sample_weight=sample_weight,
-                           class_weight=class_weight)
-        x, y = self._prepare_xy(x, y, "train_on_batch")
-        tracker = metrics_module.Mean(name="loss")
-        self._reset_metrics()
-        with _training_mode(self):
-            self._train_batch(x, y, tracker)
-        return self._batch_result(self._logs(tracker), return_dict)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        self._assert_compiled("test_on_batch")
-        _not_supported("test_on_batch", sample_weight=sample_weight)
-        x, y = self._prepare_xy(x, y, "test_on_batch")
-        logs = self._run_test(x, y, max(len(x), 1))
-        return self._batch_result(logs, return_dict)
-
-    def predict_on_batch(self, x):
-        """The outputs for one batch: predict without its batching loop and progress bar (the
-        batch-1 latency path)."""
-        x = self._prepare_x(x, "predict_on_batch")
-        if len(x) == 0:
-            return self.predict(x, batch_size=1, verbose=0)
-        was_training = self.training
-        if was_training:
-            self.eval()
-        try:
-            with ember.no_grad():
-                return self(ember.from_numpy(x)).numpy()
-        finally:
-            if was_training:
-                self.train()
-
-    @staticmethod
-    def _batch_result(logs, return_dict):
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
 
     # ---- summary -----------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
@@ -484,43 +141,6 @@ def _params_text(count: int) -> str:
     return f"{count:,} ({size:.2f} B)"
 
 
-class _Progress:
-    """evaluate/predict progress: a tqdm bar for verbose=1 on a terminal, else one line."""
-
-    def __init__(self, verbose, steps):
-        self.verbose, self.steps, self.logs = verbose, steps, None
-        self.bar = None
-        if verbose == 1 and sys.stdout.isatty():
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=steps, file=sys.stdout, unit="step", leave=True,
-                            **callbacks_module._bar_size())
-
-    def update(self, n):
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is not None:
-            if self.bar is not None:
-                self.bar.close()
-            return False
-        text = callbacks_module.format_logs(self.logs) if self.logs else ""
-        if self.bar is not None:
-            if text:
-                self.bar.set_postfix_str(text)
-            self.bar.close()
-        elif self.verbose:
-            elapsed = time.perf_counter() - self.start
-            print(" - ".join(p for p in (f"{self.steps}/{self.steps}", f"{elapsed:.0f}s", text)
-                             if p), flush=True)
-        return False
-
-
 def _accepts_argument(layer, name: str) -> bool:
     return name in _call_parameters(type(layer))
 
@@ -545,18 +165,6 @@ _MASK_PASSTHROUGH += ("AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise",
                       "LeakyReLU", "PReLU", "ReLU", "Softmax")
 # Keras 3 layers whose results depend on the mask; ember's versions ignore it.
 _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
-
-
-@contextlib.contextmanager
-def _training_mode(model):
-    """The model in training mode for fit/train_on_batch, its previous mode restored after
-    (Keras models are in inference mode otherwise)."""
-    was_training = model.training
-    model.train()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def _fuses_with_relu(layer, next_layer) -> bool:
@@ -682,6 +290,13 @@ class Sequential(Model):
         finally:
             self.train(was_training)
         self.built = True
+
+    forward = Layer.forward  # (one input: no structure check on every call)
+
+    def _check_structured_input(self, x):
+        raise ValueError(f'Sequential model "{self.name}" takes one input array; received x as '
+                         f"a {type(x).__name__} of {len(x)} arrays. Subclass keras.Model for "
+                         "several inputs.")
 
     def _check_input(self, x):
         shape = self.input_shape

@@ -1,0 +1,456 @@
+"""The training half of keras.Model (as Keras 3's Trainer): compile, fit, evaluate, predict
+and the *_on_batch methods, for models with one or several inputs and outputs.
+
+Training runs the model in ``train()`` mode (dropout on); evaluate and predict run it in
+``eval()`` mode under ``ember.no_grad()``. The losses and metrics are Keras' (losses.py,
+metrics.py), combined per output by compile_utils.py; data handling is in data_adapter.py.
+Logged values are means over the epoch's batches weighted by batch size.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import sys
+import time
+
+import numpy as np
+
+import ember
+from . import callbacks as callbacks_module
+from . import compile_utils, data_adapter
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
+from .compile_utils import is_nested
+from .data_adapter import map_data, slice_data
+
+
+def _batch_len(data) -> int:
+    return len(data) if type(data) is np.ndarray else len(flatten(data)[0])
+
+
+def _not_supported(method, **options):
+    for name, value in options.items():
+        if value is not None:
+            raise NotImplementedError(f"Model.{method}: argument `{name}` is not supported by "
+                                      "ember")
+
+
+def _by_shape(loss) -> bool:
+    """"crossentropy"/"ce": Keras picks the cross-entropy from the first batch's shapes."""
+    return isinstance(loss, str) and loss.lower() in ("crossentropy", "ce")
+
+
+def _detach(y_pred):
+    if isinstance(y_pred, ember.Tensor):
+        return y_pred.detach()
+    return map_data(lambda t: t.detach(), y_pred)
+
+
+def _to_numpy(y_pred):
+    return y_pred.numpy() if isinstance(y_pred, ember.Tensor) else map_data(
+        lambda t: t.numpy(), y_pred)
+
+
+class Trainer:
+    """compile / fit / evaluate / predict; mixed into keras.Model (which calls
+    ``_init_trainer`` and provides ``_check_input`` and ``_check_structured_input``)."""
+
+    def _init_trainer(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._loss_obj = None
+        self._metrics = []
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._saveable_compile = True
+
+    # ---- compile -----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures training. ``loss``: one loss for every output, a list (one per output) or
+        a dict keyed by output name, None entries for outputs without a loss;
+        ``loss_weights``: a float, list or dict; ``metrics``: a list, a list of lists or a dict
+        (see compile_utils.py for how Keras 3 maps them to outputs). run_eagerly,
+        steps_per_execution, jit_compile and auto_scale_loss are accepted for compatibility
+        and do not change results in ember."""
+        _not_supported("compile", weighted_metrics=weighted_metrics)
+        output_names = getattr(self, "output_names", None)  # Functional models have them
+        compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
+        compile_metrics = CompileMetrics(metrics, output_names)
+        # Unknown names fail here, not at the first batch.
+        for entry in flatten(loss):
+            if entry is not None and not _by_shape(entry):
+                losses_module.get(entry)
+        flat_metrics = [m for entry in flatten(metrics or []) for m in flatten(entry)]
+        checked = [metrics_module.get(m) for m in flat_metrics if m is not None]
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._loss_obj = (None if loss is None or is_nested(loss) or _by_shape(loss)
+                          else losses_module.get(loss))
+        self._metrics = checked
+        self._compile_loss, self._compile_metrics = compile_loss, compile_metrics
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        # What saving.py can store: one loss by name or class, and a flat list of metrics.
+        self._saveable_compile = (not is_nested(loss) and loss_weights is None
+                                  and len(flat_metrics) == len(flatten(metrics or []))
+                                  and not isinstance(metrics, dict) and None not in flat_metrics)
+        self.compiled = True
+
+    @property
+    def metrics_names(self):
+        """The names of evaluate()'s list entries (ember keeps Keras 2's meaning)."""
+        if self._compile_metrics is None or not self._compile_metrics.built:
+            return ["loss"] + [m.name for m in self._metrics]
+        return compile_utils.names_in_order(self._logs(), self._compile_metrics,
+                                            self._compile_loss)
+
+    def _check_no_output_mask(self):
+        if getattr(self, "_output_mask", None) is not None:
+            raise NotImplementedError(
+                "The model's output carries a mask (Embedding(mask_zero=True) followed by "
+                "layers that return sequences); Keras would leave the masked steps out of the "
+                "loss and metrics, which ember does not support. End the model with a layer "
+                "that drops the time axis (e.g. an LSTM with return_sequences=False).")
+
+    def _sparse_targets(self) -> bool:
+        loss = self._loss_obj
+        return getattr(loss, "fn", None) is losses_module.sparse_categorical_crossentropy
+
+    def _assert_compiled(self, method: str):
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before calling `{method}()`.")
+        if self._compile_loss is None:
+            raise ValueError(f"{method}: the model was compiled without a loss. Pass "
+                             "`loss=` to compile().")
+
+    def _prepare_x(self, x, method: str, alone=True):
+        if x is None:
+            raise ValueError(f"{method}: argument `x` is required")
+        if type(x) is not np.ndarray or x.dtype.kind not in "biuf":
+            x = data_adapter.as_arrays(x, "x")
+        if type(x) is np.ndarray:  # one input: the common case
+            if x.ndim == 0:
+                raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
+            x = np.ascontiguousarray(x, dtype=np.float32)
+            self._check_input(x)
+            return x
+        if alone:  # (with y, the sample counts are checked together)
+            data_adapter.num_samples(method, x)
+        data_adapter.check_input_names(x, getattr(self, "input_names", None), method)
+        self._check_structured_input(x)
+        return data_adapter.as_inputs(x)
+
+    def _check_structured_input(self, x):
+        """Subclassed models take any structure; Sequential overrides this."""
+
+    def _prepare_xy(self, x, y, method: str):
+        x = self._prepare_x(x, method, alone=False)
+        if y is None:
+            raise ValueError(f"{method}: argument `y` is required (targets for the loss)")
+        if type(y) is not np.ndarray or y.dtype.kind not in "biuf":
+            y = data_adapter.as_arrays(y, "y")
+        if type(x) is np.ndarray and type(y) is np.ndarray:  # one input, one output
+            if y.ndim == 0 or len(x) != len(y):
+                raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain "
+                                 f"the same number of samples. 'x' sizes: {len(x)} (shape "
+                                 f"{x.shape}); 'y' sizes: {len(y) if y.ndim else 0} (shape "
+                                 f"{y.shape})")
+            if self._sparse_targets():
+                if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+                    raise ValueError("sparse_categorical_crossentropy needs integer class "
+                                     "labels in y; received non-integer values")
+                return x, np.ascontiguousarray(y, dtype=np.int64)
+            return x, np.ascontiguousarray(y, dtype=np.float32)
+        data_adapter.num_samples(method, x, y)
+        return x, data_adapter.as_targets(y)
+
+    # ---- steps -------------------------------------------------------------------------------
+    def _reset_metrics(self):
+        self._loss_tracker.reset_state()
+        for m in self._compile_metrics.metrics:
+            m.reset_state()
+        if self._compile_loss is not None:
+            for tracker in self._compile_loss.metrics:
+                tracker.reset_state()
+
+    def _logs(self):
+        return compile_utils.collect_logs(self._loss_tracker, self._compile_metrics,
+                                          self._compile_loss)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of a batch (the weighted sum over outputs); y in the structure of
+        y_pred. Subclasses may override it, as in Keras."""
+        if sample_weight is not None:
+            raise NotImplementedError("compute_loss: sample_weight is not supported by ember")
+        loss = self._compile_loss(y, y_pred)
+        if loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return loss
+
+    def _forward_loss(self, xb, yb, training):
+        """(loss, targets in the output's structure, outputs, batch size) of one batch."""
+        if type(xb) is np.ndarray:
+            x, n = ember.from_numpy(xb), len(xb)
+        else:
+            x, n = data_adapter.to_tensors(xb), len(flatten(xb)[0])
+        y_pred = self(x)
+        self._check_no_output_mask()
+        if type(yb) is not np.ndarray or not isinstance(y_pred, ember.Tensor):
+            check_flat(y_pred)
+            yb = align_targets(yb, y_pred, self._compile_loss.output_names,
+                               self._compile_loss.user_loss)
+        return self.compute_loss(x, yb, y_pred, training=training), yb, y_pred, n
+
+    def _train_batch(self, xb, yb):
+        """One step; the caller has put the model in training mode (_training_mode)."""
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, True)
+        params = list(self.parameters())
+        if not self.optimizer.built:
+            self.optimizer.build(params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.step(params)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
+        self._compile_metrics.update_state(yb, _detach(y_pred))
+
+    def _test_batch(self, xb, yb):
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, False)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
+        self._compile_metrics.update_state(yb, y_pred)
+
+    def _run_test(self, x, y, batch_size, progress=None):
+        self._reset_metrics()
+        was_training = self.training
+        self.eval()
+        try:
+            with ember.no_grad():
+                for idx in data_adapter.batches(_batch_len(x), batch_size):
+                    self._test_batch(slice_data(x, idx), slice_data(y, idx))
+                    if progress is not None:
+                        progress.update(1)
+        finally:
+            self.train(was_training)
+        return self._logs()
+
+    def _result(self, logs, return_dict):
+        """evaluate's and *_on_batch's return value: the logs dict or Keras' ordered list."""
+        if return_dict:
+            return logs
+        return compile_utils.flatten_in_order(logs, self._compile_metrics, self._compile_loss)
+
+    # ---- fit / evaluate / predict ------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs`` epochs; returns the History callback (``history.history`` has
+        "loss", each metric name, and "val_"-prefixed ones when validating). x and y may be
+        lists or dicts of arrays for models with several inputs or outputs."""
+        self._assert_compiled("fit")
+        _not_supported("fit", class_weight=class_weight, sample_weight=sample_weight,
+                       steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        val_batch_size = data_adapter.check_batch_size(validation_batch_size, batch_size)
+        if shuffle not in (True, False):
+            raise NotImplementedError(f"fit: shuffle={shuffle!r} is not supported by ember "
+                                      "(use True or False)")
+        if isinstance(validation_freq, bool) or not isinstance(validation_freq, numbers.Integral)\
+                or validation_freq < 1:
+            raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
+                             f"validation_freq={validation_freq!r}")
+        x, y = self._prepare_xy(x, y, "fit")
+        val = None
+        if validation_data is not None:
+            val = self._prepare_xy(*data_adapter.unpack_validation_data(validation_data), "fit")
+        elif validation_split:
+            (x, y), val = data_adapter.split_validation(x, y, _batch_len(x), validation_split)
+
+        n = _batch_len(x)
+        steps = math.ceil(n / batch_size)
+        history = callbacks_module.History()
+        cbs = list(callbacks or [])
+        if verbose:
+            cbs.insert(0, callbacks_module.ProgbarLogger(verbose=verbose))
+        cbs.append(history)
+        cb = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
+                                                      "steps": steps})
+        self.stop_training = False
+        self.history = history
+        cb.on_train_begin()
+        with _training_mode(self):
+            logs = self._fit_epochs(cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+                                    validation_freq, val_batch_size)
+        cb.on_train_end(logs)
+        return history
+
+    def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+                    validation_freq, val_batch_size):
+        logs = {}
+        # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
+        batch_logs = any(type(c).on_train_batch_end is not callbacks_module.Callback.
+                         on_train_batch_end for c in cb.callbacks)
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cb.on_epoch_begin(epoch)
+            order = ember.randperm(n).numpy() if shuffle else None
+            for step, idx in enumerate(data_adapter.batches(n, batch_size, order)):
+                cb.on_train_batch_begin(step)
+                self._train_batch(slice_data(x, idx), slice_data(y, idx))
+                cb.on_train_batch_end(step, self._logs() if batch_logs else None)
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._run_test(val[0], val[1], val_batch_size)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+                logs = dict(sorted(logs.items()))  # (Keras' logs are sorted by key)
+            cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """The loss (a float) when it is the only value, else a list in Keras' order
+        (``metrics_names``): loss, the metrics, the per-output losses; a dict with
+        return_dict=True."""
+        self._assert_compiled("evaluate")
+        _not_supported("evaluate", sample_weight=sample_weight, steps=steps,
+                       callbacks=callbacks)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        x, y = self._prepare_xy(x, y, "evaluate")
+        with _Progress(verbose, math.ceil(_batch_len(x) / batch_size)) as progress:
+            logs = self._run_test(x, y, batch_size, progress)
+            progress.logs = logs
+        return self._result(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` (eval mode, no gradients): one NumPy array, or the
+        list/tuple/dict of arrays the model returns."""
+        _not_supported("predict", steps=steps, callbacks=callbacks)
+        verbose = data_adapter.resolve_verbose(verbose)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        x = self._prepare_x(x, "predict")
+        n = _batch_len(x)
+        if n == 0 and type(x) is not np.ndarray:
+            raise ValueError("predict: x has no samples")
+        outputs = []
+        was_training = self.training
+        self.eval()
+        try:
+            with _Progress(verbose, math.ceil(n / batch_size)) as progress, ember.no_grad():
+                for idx in data_adapter.batches(n, batch_size):
+                    xb = slice_data(x, idx)
+                    outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
+                                                  else data_adapter.to_tensors(xb))))
+                    progress.update(1)
+        finally:
+            self.train(was_training)
+        if not outputs:
+            return np.zeros((0,), np.float32)
+        if type(outputs[0]) is np.ndarray:
+            return np.concatenate(outputs, axis=0)
+        check_flat(outputs[0])
+        first = outputs[0]
+        if isinstance(first, dict):
+            return {key: np.concatenate([o[key] for o in outputs], axis=0) for key in first}
+        return type(first)(np.concatenate([o[i] for o in outputs], axis=0)
+                           for i in range(len(first)))
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One gradient step on one batch; returns the loss (and metrics) of that batch."""
+        self._assert_compiled("train_on_batch")
+        if sample_weight is not None or class_weight is not None:
+            _not_supported("train_on_batch", sample_weight=sample_weight,
+                           class_weight=class_weight)
+        x, y = self._prepare_xy(x, y, "train_on_batch")
+        self._reset_metrics()
+        with _training_mode(self):
+            self._train_batch(x, y)
+        return self._result(self._logs(), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        _not_supported("test_on_batch", sample_weight=sample_weight)
+        x, y = self._prepare_xy(x, y, "test_on_batch")
+        logs = self._run_test(x, y, max(_batch_len(x), 1))
+        return self._result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch: predict without its batching loop and progress bar (the
+        batch-1 latency path)."""
+        x = self._prepare_x(x, "predict_on_batch")
+        if _batch_len(x) == 0:
+            return self.predict(x, batch_size=1, verbose=0)
+        was_training = self.training
+        if was_training:
+            self.eval()
+        try:
+            with ember.no_grad():
+                if type(x) is np.ndarray:
+                    return _to_numpy(self(ember.from_numpy(x)))
+                return _to_numpy(self(data_adapter.to_tensors(x)))
+        finally:
+            if was_training:
+                self.train()
+
+
+class _Progress:
+    """evaluate/predict progress: a tqdm bar for verbose=1 on a terminal, else one line."""
+
+    def __init__(self, verbose, steps):
+        self.verbose, self.steps, self.logs = verbose, steps, None
+        self.bar = None
+        if verbose == 1 and sys.stdout.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=steps, file=sys.stdout, unit="step", leave=True,
+                            **callbacks_module._bar_size())
+
+    def update(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:
+            if self.bar is not None:
+                self.bar.close()
+            return False
+        text = callbacks_module.format_logs(self.logs) if self.logs else ""
+        if self.bar is not None:
+            if text:
+                self.bar.set_postfix_str(text)
+            self.bar.close()
+        elif self.verbose:
+            elapsed = time.perf_counter() - self.start
+            print(" - ".join(p for p in (f"{self.steps}/{self.steps}", f"{elapsed:.0f}s", text)
+                             if p), flush=True)
+        return False
+
+
+@contextlib.contextmanager
+def _training_mode(model):
+    """The model in training mode for fit/train_on_batch, its previous mode restored after
+    (Keras models are in inference mode otherwise)."""
+    was_training = model.training
+    model.train()
+    try:
+        yield
+    finally:
+        model.train(was_training)
