@@ -22,8 +22,8 @@ inline int parallel_chunks(int64_t n, int64_t cost_per_item) {
 // Runs body(chunk, begin, end) over [0, n) split into parallel_chunks(n, cost_per_item)
 // contiguous chunks, in parallel when there are several; chunk c is [n * c / C, n * (c + 1) / C).
 // `body` must not throw: an exception escaping an OpenMP region aborts the process.
-// Eigen products called from inside `body` run single-threaded (Eigen checks
-// omp_get_num_threads), so nesting never oversubscribes the cores.
+// Eigen products run single-threaded (set_num_threads turns Eigen's own threading off); a
+// product worth splitting outside a parallel region goes through parallel_product.h.
 template <class Body>
 void parallel_chunks_for(int64_t n, int64_t cost_per_item, const Body& body) {
   const int chunks = parallel_chunks(n, cost_per_item);

@@ -10,6 +10,7 @@
 #include "ember/eigen_maps.h"
 #include "ember/im2col.h"
 #include "ember/parallel.h"
+#include "ember/parallel_product.h"
 #include "ember/simd.h"
 #include "ember/transpose.h"
 
@@ -209,17 +210,17 @@ void conv2d_forward(const ConvShape& s, const T* input, const T* weight, const T
     if (s.channels_last) {  // the chunk's NHWC rows are the product itself
       auto out = ck.nhwc_block(output);
       if (patches)
-        out.noalias() = ConstMatrixMap<T>(col, ck.cols(), sl.k) *
-                        ck.weight(w_patch.data()).transpose();
+        parallel_product(out, ConstMatrixMap<T>(col, ck.cols(), sl.k),
+                ck.weight(w_patch.data()).transpose());
       else
-        out.noalias() = ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose() *
-                        ck.weight(weight).transpose();
+        parallel_product(out, ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose(),
+                ck.weight(weight).transpose());
       if (bias) out.rowwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g).transpose();
       if (relu) relu_in_place(out);
       return;
     }
     MatrixMap<T> y(workspace<T>(1, sl.cout_g * ck.cols()), sl.cout_g, ck.cols());
-    y.noalias() = ck.weight(weight) * ConstMatrixMap<T>(col, sl.k, ck.cols());
+    parallel_product(y, ck.weight(weight), ConstMatrixMap<T>(col, sl.k, ck.cols()));
     if (bias) y.colwise() += ConstVectorMap<T>(bias + ck.g * sl.cout_g, sl.cout_g);
     if (relu) relu_in_place(y);
     ck.scatter_nchw(y.data(), output);
@@ -293,22 +294,24 @@ void conv2d_backward(const ConvShape& s, const T* grad_output, const T* input, c
       ck.fill_columns(input, col, patches);
       MatrixMap<T> gw(partial_w.get() + ch * w_size + ck.g * sl.cout_g * sl.k, sl.cout_g, sl.k);
       if (patches)
-        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, ck.cols(), sl.k);
+        parallel_product(gw, g_nhwc.transpose(), ConstMatrixMap<T>(col, ck.cols(), sl.k));
       else if (s.channels_last)
-        gw.noalias() = g_nhwc.transpose() * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+        parallel_product(gw, g_nhwc.transpose(),
+                ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose());
       else
-        gw.noalias() = g_nchw * ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose();
+        parallel_product(gw, g_nchw, ConstMatrixMap<T>(col, sl.k, ck.cols()).transpose());
     }
     if (grad_input) {
       if (ck.g == 0)
         std::fill(grad_input + ck.n0 * sl.in.n, grad_input + (ck.n0 + ck.count) * sl.in.n, T(0));
       if (patches)
-        MatrixMap<T>(col, ck.cols(), sl.k).noalias() = g_nhwc * ck.weight(w_patch.data());
+        parallel_product(MatrixMap<T>(col, ck.cols(), sl.k), g_nhwc, ck.weight(w_patch.data()));
       else if (s.channels_last)
-        MatrixMap<T>(col, sl.k, ck.cols()).noalias() =
-            ck.weight(weight).transpose() * g_nhwc.transpose();
+        parallel_product(MatrixMap<T>(col, sl.k, ck.cols()), ck.weight(weight).transpose(),
+                g_nhwc.transpose());
       else
-        MatrixMap<T>(col, sl.k, ck.cols()).noalias() = ck.weight(weight).transpose() * g_nchw;
+        parallel_product(MatrixMap<T>(col, sl.k, ck.cols()), ck.weight(weight).transpose(),
+                g_nchw);
       ck.add_columns(col, grad_input, patches);
     }
   });

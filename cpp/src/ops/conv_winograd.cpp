@@ -312,9 +312,8 @@ void multiply_points(const T* v, const T* u, int64_t count, int64_t ci, int64_t 
 }
 
 // All tiles in one batch (small inputs, batch-1 inference): its 16 products go to the threads
-// instead, each whole on one thread with single-threaded Eigen inside the parallel region, so
-// the result is the same for any thread count (a lone product outside it would let Eigen split
-// it, and its blocking depends on the thread count).
+// instead, each whole on one thread with single-threaded Eigen, so the result is the same for
+// any thread count.
 template <class T>
 void forward_one_batch(const Tiles& tl, const T* input, const T* u, const T* zeros,
                        const T* bias, bool relu, T* output) {

@@ -4,6 +4,7 @@
 
 #include "ember/eigen_maps.h"
 #include "ember/parallel.h"
+#include "ember/parallel_product.h"
 
 namespace ember {
 
@@ -11,8 +12,8 @@ template <class T>
 void matmul_forward(const T* a, const T* b, T* c, int64_t batch, int64_t m, int64_t k, int64_t n) {
   parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      MatrixMap<T>(c + i * m * n, m, n).noalias() =
-          ConstMatrixMap<T>(a + i * m * k, m, k) * ConstMatrixMap<T>(b + i * k * n, k, n);
+      parallel_product(MatrixMap<T>(c + i * m * n, m, n), ConstMatrixMap<T>(a + i * m * k, m, k),
+              ConstMatrixMap<T>(b + i * k * n, k, n));
     }
   });
 }
@@ -22,9 +23,9 @@ void matmul_backward_a(const T* grad_output, const T* b, T* grad_a, int64_t batc
                        int64_t k, int64_t n) {
   parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      MatrixMap<T>(grad_a + i * m * k, m, k).noalias() =
-          ConstMatrixMap<T>(grad_output + i * m * n, m, n) *
-          ConstMatrixMap<T>(b + i * k * n, k, n).transpose();
+      parallel_product(MatrixMap<T>(grad_a + i * m * k, m, k),
+              ConstMatrixMap<T>(grad_output + i * m * n, m, n),
+              ConstMatrixMap<T>(b + i * k * n, k, n).transpose());
     }
   });
 }
@@ -34,9 +35,9 @@ void matmul_backward_b(const T* grad_output, const T* a, T* grad_b, int64_t batc
                        int64_t k, int64_t n) {
   parallel_for(batch, m * k * n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      MatrixMap<T>(grad_b + i * k * n, k, n).noalias() =
-          ConstMatrixMap<T>(a + i * m * k, m, k).transpose() *
-          ConstMatrixMap<T>(grad_output + i * m * n, m, n);
+      parallel_product(MatrixMap<T>(grad_b + i * k * n, k, n),
+              ConstMatrixMap<T>(a + i * m * k, m, k).transpose(),
+              ConstMatrixMap<T>(grad_output + i * m * n, m, n));
     }
   });
 }

@@ -17,7 +17,7 @@ int get_num_threads() {
 void set_num_threads(int n) {
   g_num_threads.store(n, std::memory_order_relaxed);
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
+  Eigen::setNbThreads(1);  // ember splits products itself (parallel_product.h)
 }
 
 }  // namespace ember
