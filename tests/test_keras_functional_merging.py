@@ -8,17 +8,8 @@ import ember
 from ember import keras as ek
 from ember.keras import layers
 from ember.testing import gradcheck
+from keras_functional_common import fresh_session, rand as _rand  # noqa: F401
 from keras_reference import real_keras, to_numpy
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    ek.utils.clear_session()
-    ember.manual_seed(0)
-
-
-def _rand(*shape, seed=0):
-    return np.random.RandomState(seed).randn(*shape).astype(np.float32)
 
 
 def _expand(xs):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 import ember
+from . import functional_config
 from .engine import graph, tree
 from .engine.keras_tensor import KerasTensor
-from .engine.node import inbound_nodes, producer_node
+from .engine.node import producer_node
 from .engine.symbolic_call import has_keras_tensor, symbolic_call
+from .functional_summary import summary_rows
 from .layers.input_layer import InputLayer
-from .models import Model, _accepts_argument, _accepts_training, _output_mask
+from .models import Model, Sequential, _accepts_argument, _accepts_training, _output_mask
 
 
 def _check_tensors(what: str, structure):
@@ -69,9 +71,20 @@ class Functional(graph.GraphIO, Model):
     def layers(self):
         return list(self._graph_layers)
 
-    def _layer_output_shape(self, layer):
-        nodes = inbound_nodes(layer)
-        return nodes[0].output_tensors[0].shape if nodes else None
+    _summary_width, _summary_positions = 98, [0.33, 0.55, 0.67, 1.0]
+    _summary_extra_header = ["Connected to"]
+
+    def _summary_rows(self, layer):
+        return summary_rows(self, layer)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints the layers, their output shapes, parameter counts and inbound tensors."""
+        for name, value in (("expand_nested", expand_nested), ("show_trainable", show_trainable),
+                            ("layer_range", layer_range)):
+            if value:
+                raise NotImplementedError(f"summary: {name} is not supported by ember")
+        super().summary(line_length, positions, print_fn)
 
     # ---- calling -----------------------------------------------------------------------------
     def _maybe_build(self, input_shape):
@@ -135,6 +148,18 @@ class Functional(graph.GraphIO, Model):
 
     def compute_mask(self, inputs, mask=None):
         return self.__dict__.get("_output_mask")
+
+    # ---- config (functional_config.py) -------------------------------------------------------
+    def get_config(self):
+        """Keras 3's functional config: layers with their inbound nodes, input and output
+        layers."""
+        return functional_config.get_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        """The model ``get_config()`` describes, with newly initialized weights."""
+        classes = {"Functional": Functional, "Model": Functional, "Sequential": Sequential}
+        return functional_config.from_config(cls, dict(config), classes)
 
 
 def _run_graph(model, values: list, masks: list, training):

@@ -42,6 +42,12 @@ class Model(Trainer, Layer):
         self._init_trainer()
         self._build_input_shape = None  # recorded for saving: the file can rebuild the model
 
+    @classmethod
+    def from_config(cls, config):
+        if cls is Model and "input_layers" in config:  # a functional config, as in Keras
+            return Functional.from_config(config)
+        return super().from_config(config)
+
     # ---- structure ---------------------------------------------------------------------------
     @property
     def layers(self):
@@ -103,6 +109,15 @@ class Model(Trainer, Layer):
         _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- summary -----------------------------------------------------------------------------
+    _summary_width, _summary_positions, _summary_extra_header = 65, [0.45, 0.85, 1.0], []
+
+    def _summary_rows(self, layer):
+        """The table rows of one layer (Functional adds its "Connected to" column)."""
+        shape = self._layer_output_shape(layer)
+        params = layer.count_params() if layer.built else 0
+        return [[f"{layer.name} ({type(layer).__name__})", "?" if shape is None else str(shape),
+                 params]]
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints a Keras-style table of the layers, output shapes and parameter counts."""
@@ -110,8 +125,8 @@ class Model(Trainer, Layer):
             raise ValueError("This model has not yet been built. Build the model first by "
                              "calling `build()` or by calling the model on a batch of data.")
         print_fn = print_fn or print
-        width = line_length or 65
-        cols = positions or [0.45, 0.85, 1.0]
+        width = line_length or self._summary_width
+        cols = positions or self._summary_positions
         stops = [int(width * p) if p <= 1 else int(p) for p in cols]
 
         def row(fields):
@@ -122,12 +137,10 @@ class Model(Trainer, Layer):
             return line.rstrip()
 
         lines = [f'Model: "{self.name}"', "_" * width,
-                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * width]
+                 row(["Layer (type)", "Output Shape", "Param #"] + self._summary_extra_header),
+                 "=" * width]
         for i, layer in enumerate(self.layers):
-            shape = self._layer_output_shape(layer)
-            params = layer.count_params() if layer.built else 0
-            lines.append(row([f"{layer.name} ({type(layer).__name__})",
-                              "?" if shape is None else str(shape), params]))
+            lines += [row(fields) for fields in self._summary_rows(layer)]
             lines.append("" if i < len(self.layers) - 1 else "=" * width)
         if not self.layers:
             lines.append("=" * width)
@@ -402,3 +415,4 @@ class Sequential(graph.GraphIO, Model):
 from . import saving as _saving  # noqa: E402
 from .saving import load_model, save_model  # noqa: E402
 from .functional import Functional  # noqa: E402  (a Model subclass: Model.__new__ returns it)
+from .cloning import clone_model  # noqa: E402
