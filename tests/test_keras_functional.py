@@ -46,6 +46,8 @@ def test_input_is_a_symbolic_tensor():
     assert isinstance(layer, layers.InputLayer) and layer.output is x
     with pytest.raises(NotImplementedError, match="sparse"):
         ek.Input((3,), sparse=True)
+    with pytest.raises(NotImplementedError, match="ragged"):
+        ek.Input((3,), ragged=True)
     with pytest.raises(NotImplementedError, match="tensor="):
         ek.Input((3,), tensor=ember.zeros(1, 3))
     with pytest.raises(ValueError, match="Invalid dtype"):
@@ -314,6 +316,10 @@ def test_feature_extraction_idiom_on_sequential_and_functional():
     np.testing.assert_allclose(features[-1].detach().numpy(), seq.predict(x, verbose=0),
                                rtol=1e-6)
     functional = _mnist_mlp(layers, ek)
+    every = ek.Model(functional.inputs, [layer.output for layer in functional.layers])
+    features = every(_rand(2, 784))
+    assert [tuple(f.shape) for f in features] == [(2, 784), (2, 64), (2, 64), (2, 10)]
+    np.testing.assert_array_equal(features[0].detach().numpy(), _rand(2, 784))
     trunk = ek.Model(functional.input, functional.get_layer("d2").output)
     assert trunk.output_shape == (None, 64) and len(trunk.layers) == 3
     # An intermediate tensor as input: the graph starts there (Keras' "backbone" idiom).

@@ -173,6 +173,19 @@ def test_save_and_load_give_the_same_predictions_and_resume_training(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_nested_sequential_keeps_variable_length_after_loading(tmp_path):
+    inner = ek.Sequential([layers.Embedding(10, 4), layers.LSTM(3)])
+    ids = ek.Input((None,), dtype="int32")
+    model = ek.Model(ids, layers.Dense(1)(inner(ids)))
+    assert inner._build_input_shape == (None, None)  # the symbolic shape, not a probe's
+    model.save(tmp_path / "v.ember")
+    loaded = ek.models.load_model(tmp_path / "v.ember")
+    for steps in (3, 9):
+        data = np.random.RandomState(steps).randint(1, 10, (2, steps))
+        np.testing.assert_array_equal(loaded(data).detach().numpy(),
+                                      model(data).detach().numpy())
+
+
 def test_saving_an_intermediate_input_model_is_refused(tmp_path):
     inputs = ek.Input((3,))
     hidden = layers.Dense(4)(inputs)

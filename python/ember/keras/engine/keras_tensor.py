@@ -22,6 +22,10 @@ def standardize_dtype(dtype) -> str:
     return name
 
 
+def reset_names() -> None:
+    _count[0] = 0
+
+
 def _auto_name() -> str:
     count = _count[0]
     _count[0] += 1

@@ -53,7 +53,10 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
     """``layer(*args, **kwargs)`` on KerasTensors: returns KerasTensor(s) shaped as the layer's
     output(s) and records the call as a Node of ``layer``."""
     inputs = [x for x in tree.flatten([args, kwargs]) if isinstance(x, KerasTensor)]
+    unbuilt_model = layer.__dict__.get("_build_input_shape", ()) is None
     first = _probe(layer, args, kwargs, _PROBE_SIZES[0])
+    if unbuilt_model and len(inputs) == 1:  # a model records the symbolic shape, not the probe's
+        layer.__dict__["_build_input_shape"] = inputs[0].shape
     second = None
     if any(d is None for t in inputs for d in t.shape[1:]):
         second = tree.flatten(_probe(layer, args, kwargs, _PROBE_SIZES[1]))

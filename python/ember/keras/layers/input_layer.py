@@ -24,12 +24,14 @@ class InputLayer(Layer):
     """Identity layer whose ``batch_shape`` is (batch_size, *shape); its ``output`` is the
     KerasTensor that starts a functional graph (what ``keras.Input`` returns)."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
+                 batch_shape=None, input_tensor=None, optional=False, name=None,
+                 input_shape=None, **kwargs):
         if shape is None:
             shape = input_shape
-        if sparse:
-            raise NotImplementedError("InputLayer: sparse inputs are not supported by ember")
+        if sparse or ragged:
+            raise NotImplementedError("InputLayer: sparse and ragged inputs are not supported by "
+                                      "ember")
         if optional:
             raise NotImplementedError("InputLayer: optional inputs are not supported by ember")
         if input_tensor is not None:
@@ -58,13 +60,13 @@ class InputLayer(Layer):
                 "sparse": False, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False):
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+          name=None, tensor=None, optional=False):
     """keras.Input: a KerasTensor of shape (batch_size, *shape) to call layers on (the
     functional API) or to start a Sequential model with."""
     if tensor is not None:
         raise NotImplementedError("keras.Input: tensor= (wrapping an existing tensor) is not "
                                   "supported by ember")
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, name=name, optional=optional)
+                       ragged=ragged, batch_shape=batch_shape, name=name, optional=optional)
     return layer.output
