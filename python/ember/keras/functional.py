@@ -13,10 +13,8 @@ import ember
 from . import functional_config
 from .engine import graph, tree
 from .engine.keras_tensor import KerasTensor
-from .engine.node import producer_node
 from .engine.symbolic_call import has_keras_tensor, symbolic_call
 from .functional_summary import summary_rows
-from .layers.input_layer import InputLayer
 from .models import Model, Sequential, _accepts_argument, _accepts_training, _output_mask
 
 
@@ -54,6 +52,13 @@ class Functional(graph.GraphIO, Model):
                                  "times in the model. All layer names should be unique.")
         for layer in self._graph_layers:
             self.add_module(self._module_key(layer.name), layer)
+        # Calls of one tensor giving one tensor, with no mask to make: run without argument
+        # structures (a set of node ids; masks and training go the general way).
+        self._simple_nodes = {id(node) for node in self._nodes if not node.is_input
+                              and len(node.call_args) == 1 and not node.call_kwargs
+                              and isinstance(node.call_args[0], KerasTensor)
+                              and len(node.output_tensors) == 1
+                              and getattr(type(node.layer), "compute_mask", None) is None}
         self.output_names = [t._keras_history[0].name for t in flat_outputs]
         self.input_names = [t._keras_history[0].name for t in flat_inputs]
         shapes = [t.shape for t in flat_inputs]
@@ -97,7 +102,9 @@ class Functional(graph.GraphIO, Model):
 
     def _flatten_inputs(self, inputs) -> list:
         struct = self._inputs_struct
-        if isinstance(inputs, dict) and not isinstance(struct, dict):
+        if isinstance(inputs, ember.Tensor) and len(self._flat_inputs) == 1:
+            flat = [inputs]  # (the common call, first)
+        elif isinstance(inputs, dict) and not isinstance(struct, dict):
             missing = [t.name for t in self._flat_inputs if t.name not in inputs]
             if missing:
                 raise ValueError(f'Model "{self.name}": missing inputs {missing} in the dict '
@@ -129,6 +136,8 @@ class Functional(graph.GraphIO, Model):
 
     def _check_shape(self, index, shape):
         expected = self._flat_inputs[index].shape
+        if shape[1:] == expected[1:]:  # (the common case, at C speed)
+            return
         if len(shape) != len(expected) or any(
                 e is not None and e != d for e, d in zip(expected, shape)):
             raise ValueError(f'Input {index} of layer "{self.name}" is incompatible with the '
@@ -170,10 +179,16 @@ def _run_graph(model, values: list, masks: list, training):
     def value_of(x):
         return found[id(x)] if isinstance(x, KerasTensor) else x
 
+    simple = model._simple_nodes
     for node in model._nodes:
         if node.is_input:
             continue
         layer = node.layer
+        if training is None and id(node) in simple:
+            source = id(node.call_args[0])
+            if found_masks.get(source) is None:  # the common call: one tensor in, one out
+                found[id(node.output_tensors[0])] = layer(found[source])
+                continue
         args = tree.map_structure(value_of, node.call_args)
         kwargs = tree.map_structure(value_of, node.call_kwargs)
         in_mask = tree.map_structure(
@@ -198,8 +213,3 @@ def _run_graph(model, values: list, masks: list, training):
             found_masks[id(tensor)] = value_mask
     return ([found[id(t)] for t in model._flat_outputs],
             [found_masks.get(id(t)) for t in model._flat_outputs])
-
-
-def is_functional_input(tensor) -> bool:
-    """Whether ``tensor`` is a keras.Input (not an intermediate tensor)."""
-    return isinstance(producer_node(tensor).layer, InputLayer)
