@@ -291,6 +291,10 @@ def test_nested_models_on_symbolic_and_real_tensors():
     x = _rand(5, 8)
     expected = decoder(encoder(x)).detach().numpy()  # nested models called on real tensors
     np.testing.assert_allclose(autoencoder(x).detach().numpy(), expected, rtol=1e-6)
+    # A functional model starting a Sequential gives it its input (the transfer-learning idiom).
+    stacked = ek.Sequential([encoder, layers.Dense(1, name="on_top")])
+    assert stacked.built and stacked.input_shape == (None, 8)
+    assert stacked.output_shape == (None, 1) and stacked.get_layer("on_top").built
     # A Sequential used as a layer of a functional model, and an ensemble of models.
     head = ek.Sequential([layers.Dense(4, activation="relu"), layers.Dense(2)], name="head")
     inputs = ek.Input((8,))
@@ -428,3 +432,31 @@ def test_errors():
         dense(ek.Input((5,)))
     with pytest.raises(TypeError, match="unrecognized keyword"):
         ek.Model(a, x, bogus=1)
+
+
+def _seq2seq(L, keras):
+    """keras-io's character seq2seq: the encoder's states start the decoder (kwargs tensors)."""
+    encoder_inputs = keras.Input(shape=(None, 5), name="enc_in")
+    _, state_h, state_c = L.LSTM(6, return_state=True, name="encoder")(encoder_inputs)
+    decoder_inputs = keras.Input(shape=(None, 4), name="dec_in")
+    decoder_outputs = L.LSTM(6, return_sequences=True, name="decoder")(
+        decoder_inputs, initial_state=[state_h, state_c])
+    outputs = L.Dense(4, activation="softmax", name="probs")(decoder_outputs)
+    return keras.Model([encoder_inputs, decoder_inputs], outputs)
+
+
+def test_seq2seq_with_initial_state_matches_real_keras():
+    model = _seq2seq(layers, ek)
+    assert model.output_shape == (None, None, 4)
+    decoder = model.get_layer("decoder")
+    assert [t.name for t in decoder._inbound_nodes[0].input_tensors][1:] == \
+        [t.name for t in model.get_layer("encoder").output[1:]]
+    keras = real_keras()
+    reference = _seq2seq(keras.layers, keras)
+    _copy_weights(reference, model)
+    _assert_same_outputs(reference, model, [_rand(2, 7, 5), _rand(2, 3, 4, seed=1)])
+    rebuilt = ek.Model.from_config(model.get_config())  # kwargs tensors survive the config
+    rebuilt.set_weights(model.get_weights())
+    data = [_rand(2, 4, 5, seed=2), _rand(2, 6, 4, seed=3)]
+    np.testing.assert_allclose(rebuilt(data).detach().numpy(), model(data).detach().numpy(),
+                               rtol=1e-6)

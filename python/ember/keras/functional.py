@@ -63,6 +63,8 @@ class Functional(graph.GraphIO, Model):
         self.input_names = [t._keras_history[0].name for t in flat_inputs]
         shapes = [t.shape for t in flat_inputs]
         self._build_input_shape = shapes[0] if len(shapes) == 1 else shapes
+        if len(shapes) == 1:  # a Sequential starting with this model takes its input, as Keras
+            self._input_shape_arg, self._batch_size_arg = shapes[0][1:], shapes[0][0]
         self.built = True
 
     def _module_key(self, layer_name: str) -> str:
