@@ -63,6 +63,8 @@ SHAPE_CASES = [
     (lambda L: L.Conv2D(4, 3, strides=2), (None, None, 3), "float32"),
     (lambda L: L.Conv2D(4, 3, padding="same"), (16, 12, 3), "float32"),
     (lambda L: L.MaxPooling2D(), (None, 9, 3), "float32"),
+    (lambda L: L.MaxPooling1D(64), (None, 3), "float32"),
+    (lambda L: L.Conv1D(2, 5, strides=32, padding="same"), (None, 3), "float32"),
     (lambda L: L.Flatten(), (4, 5, 2), "float32"),
     (lambda L: L.Flatten(), (None, 5), "float32"),
     (lambda L: L.Embedding(20, 6), (None,), "int32"),
@@ -428,8 +430,10 @@ def test_errors():
         ek.Model(a, x).predict(_rand(2, 5), verbose=0)
     dense = layers.Dense(2, name="d")
     dense(ek.Input((3,)))
-    with pytest.raises(ValueError, match='layer "d" is incompatible'):
+    with pytest.raises(ValueError, match='layer "d" is incompatible') as info:
         dense(ek.Input((5,)))
+    assert "calling layer 'd' (Dense) on KerasTensors of shapes [(None, 5)]" in \
+        info.value.__notes__[0]
     with pytest.raises(TypeError, match="unrecognized keyword"):
         ek.Model(a, x, bogus=1)
 
