@@ -54,6 +54,9 @@ def test_input_is_a_symbolic_tensor():
         ek.Input((3,), dtype="float33")
     with pytest.raises(NotImplementedError, match="Python operators"):
         x + x
+    keras = real_keras()
+    expected = keras.Input(shape=(32,), name="features")._keras_history[0].get_config()
+    assert layer.get_config() == {**expected, "batch_shape": tuple(expected["batch_shape"])}
 
 
 # (layer factory, input shape without batch, input dtype)

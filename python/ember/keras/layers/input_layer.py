@@ -56,8 +56,8 @@ class InputLayer(Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {"batch_shape": self.batch_shape, "dtype": self.input_dtype,
-                "sparse": False, "name": self.name}
+        return {"batch_shape": self.batch_shape, "dtype": self.input_dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
