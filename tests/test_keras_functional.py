@@ -467,3 +467,22 @@ def test_seq2seq_with_initial_state_matches_real_keras():
     data = [_rand(2, 4, 5, seed=2), _rand(2, 6, 4, seed=3)]
     np.testing.assert_allclose(rebuilt(data).detach().numpy(), model(data).detach().numpy(),
                                rtol=1e-6)
+
+
+def test_masking_layer_feeds_a_shared_lstm_as_real_keras():
+    def build(L, keras):
+        inputs = keras.Input((None, 3), name="seq")
+        masked = L.Masking(0.0, name="masking")(inputs)
+        lstm = L.LSTM(4, return_sequences=True, name="lstm")
+        summary = L.GRU(2, name="gru")(lstm(masked))
+        return keras.Model(inputs, [summary, L.TimeDistributed(L.Dense(2), name="td")(
+            lstm(masked))])
+
+    model = build(layers, ek)
+    keras = real_keras()
+    reference = build(keras.layers, keras)
+    _copy_weights(reference, model)
+    x = _rand(3, 6, 3)
+    x[0, 4:] = 0.0
+    x[2, 2:] = 0.0
+    _assert_same_outputs(reference, model, x)
