@@ -486,3 +486,23 @@ def test_masking_layer_feeds_a_shared_lstm_as_real_keras():
     x[0, 4:] = 0.0
     x[2, 2:] = 0.0
     _assert_same_outputs(reference, model, x)
+
+
+def test_ticket_model_trains_on_dicts_as_in_the_guide():
+    model = _ticket_model(layers, ek)
+    model.compile(optimizer=ek.optimizers.Adam(1e-2),
+                  loss={"priority": ek.losses.BinaryCrossentropy(from_logits=True),
+                        "department": ek.losses.CategoricalCrossentropy(from_logits=True)},
+                  loss_weights=[1.0, 0.2])
+    rng = np.random.RandomState(0)
+    title, body = rng.randint(1, 100, (48, 8)), rng.randint(1, 100, (48, 5))
+    tags = rng.randint(0, 2, (48, 12)).astype(np.float32)
+    priority = (tags[:, :1] > 0.5).astype(np.float32)
+    department = np.eye(4, dtype=np.float32)[(tags[:, 1] + 2 * tags[:, 2]).astype(int)]
+    history = model.fit({"title": title, "body": body, "tags": tags},
+                        {"priority": priority, "department": department},
+                        epochs=8, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert set(history.history) == {"loss", "priority_loss", "department_loss"}
+    out = model.predict([title, body, tags], verbose=0)
+    assert [o.shape for o in out] == [(48, 1), (48, 4)]
