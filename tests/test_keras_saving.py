@@ -100,7 +100,7 @@ def test_subclassed_model_weights_round_trip_and_lazy_build(tmp_path):
     fresh = _TwoDense()
     fresh.load_weights(path)  # built by a probe call on the saved input shape
     np.testing.assert_array_equal(fresh(x).detach().numpy(), expected)
-    with pytest.raises(NotImplementedError, match="Sequential models only"):
+    with pytest.raises(NotImplementedError, match="Sequential and functional models only"):
         model.save(tmp_path / "sub.ember")
 
 
@@ -318,7 +318,7 @@ def test_unknown_layer_class_in_a_tampered_file(tmp_path):
 
 def test_other_tampering_raises_value_error(tmp_path):
     changes = [
-        (lambda d: d.__setitem__("class_name", "Functional"), "unknown model class"),
+        (lambda d: d.__setitem__("class_name", "MyModel"), "unknown model class"),
         (lambda d: d["compile_config"]["optimizer"].__setitem__("class_name", "Evil"),
          "Unknown optimizer class: 'Evil'"),
         (lambda d: d["config"]["layers"][2]["config"].__setitem__("evil", 1),

@@ -12,6 +12,7 @@ import ember
 from . import activations
 from .compile_utils import flatten
 from .data_adapter import map_data
+from .engine import graph, tree
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
@@ -21,19 +22,31 @@ from .trainer import Trainer
 
 
 class Model(Trainer, Layer):
-    """Keras Model. ember supports the Sequential model and subclassing (define ``call``);
-    the functional API ``Model(inputs, outputs)`` raises NotImplementedError. A model may take
-    and return one tensor, or a flat list, tuple or dict of them (see compile_utils.py)."""
+    """Keras Model: ``keras.Model(inputs, outputs)`` (a Functional, see functional.py),
+    Sequential, or a subclass that defines ``call``. A model may take and return one tensor, or
+    a flat list, tuple or dict of them (see compile_utils.py)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)  # keras.Model(inputs, outputs), as in Keras
+        return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(
-                "keras.Model(inputs, outputs): the Keras functional API is not supported by "
-                "ember. Use keras.Sequential([...]), or subclass keras.Model and define call().")
+                f"{type(self).__name__}: a Model subclass passing inputs and outputs to "
+                "Model.__init__ is not supported by ember. Build keras.Model(inputs, outputs) "
+                "directly, or define call() in the subclass.")
         super().__init__(name=kwargs.pop("name", None), trainable=kwargs.pop("trainable", True),
                          **kwargs)
         self._init_trainer()
         self._build_input_shape = None  # recorded for saving: the file can rebuild the model
+
+    @classmethod
+    def from_config(cls, config):
+        if cls is Model and "input_layers" in config:  # a functional config, as in Keras
+            return Functional.from_config(config)
+        return super().from_config(config)
 
     # ---- structure ---------------------------------------------------------------------------
     @property
@@ -96,6 +109,15 @@ class Model(Trainer, Layer):
         _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- summary -----------------------------------------------------------------------------
+    _summary_width, _summary_positions, _summary_extra_header = 65, [0.45, 0.85, 1.0], []
+
+    def _summary_rows(self, layer):
+        """The table rows of one layer (Functional adds its "Connected to" column)."""
+        shape = self._layer_output_shape(layer)
+        params = layer.count_params() if layer.built else 0
+        return [[f"{layer.name} ({type(layer).__name__})", "?" if shape is None else str(shape),
+                 params]]
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints a Keras-style table of the layers, output shapes and parameter counts."""
@@ -103,8 +125,8 @@ class Model(Trainer, Layer):
             raise ValueError("This model has not yet been built. Build the model first by "
                              "calling `build()` or by calling the model on a batch of data.")
         print_fn = print_fn or print
-        width = line_length or 65
-        cols = positions or [0.45, 0.85, 1.0]
+        width = line_length or self._summary_width
+        cols = positions or self._summary_positions
         stops = [int(width * p) if p <= 1 else int(p) for p in cols]
 
         def row(fields):
@@ -115,12 +137,10 @@ class Model(Trainer, Layer):
             return line.rstrip()
 
         lines = [f'Model: "{self.name}"', "_" * width,
-                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * width]
+                 row(["Layer (type)", "Output Shape", "Param #"] + self._summary_extra_header),
+                 "=" * width]
         for i, layer in enumerate(self.layers):
-            shape = self._layer_output_shape(layer)
-            params = layer.count_params() if layer.built else 0
-            lines.append(row([f"{layer.name} ({type(layer).__name__})",
-                              "?" if shape is None else str(shape), params]))
+            lines += [row(fields) for fields in self._summary_rows(layer)]
             lines.append("" if i < len(self.layers) - 1 else "=" * width)
         if not self.layers:
             lines.append("=" * width)
@@ -204,7 +224,7 @@ def _output_mask(layer, inputs, mask):
     return None
 
 
-class Sequential(Model):
+class Sequential(graph.GraphIO, Model):
     """A linear stack of layers: ``Sequential([Dense(64, activation="relu",
     input_shape=(4,)), Dense(3, activation="softmax")])``."""
 
@@ -264,9 +284,8 @@ class Sequential(Model):
         return layer
 
     def _maybe_rebuild(self):
-        shape = self.input_shape
-        if shape is not None and all(d is not None for d in shape[1:]):
-            self.build(shape)
+        if self.input_shape is not None:
+            self.build(self.input_shape)
 
     def build(self, input_shape=None):
         """Creates every layer's weights for inputs of ``input_shape`` (batch axis first)."""
@@ -277,18 +296,17 @@ class Sequential(Model):
         input_shape = tuple(input_shape)
         if self.input_shape is None:
             self._layers.insert(0, InputLayer(batch_shape=input_shape))
-        if any(d is None for d in input_shape[1:]):
-            raise NotImplementedError(f"Sequential.build: ember needs every non-batch axis of "
-                                      f"the input shape. Received: input_shape={input_shape}")
         self._record_input_shape(input_shape)
-        probe = ember.zeros(*((1,) + input_shape[1:]))
-        was_training = self.training
-        self.eval()
-        try:
-            with ember.no_grad():
-                self._run_layers(probe, None, record=True)
-        finally:
-            self.train(was_training)
+        if all(d is not None for d in input_shape[1:]):
+            probe = ember.zeros(*((1,) + input_shape[1:]))
+            was_training = self.training
+            self.eval()
+            try:
+                with ember.no_grad():
+                    self._run_layers(probe, None, record=True)
+            finally:
+                self.train(was_training)
+        self._build_graph()
         self.built = True
 
     forward = Layer.forward  # (one input: no structure check on every call)
@@ -297,6 +315,18 @@ class Sequential(Model):
         raise ValueError(f'Sequential model "{self.name}" takes one input array; received x as '
                          f"a {type(x).__name__} of {len(x)} arrays. Subclass keras.Model for "
                          "several inputs.")
+
+    def _build_graph(self):
+        """As Keras 3: the layers called on the InputLayer's KerasTensor, so each layer has its
+        input/output and the model its inputs/outputs (the feature-extraction idiom)."""
+        x = self._layers[0].output
+        shapes = {}
+        for layer in self._layers[1:]:
+            x = layer(x)
+            shapes[layer.name] = graph.unpack_singleton([t.shape for t in tree.flatten(x)])
+        self.__dict__.update(_inputs_struct=self._layers[0].output, _outputs_struct=x)
+        if self._output_shapes is None:
+            self._output_shapes = shapes
 
     def _check_input(self, x):
         shape = self.input_shape
@@ -384,3 +414,5 @@ class Sequential(Model):
 # saving.py imports this module lazily; keras.models.load_model / save_model as in Keras.
 from . import saving as _saving  # noqa: E402
 from .saving import load_model, save_model  # noqa: E402
+from .functional import Functional  # noqa: E402  (a Model subclass: Model.__new__ returns it)
+from .cloning import clone_model  # noqa: E402

@@ -4,9 +4,10 @@ Keras 3 writes ``.keras`` zips and ``.weights.h5`` HDF5 files; ember writes the 
 ``ember.save`` (a safetensors file whose nesting is JSON: no pickle, loading never runs code):
 
 * ``model.save_weights("m.weights.ember")``: each layer's weights, in Keras order and layout.
-* ``model.save("m.ember")``: the Sequential config (each layer's class name and get_config,
-  the InputLayer giving the input shape), the weights, the compile configuration (optimizer
-  class and config, loss, metrics) and the optimizer's state, so training resumes identically.
+* ``model.save("m.ember")``: the Sequential or functional config (each layer's class name and
+  get_config, the InputLayer giving the input shape; a functional model's inbound nodes, see
+  functional_config.py), the weights, the compile configuration (optimizer class and config,
+  loss, metrics) and the optimizer's state, so training resumes identically.
 
 Loading looks classes up by name among ember's own Keras layers, optimizers, losses and metrics;
 nothing named in a file is ever imported. Anything malformed raises ValueError.
@@ -392,9 +393,9 @@ def _check_serializable(model):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Writes ``model`` (a Sequential) to a ``.ember`` file: architecture, weights, compile
-    configuration and optimizer state."""
-    from .models import Sequential
+    """Writes ``model`` (a Sequential or functional model) to a ``.ember`` file: architecture,
+    weights, compile configuration and optimizer state."""
+    from .models import Functional, Sequential
 
     if zipped:
         raise NotImplementedError("save: zipped=True is not supported; ember writes one "
@@ -402,13 +403,14 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if kwargs:
         raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
     path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
-    if not isinstance(model, Sequential):
+    if type(model) not in (Sequential, Functional):
         raise NotImplementedError(
-            f"save: ember saves the architecture of Sequential models only; "
+            f"save: ember saves the architecture of Sequential and functional models only; "
             f"{type(model).__name__} is a subclassed Model. Use save_weights() and rebuild "
             "the model in code.")
     _check_serializable(model)
-    ember.save({"format": _MODEL_FORMAT, "version": _VERSION, "class_name": "Sequential",
+    ember.save({"format": _MODEL_FORMAT, "version": _VERSION,
+                "class_name": type(model).__name__,
                 "config": model.get_config(), "compile_config": _compile_config(model),
                 "weights": _weights_payload(model, "save"),
                 "optimizer": _optimizer_state(model)}, path)
@@ -418,21 +420,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved by ``model.save`` (weights, and with ``compile=True`` the compile
     configuration and optimizer state). Loading is safe: no code from the file runs, unless
     ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode)."""
-    from .models import Sequential
+    from .models import Functional, Sequential
 
     if custom_objects:
         raise NotImplementedError("load_model: custom_objects are not supported; ember "
                                   "rebuilds models made of its own Keras layers only")
     path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
     try:
-        if data["class_name"] != "Sequential":
+        model_class = {"Sequential": Sequential, "Functional": Functional}.get(
+            data["class_name"])
+        if model_class is None:
             raise ValueError(f"load_model: unknown model class {data['class_name']!r:.60}; "
-                             "ember rebuilds Sequential models only")
+                             "ember rebuilds Sequential and functional models only")
         config = data["config"]
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError(f"load_model: {path} has an invalid model config")
         with SafeModeScope(safe_mode):  # a Lambda's bytecode loads only if safe_mode=False
-            model = Sequential.from_config(config)
+            model = model_class.from_config(config)
         _set_weights(model, data["weights"], path, "load_model")
         if compile and data["compile_config"] is not None:
             _compile_from_config(model, data["compile_config"])

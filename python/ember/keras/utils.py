@@ -40,10 +40,13 @@ def to_categorical(x, num_classes=None):
 
 
 def clear_session():
-    """Resets Keras' layer-name counters (the next Dense is named "dense" again)."""
+    """Resets Keras' layer and KerasTensor name counters (the next Dense is named "dense"
+    again)."""
+    from .engine import keras_tensor
     from .layers.layer import reset_names
 
     reset_names()
+    keras_tensor.reset_names()
 
 
 def set_random_seed(seed):

@@ -19,6 +19,8 @@ from .layer_normalization import LayerNormalization
 from .leaky_relu import LeakyReLU
 from .lstm import LSTM
 from .masking import Masking
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                      average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .permute import Permute
 from .prelu import PReLU
@@ -50,3 +52,5 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
 __all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity", "Lambda",
             "LeakyReLU", "Masking", "PReLU", "Permute", "RepeatVector", "Softmax",
             "TimeDistributed"]
+__all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+            "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]

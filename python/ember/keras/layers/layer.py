@@ -8,6 +8,9 @@ import numpy as np
 import ember
 from ...nn import Module, Parameter
 from .. import initializers
+from ..engine.keras_tensor import KerasTensor
+from ..engine.node import NodeAttributes
+from ..engine.symbolic_call import has_keras_tensor, symbolic_call
 
 _name_counts: dict = {}
 
@@ -35,7 +38,25 @@ def as_tensor(x):
     return ember.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
 
-class Layer(Module):
+def _as_tensors(inputs):
+    """A list/tuple of tensors or arrays stays a list (a multi-input call); a dict maps."""
+    if isinstance(inputs, dict):
+        return {key: as_tensor(x) for key, x in inputs.items()}
+    if isinstance(inputs, (list, tuple)) and inputs and all(
+            isinstance(x, (ember.Tensor, np.ndarray)) for x in inputs):
+        return [as_tensor(x) for x in inputs]
+    return as_tensor(inputs)
+
+
+def _shapes(inputs):
+    if isinstance(inputs, dict):
+        return {key: tuple(x.shape) for key, x in inputs.items()}
+    if isinstance(inputs, list):
+        return [tuple(x.shape) for x in inputs]
+    return inputs._array.shape
+
+
+class Layer(NodeAttributes, Module):
     """Base class of Keras layers.
 
     Subclasses create weights in ``build(input_shape)`` with ``add_weight`` (run once, on the
@@ -180,8 +201,9 @@ class Layer(Module):
         self.built = True
 
     def _maybe_build(self, input_shape):
-        if not self.built:
-            self.build(tuple(input_shape))
+        if not self.built:  # (a list or dict of shapes for several inputs, as in Keras)
+            self.build(input_shape if isinstance(input_shape, (list, dict))
+                       else tuple(input_shape))
             self.built = True
 
     def call(self, inputs, *args, **kwargs):
@@ -189,15 +211,10 @@ class Layer(Module):
 
     def forward(self, inputs, *args, **kwargs):
         if not isinstance(inputs, ember.Tensor):
-            from .input_layer import KerasTensor  # (input_layer imports this module)
-
-            if isinstance(inputs, KerasTensor):
-                raise NotImplementedError(
-                    f"{type(self).__name__}: calling a layer on keras.Input (the Keras "
-                    "functional API) is not supported by ember; use keras.Sequential or "
-                    "subclass keras.Model and define call().")
-            inputs = as_tensor(inputs)
-        self._maybe_build(inputs._array.shape)
+            if isinstance(inputs, KerasTensor) or has_keras_tensor((inputs, args, kwargs)):
+                return symbolic_call(self, (inputs,) + args, kwargs)  # the functional API
+            inputs = _as_tensors(inputs)
+        self._maybe_build(_shapes(inputs))
         return self.call(inputs, *args, **kwargs)
 
     def compute_output_shape(self, input_shape):

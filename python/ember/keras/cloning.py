@@ -1,0 +1,91 @@
+"""keras.models.clone_model: the same architecture with new layers (newly initialized weights,
+as in Keras) for Sequential and functional models.
+
+A functional model is cloned by replaying its graph: each layer is cloned once (so a shared
+layer stays shared) and called on the clones of the tensors its original received.
+"""
+from __future__ import annotations
+
+from .engine import tree
+from .engine.keras_tensor import KerasTensor
+from .functional import Functional
+from .layers.input_layer import InputLayer
+from .models import Sequential
+
+
+def _clone_layer(layer):
+    return type(layer).from_config(layer.get_config())
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive=False, **kwargs):
+    """A new model like ``model``; ``clone_function(layer)`` makes each new layer (default:
+    ``layer.__class__.from_config(layer.get_config())``); ``input_tensors`` (KerasTensors)
+    replace the model's inputs; ``recursive=True`` clones nested models layer by layer."""
+    if call_function is not None:
+        raise NotImplementedError("clone_model: call_function is not supported by ember")
+    if kwargs:
+        raise TypeError(f"clone_model: unrecognized keyword arguments: {sorted(kwargs)} (ember "
+                        "clones Sequential and functional models only)")
+    if clone_function is None:
+        clone_function = _clone_layer
+    if not callable(clone_function):
+        raise ValueError("clone_model: clone_function must be callable. Received: "
+                         f"clone_function={clone_function!r}")
+
+    def clone(layer):
+        if recursive and isinstance(layer, (Sequential, Functional)):
+            return clone_model(layer, clone_function=clone_function, recursive=True)
+        return clone_function(layer)
+
+    if type(model) is Sequential:
+        return _clone_sequential(model, input_tensors, clone)
+    if type(model) is Functional:
+        return _clone_functional(model, input_tensors, clone)
+    raise NotImplementedError(f"clone_model: ember clones Sequential and functional models; "
+                              f"{type(model).__name__} is a subclassed Model.")
+
+
+def _new_inputs(model, input_tensors):
+    if input_tensors is None:
+        return [_clone_layer(t._keras_history[0]).output for t in model.inputs]
+    flat = tree.flatten(input_tensors)
+    if len(flat) != len(model.inputs) or not all(isinstance(t, KerasTensor) for t in flat):
+        raise ValueError(f"clone_model: input_tensors must be {len(model.inputs)} KerasTensor(s) "
+                         f"(keras.Input), one per model input. Received: {input_tensors!r:.100}")
+    return flat
+
+
+def _clone_sequential(model, input_tensors, clone):
+    layers = [clone(layer) for layer in model.layers]
+    if model.input_shape is not None or input_tensors is not None:
+        start = _new_inputs(model, input_tensors)[0]
+        layers = [start._keras_history[0]] + layers
+    return Sequential(layers, trainable=model.trainable, name=model.name)
+
+
+def _clone_functional(model, input_tensors, clone):
+    for tensor in model.inputs:
+        if not isinstance(tensor._keras_history[0], InputLayer):
+            raise NotImplementedError("clone_model: a functional model whose inputs are "
+                                      "intermediate tensors cannot be cloned by ember")
+    new_inputs = _new_inputs(model, input_tensors)
+    mapped = {id(old): new for old, new in zip(model.inputs, new_inputs)}
+    clones = {}
+    for node in model._nodes:
+        if node.is_input:
+            continue
+        layer = clones.get(id(node.layer))
+        if layer is None:
+            layer = clones[id(node.layer)] = clone(node.layer)
+
+        def new_tensor(x):
+            return mapped[id(x)] if isinstance(x, KerasTensor) else x
+
+        outputs = layer(*tree.map_structure(new_tensor, node.call_args),
+                        **tree.map_structure(new_tensor, node.call_kwargs))
+        for old, new in zip(node.output_tensors, tree.flatten(outputs)):
+            mapped[id(old)] = new
+    inputs = tree.pack_like(model.input, new_inputs)
+    outputs = tree.map_structure(lambda t: mapped[id(t)], model.output)
+    return Functional(inputs, outputs, name=model.name, trainable=model.trainable)
