@@ -7,9 +7,12 @@ format (``model.save("m.ember")``, ``keras.models.load_model``; see saving.py).
 """
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics
 from . import optimizers, utils
+from . import constraints, regularizers
 from . import models, saving
-from .layers import Input
+from .layers import Input, Layer
 from .models import Model, Sequential
+from .regularizers import Regularizer
 
-__all__ = ["Input", "Model", "Sequential", "activations", "callbacks", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "saving", "utils"]
+__all__ = ["Input", "Layer", "Model", "Regularizer", "Sequential", "activations", "callbacks",
+           "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "saving", "utils"]

@@ -124,11 +124,11 @@ def apply_constraints(params) -> None:
     takes the constraint's projection of its value in Keras' layout."""
     for p in params:
         spec = getattr(p, "_keras_constraint", None)
-        if spec is None:
+        if spec is None or not p.requires_grad:  # (Keras: trainable variables only)
             continue
         constraint, to_keras, from_keras = spec
         with ember.no_grad():
-            value = constraint(ember.from_numpy(np.ascontiguousarray(to_keras(p.numpy()))))
+            value = constraint(ember.from_numpy(np.ascontiguousarray(to_keras(p.detach().numpy()))))
             value = value.numpy() if isinstance(value, ember.Tensor) else np.asarray(value)
             p.copy_(ember.from_numpy(np.ascontiguousarray(from_keras(value),
                                                           dtype=p.dtype.numpy)))

@@ -171,7 +171,8 @@ def _fuses_with_relu(layer, next_layer) -> bool:
     """Whether a built BatchNormalization followed by a plain ReLU (ReLU() or
     Activation("relu")) may run as one kernel pass: neither has hooks, so nothing could observe
     the normalization's own output."""
-    if type(layer) is not BatchNormalization or not layer.built:
+    if type(layer) is not BatchNormalization or not layer.built \
+            or layer.activity_regularizer is not None:
         return False
     if type(next_layer) is ReLU:
         plain = (next_layer.max_value is None and next_layer.negative_slope == 0.0

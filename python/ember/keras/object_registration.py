@@ -103,7 +103,7 @@ def lookup_class(spec: dict, builtins: dict, kind: str, custom_objects=None):
         if n in builtins:
             return builtins[n]
     raise ValueError(
-        f"Unknown {kind}: {spec.get('class_name')!r}. ember rebuilds only its own Keras "
+        f"Unknown {kind} class: {spec.get('class_name')!r}. ember rebuilds only its own Keras "
         f"{kind}s and objects registered with keras.saving.register_keras_serializable or "
         "passed through custom_objects= / custom_object_scope.")
 

@@ -73,6 +73,16 @@ def auto_config(cls, args, kwargs):
     return config if plain(config) else None
 
 
+def weight_options_config(layer, *weights) -> dict:
+    """The ``<weight>_regularizer`` and ``<weight>_constraint`` config entries (Keras: all
+    regularizers first, then the constraints)."""
+    config = {f"{w}_regularizer": regularizers.serialize(getattr(layer, f"{w}_regularizer"))
+              for w in weights}
+    config.update({f"{w}_constraint": constraints.serialize(getattr(layer, f"{w}_constraint"))
+                   for w in weights})
+    return config
+
+
 def as_tensor(x):
     """Layer inputs may be ember Tensors or array-likes (converted to float32 like Keras)."""
     if isinstance(x, ember.Tensor):
