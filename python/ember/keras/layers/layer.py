@@ -253,7 +253,8 @@ class Layer(Module):
         values = initializers.get(initializer)(shape)
         values = values.numpy() if isinstance(values, ember.Tensor) else np.asarray(values)
         values = self._from_keras_layout(attr, np.asarray(values, dtype=np.float32))
-        param = Parameter(ember.from_numpy(np.ascontiguousarray(values, dtype=np.float32)),
+        # (np.array, not np.ascontiguousarray: that makes a scalar weight 1-D)
+        param = Parameter(ember.from_numpy(np.array(values, dtype=np.float32, order="C")),
                           requires_grad=bool(trainable and self._trainable))
         param.name = name or attr
         param.path = f"{self.name}/{param.name}"
