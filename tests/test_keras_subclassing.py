@@ -350,3 +350,60 @@ def test_custom_layer_in_a_sequential_through_custom_objects(tmp_path):
     # a name that is registered elsewhere but not a Layer is refused
     with pytest.raises(ValueError, match="not a keras Layer"):
         ek.models.load_model(path, custom_objects={"Shift": np.add})
+
+
+def test_masks_flow_between_layers_called_in_call_as_in_keras():
+    """Embedding(mask_zero=True) -> LSTM inside a subclassed model: the LSTM receives the
+    embedding's mask without it being passed (Keras' tensor masks); same outputs as Keras."""
+    keras = real_keras()
+
+    def build(k):
+        class Tagger(k.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.embed = k.layers.Embedding(10, 4, mask_zero=True)
+                self.dropout = k.layers.Dropout(0.5)
+                self.rnn = k.layers.LSTM(3, return_sequences=True)
+                self.pool = k.layers.LSTM(2)
+
+            def call(self, ids, training=None):
+                return self.pool(self.rnn(self.dropout(self.embed(ids))))
+
+        return Tagger()
+
+    ids = np.array([[3, 4, 0, 0], [1, 2, 5, 0]])
+    ours, theirs = build(ek), build(keras)
+    ours(ids)
+    theirs(keras.ops.convert_to_tensor(ids))
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours(ids).detach().numpy(),
+                               to_numpy(theirs(keras.ops.convert_to_tensor(ids))),
+                               rtol=1e-5, atol=1e-6)
+    unmasked = build(ek)
+    unmasked(ids)
+    unmasked.set_weights(ours.get_weights())
+    unmasked.embed.mask_zero = False
+    assert not np.allclose(unmasked(ids).detach().numpy(), ours(ids).detach().numpy())
+
+
+def test_a_layer_whose_call_takes_mask_receives_it():
+    received = []
+
+    class Pool(layers.Layer):
+        def call(self, inputs, mask=None):
+            received.append(None if mask is None else mask.numpy().copy())
+            return inputs.sum(dim=1)
+
+    class Net(ek.Model):
+        def __init__(self):
+            super().__init__()
+            self.embed = layers.Embedding(6, 2, mask_zero=True)
+            self.pool = Pool()
+
+        def call(self, ids):
+            return self.pool(self.embed(ids))
+
+    ids = np.array([[1, 0], [2, 3]])
+    with pytest.warns(UserWarning, match="destroy the mask"):  # as Keras: no compute_mask
+        Net()(ids)
+    np.testing.assert_array_equal(received[0], ids != 0)

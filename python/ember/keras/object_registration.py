@@ -82,12 +82,16 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     return None
 
 
-def serialize_object(obj, module: str) -> dict:
-    """Keras 3's form of a configurable object: module, class_name, config,
-    registered_name (None for ember's own classes)."""
+def serialize_object(obj, module: str, builtin: bool = True) -> dict:
+    """Keras 3's form of a configurable object: module, class_name, config and
+    registered_name ("package>name" when registered; None for ember's own classes; the class
+    name for other user classes, which loading finds only through custom_objects)."""
     cls = type(obj)
+    registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+    if registered is None and not builtin:
+        registered, module = cls.__name__, cls.__module__
     return {"module": module, "class_name": cls.__name__, "config": obj.get_config(),
-            "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls)}
+            "registered_name": registered}
 
 
 def lookup_class(spec: dict, builtins: dict, kind: str, custom_objects=None):
@@ -113,12 +117,14 @@ def serialize_configurable(obj, classes, module: str, kind: str):
     """Keras 3's dict form of ``obj`` (None for None); a custom object must be registered."""
     if obj is None:
         return None
-    if type(obj) in classes or is_registered(type(obj)):
+    if type(obj) in classes:
         return serialize_object(obj, module)
+    if isinstance(obj, classes[0]) or is_registered(type(obj)):  # a user subclass
+        return serialize_object(obj, module, builtin=False)
     if is_registered(obj):  # a registered plain function
         return get_registered_name(obj)
     raise NotImplementedError(
-        f"{module}.serialize: {obj!r:.80} is neither one of ember's {kind}s nor registered "
+        f"{module}.serialize: {obj!r:.80} is neither a {classes[0].__name__} nor registered "
         "with keras.saving.register_keras_serializable, so a file could not name it.")
 
 

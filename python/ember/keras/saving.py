@@ -80,7 +80,8 @@ def _from_registry(spec, registry: dict, kind: str):
 def serialize_layer(layer) -> dict:
     """Keras 3's form of a layer: module, class_name, config, registered_name (set for
     classes registered with register_keras_serializable)."""
-    return registration.serialize_object(layer, "keras.layers")
+    return registration.serialize_object(layer, "keras.layers",
+                                         builtin=type(layer) in _layer_classes().values())
 
 
 def deserialize_layer(spec, custom_objects=None) -> Layer:

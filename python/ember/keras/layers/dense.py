@@ -25,6 +25,8 @@ class Dense(Layer):
     layouts: kernel (input_dim, units) then bias (units,).
     """
 
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,

@@ -12,7 +12,7 @@ import numpy as np
 import ember
 from ...nn import Module, Parameter
 from .. import constraints, initializers, regularizers
-from . import call_context, tracking
+from . import call_context, tensor_masks, tracking
 
 _name_counts: dict = {}
 
@@ -99,6 +99,7 @@ class Layer(Module):
     sublayers; ``losses`` collects ``add_loss`` terms and weight/activity penalties.
     """
 
+    supports_masking = False  # Keras: True for layers that pass an input mask on unchanged
     # ember-internal list attributes that hold no layers of their own (not tracked).
     _untracked_attributes = frozenset({"_weight_order", "_losses", "_layers", "_metrics"})
 
@@ -455,13 +456,23 @@ class Layer(Module):
             if entered and _holding_losses:
                 self._clear_losses()  # Keras: an outermost call starts with no losses
             self._resolve_training(context, args, kwargs)
+            mask = tensor_masks.get_mask(inputs)
+            if mask is not None and kwargs.get("mask") is None \
+                    and call_context.signature_of(type(self)).has_mask:
+                kwargs["mask"] = mask  # Keras: the input's mask, when call() takes one
             outputs = self.call(inputs, *args, **kwargs)
             if self.activity_regularizer is not None:
                 self._add_activity_loss(outputs)
+            if mask is not None or self._computes_mask:
+                tensor_masks.propagate(self, inputs, outputs, kwargs.get("mask", mask))
         finally:
             if entered:
                 call_context.leave(context)
         return outputs
+
+    @property
+    def _computes_mask(self) -> bool:
+        return getattr(type(self), "compute_mask", None) is not None
 
     def _resolve_training(self, context, args, kwargs):
         """Keras: ``training`` passed to this call, else the outer call's, else (ember) True

@@ -27,6 +27,8 @@ def add_gamma_beta(layer, shape):
 
 
 class LayerNormalization(Layer):
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
