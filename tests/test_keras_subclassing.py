@@ -407,3 +407,19 @@ def test_a_layer_whose_call_takes_mask_receives_it():
     with pytest.warns(UserWarning, match="destroy the mask"):  # as Keras: no compute_mask
         Net()(ids)
     np.testing.assert_array_equal(received[0], ids != 0)
+
+
+def test_build_creates_the_weights_of_a_subclassed_model(tmp_path):
+    model = MLPBlock()
+    model.build((None, 5))
+    assert model.built and len(model.weights) == 9 and model.losses[1:] != []
+    assert model.count_params() == 5 * 8 + 8 + 1 + 8 * 4 + 4 + 1 + 4 * 2 + 2 + 4 * 2
+    path = tmp_path / "block.weights.ember"
+    model.save_weights(path)
+    fresh = MLPBlock()
+    fresh.build((None, 5))  # the Keras idiom before load_weights
+    fresh.load_weights(path)
+    x = _data(3, 5)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="input_shape"):
+        MLPBlock().build()

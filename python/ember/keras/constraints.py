@@ -128,7 +128,7 @@ def apply_constraints(params) -> None:
             continue
         constraint, to_keras, from_keras = spec
         with ember.no_grad():
-            value = constraint(ember.from_numpy(np.ascontiguousarray(to_keras(p.detach().numpy()))))
+            value = constraint(ember.from_numpy(np.array(to_keras(p.detach().numpy()), order="C")))
             value = value.numpy() if isinstance(value, ember.Tensor) else np.asarray(value)
-            p.copy_(ember.from_numpy(np.ascontiguousarray(from_keras(value),
-                                                          dtype=p.dtype.numpy)))
+            p.copy_(ember.from_numpy(np.array(from_keras(value), dtype=p.dtype.numpy,
+                                              order="C")))

@@ -142,7 +142,8 @@ _BY_NAME.update({"regularizer": Regularizer, "l1": L1, "l2": L2, "l1l2": L1L2,
 
 def serialize(regularizer):
     """Keras 3's dict form (None for None); custom regularizers must be registered."""
-    return registration.serialize_configurable(regularizer, _CLASSES, "keras.regularizers", "regularizer")
+    return registration.serialize_configurable(regularizer, _CLASSES, "keras.regularizers",
+                                               "regularizer")
 
 
 def deserialize(config, custom_objects=None):

@@ -40,7 +40,8 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, Average
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
-__all__ = ["Activation", "ActivityRegularization", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+__all__ = ["Activation", "ActivityRegularization", "AveragePooling1D", "AveragePooling2D",
+           "AvgPool1D", "AvgPool2D",
            "BatchNormalization", "Bidirectional", "Conv1D", "Conv2D", "Convolution1D",
            "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GlobalAvgPool1D",
            "GlobalAvgPool2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPool1D",
