@@ -10,41 +10,32 @@ from __future__ import annotations
 import inspect
 import threading
 
-_state = threading.local()
-
-
 class CallContext:
+    """What the active outermost call shares with the calls inside it; ``entry_layer`` is
+    None between outermost calls (the object is reused: one per thread)."""
+
     __slots__ = ("entry_layer", "training")
 
-    def __init__(self, entry_layer):
-        self.entry_layer = entry_layer
+    def __init__(self):
+        self.entry_layer = None
         self.training = None
 
 
-def current():
-    return getattr(_state, "context", None)
+class _State(threading.local):
+    def __init__(self):
+        self.context = CallContext()
 
 
-def enter(layer):
-    """The active context, or a new one with ``layer`` as its entry layer (then True)."""
-    context = getattr(_state, "context", None)
-    if context is not None:
-        return context, False
-    context = _state.context = CallContext(layer)
-    return context, True
-
-
-def leave(context):
-    if getattr(_state, "context", None) is context:
-        _state.context = None
+state = _State()  # state.context: this thread's CallContext
 
 
 class CallSignature:
     """What Layer.__call__ needs to know of a class's ``call`` (computed once per class)."""
 
-    __slots__ = ("has_training", "training_default", "training_position", "has_mask")
+    __slots__ = ("has_training", "training_default", "training_position", "has_mask",
+                 "computes_mask", "user_class")
 
-    def __init__(self, call):
+    def __init__(self, layer_type, call):
         try:
             params = inspect.signature(call).parameters
         except (TypeError, ValueError):
@@ -58,12 +49,15 @@ class CallSignature:
         default = params["training"].default if self.has_training else None
         self.training_default = None if default is inspect.Parameter.empty else default
         self.has_mask = "mask" in params
+        self.computes_mask = getattr(layer_type, "compute_mask", None) is not None
+        # (ember's own layers read their training mode themselves when training is None)
+        self.user_class = not layer_type.__module__.startswith("ember.")
 
 
 def signature_of(layer_type) -> CallSignature:
     """The CallSignature of ``layer_type.call``, cached on the class."""
     cached = layer_type.__dict__.get("_keras_call_signature")
     if cached is None or cached[0] is not layer_type.call:
-        cached = (layer_type.call, CallSignature(layer_type.call))
+        cached = (layer_type.call, CallSignature(layer_type, layer_type.call))
         setattr(layer_type, "_keras_call_signature", cached)
     return cached[1]

@@ -34,6 +34,7 @@ def reset_names() -> None:
 
 
 _holding_losses = weakref.WeakSet()  # layers whose _losses is not empty
+_regularized_weights = weakref.WeakSet()  # weights with a regularizer (anywhere)
 _AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
 
 
@@ -263,6 +264,7 @@ class Layer(Module):
         constraint = constraints.get(constraint)
         if regularizer is not None:
             param._keras_regularizer = (regularizer, functools.partial(self._keras_view, attr))
+            _regularized_weights.add(param)
         if constraint is not None:
             param._keras_constraint = (constraint,
                                        functools.partial(self._to_keras_layout, attr),
@@ -346,6 +348,8 @@ class Layer(Module):
     def losses(self):
         """The ``add_loss`` and activity-regularizer losses of the latest call of this layer
         and its sublayers, then the penalties of the trainable weights (computed now)."""
+        if not _holding_losses.data and not _regularized_weights.data:
+            return []  # (fit asks on every step; no model has any)
         losses = list(self._losses)
         for layer in self._all_sublayers():
             losses.extend(layer._losses)
@@ -451,46 +455,56 @@ class Layer(Module):
                     "subclass keras.Model and define call().")
             inputs = as_tensor(inputs)
         self._maybe_build(inputs._array.shape)
-        context, entered = call_context.enter(self)
-        try:
-            if entered and _holding_losses:
+        signature = self.__dict__.get("_call_signature") or self._cache_call_signature()
+        # (inlined, as the checks below: this runs for every layer of every batch)
+        context = call_context.state.context
+        entered = context.entry_layer is None
+        if entered:
+            context.entry_layer, context.training = self, None
+            if _holding_losses.data:
                 self._clear_losses()  # Keras: an outermost call starts with no losses
-            self._resolve_training(context, args, kwargs)
-            mask = tensor_masks.get_mask(inputs)
-            if mask is not None and kwargs.get("mask") is None \
-                    and call_context.signature_of(type(self)).has_mask:
+        try:
+            if args or kwargs or context.training is not None or self.training \
+                    or signature.training_default is not None:
+                self._resolve_training(signature, context, args, kwargs)
+            mask = tensor_masks.get_mask(inputs) if tensor_masks.masks else None
+            if mask is not None and kwargs.get("mask") is None and signature.has_mask:
                 kwargs["mask"] = mask  # Keras: the input's mask, when call() takes one
             outputs = self.call(inputs, *args, **kwargs)
             if self.activity_regularizer is not None:
                 self._add_activity_loss(outputs)
-            if mask is not None or self._computes_mask:
+            if mask is not None or signature.computes_mask:
                 tensor_masks.propagate(self, inputs, outputs, kwargs.get("mask", mask))
         finally:
             if entered:
-                call_context.leave(context)
+                context.entry_layer = None
         return outputs
 
-    @property
-    def _computes_mask(self) -> bool:
-        return getattr(type(self), "compute_mask", None) is not None
-
-    def _resolve_training(self, context, args, kwargs):
-        """Keras: ``training`` passed to this call, else the outer call's, else (ember) True
-        for a layer in training mode (fit), else call()'s default; recorded in the context
-        for the layers called next, and passed to call() when it takes it."""
+    def _cache_call_signature(self):
         signature = call_context.signature_of(type(self))
+        self.__dict__["_call_signature"] = signature
+        return signature
+
+    def _resolve_training(self, signature, context, args, kwargs):
+        """Keras: ``training`` passed to this call, else the outer call's, else call()'s
+        default; recorded in the context for the layers called next, and passed to call() when
+        it takes it. ember: a layer in training mode (fit) without either runs with
+        training=True; ember's own layers read that mode themselves, user layers get it passed
+        (as Keras' fit passes training=True)."""
         position = signature.training_position
-        if position is not None and len(args) > position:
-            training = args[position]
-        else:
-            training = kwargs.get("training")
+        explicit = position is not None and len(args) > position
+        training = args[position] if explicit else kwargs.get("training")
         if training is None:
             training = context.training
             if training is None:
-                training = True if self.training else signature.training_default
+                if self.training:
+                    context.training = True
+                    if signature.has_training and signature.user_class:
+                        kwargs["training"] = True
+                    return
+                training = signature.training_default
         context.training = training
-        if training is not None and signature.has_training and (
-                position is None or len(args) <= position):
+        if training is not None and signature.has_training and not explicit:
             kwargs["training"] = training
 
     def compute_output_shape(self, input_shape):

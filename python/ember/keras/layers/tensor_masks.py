@@ -8,16 +8,14 @@ from __future__ import annotations
 import warnings
 import weakref
 
-_masks: dict = {}  # id(tensor) -> (weak reference to the tensor, mask)
+masks: dict = {}  # id(tensor) -> (weak reference to the tensor, mask)
 
 # Keras layers whose results depend on the mask; ember's versions have no mask argument.
 _CONSUMERS_WITHOUT_MASK = ("BatchNormalization", "GlobalAveragePooling1D")
 
 
 def get_mask(tensor):
-    if not _masks:
-        return None
-    entry = _masks.get(id(tensor))
+    entry = masks.get(id(tensor))
     return entry[1] if entry is not None and entry[0]() is tensor else None
 
 
@@ -25,12 +23,12 @@ def set_mask(tensor, mask):
     key = id(tensor)
 
     def drop(ref, key=key):
-        entry = _masks.get(key)
+        entry = masks.get(key)
         if entry is not None and entry[0] is ref:
-            del _masks[key]
+            del masks[key]
 
     try:
-        _masks[key] = (weakref.ref(tensor, drop), mask)
+        masks[key] = (weakref.ref(tensor, drop), mask)
     except TypeError:  # (not weak-referenceable: no tensor)
         pass
 
