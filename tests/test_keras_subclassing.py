@@ -423,3 +423,35 @@ def test_build_creates_the_weights_of_a_subclassed_model(tmp_path):
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(ValueError, match="input_shape"):
         MLPBlock().build()
+
+
+def test_weights_have_keras_variable_methods():
+    """The guide's ComputeSum: a non-trainable weight updated with assign_add in call()."""
+
+    class ComputeSum(layers.Layer):
+        def __init__(self, input_dim):
+            super().__init__()
+            self.total = self.add_weight(initializer="zeros", shape=(input_dim,),
+                                         trainable=False)
+
+        def call(self, inputs):
+            self.total.assign_add(inputs.sum(dim=0))
+            return self.total
+
+    x = np.ones((2, 2), np.float32)
+    my_sum = ComputeSum(2)
+    my_sum(x)
+    y = my_sum(x)
+    np.testing.assert_array_equal(y.numpy(), [4.0, 4.0])
+    assert my_sum.weights == [my_sum.total] and my_sum.trainable_weights == []
+    assert my_sum.total.trainable is False and my_sum.total.name == "variable"
+    w = Linear(2)
+    w(x)
+    assert w.w.trainable is True and w.w.value is w.w
+    w.w.assign(np.zeros((2, 2)))
+    w.w.assign_sub(np.ones((2, 2)))
+    np.testing.assert_array_equal(w.w.numpy(), -np.ones((2, 2)))  # numpy() also when trainable
+    with pytest.raises(ValueError, match="must match"):
+        w.w.assign(np.zeros(3))
+    w.w.trainable = False
+    assert w.trainable_weights == [w.b]

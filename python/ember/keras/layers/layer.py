@@ -13,6 +13,7 @@ import ember
 from ...nn import Module, Parameter
 from .. import constraints, initializers, regularizers
 from . import call_context, tensor_masks, tracking
+from .variable import KerasVariable
 
 _name_counts: dict = {}
 
@@ -256,8 +257,8 @@ class Layer(Module):
         values = values.numpy() if isinstance(values, ember.Tensor) else np.asarray(values)
         values = self._from_keras_layout(attr, np.asarray(values, dtype=np.float32))
         # (np.array, not np.ascontiguousarray: that makes a scalar weight 1-D)
-        param = Parameter(ember.from_numpy(np.array(values, dtype=np.float32, order="C")),
-                          requires_grad=bool(trainable and self._trainable))
+        param = KerasVariable(ember.from_numpy(np.array(values, dtype=np.float32, order="C")),
+                              requires_grad=bool(trainable and self._trainable))
         param.name = name or attr
         param.path = f"{self.name}/{param.name}"
         regularizer = regularizers.get(regularizer)
