@@ -10,8 +10,8 @@ from ember import keras as ek
 from ember.keras import constraints, layers, regularizers
 from ember.testing import gradcheck
 from keras_reference import real_keras, to_numpy
-from keras_session import fresh_keras_session  # noqa: F401  (autouse)
-from keras_session import rand as _rand
+from keras_layer_checks import fresh_keras  # noqa: F401  (autouse)
+from keras_layer_checks import rand as _rand
 
 
 def _orthogonal_ref(x, factor, mode):

@@ -11,8 +11,8 @@ import ember
 from ember import keras as ek
 from ember.keras import layers
 from keras_reference import real_keras, to_numpy
-from keras_session import fresh_keras_session  # noqa: F401  (autouse)
-from keras_session import rand as _data
+from keras_layer_checks import fresh_keras  # noqa: F401  (autouse)
+from keras_layer_checks import rand as _data
 
 
 def _make_linear(keras):

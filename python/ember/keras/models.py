@@ -92,7 +92,7 @@ class Model(Trainer, Layer):
             inputs = map_data(as_tensor, inputs)
             if not self.built:
                 self._maybe_build(map_data(lambda t: tuple(t.shape), inputs))
-            return self.call(inputs, *args, **kwargs)
+            return self._call_in_context(inputs, args, kwargs)
         return super().forward(inputs, *args, **kwargs)
 
     # ---- saving (see saving.py) --------------------------------------------------------------

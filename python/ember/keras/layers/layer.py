@@ -456,6 +456,10 @@ class Layer(Module):
                     "subclass keras.Model and define call().")
             inputs = as_tensor(inputs)
         self._maybe_build(inputs._array.shape)
+        return self._call_in_context(inputs, args, kwargs)
+
+    def _call_in_context(self, inputs, args, kwargs):
+        """call() inside the Keras call context, with Keras' training, mask and loss rules."""
         signature = self.__dict__.get("_call_signature") or self._cache_call_signature()
         # (inlined, as the checks below: this runs for every layer of every batch)
         context = call_context.state.context
