@@ -455,3 +455,33 @@ def test_weights_have_keras_variable_methods():
         w.w.assign(np.zeros(3))
     w.w.trainable = False
     assert w.trainable_weights == [w.b]
+
+
+def test_subclassed_model_with_two_inputs_runs_in_the_call_context():
+    seen = []
+
+    class TwoTowers(ek.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.towers = {"a": layers.Dense(3, kernel_regularizer=ek.regularizers.L2(0.5)),
+                           "b": layers.Dense(3)}
+            self.head = layers.Dense(1)
+
+        def call(self, inputs, training=None):
+            seen.append(training)
+            a, b = inputs
+            return self.head(self.towers["a"](a) + self.towers["b"](b))
+
+    model = TwoTowers()
+    xa, xb, y = _data(6, 4, seed=1), _data(6, 2, seed=2), _data(6, 1, seed=3)
+    model.compile(optimizer=ek.optimizers.SGD(0.1), loss="mse")
+    loss = model.train_on_batch([xa, xb], y)
+    assert seen[-1] is True  # fit's training=True reached call()
+    model([xa, xb])
+    assert seen[-1] is None and len(model.losses) == 1
+    kernel = model.towers["a"].get_weights()[0].astype(np.float64)
+    np.testing.assert_allclose(float(model.losses[0]), 0.5 * (kernel ** 2).sum(), rtol=1e-6)
+    plain = float(((model.predict([xa, xb], verbose=0) - y) ** 2).mean())
+    np.testing.assert_allclose(model.evaluate([xa, xb], y, verbose=0),
+                               plain + float(model.losses[0]), rtol=1e-5)
+    assert np.isfinite(loss)
