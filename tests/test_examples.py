@@ -197,3 +197,14 @@ def test_multitask_keras_learns_both_tasks_with_per_output_logs():
     for task in ("digit", "even"):
         match = re.search(rf"^Test {task} accuracy: (\d\.\d+)$", output, flags=re.MULTILINE)
         assert match and float(match.group(1)) >= 0.9, output
+
+
+def test_regularized_keras_example_shrinks_the_weights_and_still_learns():
+    output = _run_example_with("regularized_keras.py", "--quick")
+    found = dict(re.findall(r"^(\w+): kernel norm (\d+\.\d+), test accuracy", output,
+                            flags=re.MULTILINE))
+    accuracies = [float(v) for v in re.findall(r"test accuracy (\d\.\d+)$", output,
+                                               flags=re.MULTILINE)]
+    assert set(found) == {"plain", "regularized"} and len(accuracies) == 2, output
+    assert float(found["regularized"]) < 0.9 * float(found["plain"]), output
+    assert min(accuracies) >= 0.9, output

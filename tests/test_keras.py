@@ -748,8 +748,8 @@ def test_dense_default_initializers():
     limit = math.sqrt(6 / 80)
     assert np.abs(kernel).max() <= limit and kernel.std() > 0.5 * limit / math.sqrt(3)
     np.testing.assert_array_equal(bias, np.zeros(50))
-    with pytest.raises(NotImplementedError, match="kernel_regularizer"):
-        layers.Dense(2, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="regularizer identifier: l3"):
+        layers.Dense(2, kernel_regularizer="l3")
 
 
 def test_one_fit_step_is_plain_gradient_descent():

@@ -761,8 +761,6 @@ def test_shape_errors_name_the_layer_and_shapes():
 
 
 def test_unsupported_arguments_raise_not_implemented():
-    with pytest.raises(NotImplementedError, match="Conv2D: kernel_regularizer"):
-        layers.Conv2D(2, 2, kernel_regularizer="l2")
     with pytest.raises(NotImplementedError, match="synchronized"):
         layers.BatchNormalization(synchronized=True)
     with pytest.raises(NotImplementedError, match="rms_scaling"):

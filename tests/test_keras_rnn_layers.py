@@ -435,8 +435,8 @@ def test_embedding_gradient_and_errors():
         layers.Embedding(0, 3)
     with pytest.raises(ValueError, match="output_dim"):
         layers.Embedding(3, -1)
-    with pytest.raises(NotImplementedError, match="embeddings_regularizer"):
-        layers.Embedding(3, 2, embeddings_regularizer="l2")
+    with pytest.raises(ValueError, match="constraint identifier: positive"):
+        layers.Embedding(3, 2, embeddings_constraint="positive")
 
 
 def test_configs_round_trip():

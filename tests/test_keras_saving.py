@@ -100,8 +100,12 @@ def test_subclassed_model_weights_round_trip_and_lazy_build(tmp_path):
     fresh = _TwoDense()
     fresh.load_weights(path)  # built by a probe call on the saved input shape
     np.testing.assert_array_equal(fresh(x).detach().numpy(), expected)
-    with pytest.raises(NotImplementedError, match="Sequential and functional models only"):
-        model.save(tmp_path / "sub.ember")
+    model.save(tmp_path / "sub.ember")  # its class must be known again to load it
+    with pytest.raises(ValueError, match="unknown model class '_TwoDense'"):
+        keras.models.load_model(tmp_path / "sub.ember")
+    # As in Keras, __init__ takes no name/trainable, so the auto config cannot revive it.
+    with pytest.raises(ValueError, match="unable to revive _TwoDense"):
+        keras.models.load_model(tmp_path / "sub.ember", custom_objects={"_TwoDense": _TwoDense})
 
 
 def test_load_weights_shape_mismatch_names_layer_and_both_shapes(tmp_path):

@@ -8,10 +8,13 @@ saving.py).
 """
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics
 from . import optimizers, utils
+from . import constraints, regularizers
 from . import models, saving
 from .engine.keras_tensor import KerasTensor
-from .layers import Input
+from .layers import Input, Layer
 from .models import Model, Sequential
+from .regularizers import Regularizer
 
-__all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "callbacks", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers", "saving", "utils"]
+__all__ = ["Input", "KerasTensor", "Layer", "Model", "Regularizer", "Sequential", "activations",
+           "callbacks", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
+           "models", "optimizers", "regularizers", "saving", "utils"]

@@ -65,7 +65,7 @@ class Initializer:
     def __call__(self, shape, dtype=None):
         shape = tuple(int(s) for s in shape)
         np_dtype = ember.float32.numpy if dtype is None else ember.dtypes.to_numpy_dtype(dtype)
-        values = np.ascontiguousarray(self._sample(shape), dtype=np_dtype)
+        values = np.array(self._sample(shape), dtype=np_dtype, order="C")  # (shape () stays)
         return ember.from_numpy(values)
 
     def _sample(self, shape):

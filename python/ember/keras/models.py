@@ -19,6 +19,7 @@ from .layers.input_layer import InputLayer, KerasTensor
 from .layers.layer import Layer, as_tensor
 from .layers.relu import ReLU
 from .trainer import Trainer
+from .training_losses import probe_call
 
 
 class Model(Trainer, Layer):
@@ -28,8 +29,8 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            return super().__new__(Functional)  # keras.Model(inputs, outputs), as in Keras
-        return super().__new__(cls)
+            return super().__new__(Functional, *args, **kwargs)  # as in Keras
+        return super().__new__(cls, *args, **kwargs)  # (Layer.__new__ records the config)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
@@ -79,7 +80,23 @@ class Model(Trainer, Layer):
 
     def _maybe_build(self, input_shape):
         self._record_input_shape(input_shape)
-        super()._maybe_build(input_shape)
+        if not self.built:  # (a first call builds the sublayers itself: no probe)
+            if type(self).build is not Model.build:
+                self.build(input_shape if isinstance(input_shape, (dict, list)) or (
+                    input_shape and isinstance(input_shape[0], (tuple, list)))
+                    else tuple(input_shape))
+            self.built = True
+
+    def build(self, input_shape=None):
+        """Keras: a subclassed model without its own build() builds by running call() once,
+        here on a batch of one of ``input_shape`` (None axes taken as 1)."""
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        self._record_input_shape(input_shape)
+        if type(self).build is Model.build and not self.built:
+            self.built = True
+            probe_call(self, input_shape)
+        self.built = True
 
     def forward(self, inputs, *args, **kwargs):
         if isinstance(inputs, (list, tuple, dict)) and all(
@@ -87,11 +104,8 @@ class Model(Trainer, Layer):
             # Several inputs: call() gets the structure; build() the structure of shapes.
             inputs = map_data(as_tensor, inputs)
             if not self.built:
-                shapes = map_data(lambda t: tuple(t.shape), inputs)
-                self._record_input_shape(shapes)
-                self.build(shapes)
-                self.built = True
-            return self.call(inputs, *args, **kwargs)
+                self._maybe_build(map_data(lambda t: tuple(t.shape), inputs))
+            return self._call_in_context(inputs, args, kwargs)
         return super().forward(inputs, *args, **kwargs)
 
     # ---- saving (see saving.py) --------------------------------------------------------------
@@ -191,7 +205,8 @@ def _fuses_with_relu(layer, next_layer) -> bool:
     """Whether a built BatchNormalization followed by a plain ReLU (ReLU() or
     Activation("relu")) may run as one kernel pass: neither has hooks, so nothing could observe
     the normalization's own output."""
-    if type(layer) is not BatchNormalization or not layer.built:
+    if type(layer) is not BatchNormalization or not layer.built \
+            or layer.activity_regularizer is not None:
         return False
     if type(next_layer) is ReLU:
         plain = (next_layer.max_value is None and next_layer.negative_slope == 0.0
@@ -393,8 +408,7 @@ class Sequential(graph.GraphIO, Model):
         """Keras 3's form: each layer (the InputLayer first, if any) as {"class_name", "config"},
         plus the input shape the model was built with."""
         config = {"name": self.name, "trainable": self.trainable,
-                  "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                             for layer in self._layers]}
+                  "layers": [_saving.serialize_layer(layer) for layer in self._layers]}
         if self._build_input_shape is not None:
             config["build_input_shape"] = self._build_input_shape
         return config

@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 
 import ember
+from . import constraints
 
 
 def _check_number(cls, name, value, low=None, high=None, low_open=False, high_open=False):
@@ -124,6 +125,7 @@ class Optimizer:
             self._apply_weight_decay()
         self._before_step()
         self._inner.step()
+        constraints.apply_constraints(self._params)  # Keras: after the update
         self.iterations += 1
 
     def zero_grad(self):

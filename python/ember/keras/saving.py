@@ -21,7 +21,11 @@ import numpy as np
 
 import ember
 from . import activations, initializers, layers, losses, metrics, optimizers
+from . import object_registration as registration
 from .layers.layer import Layer
+from .object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
+                                  get_custom_objects, get_registered_name,
+                                  get_registered_object, register_keras_serializable)
 from .safe_mode import SafeModeScope
 
 WEIGHTS_SUFFIX = ".weights.ember"
@@ -74,9 +78,28 @@ def _from_registry(spec, registry: dict, kind: str):
         raise ValueError(f"Invalid config for {kind} class {name}: {e}") from None
 
 
-def deserialize_layer(spec) -> Layer:
-    """A layer from ``{"class_name": ..., "config": ...}`` (ember's own layer classes only)."""
-    return _from_registry(spec, _layer_classes(), "layer")
+def serialize_layer(layer) -> dict:
+    """Keras 3's form of a layer: module, class_name, config, registered_name (set for
+    classes registered with register_keras_serializable)."""
+    return registration.serialize_object(layer, "keras.layers",
+                                         builtin=type(layer) in _layer_classes().values())
+
+
+def deserialize_layer(spec, custom_objects=None) -> Layer:
+    """A layer from ``{"class_name": ..., "config": ...}``: one of ember's own layer classes, or
+    a class registered with register_keras_serializable, in a custom_object_scope or in
+    ``custom_objects``."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
+        raise ValueError(f"Invalid layer specification: {spec!r:.100}")
+    cls = registration.lookup_class(spec, _layer_classes(), "layer", custom_objects)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(f"{spec.get('class_name')!r} names {cls!r:.60}, which is not a "
+                         "keras Layer class")
+    try:
+        return cls.from_config(dict(spec.get("config", {})))
+    except TypeError as e:
+        raise ValueError(f"Invalid config for layer class {spec.get('class_name')}: "
+                         f"{e}") from None
 
 
 # ---- file names --------------------------------------------------------------------------------
@@ -225,7 +248,7 @@ def _set_weights(model, payload, path, method):
             assignments.append((p, owner._from_keras_layout(n, arr)))
     with ember.no_grad():
         for p, arr in assignments:
-            p.copy_(ember.from_numpy(np.ascontiguousarray(arr, dtype=p.dtype.numpy)))
+            p.copy_(ember.from_numpy(np.array(arr, dtype=p.dtype.numpy, order="C")))  # (0-d too)
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
@@ -393,8 +416,9 @@ def _check_serializable(model):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Writes ``model`` (a Sequential or functional model) to a ``.ember`` file: architecture,
-    weights, compile configuration and optimizer state."""
+    """Writes ``model`` to a ``.ember`` file: architecture (a Sequential's or functional model's
+    layers, or a subclassed Model's class name and get_config), weights, compile configuration
+    and optimizer state. Loading a subclassed Model needs its class registered or passed."""
     from .models import Functional, Sequential
 
     if zipped:
@@ -403,40 +427,58 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if kwargs:
         raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
     path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
-    if type(model) not in (Sequential, Functional):
-        raise NotImplementedError(
-            f"save: ember saves the architecture of Sequential and functional models only; "
-            f"{type(model).__name__} is a subclassed Model. Use save_weights() and rebuild "
-            "the model in code.")
     _check_serializable(model)
-    ember.save({"format": _MODEL_FORMAT, "version": _VERSION,
-                "class_name": type(model).__name__,
-                "config": model.get_config(), "compile_config": _compile_config(model),
+    spec = (serialize_layer(model) if type(model) not in (Sequential, Functional) else
+            {"class_name": type(model).__name__, "config": model.get_config()})
+    ember.save({"format": _MODEL_FORMAT, "version": _VERSION, **spec,
+                "compile_config": _compile_config(model),
                 "weights": _weights_payload(model, "save"),
                 "optimizer": _optimizer_state(model)}, path)
+
+
+def _model_from_spec(data, path):
+    """The (unbuilt) model a file's class_name/config describe: a Sequential or functional model
+    of known layers, or a subclassed Model whose class is registered or given in custom_objects."""
+    from .models import Functional, Model, Sequential
+
+    config = data["config"]
+    builtin = {"Sequential": Sequential, "Functional": Functional}.get(data["class_name"])
+    if builtin is not None and data.get("registered_name") is None:
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"load_model: {path} has an invalid model config")
+        return builtin.from_config(config)
+    try:
+        cls = registration.lookup_class(data, {}, "model")
+    except ValueError:
+        raise ValueError(f"load_model: unknown model class {data['class_name']!r:.60}; ember "
+                         "rebuilds Sequential models and subclassed Models whose class is "
+                         "registered with keras.saving.register_keras_serializable or passed "
+                         "in custom_objects") from None
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ValueError(f"load_model: {data['class_name']!r:.60} names {cls!r:.60}, which is "
+                         "not a keras Model class")
+    if not isinstance(config, dict):
+        raise ValueError(f"load_model: {path} has an invalid model config")
+    try:
+        return cls.from_config(dict(config))
+    except TypeError as e:
+        raise ValueError(f"load_model: unable to revive {cls.__name__} from its config "
+                         f"{sorted(config)}: {e}. Its get_config() must return every argument "
+                         "its __init__ needs (and __init__ should pass **kwargs such as name "
+                         "and trainable on to super().__init__).") from None
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved by ``model.save`` (weights, and with ``compile=True`` the compile
     configuration and optimizer state). Loading is safe: no code from the file runs, unless
-    ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode)."""
-    from .models import Functional, Sequential
-
-    if custom_objects:
-        raise NotImplementedError("load_model: custom_objects are not supported; ember "
-                                  "rebuilds models made of its own Keras layers only")
+    ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode); classes that
+    are not ember's own come only from registration or ``custom_objects``."""
     path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
     try:
-        model_class = {"Sequential": Sequential, "Functional": Functional}.get(
-            data["class_name"])
-        if model_class is None:
-            raise ValueError(f"load_model: unknown model class {data['class_name']!r:.60}; "
-                             "ember rebuilds Sequential and functional models only")
-        config = data["config"]
-        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ValueError(f"load_model: {path} has an invalid model config")
-        with SafeModeScope(safe_mode):  # a Lambda's bytecode loads only if safe_mode=False
-            model = model_class.from_config(config)
+        # (nested configs find custom objects too; a Lambda's bytecode loads only if
+        # safe_mode=False)
+        with custom_object_scope(custom_objects), SafeModeScope(safe_mode):
+            model = _model_from_spec(data, path)
         _set_weights(model, data["weights"], path, "load_model")
         if compile and data["compile_config"] is not None:
             _compile_from_config(model, data["compile_config"])

@@ -25,6 +25,7 @@ from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
+from .training_losses import total_loss
 
 
 def _batch_len(data) -> int:
@@ -186,14 +187,14 @@ class Trainer:
                                           self._compile_loss)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss of a batch (the weighted sum over outputs); y in the structure of
-        y_pred. Subclasses may override it, as in Keras."""
+        """The compiled loss of a batch (the weighted sum over outputs) plus ``self.losses``; y
+        in the structure of y_pred. Subclasses may override it, as in Keras."""
         if sample_weight is not None:
             raise NotImplementedError("compute_loss: sample_weight is not supported by ember")
         loss = self._compile_loss(y, y_pred)
         if loss is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        return loss
+        return total_loss(self, loss)  # Keras: plus model.losses (add_loss, penalties)
 
     def _forward_loss(self, xb, yb, training):
         """(loss, targets in the output's structure, outputs, batch size) of one batch."""

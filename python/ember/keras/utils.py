@@ -1,4 +1,5 @@
-"""keras.utils: to_categorical, set_random_seed and clear_session."""
+"""keras.utils: to_categorical, set_random_seed, clear_session and the custom-object
+registry (register_keras_serializable, custom_object_scope, get_custom_objects)."""
 from __future__ import annotations
 
 import random
@@ -6,6 +7,9 @@ import random
 import numpy as np
 
 import ember
+from .object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
+                                  get_custom_objects, get_registered_name,
+                                  get_registered_object, register_keras_serializable)
 
 
 def to_categorical(x, num_classes=None):

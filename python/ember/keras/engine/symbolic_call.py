@@ -14,6 +14,7 @@ import ember
 from . import tree
 from .keras_tensor import KerasTensor, standardize_dtype
 from .node import Node
+from ..layers import tensor_masks
 
 # Probe sizes for unknown axes: large enough for a few stride-2 stages, and apart enough that
 # floor divisions (pooling, strides) by up to 64 still tell them apart.
@@ -39,7 +40,7 @@ def _probe(layer, args, kwargs, size):
     was_training = layer.training
     layer.eval()
     try:
-        with ember.no_grad():
+        with ember.no_grad(), tensor_masks.suspended():
             return layer(*probe_args, **probe_kwargs)
     except Exception as error:  # the message names the probe's sizes: say where they came from
         symbolic = [x.shape for x in tree.flatten([args, kwargs]) if isinstance(x, KerasTensor)]

@@ -1,5 +1,6 @@
 """keras.layers: Keras layers built on ember.nn Modules and ember.nn.functional ops."""
 from .activation import Activation
+from .activity_regularization import ActivityRegularization
 from .batch_normalization import BatchNormalization
 from .bidirectional import Bidirectional
 from .conv import Conv1D, Conv2D
@@ -41,7 +42,8 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, Average
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
-__all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+__all__ = ["Activation", "ActivityRegularization", "AveragePooling1D", "AveragePooling2D",
+           "AvgPool1D", "AvgPool2D",
            "BatchNormalization", "Bidirectional", "Conv1D", "Conv2D", "Convolution1D",
            "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GlobalAvgPool1D",
            "GlobalAvgPool2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPool1D",

@@ -6,6 +6,8 @@ from .layer import Layer
 
 
 class Activation(Layer):
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

@@ -13,12 +13,12 @@ import numbers
 import numpy as np
 
 import ember
-from ...nn import Parameter
 from ...nn import functional as F
 from ...ops.norm import BatchNorm
-from .. import initializers
+from .. import constraints, initializers, regularizers
 from .dense import _as_numpy
-from .layer import Layer
+from .layer import Layer, weight_options_config
+from .layer_normalization import add_gamma_beta
 
 _INITIALIZERS = ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
                  "moving_variance_initializer")
@@ -30,12 +30,6 @@ class BatchNormalization(Layer):
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, synchronized=False, **kwargs):
-        for arg, value in (("beta_regularizer", beta_regularizer),
-                           ("gamma_regularizer", gamma_regularizer),
-                           ("beta_constraint", beta_constraint),
-                           ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"BatchNormalization: {arg} is not supported by ember")
         if synchronized:
             raise NotImplementedError("BatchNormalization: synchronized=True (cross-replica "
                                       "statistics) is not supported by ember")
@@ -55,6 +49,10 @@ class BatchNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
+        for weight, regularizer, constraint in (("beta", beta_regularizer, beta_constraint),
+                                                ("gamma", gamma_regularizer, gamma_constraint)):
+            setattr(self, f"{weight}_regularizer", regularizers.get(regularizer))
+            setattr(self, f"{weight}_constraint", constraints.get(constraint))
         for name, value in zip(_INITIALIZERS, (beta_initializer, gamma_initializer,
                                                moving_mean_initializer,
                                                moving_variance_initializer)):
@@ -82,11 +80,7 @@ class BatchNormalization(Layer):
         def values(init):
             return np.ascontiguousarray(_as_numpy(init((self.num_features,))), np.float32)
 
-        self.gamma = Parameter(ember.from_numpy(values(self.gamma_initializer)),
-                               requires_grad=self.trainable) if self.scale else None
-        self.beta = Parameter(ember.from_numpy(values(self.beta_initializer)),
-                              requires_grad=self.trainable) if self.center else None
-        self._weight_order += [n for n, on in (("gamma", self.scale), ("beta", self.center)) if on]
+        add_gamma_beta(self, (self.num_features,))
         self.register_buffer("moving_mean", ember.from_numpy(values(self.moving_mean_initializer)))
         self.register_buffer("moving_variance",
                              ember.from_numpy(values(self.moving_variance_initializer)))
@@ -159,5 +153,6 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                **{name: initializers.serialize(getattr(self, name)) for name in _INITIALIZERS}}
+                **{name: initializers.serialize(getattr(self, name)) for name in _INITIALIZERS},
+                **weight_options_config(self, "beta", "gamma")}
 

@@ -7,16 +7,13 @@ data_format="channels_first" the layer runs F on NCHW / NCL directly.
 """
 from __future__ import annotations
 
-import numpy as np
 
 import ember
-from ...nn import Parameter
 from ...nn import functional as F
 from ...ops.conv import Conv2d as ConvOp
-from .. import activations, initializers
+from .. import activations, constraints, initializers, regularizers
 from . import conv_utils as U
-from .dense import _as_numpy
-from .layer import Layer
+from .layer import Layer, weight_options_config
 
 
 class _Conv(Layer):
@@ -30,13 +27,6 @@ class _Conv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         owner = type(self).__name__
-        for arg, value in (("kernel_regularizer", kernel_regularizer),
-                           ("bias_regularizer", bias_regularizer),
-                           ("activity_regularizer", activity_regularizer),
-                           ("kernel_constraint", kernel_constraint),
-                           ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"{owner}: {arg} is not supported by ember")
         if not U._is_int(filters) or filters <= 0:
             raise ValueError(f"{owner}: filters must be a positive integer. "
                              f"Received: filters={filters!r}")
@@ -56,13 +46,17 @@ class _Conv(Layer):
                              f"dilation_rate={self.dilation_rate}")
         self.padding = U.standardize_padding(owner, padding, allow_causal=(n == 1))
         self.data_format = U.standardize_data_format(owner, data_format)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.filters = int(filters)
         self.groups = int(groups)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_channels = None
 
     # ---- weights -----------------------------------------------------------------------------
@@ -81,15 +75,13 @@ class _Conv(Layer):
                              f"data_format={self.data_format!r})")
         self.input_channels = int(channels)
         keras_shape = self.kernel_size + (self.input_channels // self.groups, self.filters)
-        kernel = _as_numpy(self.kernel_initializer(keras_shape))  # Keras' fans: Keras layout
-        self.weight = Parameter(ember.from_numpy(np.ascontiguousarray(
-            self._from_keras_layout("weight", kernel), np.float32)), requires_grad=self.trainable)
-        self._weight_order.append("weight")
+        self._add_weight("weight", keras_shape, self.kernel_initializer,  # Keras' fans
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                         name="kernel")
         if self.use_bias:
-            bias = _as_numpy(self.bias_initializer((self.filters,)))
-            self.bias = Parameter(ember.from_numpy(np.ascontiguousarray(bias, np.float32)),
-                                  requires_grad=self.trainable)
-            self._weight_order.append("bias")
+            self._add_weight("bias", (self.filters,), self.bias_initializer,
+                             regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                             name="bias")
         else:
             self.bias = None
         self.built = True
@@ -105,6 +97,11 @@ class _Conv(Layer):
         if attr_name != "weight":
             return array
         return array.transpose((self.rank + 1, self.rank) + tuple(range(self.rank)))
+
+    def _keras_view(self, attr_name, param):
+        if attr_name != "weight":
+            return param
+        return param.permute(*(tuple(range(2, self.rank + 2)) + (1, 0)))
 
     # ---- call --------------------------------------------------------------------------------
     def _check_input(self, shape):
@@ -169,7 +166,8 @@ class _Conv(Layer):
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **weight_options_config(self, "kernel", "bias")}
 
 
 

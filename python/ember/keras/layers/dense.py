@@ -6,12 +6,11 @@ import numbers
 import numpy as np
 
 import ember
-from ...nn import Parameter
 from ...nn import functional as F
 from ...nn.modules.utils import weight_and_bias
 from ...ops.linalg import linear_activation
-from .. import activations, initializers
-from .layer import Layer
+from .. import activations, constraints, initializers, regularizers
+from .layer import Layer, weight_options_config
 
 # Activations that run fused with the product (ops.linalg.linear_activation), by name.
 _FUSED_ACTIVATIONS = {activations.relu: "relu", activations.sigmoid: "sigmoid",
@@ -26,27 +25,26 @@ class Dense(Layer):
     layouts: kernel (input_dim, units) then bias (units,).
     """
 
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  **kwargs):
-        for arg, value in (("kernel_regularizer", kernel_regularizer),
-                           ("bias_regularizer", bias_regularizer),
-                           ("activity_regularizer", activity_regularizer),
-                           ("kernel_constraint", kernel_constraint),
-                           ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"Dense: {arg} is not supported by ember")
         if (isinstance(units, bool) or not isinstance(units, numbers.Integral)
                 or units <= 0):
             raise ValueError("Dense: units must be a positive integer. "
                              f"Received: units={units!r}")
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_dim = None
 
     def build(self, input_shape):
@@ -56,15 +54,13 @@ class Dense(Layer):
                              f"the input must have a batch axis. Received: "
                              f"input_shape={tuple(input_shape)}")
         self.input_dim = int(input_dim)
-        kernel = _as_numpy(self.kernel_initializer((self.input_dim, self.units)))
-        self.weight = Parameter(ember.from_numpy(np.ascontiguousarray(kernel.T, np.float32)),
-                                requires_grad=self.trainable)
-        self._weight_order.append("weight")
+        self._add_weight("weight", (self.input_dim, self.units), self.kernel_initializer,
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                         name="kernel")
         if self.use_bias:
-            bias = _as_numpy(self.bias_initializer((self.units,)))
-            self.bias = Parameter(ember.from_numpy(np.ascontiguousarray(bias, np.float32)),
-                                  requires_grad=self.trainable)
-            self._weight_order.append("bias")
+            self._add_weight("bias", (self.units,), self.bias_initializer,
+                             regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                             name="bias")
         else:
             self.bias = None
         self.built = True
@@ -87,6 +83,9 @@ class Dense(Layer):
     def _from_keras_layout(self, attr_name, array):
         return array.T if attr_name == "weight" else array
 
+    def _keras_view(self, attr_name, param):
+        return param.T if attr_name == "weight" else param
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
@@ -94,7 +93,8 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **weight_options_config(self, "kernel", "bias")}
 
 
 

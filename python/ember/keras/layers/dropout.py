@@ -13,6 +13,8 @@ class Dropout(Layer):
     training. ``seed`` gives the layer its own generator; otherwise draws come from ember's
     global one (``ember.manual_seed``)."""
 
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         if (isinstance(rate, bool) or not isinstance(rate, numbers.Real)
                 or not 0.0 <= rate <= 1.0):

@@ -9,8 +9,8 @@ import numpy as np
 
 import ember
 from ...nn import functional as F
-from .. import initializers
-from .layer import Layer
+from .. import constraints, initializers, regularizers
+from .layer import Layer, weight_options_config
 
 
 def _check_positive(name, value):
@@ -27,15 +27,14 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  weights=None, lora_rank=None, input_length=None, **kwargs):
-        for arg, value in (("embeddings_regularizer", embeddings_regularizer),
-                           ("embeddings_constraint", embeddings_constraint),
-                           ("lora_rank", lora_rank)):
-            if value is not None:
-                raise NotImplementedError(f"Embedding: {arg} is not supported by ember")
+        if lora_rank is not None:
+            raise NotImplementedError("Embedding: lora_rank is not supported by ember")
         self.input_dim = _check_positive("input_dim", input_dim)
         self.output_dim = _check_positive("output_dim", output_dim)
         super().__init__(**kwargs)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         # input_length (Keras 2) is accepted and ignored, as Keras 3 does.
@@ -44,8 +43,9 @@ class Embedding(Layer):
             self.set_weights(weights)
 
     def build(self, input_shape=None):
-        self.add_weight(shape=(self.input_dim, self.output_dim),
-                        initializer=self.embeddings_initializer, name="embeddings")
+        self._add_weight("embeddings", (self.input_dim, self.output_dim),
+                         self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+                         constraint=self.embeddings_constraint, name="embeddings")
         self.built = True
 
     def forward(self, inputs, *args, **kwargs):
@@ -73,5 +73,5 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "mask_zero": self.mask_zero}
+                **weight_options_config(self, "embeddings"), "mask_zero": self.mask_zero}
 

@@ -7,25 +7,31 @@ import numbers
 import numpy as np
 
 import ember
-from ...nn import Parameter
 from ...nn import functional as F
-from .. import initializers
-from .dense import _as_numpy
-from .layer import Layer
+from .. import constraints, initializers, regularizers
+from .layer import Layer, weight_options_config
 
 _INITIALIZERS = ("beta_initializer", "gamma_initializer")
 
 
+def add_gamma_beta(layer, shape):
+    """The normalization layers' trainable scale ``gamma`` (if layer.scale) and offset
+    ``beta`` (if layer.center), with their initializers, regularizers and constraints."""
+    for weight, on in (("gamma", layer.scale), ("beta", layer.center)):
+        if on:
+            layer._add_weight(weight, shape, getattr(layer, f"{weight}_initializer"),
+                              regularizer=getattr(layer, f"{weight}_regularizer"),
+                              constraint=getattr(layer, f"{weight}_constraint"), name=weight)
+        else:
+            setattr(layer, weight, None)
+
+
 class LayerNormalization(Layer):
+    supports_masking = True  # (a mask passes through unchanged)
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
-        for arg, value in (("beta_regularizer", beta_regularizer),
-                           ("gamma_regularizer", gamma_regularizer),
-                           ("beta_constraint", beta_constraint),
-                           ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"LayerNormalization: {arg} is not supported by ember")
         if rms_scaling:
             raise NotImplementedError("LayerNormalization: rms_scaling=True is not supported by "
                                       "ember")
@@ -43,6 +49,10 @@ class LayerNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
+        for weight, regularizer, constraint in (("beta", beta_regularizer, beta_constraint),
+                                                ("gamma", gamma_regularizer, gamma_constraint)):
+            setattr(self, f"{weight}_regularizer", regularizers.get(regularizer))
+            setattr(self, f"{weight}_constraint", constraints.get(constraint))
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self._ndim = None
@@ -63,13 +73,7 @@ class LayerNormalization(Layer):
         self._ndim = len(input_shape)
         self.param_shape = tuple(int(input_shape[a]) for a in axes)
 
-        def weight(init):
-            values = np.ascontiguousarray(_as_numpy(init(self.param_shape)), np.float32)
-            return Parameter(ember.from_numpy(values), requires_grad=self.trainable)
-
-        self.gamma = weight(self.gamma_initializer) if self.scale else None
-        self.beta = weight(self.beta_initializer) if self.center else None
-        self._weight_order += [n for n, on in (("gamma", self.scale), ("beta", self.center)) if on]
+        add_gamma_beta(self, self.param_shape)
         self.built = True
 
     def call(self, inputs):
@@ -96,5 +100,6 @@ class LayerNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
-                **{name: initializers.serialize(getattr(self, name)) for name in _INITIALIZERS}}
+                **{name: initializers.serialize(getattr(self, name)) for name in _INITIALIZERS},
+                **weight_options_config(self, "beta", "gamma")}
 

@@ -18,10 +18,9 @@ import numbers
 import numpy as np
 
 import ember
-from ...nn import Parameter
-from .. import activations, initializers
+from .. import activations, constraints, initializers, regularizers
 from .dense import _as_numpy
-from .layer import Layer
+from .layer import Layer, weight_options_config
 
 _INITIALIZER_ARGS = ("kernel_initializer", "recurrent_initializer", "bias_initializer")
 
@@ -70,15 +69,6 @@ class RecurrentBase(Layer):
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
                  use_cudnn="auto", **kwargs):
         owner = type(self).__name__
-        for arg, value in (("kernel_regularizer", kernel_regularizer),
-                           ("recurrent_regularizer", recurrent_regularizer),
-                           ("bias_regularizer", bias_regularizer),
-                           ("activity_regularizer", activity_regularizer),
-                           ("kernel_constraint", kernel_constraint),
-                           ("recurrent_constraint", recurrent_constraint),
-                           ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"{owner}: {arg} is not supported by ember")
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"{owner}: received an invalid value for argument `units`, "
                              f"expected a positive integer. Received: units={units!r}")
@@ -94,7 +84,7 @@ class RecurrentBase(Layer):
         if use_cudnn not in ("auto", True, False):
             raise ValueError(f"{owner}: use_cudnn must be 'auto', True or False. Received: "
                              f"use_cudnn={use_cudnn!r}")
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = (None if recurrent_activation is None
@@ -104,6 +94,12 @@ class RecurrentBase(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        for weight, regularizer, constraint in (
+                ("kernel", kernel_regularizer, kernel_constraint),
+                ("recurrent", recurrent_regularizer, recurrent_constraint),
+                ("bias", bias_regularizer, bias_constraint)):
+            setattr(self, f"{weight}_regularizer", regularizers.get(regularizer))
+            setattr(self, f"{weight}_constraint", constraints.get(constraint))
         self.seed = seed
         self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
         self.return_sequences = bool(return_sequences)
@@ -142,20 +138,20 @@ class RecurrentBase(Layer):
                              f"{tuple(input_shape)}")
         self.input_dim = int(input_shape[-1])
         gates = self.gate_count * self.units
-        kernel = _as_numpy(self.kernel_initializer((self.input_dim, gates)))
-        recurrent = _as_numpy(self.recurrent_initializer((self.units, gates)))
-        self._add_parameter("weight_ih", self._from_keras_layout("weight_ih", kernel))
-        self._add_parameter("weight_hh", self._from_keras_layout("weight_hh", recurrent))
+        self._add_weight("weight_ih", (self.input_dim, gates), self.kernel_initializer,
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                         name="kernel")
+        self._add_weight("weight_hh", (self.units, gates), self.recurrent_initializer,
+                         regularizer=self.recurrent_regularizer,
+                         constraint=self.recurrent_constraint, name="recurrent_kernel")
         if self.use_bias:
-            self._add_parameter("bias", self._from_keras_layout("bias", self._initial_bias()))
+            bias = self._initial_bias()
+            self._add_weight("bias", bias.shape, lambda shape: bias,
+                             regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                             name="bias")
         else:
             self.bias = None
         self.built = True
-
-    def _add_parameter(self, name, values):
-        setattr(self, name, Parameter(ember.from_numpy(np.ascontiguousarray(values, np.float32)),
-                                      requires_grad=self.trainable))
-        self._weight_order.append(name)
 
     def _to_keras_layout(self, attr_name, array):
         # PyTorch block j is Keras block keras_gate_order[j]; invert that permutation.
@@ -168,6 +164,14 @@ class RecurrentBase(Layer):
         if attr_name in ("weight_ih", "weight_hh"):
             return permute_gate_blocks(array, self.keras_gate_order).T
         return permute_gate_blocks(array, self.keras_gate_order)
+
+    def _keras_view(self, attr_name, param):
+        # The same permutation as _to_keras_layout, on a differentiable Tensor.
+        array = param.T if attr_name in ("weight_ih", "weight_hh") else param
+        inverse = np.argsort(self.keras_gate_order)
+        size = array.shape[-1] // len(inverse)
+        return ember.cat([array[..., int(i) * size:(int(i) + 1) * size] for i in inverse],
+                         dim=-1)
 
     def _biases(self):
         """(bias_ih, bias_hh) for rnn_layer: Keras' single bias is b_ih (b_hh = None)."""
@@ -259,6 +263,7 @@ class RecurrentBase(Layer):
         config.update({"use_bias": self.use_bias})
         config.update({arg: initializers.serialize(getattr(self, arg))
                        for arg in _INITIALIZER_ARGS})
+        config.update(weight_options_config(self, "kernel", "recurrent", "bias"))
         config.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                        "seed": self.seed, "return_sequences": self.return_sequences,
                        "return_state": self.return_state, "go_backwards": self.go_backwards,
