@@ -86,7 +86,7 @@ class _ConvTranspose(Layer):
             if self.use_bias else None
         self.built = True
 
-    def _crops(self, spatial):
+    def _crops(self):
         """((before, after), ...) to cut from the full transposed convolution; < 0 adds."""
         crops = []
         for i, k in enumerate(self.kernel_size):
@@ -100,7 +100,7 @@ class _ConvTranspose(Layer):
     def call(self, inputs):
         shape = tuple(inputs.shape)
         U.check_channels(self, shape, self.rank, self.data_format, self.input_channels)
-        crops = self._crops(U.spatial_shape(shape, self.data_format))
+        crops = self._crops()
         weight = self.kernel.permute(self.rank + 1, self.rank, *range(self.rank))
         cut = tuple(max(c, 0) for pair in crops for c in pair)
         extend = [max(-c, 0) for pair in crops for c in pair]
