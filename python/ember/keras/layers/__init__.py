@@ -4,11 +4,15 @@ from .activity_regularization import ActivityRegularization
 from .batch_normalization import BatchNormalization
 from .bidirectional import Bidirectional
 from .conv import Conv1D, Conv2D
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose
+from .cropping import Cropping1D, Cropping2D
 from .dense import Dense
+from .depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from .dropout import Dropout
 from .elu import ELU
 from .embedding import Embedding
 from .flatten import Flatten
+from .group_normalization import GroupNormalization
 from .gru import GRU
 from .identity import Identity
 from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
@@ -29,10 +33,13 @@ from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPoolin
 from .relu import ReLU
 from .repeat_vector import RepeatVector
 from .reshape import Reshape
+from .separable_conv import SeparableConv1D, SeparableConv2D
 from .simple_rnn import SimpleRNN
 from .softmax import Softmax
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .time_distributed import TimeDistributed
+from .unit_normalization import UnitNormalization
+from .up_sampling import UpSampling1D, UpSampling2D
 from .zero_padding import ZeroPadding1D, ZeroPadding2D
 
 # Keras' short aliases.
@@ -56,3 +63,10 @@ __all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity
             "TimeDistributed"]
 __all__ += ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
             "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
+__all__ += ["Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose",
+            "Convolution2DTranspose", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
+            "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+            "SeparableConvolution1D", "SeparableConvolution2D", "GroupNormalization",
+            "UnitNormalization"]
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

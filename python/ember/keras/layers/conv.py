@@ -61,12 +61,7 @@ class _Conv(Layer):
 
     # ---- weights -----------------------------------------------------------------------------
     def build(self, input_shape):
-        U.check_rank(self, input_shape, self.rank, self.data_format)
-        channels = input_shape[U.channel_axis(self.data_format, len(input_shape))]
-        if channels is None:
-            raise ValueError(f'{type(self).__name__} "{self.name}": the channel dimension of '
-                             f"the input must be known. Received: input_shape="
-                             f"{tuple(input_shape)}")
+        channels = U.build_channels(self, input_shape, self.rank, self.data_format)
         if channels % self.groups:
             raise ValueError(f'{type(self).__name__} "{self.name}": the number of input '
                              "channels must be evenly divisible by the number of groups. "
@@ -105,31 +100,10 @@ class _Conv(Layer):
 
     # ---- call --------------------------------------------------------------------------------
     def _check_input(self, shape):
-        U.check_rank(self, shape, self.rank, self.data_format)
-        channels = shape[U.channel_axis(self.data_format, len(shape))]
-        if channels != self.input_channels:
-            hint = ("channels_first" if self.data_format == "channels_last"
-                    else "channels_last")
-            raise ember.ShapeError(
-                f'{type(self).__name__} "{self.name}" expects data_format='
-                f"{self.data_format!r} inputs {U.layout_text(self.rank, self.data_format)} "
-                f"with {self.input_channels} channels on axis "
-                f"{U.channel_axis(self.data_format, len(shape))}, but received input of shape "
-                f"{tuple(shape)} ({channels} channels there). If the data is {hint}, pass "
-                f"data_format={hint!r} or transpose it.")
+        U.check_channels(self, shape, self.rank, self.data_format, self.input_channels)
 
     def _padding_for(self, shape):
-        spatial = U.spatial_shape(shape, self.data_format)
-        pads = U.explicit_padding(self.padding, spatial, self.kernel_size, self.strides,
-                                  self.dilation_rate)
-        out = [U.output_length(s, k, st, d, b, a) for s, k, st, d, (b, a) in
-               zip(spatial, self.kernel_size, self.strides, self.dilation_rate, pads)]
-        if min(out) < 1:
-            raise ember.ShapeError(
-                f'{type(self).__name__} "{self.name}": the kernel {self.kernel_size} (dilation '
-                f"{self.dilation_rate}) is larger than the input's spatial size {spatial} with "
-                f"padding={self.padding!r}. Received: input of shape {tuple(shape)}")
-        return tuple(p for pair in pads for p in pair)
+        return U.padding_for(self, shape)
 
     def call(self, inputs):
         fuse_relu = self.activation is activations.relu  # computed in the convolution's pass

@@ -100,3 +100,66 @@ def channel_axis(data_format, ndim):
 
 def spatial_shape(shape, data_format):
     return tuple(shape[1:-1]) if data_format == "channels_last" else tuple(shape[2:])
+
+
+def check_channels(layer, shape, rank, data_format, channels):
+    """Raises ShapeError unless ``shape`` is a batch of ``rank``-D maps with ``channels``
+    channels on the axis ``data_format`` names (with a hint when the layout looks swapped)."""
+    check_rank(layer, shape, rank, data_format)
+    axis = channel_axis(data_format, len(shape))
+    if shape[axis] != channels:
+        hint = "channels_first" if data_format == "channels_last" else "channels_last"
+        raise ember.ShapeError(
+            f'{type(layer).__name__} "{layer.name}" expects data_format={data_format!r} inputs '
+            f"{layout_text(rank, data_format)} with {channels} channels on axis {axis}, but "
+            f"received input of shape {tuple(shape)} ({shape[axis]} channels there). If the "
+            f"data is {hint}, pass data_format={hint!r} or transpose it.")
+
+
+def build_channels(layer, input_shape, rank, data_format):
+    """The channel count of the first input, which must be a batch of ``rank``-D maps."""
+    check_rank(layer, input_shape, rank, data_format)
+    channels = input_shape[channel_axis(data_format, len(input_shape))]
+    if channels is None:
+        raise ValueError(f'{type(layer).__name__} "{layer.name}": the channel dimension of the '
+                         f"input must be known. Received: input_shape={tuple(input_shape)}")
+    return int(channels)
+
+
+def padding_for(layer, shape):
+    """The flat (before, after, ...) padding of a convolution ``layer`` (its kernel_size,
+    strides, dilation_rate, padding, data_format) on input ``shape``; ShapeError when the
+    kernel does not fit."""
+    spatial = spatial_shape(shape, layer.data_format)
+    pads = explicit_padding(layer.padding, spatial, layer.kernel_size, layer.strides,
+                            layer.dilation_rate)
+    out = [output_length(s, k, st, d, b, a) for s, k, st, d, (b, a) in
+           zip(spatial, layer.kernel_size, layer.strides, layer.dilation_rate, pads)]
+    if min(out) < 1:
+        raise ember.ShapeError(
+            f'{type(layer).__name__} "{layer.name}": the kernel {layer.kernel_size} (dilation '
+            f"{layer.dilation_rate}) is larger than the input's spatial size {spatial} with "
+            f"padding={layer.padding!r}. Received: input of shape {tuple(shape)}")
+    return tuple(p for pair in pads for p in pair)
+
+
+def conv_output_shape(layer, input_shape, channels):
+    """Keras' output shape of a convolution ``layer`` with ``channels`` outputs (None sizes
+    stay None)."""
+    input_shape = tuple(input_shape)
+    sizes = []
+    for n, k, s, d in zip(spatial_shape(input_shape, layer.data_format), layer.kernel_size,
+                          layer.strides, layer.dilation_rate):
+        if n is None:
+            sizes.append(None)
+            continue
+        (before, after), = explicit_padding(layer.padding, (n,), (k,), (s,), (d,))
+        sizes.append(output_length(n, k, s, d, before, after))
+    if any(s is not None and s < 1 for s in sizes):
+        raise ValueError(f'{type(layer).__name__} "{layer.name}": computed output size would '
+                         f"be negative or zero. Received: input_shape={input_shape}, "
+                         f"kernel_size={layer.kernel_size}, dilation_rate="
+                         f"{layer.dilation_rate}, padding={layer.padding!r}")
+    if layer.data_format == "channels_last":
+        return (input_shape[0],) + tuple(sizes) + (channels,)
+    return (input_shape[0], channels) + tuple(sizes)
