@@ -6,7 +6,7 @@ API (``keras.Model(inputs, outputs)``) raises NotImplementedError. Models save t
 format (``model.save("m.ember")``, ``keras.models.load_model``; see saving.py).
 """
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics
-from . import optimizers, utils
+from . import ops, optimizers, utils
 from . import models, saving
 from .layers import Input
 from .models import Model, Sequential

@@ -26,8 +26,11 @@ from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPoolin
 from .relu import ReLU
 from .repeat_vector import RepeatVector
 from .reshape import Reshape
+from .rnn import RNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .simple_rnn import SimpleRNN
 from .softmax import Softmax
+from .stacked_rnn_cells import StackedRNNCells
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .time_distributed import TimeDistributed
 from .zero_padding import ZeroPadding1D, ZeroPadding2D
@@ -50,3 +53,4 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
 __all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity", "Lambda",
             "LeakyReLU", "Masking", "PReLU", "Permute", "RepeatVector", "Softmax",
             "TimeDistributed"]
+__all__ += ["GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells"]
