@@ -159,7 +159,8 @@ def test_gru_reset_before_matches_keras_formula():
         z, r = sigmoid(xz + h @ kz), sigmoid(xr + h @ kr)
         h = z * h + (1 - z) * np.tanh(xh + (r * h) @ kh)
         expected.append(h)
-    np.testing.assert_allclose(layer(x).detach().numpy(), np.stack(expected, 1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer(x).detach().numpy(), np.stack(expected, 1), rtol=1e-5,
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize("as_list_of_cells", [False, True])
@@ -280,7 +281,8 @@ def test_weights_interchange_with_the_layer(cell_cls, layer_cls):
     via_cell = run_built(cell_cls(5), x, return_sequences=True)
     assert [w.shape for w in via_cell.get_weights()] == [w.shape for w in full.get_weights()]
     via_cell.set_weights(full.get_weights())
-    np.testing.assert_allclose(via_cell(x).detach().numpy(), full(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(via_cell(x).detach().numpy(), full(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_default_initializers_and_unit_forget_bias():
@@ -321,7 +323,8 @@ def test_recurrent_dropout_trains_step_by_step(name):
     x = rand(3, 4, 2)
     layer = run_built(cls(3, recurrent_dropout=0.5, dropout=0.3, seed=2), x)
     randomize(layer)
-    np.testing.assert_allclose(layer(x).detach().numpy(), layers.RNN(layer.cell)(x).detach().numpy())
+    inference = layers.RNN(layer.cell)(x).detach().numpy()
+    np.testing.assert_allclose(layer(x).detach().numpy(), inference)
     a, b = layer(x, training=True).detach().numpy(), layer(x).detach().numpy()
     assert not np.allclose(a, b)
     if name != "SimpleRNNCell":
@@ -447,7 +450,7 @@ def test_bad_arguments_and_inputs_raise_clear_errors():
         layers.RNN(layers.GRUCell(2))(rand(2, 3, 1), mask=np.ones((2, 4), bool))
 
 
-# ---- real Keras 3 on the same weights --------------------------------------------------------------
+# ---- real Keras 3 on the same weights ------------------------------------------------------------
 def _keras_cell(keras, name, units, **kwargs):
     return getattr(keras.layers, name)(units, **kwargs)
 
