@@ -6,6 +6,7 @@ import random
 import numpy as np
 
 import ember
+from .random import reset_global_seed_generator
 
 
 def to_categorical(x, num_classes=None):
@@ -55,3 +56,4 @@ def set_random_seed(seed):
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     ember.manual_seed(int(seed))
+    reset_global_seed_generator()  # keras.random's unseeded draws restart from this seed
