@@ -461,6 +461,8 @@ def test_bad_inputs_raise_clear_errors():
         ops.convert_to_tensor(A, sparse=True)
     with pytest.raises(ValueError, match="Invalid dtype"):
         ops.cast(A, "floaty")
+    with pytest.raises(NotImplementedError, match="symbolic tensor"):
+        ops.add(ek.Input((3,)), 1.0)
 
 
 # ---- a custom layer and loss written with keras.ops ---------------------------------------------

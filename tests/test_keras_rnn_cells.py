@@ -421,6 +421,13 @@ def test_configs_round_trip():
     assert tuple(again(rand(2, 3, 4)).shape) == (2, 3, 2)
 
 
+def test_get_initial_state():
+    layer = layers.RNN([layers.LSTMCell(3), MinimalRNNCell(2)])
+    states = layer.get_initial_state(4)
+    assert [[tuple(t.shape) for t in s] if isinstance(s, list) else tuple(s.shape)
+            for s in states] == [[(4, 3), (4, 3)], (4, 2)]
+
+
 def test_output_shapes_and_masks():
     layer = layers.RNN(layers.LSTMCell(3), return_sequences=True, return_state=True)
     assert layer.compute_output_shape((None, 5, 2)) == ((None, 5, 3), (None, 3), (None, 3))
@@ -500,6 +507,25 @@ def test_stacked_cells_match_real_keras():
         assert len(g) == len(w)
         for a, b in zip(g, w):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional_rnn_of_a_cell_matches_real_keras(return_sequences):
+    keras = real_keras()
+    import torch
+    x = rand(2, 5, 3)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    ours = layers.Bidirectional(layers.RNN(layers.LSTMCell(4),
+                                           return_sequences=return_sequences))
+    ours(x)
+    weights = randomize(ours)
+    theirs = keras.layers.Bidirectional(keras.layers.RNN(keras.layers.LSTMCell(4),
+                                                         return_sequences=return_sequences))
+    theirs(x)
+    theirs.set_weights(weights)
+    np.testing.assert_allclose(ours(x, mask=mask).detach().numpy(),
+                               to_numpy(theirs(x, mask=torch.from_numpy(mask))),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_gru_reset_before_matches_real_keras():

@@ -127,12 +127,15 @@ class RNN(Layer):
             return (output, *states)
         return output
 
+    def get_initial_state(self, batch_size):
+        """The cell's initial states for ``batch_size`` samples (zeros unless the cell says
+        otherwise), nested as ``state_size``."""
+        states = initial_states_of(self.cell, batch_size)
+        return list(states) if isinstance(states, (list, tuple)) else [states]
+
     def _initial_states(self, initial_state, batch, dtype):
         """The states as Keras nests them: a list with one entry per ``state_size`` entry."""
-        if initial_state is None:
-            states = initial_states_of(self.cell, batch, dtype)
-        else:
-            states = initial_state
+        states = self.get_initial_state(batch) if initial_state is None else initial_state
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         flat, sizes = _flatten(states), _state_sizes(self.cell)
         owner = f'RNN "{self.name}"'

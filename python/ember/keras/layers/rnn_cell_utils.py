@@ -43,13 +43,14 @@ def call_cell(cell, inputs, states, training):
     return fn(inputs, states)
 
 
-def initial_states_of(cell, batch_size, dtype=ember.float32):
-    """The cell's ``get_initial_state(batch_size=...)``, else zeros of (batch, size): a tensor
-    for an integer ``state_size``, a list for a list of sizes."""
+def initial_states_of(cell, batch_size):
+    """The cell's ``get_initial_state(batch_size=...)``, else float32 zeros of (batch, size): a
+    tensor for an integer ``state_size``, a list for a list of sizes. (RNN casts them to the
+    inputs' dtype, as Keras casts them to the compute dtype.)"""
     get_initial_state = getattr(cell, "get_initial_state", None)
     if get_initial_state is not None:
         return get_initial_state(batch_size=batch_size)
     size = cell.state_size
     if isinstance(size, (list, tuple)):
-        return [ember.zeros(batch_size, s, dtype=dtype) for s in size]
-    return ember.zeros(batch_size, size, dtype=dtype)
+        return [ember.zeros(batch_size, s) for s in size]
+    return ember.zeros(batch_size, size)

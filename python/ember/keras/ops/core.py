@@ -13,6 +13,7 @@ import numpy as np
 
 import ember
 from ...nn import functional as F
+from ..layers.input_layer import KerasTensor
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 
@@ -80,6 +81,10 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
                                   "by ember")
     if isinstance(x, ember.Tensor):
         return x if dtype is None else cast(x, dtype)
+    if isinstance(x, KerasTensor):
+        raise NotImplementedError(
+            "keras.ops on a symbolic tensor (from keras.Input) is not supported by ember: its "
+            "ops compute on values. Put the computation in a custom Layer's call().")
     if isinstance(x, (list, tuple)) and any(isinstance(v, ember.Tensor) for v in _flatten(x)):
         return ember.stack([convert_to_tensor(v, dtype) for v in x])
     if dtype is None:
