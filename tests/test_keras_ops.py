@@ -62,6 +62,7 @@ CASES = [
     ("isfinite", "isfinite", (np.array([np.nan, 1.0, np.inf], np.float32),), {}),
     ("isclose", "isclose", (A, A + 1e-9), {}), ("allclose", "allclose", (A, A + 1e-3), {}),
     ("where", "where", (MASK, A, POS), {}), ("where_scalars", "where", (MASK, A, 0.0), {}),
+    ("where_int_float", "where", (MASK, INT, 0.5), {}),
     ("select", "select", ([A > 0.5, A < -0.5], [A, -A]), {"default": 0.0}),
     ("sum", "sum", (A,), {}), ("sum_axis", "sum", (C,), {"axis": (0, 2), "keepdims": True}),
     ("sum_int", "sum", (INT,), {"axis": 1}), ("mean", "mean", (C,), {"axis": -1}),

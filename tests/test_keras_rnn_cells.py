@@ -135,6 +135,26 @@ def test_zero_output_for_mask(step_path, go_backwards):
     assert np.all(last.detach().numpy()[1] == 0.0) != go_backwards  # sample 1's last step is masked
 
 
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_without_bias_fused_equals_steps(name):
+    x = rand(2, 4, 3)
+    fused = run_built(CELLS[name][0](3, use_bias=False), x, return_sequences=True)
+    steps = run_built(STEP_CELLS[name](3, use_bias=False), x, return_sequences=True)
+    weights = randomize(fused)
+    assert len(weights) == 2
+    steps.set_weights(weights)
+    np.testing.assert_allclose(fused(x).detach().numpy(), steps(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_with_one_mask_per_gate_trains_step_by_step():
+    x = rand(3, 4, 2)
+    layer = run_built(layers.LSTMCell(3, dropout=0.5, implementation=1, seed=3), x)
+    randomize(layer)
+    a, b = layer(x, training=True).detach().numpy(), layer(x).detach().numpy()
+    assert a.shape == b.shape == (3, 3) and not np.allclose(a, b)
+
+
 def test_activations_the_kernel_lacks_run_step_by_step():
     x = rand(2, 4, 3)
     cell = layers.SimpleRNNCell(5, activation="sigmoid", use_bias=False)

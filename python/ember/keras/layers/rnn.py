@@ -111,8 +111,10 @@ class RNN(Layer):
         states = self._initial_states(initial_state, batch, sequences.dtype)
         time_mask = None if mask is None else as_mask_array(mask, batch, steps, self.name)
         cells = _fused_cells(self.cell)
-        if cells is not None and training and any(c.recurrent_dropout > 0 for c in cells):
-            cells = None  # the kernel has no per-step mask on the recurrent state
+        if cells is not None and training and any(
+                c.recurrent_dropout > 0 or (c.dropout > 0 and c._dropout_mask_count())
+                for c in cells):
+            cells = None  # the kernel has no recurrent-state mask, nor one input mask per gate
         self._reset_dropout_masks(self.cell)
         try:
             if cells is not None:

@@ -200,8 +200,10 @@ def where(condition, x1=None, x2=None):
                          f"Received: x1={x1!r}, x2={x2!r}")
     a, b = _t(x1) if not isinstance(x1, ember.Tensor) else x1, x2
     b = _t(b) if not isinstance(b, ember.Tensor) else b
-    if a.dtype != b.dtype:  # Keras promotes the branches to one dtype
-        common = ember_dtype(np.result_type(a.dtype.numpy, b.dtype.numpy).name)
+    if a.dtype != b.dtype:  # one dtype for both branches: a float one wins over ints
+        floats = [t.dtype for t in (a, b) if t.dtype.is_floating_point]
+        common = (floats[0] if len(floats) == 1 else
+                  ember_dtype(np.result_type(a.dtype.numpy, b.dtype.numpy).name))
         a, b = a.to(common), b.to(common)
     return ember.where(condition, a, b)
 
