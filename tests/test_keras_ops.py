@@ -24,6 +24,11 @@ LABELS = np.array([0, 3, 1], dtype=np.int32)
 ONEHOT = np.eye(4, dtype=np.float32)[LABELS]
 BIN = (R.random((3, 4)) > 0.5).astype(np.float32)
 MASK = A > 0
+Q = R.standard_normal((2, 5, 4, 3)).astype(np.float32)  # (batch, steps, heads, depth)
+KV = R.standard_normal((2, 6, 4, 3)).astype(np.float32)
+KV2 = R.standard_normal((2, 6, 2, 3)).astype(np.float32)  # two key/value heads
+ATT_MASK = R.random((2, 4, 5, 6)) > 0.3
+ATT_MASK[..., 0] = True  # no fully masked row (its gradient is lost to the large negative)
 
 # (id, op name, positional args, keyword args): each run through ember's and Keras' ops.
 CASES = [
@@ -163,6 +168,19 @@ CASES = [
     ("moments_keep", "moments", (C,), {"axes": [2], "keepdims": True}),
     ("normalize", "normalize", (A,), {}), ("normalize_l1", "normalize", (A,),
                                            {"axis": 0, "order": 1}),
+    ("batch_normalization", "batch_normalization", (C, POS[0], PROB[0], -1),
+     {"offset": A[0], "scale": POS[1]}),
+    ("batch_normalization_axis1", "batch_normalization", (C, A[0, :3], POS[0, :3], 1), {}),
+    ("layer_normalization", "layer_normalization", (C,), {"gamma": POS[0], "beta": A[0]}),
+    ("layer_normalization_axes", "layer_normalization", (C,), {"axis": (1, 2),
+                                                               "epsilon": 1e-3}),
+    ("rms_normalization", "rms_normalization", (C,), {"scale": POS[0]}),
+    ("dot_product_attention", "dot_product_attention", (Q, KV, KV), {}),
+    ("dot_product_attention_mask", "dot_product_attention", (Q, KV, KV), {"mask": ATT_MASK}),
+    ("dot_product_attention_causal", "dot_product_attention", (Q, Q, Q), {"is_causal": True}),
+    ("dot_product_attention_bias", "dot_product_attention", (Q, KV, KV),
+     {"bias": (ATT_MASK * 0.5).astype(np.float32), "scale": 0.3}),
+    ("dot_product_attention_grouped", "dot_product_attention", (Q, KV2, KV2), {}),
     # math and linalg
     ("logsumexp", "logsumexp", (C,), {"axis": -1}), ("logsumexp_all", "logsumexp", (A,), {}),
     ("top_k", "top_k", (A, 2), {}), ("in_top_k", "in_top_k", (LABELS, A, 2), {}),
@@ -336,6 +354,13 @@ GRAD_CASES = [
     ("top_k", lambda a: ops.top_k(a, 2)[0], (A,)),
     ("segment_sum", lambda a: ops.segment_sum(a, np.array([0, 2, 0]), 3), (A,)),
     ("segment_max", lambda a: ops.segment_max(a, np.array([0, 1, 0]), 2), (A,)),
+    ("layer_normalization", lambda x, g, b: ops.layer_normalization(x, g, b), (C, POS[0], A[0])),
+    ("rms_normalization", lambda x, g: ops.rms_normalization(x, g, axis=(1, 2)), (C, POS[:3])),
+    ("batch_normalization", lambda x, m, v: ops.batch_normalization(x, m, v, 1), (C, A[0, :3],
+                                                                                   POS[0, :3])),
+    ("dot_product_attention", lambda q, k, v: ops.dot_product_attention(
+        q, k, v, mask=ATT_MASK[:1, :, :2, :3], is_causal=True),
+     (Q[:1, :2, :, :2], KV[:1, :3, :, :2], KV[:1, :3, :, :2])),
     ("norm", ops.norm, (A,)), ("norm_axis", lambda a: ops.norm(a, ord=1, axis=0), (A,)),
     ("norm_fro", lambda a: ops.norm(a, axis=(1, 2)), (C,)), ("erf", ops.erf, (A,)),
     ("rsqrt", ops.rsqrt, (POS,)), ("image_resize", lambda a: ops.image.resize(a, (3, 5)),

@@ -11,6 +11,8 @@ from .. import config
 from .core import (as_float, axes_argument, convert_to_numpy, ember_dtype, float_unary,
                    normalize_axis)
 from .math import logsumexp
+from .normalization import (batch_normalization, dot_product_attention, layer_normalization,
+                            rms_normalization)
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -237,6 +239,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
 
 
 __all__ = [
+    "batch_normalization", "dot_product_attention", "layer_normalization", "rms_normalization",
     "binary_crossentropy", "categorical_crossentropy", "celu", "elu", "gelu", "glu",
     "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu",
     "log_sigmoid", "log_softmax", "moments", "multi_hot", "normalize", "one_hot", "relu",
