@@ -181,6 +181,24 @@ CASES = [
     ("dot_product_attention_bias", "dot_product_attention", (Q, KV, KV),
      {"bias": (ATT_MASK * 0.5).astype(np.float32), "scale": 0.3}),
     ("dot_product_attention_grouped", "dot_product_attention", (Q, KV2, KV2), {}),
+    ("cbrt", "cbrt", (A,), {}), ("deg2rad", "deg2rad", (A,), {}),
+    ("rad2deg", "rad2deg", (A,), {}), ("exp2", "exp2", (A,), {}), ("hypot", "hypot", (A, POS), {}),
+    ("logaddexp2", "logaddexp2", (A, POS), {}), ("fmod", "fmod", (INT, 3), {}),
+    ("signbit", "signbit", (A,), {}), ("fliplr", "fliplr", (A,), {}),
+    ("flipud", "flipud", (A,), {}), ("diff", "diff", (C,), {"n": 2, "axis": 1}),
+    ("get_item", "get_item", (A, 1), {}), ("append", "append", (A, POS), {"axis": 0}),
+    ("tri", "tri", (3, 4), {"k": -1}), ("empty_like_shape", "zeros_like", (A,), {}),
+    ("quantile", "quantile", (C, np.array([0.1, 0.5, 0.9])), {"axis": 1}),
+    ("quantile_methods", "quantile", (A, 0.3), {"method": "midpoint"}),
+    ("quantile_keep", "quantile", (C, 0.25), {"axis": (0, 2), "keepdims": True,
+                                              "method": "nearest"}),
+    ("median", "median", (C,), {"axis": -1}), ("median_all", "median", (INT,), {}),
+    ("ptp", "ptp", (C,), {"axis": 1}), ("bincount", "bincount", (np.array([0, 3, 3, 1]),), {}),
+    ("bincount_weights", "bincount", (np.array([0, 3, 3, 1]),),
+     {"weights": np.array([0.5, 1.0, 2.0, 1.5], np.float32), "minlength": 6}),
+    ("digitize", "digitize", (A, np.array([-1.0, 0.0, 1.0], np.float32)), {}),
+    ("searchsorted", "searchsorted", (np.array([0.0, 1.0, 2.0, 3.0], np.float32),
+                                      np.array([0.5, 2.0, -1.0], np.float32)), {"side": "right"}),
     # math and linalg
     ("logsumexp", "logsumexp", (C,), {"axis": -1}), ("logsumexp_all", "logsumexp", (A,), {}),
     ("top_k", "top_k", (A, 2), {}), ("in_top_k", "in_top_k", (LABELS, A, 2), {}),
@@ -361,6 +379,10 @@ GRAD_CASES = [
     ("dot_product_attention", lambda q, k, v: ops.dot_product_attention(
         q, k, v, mask=ATT_MASK[:1, :, :2, :3], is_causal=True),
      (Q[:1, :2, :, :2], KV[:1, :3, :, :2], KV[:1, :3, :, :2])),
+    ("quantile", lambda a: ops.quantile(a, [0.3, 0.5], axis=1), (A,)),
+    ("median", ops.median, (C,)), ("diff", lambda a: ops.diff(a, 2, 0), (C,)),
+    ("hypot", ops.hypot, (A, POS)), ("cbrt", ops.cbrt, (POS,)),
+    ("bincount", lambda w: ops.bincount(np.array([0, 3, 3, 1]), weights=w), (POS[0],)),
     ("norm", ops.norm, (A,)), ("norm_axis", lambda a: ops.norm(a, ord=1, axis=0), (A,)),
     ("norm_fro", lambda a: ops.norm(a, axis=(1, 2)), (C,)), ("erf", ops.erf, (A,)),
     ("rsqrt", ops.rsqrt, (POS,)), ("image_resize", lambda a: ops.image.resize(a, (3, 5)),
@@ -415,6 +437,7 @@ def test_control_flow_runs_eagerly():
 # ---- signatures and errors -----------------------------------------------------------------------
 def _implemented():
     names = set(ops.numpy.__all__) | set(ops.nn.__all__) | set(ops.math.__all__) | {"norm"}
+    names |= set(ops.statistics.__all__)
     names |= {"cast", "cond", "convert_to_numpy", "convert_to_tensor", "copy", "dtype",
               "fori_loop", "is_tensor", "map", "ndim", "shape", "size", "slice",
               "slice_update", "stop_gradient", "switch", "unstack", "vectorized_map",

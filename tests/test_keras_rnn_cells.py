@@ -558,3 +558,16 @@ def test_gru_reset_before_matches_real_keras():
     theirs(x)
     theirs.set_weights(weights)
     np.testing.assert_allclose(ours(x).detach().numpy(), to_numpy(theirs(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_masking_layer_feeds_rnn_like_real_keras():
+    keras = real_keras()
+    x = rand(2, 5, 3)
+    x[0, 3:] = 0.0
+    ours = ek.Sequential([ek.Input((5, 3)), layers.Masking(), layers.RNN(layers.GRUCell(4))])
+    theirs = keras.Sequential([keras.Input((5, 3)), keras.layers.Masking(),
+                               keras.layers.RNN(keras.layers.GRUCell(4))])
+    randomize(ours)
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), to_numpy(theirs(x)), rtol=1e-5,
+                               atol=1e-6)

@@ -14,6 +14,7 @@ from .linalg import norm
 from .math import erf, in_top_k, logsumexp, rsqrt, segment_max, segment_sum, top_k
 from .nn import *  # noqa: F401,F403  (Keras exposes every nn op at the top level)
 from .numpy import *  # noqa: F401,F403
+from .statistics import bincount, digitize, median, ptp, quantile, searchsorted
 from .unsupported import unsupported_op
 
 

@@ -139,6 +139,32 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     ember.sinh, ember.cosh, ember.tanh, ember.asinh, ember.acosh, ember.atanh))
 
 
+deg2rad, rad2deg = float_unary(ember.deg2rad), float_unary(ember.rad2deg)
+exp2 = float_unary(ember.exp2)
+
+
+def cbrt(x):
+    x = as_float(x)
+    return ember.sign(x) * ember.abs(x) ** (1.0 / 3.0)
+
+
+def hypot(x1, x2):
+    return ember.hypot(as_float(x1), as_float(x2))
+
+
+def logaddexp2(x1, x2):
+    return ember.logaddexp2(as_float(x1), as_float(x2))
+
+
+def fmod(x1, x2):
+    a, b = _pair(x1, x2)
+    return ember.fmod(_t(a), b)
+
+
+def signbit(x):
+    return ember.signbit(_t(x))
+
+
 def arctan2(x1, x2):
     return ember.atan2(as_float(x1), as_float(x2))
 
@@ -503,6 +529,32 @@ def roll(x, shift, axis=None):
     return ember.roll(x, shift, axis)
 
 
+def fliplr(x):
+    return flip(x, axis=1)
+
+
+def flipud(x):
+    return flip(x, axis=0)
+
+
+def diff(a, n=1, axis=-1):
+    """The n-th discrete difference along ``axis``."""
+    a = _t(a)
+    axis = normalize_axis(axis, a.dim(), "diff")
+    for _ in range(int(n)):
+        length = a.shape[axis]
+        a = ember.narrow(a, axis, 1, length - 1) - ember.narrow(a, axis, 0, length - 1)
+    return a
+
+
+def get_item(x, key):
+    return _t(x)[key]
+
+
+def append(x1, x2, axis=None):
+    return concatenate([x1, x2], axis=axis)
+
+
 def tril(x, k=0):
     return ember.tril(_t(x), k)
 
@@ -697,6 +749,15 @@ def eye(N, M=None, k=0, dtype=None):
     return ember.from_numpy(array.astype(_creation_dtype(dtype).numpy))
 
 
+def tri(N, M=None, k=0, dtype=None):
+    array = np.tri(int(N), None if M is None else int(M), int(k))
+    return ember.from_numpy(array.astype(_creation_dtype(dtype).numpy))
+
+
+def empty_like(x, dtype=None):
+    return zeros_like(x, dtype)
+
+
 def identity(n, dtype=None):
     return eye(n, dtype=dtype)
 
@@ -708,17 +769,19 @@ def meshgrid(*x, indexing="xy"):
     return list(ember.meshgrid(*[_t(v) for v in x], indexing=indexing))
 
 
-__all__ = ["abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "arange", "arccos",
-    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argsort",
-    "average", "broadcast_to", "ceil", "clip", "concatenate", "cos", "cosh", "count_nonzero",
-    "cumprod", "cumsum", "diag", "diagonal", "divide", "divide_no_nan", "dot", "einsum", "empty",
-    "equal", "exp", "expand_dims", "expm1", "eye", "flip", "floor", "floor_divide", "full",
-    "full_like", "greater", "greater_equal", "hstack", "identity", "inner", "isclose", "isfinite",
-    "isinf", "isnan", "less", "less_equal", "linspace", "log", "log10", "log1p", "log2",
-    "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "max",
-    "maximum", "mean", "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num",
-    "negative", "nonzero", "not_equal", "ones", "ones_like", "outer", "pad", "power", "prod",
-    "ravel", "reciprocal", "repeat", "reshape", "roll", "round", "select", "sign", "sin", "sinh",
-    "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes",
-    "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "tril",
+__all__ = ["abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange",
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
+    "argsort", "average", "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh",
+    "count_nonzero", "cumprod", "cumsum", "deg2rad", "diag", "diagonal", "diff", "divide",
+    "divide_no_nan", "dot", "einsum", "empty", "empty_like", "equal", "exp", "exp2",
+    "expand_dims", "expm1", "eye", "flip", "fliplr", "flipud", "floor", "floor_divide", "fmod",
+    "full", "full_like", "get_item", "greater", "greater_equal", "hstack", "hypot", "identity",
+    "inner", "isclose", "isfinite", "isinf", "isnan", "less", "less_equal", "linspace", "log",
+    "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum",
+    "mod", "moveaxis", "multiply", "nan_to_num", "negative", "nonzero", "not_equal", "ones",
+    "ones_like", "outer", "pad", "power", "prod", "rad2deg", "ravel", "reciprocal", "repeat",
+    "reshape", "roll", "round", "select", "sign", "signbit", "sin", "sinh", "sort", "split",
+    "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take",
+    "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "tri", "tril",
     "triu", "true_divide", "trunc", "var", "vdot", "vstack", "where", "zeros", "zeros_like"]
