@@ -7,14 +7,24 @@ save to ember's safe format (``model.save("m.ember")``, ``keras.models.load_mode
 saving.py).
 """
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics
-from . import optimizers, utils
+from . import ops, optimizers, utils
 from . import constraints, regularizers
 from . import models, saving
+from . import backend, config, random
 from .engine.keras_tensor import KerasTensor
 from .layers import Input, Layer
 from .models import Model, Sequential
 from .regularizers import Regularizer
 
+# The Keras API version ember's face follows (ember's own version is ember.__version__).
+__version__ = "3.15.1"
+
+
+def version():
+    return __version__
+
+
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Regularizer", "Sequential", "activations",
            "callbacks", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "saving", "utils"]
+__all__ += ["backend", "config", "ops", "random", "version"]

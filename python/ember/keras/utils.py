@@ -10,6 +10,7 @@ import ember
 from .object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
                                   get_custom_objects, get_registered_name,
                                   get_registered_object, register_keras_serializable)
+from .random import reset_global_seed_generator
 
 
 def to_categorical(x, num_classes=None):
@@ -62,3 +63,4 @@ def set_random_seed(seed):
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     ember.manual_seed(int(seed))
+    reset_global_seed_generator()  # keras.random's unseeded draws restart from this seed

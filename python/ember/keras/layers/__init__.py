@@ -34,8 +34,11 @@ from .relu import ReLU
 from .repeat_vector import RepeatVector
 from .reshape import Reshape
 from .separable_conv import SeparableConv1D, SeparableConv2D
+from .rnn import RNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .simple_rnn import SimpleRNN
 from .softmax import Softmax
+from .stacked_rnn_cells import StackedRNNCells
 from .spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from .time_distributed import TimeDistributed
 from .unit_normalization import UnitNormalization
@@ -70,3 +73,4 @@ __all__ += ["Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose",
             "UnitNormalization"]
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+__all__ += ["GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells"]

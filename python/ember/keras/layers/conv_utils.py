@@ -6,6 +6,7 @@ from __future__ import annotations
 import numbers
 
 import ember
+from .. import config
 
 
 def _is_int(value) -> bool:
@@ -33,9 +34,9 @@ def standardize_tuple(owner, name, value, n, allow_zero=False):
 
 
 def standardize_data_format(owner, data_format):
-    """None means Keras' default image data format, "channels_last"."""
+    """None means keras.config.image_data_format() ("channels_last" unless set)."""
     if data_format is None:
-        return "channels_last"
+        return config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"{owner}: data_format must be one of 'channels_last' or "
                          f"'channels_first'. Received: data_format={data_format!r}")
