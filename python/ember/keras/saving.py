@@ -224,7 +224,7 @@ def _set_weights(model, payload, path, method):
             assignments.append((p, owner._from_keras_layout(n, arr)))
     with ember.no_grad():
         for p, arr in assignments:
-            p.copy_(ember.from_numpy(np.ascontiguousarray(arr, dtype=p.dtype.numpy)))
+            p.copy_(ember.from_numpy(np.array(arr, dtype=p.dtype.numpy, order="C")))
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):

@@ -23,6 +23,8 @@ from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .permute import Permute
 from .prelu import PReLU
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from .preprocessing import *  # noqa: F401,F403  (its __all__ lists the classes)
+from . import preprocessing as _preprocessing
 from .relu import ReLU
 from .repeat_vector import RepeatVector
 from .reshape import Reshape
@@ -50,3 +52,4 @@ __all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "A
 __all__ += ["AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity", "Lambda",
             "LeakyReLU", "Masking", "PReLU", "Permute", "RepeatVector", "Softmax",
             "TimeDistributed"]
+__all__ += _preprocessing.__all__

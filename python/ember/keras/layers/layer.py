@@ -159,7 +159,7 @@ class Layer(Module):
             converted.append((p, layer._from_keras_layout(n, w)))
         with ember.no_grad():
             for p, w in converted:
-                p.copy_(ember.from_numpy(np.ascontiguousarray(w, dtype=p.dtype.numpy)))
+                p.copy_(ember.from_numpy(np.array(w, dtype=p.dtype.numpy, order="C")))
 
     def _all_sublayers(self):
         out = []

@@ -1,0 +1,28 @@
+"""Helpers shared by the tests of the Keras preprocessing layers."""
+import numpy as np
+import pytest
+
+import ember
+from ember import keras as ek
+
+
+@pytest.fixture(autouse=True)
+def fresh_names_and_seed():
+    """(Autouse in each test file that imports it.) Layer names and ember's seed reset."""
+    ek.utils.clear_session()
+    ember.manual_seed(0)
+
+
+def images(*shape, seed=0):
+    return np.random.RandomState(seed).rand(*shape).astype(np.float32)
+
+
+def t64(array):
+    """A float64 tensor requiring grad, for gradcheck."""
+    return ember.tensor(np.asarray(array, np.float64), dtype=ember.float64, requires_grad=True)
+
+
+def without_dtype(config):
+    """A layer config without the keys ember and real Keras need not share (dtype policy,
+    the generated name)."""
+    return {k: v for k, v in config.items() if k not in ("dtype", "name")}
