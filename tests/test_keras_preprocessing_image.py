@@ -124,6 +124,9 @@ def test_normalization_gradient_and_weights_round_trip():
     x = _images(2, 3, seed=3)
     np.testing.assert_allclose(_run(other, x), _run(layer, x), rtol=1e-6)
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 3
+    layer.trainable = False
+    layer.trainable = True
+    assert layer.trainable_weights == [] and not any(w.requires_grad for w in layer.weights)
     assert layer.count_params() == 7
 
 

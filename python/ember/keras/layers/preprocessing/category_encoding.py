@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 import ember
-from ..layer import Layer
+from .data_layer import NumpyDataLayer
 
 _MODES = ("one_hot", "multi_hot", "count")
 
@@ -53,7 +53,7 @@ def encode_categorical(indices, output_mode, depth, count_weights=None, skip=Non
     return out if indices.ndim == 2 else out[0]
 
 
-class CategoryEncoding(Layer):
+class CategoryEncoding(NumpyDataLayer):
     """Integer categories in [0, num_tokens) to dense float32 vectors ("multi_hot", "one_hot",
     "count"; "binary" is "multi_hot"). ``count_weights`` (count mode) weights each entry."""
 
@@ -75,11 +75,6 @@ class CategoryEncoding(Layer):
         self.num_tokens = int(num_tokens)
         self.output_mode = output_mode
         self.sparse = False
-
-    def forward(self, inputs, count_weights=None):
-        # Integer categories stay NumPy-side (Layer.forward would make them float32 tensors).
-        self.built = True
-        return self.call(inputs, count_weights=count_weights)
 
     def call(self, inputs, count_weights=None):
         if count_weights is not None and self.output_mode != "count":

@@ -9,14 +9,14 @@ import numbers
 import numpy as np
 
 import ember
-from ..layer import Layer
 from .category_encoding import as_numpy, encode_categorical
+from .data_layer import NumpyDataLayer
 from .string_hash import hash_buckets, standardize_salt
 
 _MODES = ("int", "one_hot", "multi_hot", "count")
 
 
-class Hashing(Layer):
+class Hashing(NumpyDataLayer):
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):
         if isinstance(num_bins, bool) or not isinstance(num_bins, numbers.Integral) \
@@ -38,9 +38,6 @@ class Hashing(Layer):
         self.salt = salt
         self.output_mode = output_mode
         self.sparse = False
-
-    def forward(self, inputs):
-        return self.call(inputs)  # strings and integers stay NumPy-side
 
     def call(self, inputs):
         values = as_numpy(inputs)

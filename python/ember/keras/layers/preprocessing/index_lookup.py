@@ -14,8 +14,8 @@ import numbers
 import numpy as np
 
 import ember
-from ..layer import Layer
 from .category_encoding import as_numpy, encode_categorical
+from .data_layer import NumpyDataLayer
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -24,7 +24,7 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-class IndexLookup(Layer):
+class IndexLookup(NumpyDataLayer):
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", sparse=False,
                  pad_to_max_tokens=False, name=None, **kwargs):
@@ -240,10 +240,6 @@ class IndexLookup(Layer):
         self._num_documents = 0
 
     # ---- call ----------------------------------------------------------------------------------
-    def forward(self, inputs):
-        # Tokens stay NumPy-side (Layer.forward would make them float32 tensors).
-        return self.call(inputs)
-
     def call(self, inputs):
         tokens = self._tokens_of(as_numpy(inputs))
         if self.invert:

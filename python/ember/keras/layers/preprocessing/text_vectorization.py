@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 import ember
-from ..layer import Layer
 from .category_encoding import as_numpy
+from .data_layer import NumpyDataLayer
 from .string_lookup import StringLookup
 
 _STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -31,7 +31,7 @@ def _check_choice(name, value, choices, allow_callable=True):
                      f"{choices}, None or a callable. Received: {name}={value!r}")
 
 
-class TextVectorization(Layer):
+class TextVectorization(NumpyDataLayer):
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int",
                  output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
@@ -169,9 +169,6 @@ class TextVectorization(Layer):
                 for i in range(len(tokens) - n + 1)]
 
     # ---- call ----------------------------------------------------------------------------------
-    def forward(self, inputs):
-        return self.call(inputs)  # strings stay NumPy-side
-
     def call(self, inputs):
         documents = self._preprocess(inputs)
         if self._output_mode != "int":
