@@ -43,11 +43,11 @@ def saturate_cast(images, dtype):
     return ember.from_numpy(np.ascontiguousarray(array.astype(dtype)))
 
 
-def image_axes(owner, ndim, data_format):
-    """(height axis, width axis) of a rank-3 (one image) or rank-4 (a batch) input."""
-    if ndim not in (3, 4):
+def image_axes(owner, shape, data_format):
+    """(height axis, width axis) of a rank-3 (one image) or rank-4 (a batch) input shape."""
+    if len(shape) not in (3, 4):
         raise ValueError(f"{owner}: expected rank 3 (a single image) or rank 4 (a batch of "
-                         f"images) input. Received an input of rank {ndim}")
+                         f"images) input. Received an input of shape {tuple(shape)}")
     return (-2, -1) if data_format == "channels_first" else (-3, -2)
 
 
@@ -94,7 +94,7 @@ def resize_images(owner, images, height, width, interpolation="bilinear",
     """Keras' image.resize on the torch backend: bilinear with half-pixel centres
     (align_corners=False, no antialiasing) or "nearest" as torch's "nearest-exact"."""
     images, unbatched = batched(images)
-    h_axis, w_axis = image_axes(owner, images.ndim, data_format)
+    h_axis, w_axis = image_axes(owner, images.shape, data_format)
     in_height, in_width = images.shape[h_axis], images.shape[w_axis]
     if crop_to_aspect_ratio:
         top, left, crop_height, crop_width = crop_box(in_height, in_width, height, width)

@@ -82,7 +82,7 @@ class RandomImageLayer(Layer):
 
     def call(self, inputs, training=None):
         images, _ = float_input(inputs)
-        image_axes(type(self).__name__, images.ndim, self.data_format)
+        image_axes(type(self).__name__, images.shape, self.data_format)
         training = self.training if training is None else bool(training)
         if not training:
             return images
@@ -94,7 +94,7 @@ class RandomImageLayer(Layer):
         raise NotImplementedError
 
     def spatial_size(self, images):
-        h_axis, w_axis = image_axes(type(self).__name__, images.ndim, self.data_format)
+        h_axis, w_axis = image_axes(type(self).__name__, images.shape, self.data_format)
         return images.shape[h_axis], images.shape[w_axis]
 
     def compute_output_shape(self, input_shape):

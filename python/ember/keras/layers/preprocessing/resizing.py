@@ -20,7 +20,7 @@ _NOT_IMPLEMENTED = ("bicubic", "lanczos3", "lanczos5", "area", "gaussian", "lanc
 
 def _image_output_shape(input_shape, height, width, data_format):
     shape = list(input_shape)
-    h_axis, _ = image_axes("compute_output_shape", len(shape), data_format)
+    h_axis, _ = image_axes("compute_output_shape", shape, data_format)
     shape[h_axis], shape[h_axis + 1] = height, width
     return tuple(shape)
 
@@ -97,7 +97,7 @@ class CenterCrop(Layer):
 
     def call(self, inputs):
         images, _ = float_input(inputs)
-        h_axis, w_axis = image_axes("CenterCrop", images.ndim, self.data_format)
+        h_axis, w_axis = image_axes("CenterCrop", images.shape, self.data_format)
         h_diff = images.shape[h_axis] - self.height
         w_diff = images.shape[w_axis] - self.width
         if h_diff < 0 or w_diff < 0:
