@@ -360,3 +360,22 @@ def test_text_classifier_trains_on_vectorized_text():
     test = _np(vectorize(["lovely movie", "awful the movie"]))
     predictions = model.predict(test, verbose=0).ravel()
     assert predictions[0] > 0.5 > predictions[1]
+
+
+def test_integer_lookup_and_category_encoding_inside_a_model_trained_with_fit():
+    x = np.random.RandomState(0).choice([10, 20, 30, 40], (64, 1))
+    y = (x[:, 0] >= 30).astype(np.float32)
+    model = ek.Sequential([ek.Input((1,)),
+                           L.IntegerLookup(vocabulary=[10, 20, 30, 40], output_mode="one_hot"),
+                           L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=ek.optimizers.Adam(0.1), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, y, epochs=30, verbose=0)  # fit feeds float32 batches
+    assert history.history["accuracy"][-1] == 1.0
+    predictions = model.predict(np.array([[10], [40]]), verbose=0).ravel()
+    assert predictions[0] < 0.5 < predictions[1]
+    ids = np.array([[1, 2], [3, 4]])
+    encoded = ek.Sequential([ek.Input((2,)), L.CategoryEncoding(5), L.Dense(1)])
+    encoded.compile(optimizer="sgd", loss="mse")
+    encoded.fit(ids, np.array([1.0, 0.0]), epochs=2, verbose=0)
+    np.testing.assert_array_equal(_np(encoded.layers[0](ids)), [[0, 1, 1, 0, 0], [0, 0, 0, 1, 1]])

@@ -17,6 +17,8 @@ _MODES = ("int", "one_hot", "multi_hot", "count")
 
 
 class Hashing(NumpyDataLayer):
+    """Hashes each string or integer of the input to a bin in [0, num_bins)."""
+
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):
         if isinstance(num_bins, bool) or not isinstance(num_bins, numbers.Integral) \

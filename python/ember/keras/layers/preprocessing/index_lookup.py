@@ -25,6 +25,9 @@ def _is_int(value) -> bool:
 
 
 class IndexLookup(NumpyDataLayer):
+    """Subclasses say how values become tokens (``_tokens_of``), where OOV tokens go when
+    there are several OOV indices (``_oov_buckets``) and what inverting returns."""
+
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", sparse=False,
                  pad_to_max_tokens=False, name=None, **kwargs):

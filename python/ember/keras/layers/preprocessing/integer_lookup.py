@@ -11,6 +11,9 @@ from .string_hash import hash_buckets, standardize_salt
 
 
 class IntegerLookup(IndexLookup):
+    """Maps integer tokens to indices with a vocabulary given or learned by ``adapt``; the OOV
+    token is -1 and integer-valued floats are accepted (a model passes float32 batches)."""
+
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
                  vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
                  output_mode="int", sparse=False, pad_to_max_tokens=False,

@@ -46,6 +46,10 @@ def _as_array(data):
 
 
 class Normalization(Layer):
+    """Normalizes each index of the kept ``axis`` (default: the last, the features) to mean 0
+    and variance 1 with statistics from ``adapt`` or ``mean``/``variance``; ``invert=True``
+    maps normalized values back."""
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = _standardize_axis(axis)

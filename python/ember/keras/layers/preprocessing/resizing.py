@@ -26,6 +26,10 @@ def _image_output_shape(input_shape, height, width, data_format):
 
 
 class Resizing(Layer):
+    """Resizes images (N, H, W, C) / (N, C, H, W), or one image, to (height, width); with
+    ``crop_to_aspect_ratio`` the largest central window of the target aspect ratio is resized,
+    with ``pad_to_aspect_ratio`` the image is padded evenly with ``fill_value`` first."""
+
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):

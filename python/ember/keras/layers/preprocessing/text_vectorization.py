@@ -32,6 +32,11 @@ def _check_choice(name, value, choices, allow_callable=True):
 
 
 class TextVectorization(NumpyDataLayer):
+    """Vectorizes a batch of strings (shape (batch,) or (batch, 1)): "int" gives token indices
+    padded with 0 to ``output_sequence_length`` (or to the longest row); "multi_hot", "count"
+    and "tf_idf" give one vector per string. Vectorize outside the model and fit on the
+    resulting arrays: ember's fit takes numbers, not strings."""
+
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int",
                  output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
