@@ -1,16 +1,7 @@
 """Helpers shared by the tests of the Keras preprocessing layers."""
 import numpy as np
-import pytest
 
 import ember
-from ember import keras as ek
-
-
-@pytest.fixture(autouse=True)
-def fresh_names_and_seed():
-    """(Autouse in each test file that imports it.) Layer names and ember's seed reset."""
-    ek.utils.clear_session()
-    ember.manual_seed(0)
 
 
 def images(*shape, seed=0):

@@ -7,7 +7,7 @@ import pytest
 import ember
 from ember import keras as ek
 from ember.testing import gradcheck
-from keras_preprocessing_helpers import fresh_names_and_seed  # noqa: F401 (autouse)
+from keras_layer_checks import fresh_keras  # noqa: F401 (autouse)
 from keras_preprocessing_helpers import images as _images, t64 as _t64
 from keras_preprocessing_helpers import without_dtype as _without_dtype
 from keras_reference import real_keras, to_numpy
