@@ -30,6 +30,8 @@ from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .permute import Permute
 from .prelu import PReLU
 from .pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from .preprocessing import *  # noqa: F401,F403  (its __all__ lists the classes)
+from . import preprocessing as _preprocessing
 from .relu import ReLU
 from .repeat_vector import RepeatVector
 from .reshape import Reshape
@@ -74,3 +76,4 @@ __all__ += ["Conv1DTranspose", "Conv2DTranspose", "Convolution1DTranspose",
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 __all__ += ["GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells"]
+__all__ += _preprocessing.__all__
