@@ -13,6 +13,9 @@ class _FtrlUpdate(NumpyUpdate):
 
     def update(self, param, grad, slots, group, step):
         lr, power = group["lr"], group["learning_rate_power"]
+        if not lr > 0:
+            raise ValueError(f"Ftrl: the learning rate must be > 0 (Ftrl divides by it). "
+                             f"Received: learning_rate={lr}")
         l1 = group["l1_regularization_strength"]
         l2 = group["l2_regularization_strength"] + group["beta"] / (2.0 * lr)
         accum, linear = slots["accumulator"], slots["linear"]
