@@ -341,3 +341,22 @@ def test_bad_arguments_and_inputs():
         m.get("aucc")
     with pytest.warns(UserWarning, match="weight as `float`"):
         m.MeanIoU(3).update_state([0, 1], [0, 1], sample_weight=[0.5, 1.0])
+
+
+def test_compiled_metrics_save_and_load(tmp_path):
+    x, y = _binary_problem()
+    model = ek.Sequential([ek.layers.Input((4,)), ek.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["auc", ek.metrics.AUC(curve="PR", name="pr"),
+                           ek.metrics.Precision(thresholds=[0.3, 0.6], name="p"),
+                           ek.metrics.F1Score(average="macro", threshold=0.5),
+                           ek.metrics.MeanIoU(2, name="iou")])
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    model.save(tmp_path / "m.ember")
+    loaded = ek.models.load_model(tmp_path / "m.ember")
+    assert loaded.metrics_names == model.metrics_names == ["loss", "auc", "pr", "p", "f1_score",
+                                                           "iou"]
+    assert [m.get_config() for m in loaded._metrics] == [m.get_config() for m in model._metrics]
+    ours, theirs = model.evaluate(x, y, verbose=0), loaded.evaluate(x, y, verbose=0)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b)

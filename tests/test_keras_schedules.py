@@ -114,7 +114,8 @@ def test_schedule_step_argument_forms():
 OPTIMIZERS = [
     ("SGD", {}), ("SGD", {"momentum": 0.9}), ("SGD", {"momentum": 0.8, "nesterov": True}),
     ("Adam", {}), ("Adam", {"amsgrad": True}), ("AdamW", {"weight_decay": 0.1}),
-    ("RMSprop", {}), ("RMSprop", {"centered": True}), ("Adagrad", {}), ("Nadam", {}),
+    ("RMSprop", {}), ("RMSprop", {"centered": True}), ("RMSprop", {"momentum": 0.9}),
+    ("RMSprop", {"momentum": 0.5, "centered": True, "rho": 0.8}), ("Adagrad", {}), ("Nadam", {}),
     ("Adamax", {}), ("Adadelta", {}), ("Ftrl", {"beta": 0.1}), ("Lion", {}),
     ("SGD", {"momentum": 0.9, "weight_decay": 0.05, "clipnorm": 0.5}),
 ]
@@ -211,13 +212,15 @@ def test_configs_match_real_keras_and_round_trip(name, kw):
     assert rebuilt.get_config() == opt_config
 
 
-def test_model_with_a_schedule_saves_and_resumes(tmp_path):
+@pytest.mark.parametrize("cls", ["SGD", "RMSprop", "Nadam"])
+def test_model_with_a_schedule_saves_and_resumes(tmp_path, cls):
     rng = np.random.RandomState(0)
     x = rng.randn(32, 4).astype(np.float32)
     y = rng.randn(32, 1).astype(np.float32)
     model = ek.Sequential([ek.layers.Input((4,)), ek.layers.Dense(1)])
     sched = ek.optimizers.schedules.PiecewiseConstantDecay([3, 6], [0.1, 0.01, 0.001])
-    model.compile(optimizer=ek.optimizers.SGD(sched, momentum=0.9), loss="mse")
+    extra = {} if cls == "Nadam" else {"momentum": 0.9}
+    model.compile(optimizer=getattr(ek.optimizers, cls)(sched, **extra), loss="mse")
     model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
     model.save(tmp_path / "m.ember")
     loaded = ek.models.load_model(tmp_path / "m.ember")
@@ -246,8 +249,11 @@ def test_bad_arguments():
         s.PiecewiseConstantDecay([1, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match="unknown learning rate schedule 'Nope'"):
         s.deserialize({"class_name": "Nope", "config": {}})
-    with pytest.raises(NotImplementedError, match="RMSprop.*momentum.*schedule"):
-        ek.optimizers.RMSprop(s.ExponentialDecay(0.1, 5, 0.5), momentum=0.9)
+    rms = ek.optimizers.RMSprop(0.1, momentum=0.9)
+    rms.apply_gradients([(np.ones(1), ember.nn.Parameter(ember.tensor(np.zeros(1))))])
+    rms.learning_rate = s.ExponentialDecay(0.1, 5, 0.5)
+    with pytest.raises(NotImplementedError, match="RMSprop.*schedule.*after the first.*momentum"):
+        rms.apply_gradients([(np.ones(1), rms._params[0])])
     ftrl = ek.optimizers.Ftrl(learning_rate=s.PiecewiseConstantDecay([0], [0.1, 0.0]))
     param = ember.nn.Parameter(ember.tensor(np.zeros(1)))
     ftrl.apply_gradients([(np.ones(1), param)])

@@ -77,14 +77,8 @@ def confusion_counts(y_true, y_pred, thresholds, kinds, top_k=None, class_id=Non
     if not multi_label:
         y_pred, positive, weights = y_pred.reshape(-1), positive.reshape(-1), weights.reshape(-1)
     if evenly:
-        # Keras' bucketed form for evenly spaced thresholds (its rounding, its clipping to
-        # [0, 1]): a prediction counts at every threshold below its bucket.
-        bucket = np.ceil(np.clip(y_pred, 0.0, 1.0) * (len(thresholds) - 1)) - 1
-        if thresholds[0] < 0.0 or thresholds[-1] > 1.0:
-            bucket = np.maximum(bucket, 0)
-        above = bucket[None] >= np.arange(len(thresholds)).reshape((-1,) + (1,) * bucket.ndim)
-    else:
-        above = y_pred[None] > thresholds.reshape((-1,) + (1,) * y_pred.ndim)
+        return _bucketed_counts(y_pred, positive, weights, thresholds, kinds)
+    above = y_pred[None] > thresholds.reshape((-1,) + (1,) * y_pred.ndim)
     both = {"tp": (positive, True), "fp": (~positive, True), "tn": (~positive, False),
             "fn": (positive, False)}
     counts = {}
@@ -93,6 +87,33 @@ def confusion_counts(y_true, y_pred, thresholds, kinds, top_k=None, class_id=Non
         hit = label[None] & (above if predicted_positive else ~above)
         counts[kind] = np.sum(np.where(hit, weights[None], 0.0), axis=1)
     return counts
+
+
+def _bucketed_counts(y_pred, positive, weights, thresholds, kinds):
+    """Keras' form for evenly spaced thresholds (its rounding, its clipping to [0, 1]): each
+    prediction falls in one bucket and counts as positive at every threshold up to it; the
+    weighted labels per bucket, summed from the top, give tp and fp at every threshold."""
+    n = len(thresholds)
+    bucket = np.ceil(np.clip(y_pred, 0.0, 1.0) * (n - 1)) - 1
+    if thresholds[0] < 0.0 or thresholds[-1] > 1.0:
+        bucket = np.maximum(bucket, 0)
+    bucket = bucket.astype(np.int64)
+    counted = bucket >= 0  # below the first threshold: positive at none
+    # One row of buckets per label (a single row unless multi_label).
+    labels = bucket.reshape(len(bucket), -1).shape[1] if bucket.ndim > 1 else 1
+    column = np.broadcast_to(np.arange(labels), (bucket.size // labels, labels)).reshape(
+        bucket.shape)
+    index = (column * n + bucket)[counted]
+
+    def per_threshold(values):
+        sums = np.bincount(index, weights=values[counted], minlength=labels * n)
+        at_or_above = np.cumsum(sums.reshape(labels, n)[:, ::-1], axis=1)[:, ::-1]
+        return at_or_above.T if bucket.ndim > 1 else at_or_above[0]
+
+    true_w, false_w = np.where(positive, weights, 0.0), np.where(positive, 0.0, weights)
+    tp, fp = per_threshold(true_w), per_threshold(false_w)
+    found = {"tp": tp, "fp": fp, "tn": false_w.sum(axis=0) - fp, "fn": true_w.sum(axis=0) - tp}
+    return {kind: found[kind] for kind in kinds}
 
 
 def _parse_thresholds(cls, thresholds, default):

@@ -29,6 +29,7 @@ import numpy as np
 
 import ember
 from . import schedules
+from .rmsprop_update import RMSpropUpdate
 
 
 def _check_number(cls, name, value, low=None, high=None, low_open=False, high_open=False):
@@ -346,27 +347,30 @@ class RMSprop(Optimizer):
         self.momentum = _check_number("RMSprop", "momentum", momentum, 0.0, 1.0)
         self.epsilon = _check_number("RMSprop", "epsilon", epsilon, low=0.0)
         self.centered = bool(centered)
-        if self._varying_learning_rate:
-            self._use_learning_rate(None)  # raises if momentum > 0
         # Keras' epsilon inside the square root is carried in the state (needs rho > 0).
         self._eps_in_state = self.rho > 0.0
 
     def _make_inner(self, params):
+        if self.momentum > 0 and self._varying_learning_rate:
+            return RMSpropUpdate(params, lr=self.learning_rate, rho=self.rho,
+                                 momentum=self.momentum, epsilon=self.epsilon,
+                                 centered=self.centered)
         return ember.optim.RMSprop(params, lr=self.learning_rate, alpha=self.rho,
                                    eps=0.0 if self._eps_in_state else self.epsilon,
                                    momentum=self.momentum, centered=self.centered)
 
     def _use_learning_rate(self, lr):
         # PyTorch's buffer holds g/denom and Keras' holds lr*g/denom: with a varying lr (which
-        # may reach 0) no rescaling of the buffer maps one onto the other.
-        if self.momentum > 0:
-            raise NotImplementedError("RMSprop: momentum > 0 with a learning-rate schedule (or "
-                                      "callable) is not supported by ember")
-        if lr is not None:
-            super()._use_learning_rate(lr)
+        # may reach 0) no rescaling of the buffer maps one onto the other, so a schedule with
+        # momentum runs Keras' own update (RMSpropUpdate), chosen when the optimizer is built.
+        if self.momentum > 0 and not isinstance(self._inner, RMSpropUpdate):
+            raise NotImplementedError("RMSprop: a learning-rate schedule (or callable) set "
+                                      "after the first update cannot be used with momentum > "
+                                      "0; pass it to the constructor")
+        super()._use_learning_rate(lr)
 
     def _before_step(self):
-        if not self._eps_in_state:
+        if not self._eps_in_state or isinstance(self._inner, RMSpropUpdate):
             return
         shift = (1.0 - self.rho) * self.epsilon / self.rho
         start = self.epsilon / self.rho
