@@ -360,3 +360,13 @@ def test_compiled_metrics_save_and_load(tmp_path):
     ours, theirs = model.evaluate(x, y, verbose=0), loaded.evaluate(x, y, verbose=0)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b)
+
+
+def test_serialize_deserialize_and_get_from_a_config():
+    auc = ek.metrics.AUC(curve="PR", num_thresholds=20, name="pr")
+    spec = ek.metrics.serialize(auc)
+    assert spec["module"] == "keras.metrics" and spec["class_name"] == "AUC"
+    for rebuilt in (ek.metrics.deserialize(spec), ek.metrics.get(spec)):
+        assert type(rebuilt) is ek.metrics.AUC and rebuilt.get_config() == auc.get_config()
+    with pytest.raises(ValueError, match="unknown metric 'Nope'"):
+        ek.metrics.get({"class_name": "Nope", "config": {}})

@@ -256,3 +256,20 @@ def test_bad_arguments_are_rejected_with_clear_messages():
                         {"gradient_accumulation_steps": 2}):
         with pytest.raises(NotImplementedError, match=next(iter(unsupported))):
             opt.Adamax(**unsupported)
+
+
+def test_serialize_deserialize_and_get_from_a_config():
+    keras = real_keras()
+    for cls in NEW:
+        ours = getattr(ek.optimizers, cls)(learning_rate=0.5)
+        spec = ek.optimizers.serialize(ours)
+        assert spec["class_name"] == cls and spec["config"] == ours.get_config()
+        for rebuilt in (ek.optimizers.deserialize(spec), ek.optimizers.get(spec)):
+            assert type(rebuilt) is type(ours) and rebuilt.get_config() == ours.get_config()
+        theirs = _keras_config(getattr(keras.optimizers, cls)(learning_rate=0.5))
+        from_keras = ek.optimizers.get({"class_name": cls, "config": theirs})
+        assert from_keras.learning_rate == pytest.approx(0.5)
+    assert type(ek.optimizers.deserialize({"class_name": "lion", "config": {}})) \
+        is ek.optimizers.Lion
+    with pytest.raises(ValueError, match="unknown optimizer 'adafactor'"):
+        ek.optimizers.get({"class_name": "Adafactor", "config": {}})

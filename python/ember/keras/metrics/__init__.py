@@ -12,6 +12,7 @@ from .confusion_metrics import AUC, Precision, Recall
 from .f_score_metrics import F1Score, FBetaScore
 from .iou_metrics import MeanIoU
 from .regression_metrics import RootMeanSquaredError
+from ..serialization_lib import deserialize_object, serialize_object
 
 
 _CLASSES = {cls.__name__: cls for cls in (
@@ -24,11 +25,23 @@ _BY_NAME = {**_CLASSES, **{snake_case(name): cls for name, cls in _CLASSES.items
             "MAE": MeanAbsoluteError}
 
 
+def serialize(metric) -> dict:
+    """{"module", "class_name", "config", "registered_name"} of a built-in metric."""
+    return serialize_object(metric, _CLASSES, "keras.metrics", "metric")
+
+
+def deserialize(config, custom_objects=None) -> Metric:
+    """A metric from ``{"class_name": ..., "config": {...}}``."""
+    return deserialize_object(config, _BY_NAME, "metric", custom_objects)
+
+
 def get(identifier) -> Metric:
     """A fresh Metric from a name (logged under that name), a Metric instance, or a per-sample
     function ``f(y_true, y_pred)``."""
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier in ("accuracy", "acc"):
             return _ResolvedAccuracy(identifier)

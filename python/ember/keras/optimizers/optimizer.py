@@ -1,13 +1,17 @@
-"""Keras optimizers (``keras.optimizers``) with Keras' arguments, defaults and update rules.
+"""The base Keras optimizer and SGD, Adam, AdamW, RMSprop, Adagrad, with Keras' arguments,
+defaults and update rules (the others are in their own files of this package).
 
-Each wraps the matching ember.optim (PyTorch-semantics) optimizer, created when the model's
-parameters are first known. Where Keras' formula differs from PyTorch's it is mapped onto the
-PyTorch kernel exactly (up to float rounding), as each class documents:
+Each wraps an inner ember.optim (PyTorch-semantics) optimizer, created when the model's
+parameters are first known; ``learning_rate`` may be a number, a schedule (schedules.py) or a
+function, the inner optimizer taking each step's value. Where Keras' formula differs from
+PyTorch's it is mapped onto the PyTorch kernel exactly (up to float rounding), as each class
+documents; where no mapping exists the inner optimizer is Keras' update in NumPy
+(numpy_update.py):
 
 * ``weight_decay`` is decoupled in Keras 3 for every optimizer (``p -= lr * wd * p`` before the
   update); ember applies it that way itself and gives the inner optimizer weight_decay=0.
 * SGD: Keras' ``v = m*v - lr*g; p += v`` (and its Nesterov form) equals PyTorch's momentum SGD
-  for a constant learning rate.
+  for a constant learning rate; with a varying one, PyTorch's SGD runs at lr=1 on ``lr*g``.
 * Adam/AdamW: Keras adds epsilon to sqrt(v) *without* bias correction
   (``p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)``); PyTorch's denominator is
   ``sqrt(v)/sqrt(1-b2^t) + eps``. Passing the inner Adam ``eps / sqrt(1-b2^t)`` at step t makes
@@ -18,7 +22,8 @@ PyTorch kernel exactly (up to float rounding), as each class documents:
   keeps the running average as ``v + eps`` in the inner optimizer's ``square_avg`` state (adding
   ``(1-rho)*eps/rho`` before each step; starting it at ``eps/rho``) and runs it with eps=0,
   which is Keras' update exactly. With rho == 0 that shift is undefined, and ember then uses
-  PyTorch's ``sqrt(v) + eps`` (documented difference).
+  PyTorch's ``sqrt(v) + eps`` (documented difference). With momentum and a varying learning
+  rate, the inner optimizer is Keras' update in NumPy (rmsprop_update.py).
 """
 from __future__ import annotations
 
@@ -276,8 +281,15 @@ class SGD(Optimizer):
         if self.momentum == 0:
             return super()._use_learning_rate(lr)
         # Keras' velocity v = momentum*v - lr*g holds each step's own lr; with a varying lr
-        # that is PyTorch's momentum buffer (-v) run with lr=1 on the gradient lr*g.
+        # that is PyTorch's momentum buffer (-v) run with lr=1 on the gradient lr*g. A buffer
+        # built under a constant lr (a schedule set later) is scaled by that lr once.
         for group in self._inner.param_groups:
+            if group["lr"] != 1.0:
+                for p in group["params"]:
+                    buffer = self._inner.state[p].get("momentum_buffer")
+                    if buffer is not None:
+                        with ember.no_grad():
+                            buffer.mul_(group["lr"])
             group["lr"] = 1.0
         for p in self._with_grads():
             p.grad = ember.from_numpy(p.grad.numpy() * lr)

@@ -10,6 +10,7 @@ import math
 import numbers
 
 import ember
+from ..serialization_lib import deserialize_object, serialize_object
 
 
 def _step_value(step) -> float:
@@ -223,28 +224,10 @@ _CLASSES = {cls.__name__: cls for cls in (
 
 def serialize(learning_rate_schedule) -> dict:
     """Keras' serialized form: {"module", "class_name", "config", "registered_name"}."""
-    if not isinstance(learning_rate_schedule, LearningRateSchedule):
-        raise ValueError(f"serialize: expected a LearningRateSchedule. Received: "
-                         f"{learning_rate_schedule!r:.80}")
-    name = type(learning_rate_schedule).__name__
-    if _CLASSES.get(name) is not type(learning_rate_schedule):
-        raise NotImplementedError(f"serialize: the custom learning rate schedule {name} cannot "
-                                  "be serialized by ember; only its built-in schedules can "
-                                  f"({', '.join(sorted(_CLASSES))})")
-    return {"module": "keras.optimizers.schedules", "class_name": name,
-            "config": learning_rate_schedule.get_config(), "registered_name": None}
+    return serialize_object(learning_rate_schedule, _CLASSES, "keras.optimizers.schedules",
+                            "learning rate schedule")
 
 
 def deserialize(config, custom_objects=None) -> LearningRateSchedule:
     """A built-in schedule from ``{"class_name": ..., "config": {...}}``."""
-    if custom_objects:
-        raise NotImplementedError("deserialize: custom_objects are not supported by ember; "
-                                  "only its built-in schedules can be rebuilt")
-    if not isinstance(config, dict) or not isinstance(config.get("config", {}), dict):
-        raise ValueError(f"deserialize: invalid learning rate schedule: {config!r:.100}")
-    cls = _CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"deserialize: unknown learning rate schedule "
-                         f"{config.get('class_name')!r}; ember knows "
-                         f"{', '.join(sorted(_CLASSES))}")
-    return cls.from_config(dict(config.get("config", {})))
+    return deserialize_object(config, _CLASSES, "learning rate schedule", custom_objects)
