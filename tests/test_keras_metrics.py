@@ -83,6 +83,8 @@ CASES = [
     ("Precision", {"thresholds": [0.0, 0.5, 1.0]}, _multilabel),  # evenly spaced
     ("Recall", {}, _binary), ("Recall", {"thresholds": [0.2, 0.8]}, _multilabel),
     ("Recall", {"top_k": 1}, _onehot), ("Recall", {"class_id": 2, "thresholds": 0.4}, _onehot),
+    ("TruePositives", {}, _binary), ("FalsePositives", {"thresholds": [0.2, 0.7]}, _multilabel),
+    ("TrueNegatives", {"thresholds": 0.3}, _binary_rank1), ("FalseNegatives", {}, _multilabel),
     ("AUC", {}, _binary), ("AUC", {}, _multilabel), ("AUC", {"curve": "PR"}, _binary),
     ("AUC", {"num_thresholds": 50, "summation_method": "minoring"}, _multilabel),
     ("AUC", {"curve": "PR", "summation_method": "majoring"}, _binary),

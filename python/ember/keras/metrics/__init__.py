@@ -8,7 +8,8 @@ from .base_metrics import (BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbsolu
                            snake_case,
                            categorical_accuracy, mae, mean_absolute_error, mean_squared_error,
                            mse, resolve_accuracy, sparse_categorical_accuracy)
-from .confusion_metrics import AUC, Precision, Recall
+from .confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, Recall,
+                                TrueNegatives, TruePositives)
 from .f_score_metrics import F1Score, FBetaScore
 from .iou_metrics import MeanIoU
 from .regression_metrics import RootMeanSquaredError
@@ -17,8 +18,9 @@ from ..serialization_lib import deserialize_object, serialize_object
 
 _CLASSES = {cls.__name__: cls for cls in (
     Mean, Sum, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, AUC, Precision,
-    Recall, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, F1Score, FBetaScore, MeanIoU)}
+    Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, BinaryAccuracy,
+    CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, F1Score, FBetaScore, MeanIoU)}
 # Keras' names for compile(metrics=[...]): class names, their snake case, and abbreviations.
 _BY_NAME = {**_CLASSES, **{snake_case(name): cls for name, cls in _CLASSES.items()},
             "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,

@@ -333,3 +333,45 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
+
+
+class _ConditionCount(Metric):
+    """The weighted count of one confusion-matrix cell at each threshold (one: a float)."""
+
+    _KIND = ""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        self.init_thresholds = thresholds
+        self.thresholds = _parse_thresholds(type(self).__name__, thresholds, 0.5)
+        self._evenly = _evenly_distributed(self.thresholds)
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.accumulator = np.zeros(len(self.thresholds))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.accumulator += confusion_counts(
+            y_true, y_pred, self.thresholds, (self._KIND,), sample_weight=sample_weight,
+            evenly=self._evenly, op=type(self).__name__)[self._KIND]
+
+    def result(self):
+        return float(self.accumulator[0]) if len(self.thresholds) == 1 else self.accumulator
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConditionCount):
+    _KIND = "tp"
+
+
+class FalsePositives(_ConditionCount):
+    _KIND = "fp"
+
+
+class TrueNegatives(_ConditionCount):
+    _KIND = "tn"
+
+
+class FalseNegatives(_ConditionCount):
+    _KIND = "fn"
