@@ -160,7 +160,9 @@ def _bar_size() -> dict:
 
 
 def format_logs(logs) -> str:
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+    # Keras' progress bar shows the mean of a per-class (array) metric.
+    return " - ".join(f"{k}: {sum(v) / len(v) if hasattr(v, '__len__') else v:.4f}"
+                      for k, v in logs.items())
 
 
 class ProgbarLogger(Callback):

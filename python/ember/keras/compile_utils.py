@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
+
 import ember
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -291,6 +293,10 @@ def _same_structure(a, b):
 
 
 # ---- metrics ---------------------------------------------------------------------------------
+def _log_value(value):
+    return value if np.ndim(value) else float(value)
+
+
 def get_metric(identifier):
     """A fresh Metric named as Keras names it: the identifier string, else the object's name."""
     if identifier is None:
@@ -390,7 +396,8 @@ class CompileMetrics:
 
     def result(self) -> dict:
         """{name: value}, names made unique as Keras does ("mae", "mae_1", ...)."""
-        return {name: float(m.result()) for name, m in zip(self.names, self.metrics)}
+        # Per-class/per-threshold metrics give arrays, as in Keras.
+        return {name: _log_value(m.result()) for name, m in zip(self.names, self.metrics)}
 
     def _unique_names(self):
         names, counts = [], {}

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 import ember
-from .losses import squeeze_or_expand_to_same_rank
+from ..layers.layer import unique_name
+from ..losses import squeeze_or_expand_to_same_rank
 
 
-def _numpy(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
     return x.detach().numpy() if isinstance(x, ember.Tensor) else np.asarray(x)
 
 
@@ -26,31 +27,31 @@ def _same_rank(y_true, y_pred):
 
 # ---- per-sample metric functions (NumPy in, NumPy out) ---------------------------------------
 def sparse_categorical_accuracy(y_true, y_pred):
-    y_true, y_pred = _numpy(y_true), _numpy(y_pred)
+    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
     return (np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)).astype(np.float32)
 
 
 def categorical_accuracy(y_true, y_pred):
-    y_true, y_pred = _numpy(y_true), _numpy(y_pred)
+    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
     return (np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)).astype(np.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    y_true, y_pred = _same_rank(_numpy(y_true), _numpy(y_pred))
+    y_true, y_pred = _same_rank(to_numpy(y_true), to_numpy(y_pred))
     predicted = (y_pred > threshold).astype(y_true.dtype if y_true.dtype.kind == "f"
                                             else np.float32)
     return np.mean(predicted == y_true, axis=-1, dtype=np.float32)
 
 
 def mean_squared_error(y_true, y_pred):
-    y_true, y_pred = _same_rank(_numpy(y_true).astype(np.float32), _numpy(y_pred))
+    y_true, y_pred = _same_rank(to_numpy(y_true).astype(np.float32), to_numpy(y_pred))
     return np.mean(np.square(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
-    y_true, y_pred = _same_rank(_numpy(y_true).astype(np.float32), _numpy(y_pred))
+    y_true, y_pred = _same_rank(to_numpy(y_true).astype(np.float32), to_numpy(y_pred))
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
 
@@ -63,7 +64,9 @@ class Metric:
     """Base class: ``update_state(y_true, y_pred)``, ``result()``, ``reset_state()``."""
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or _snake(type(self).__name__)
+        # Keras: an unnamed metric takes its class's name, made unique ("auc", "auc_1", ...).
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.dtype = dtype or "float32"  # results are Python floats; kept for the config
         self.reset_state()
 
     def reset_state(self):
@@ -80,7 +83,7 @@ class Metric:
         return self.result()
 
     def get_config(self) -> dict:
-        return {"name": self.name}
+        return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config):
@@ -90,7 +93,7 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-def _snake(name):
+def snake_case(name):
     import re
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
@@ -98,6 +101,9 @@ def _snake(name):
 
 class Mean(Metric):
     """Weighted mean of the values it is given (Keras' Mean)."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
         self.total = 0.0
@@ -108,18 +114,57 @@ class Mean(Metric):
             self.total += values * sample_weight
             self.count += sample_weight
             return
-        values = np.asarray(_numpy(values), dtype=np.float64)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += float(values.size)
+        values, weights = reduce_to_samplewise_values(values, sample_weight, np.mean)
+        self.total += float(values.sum())
+        if weights is not None:
+            self.count += float(weights.sum())
         else:
-            w = np.broadcast_to(np.asarray(_numpy(sample_weight), dtype=np.float64),
-                                values.shape)
-            self.total += float((values * w).sum())
-            self.count += float(w.sum())
+            self.count += float(values.shape[0]) if values.ndim else 1.0
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
+
+
+def reduce_to_samplewise_values(values, sample_weight, reduce):
+    """Keras' reduction of metric values (and weights) to one per sample: values are reduced
+    over the axes the weights lack, weighted, then reduced to rank 1 (float64 arrays)."""
+    values = np.asarray(to_numpy(values), dtype=np.float64)
+    if sample_weight is None:
+        weights = None
+    else:
+        weights = np.asarray(to_numpy(sample_weight), dtype=np.float64)
+        v_shape, w_shape = squeeze_or_expand_to_same_rank(values.shape, weights.shape)
+        values, weights = values.reshape(v_shape), weights.reshape(w_shape)
+        if values.ndim > weights.ndim:
+            values = reduce(values, axis=tuple(range(weights.ndim, values.ndim)))
+        try:
+            weights = np.broadcast_to(weights, values.shape)
+        except ValueError:
+            raise ValueError(f"Metric: sample_weight of shape {w_shape} cannot be broadcast to "
+                             f"the values' shape {values.shape}") from None
+        values = values * weights
+        if weights.ndim > 1:
+            weights = reduce(weights, axis=tuple(range(1, weights.ndim)))
+    if values.ndim > 1:
+        values = reduce(values, axis=tuple(range(1, values.ndim)))
+    return values, weights
+
+
+class Sum(Metric):
+    """The (weighted) sum of the values it is given (Keras' Sum)."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(values, sample_weight, np.sum)
+        self.total += float(values.sum())
+
+    def result(self) -> float:
+        return self.total
 
 
 class MeanMetricWrapper(Mean):
@@ -178,7 +223,7 @@ class _ResolvedAccuracy(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self._metric is None:
-            self._metric = resolve_accuracy(np.shape(_numpy(y_true)), np.shape(_numpy(y_pred)),
+            self._metric = resolve_accuracy(np.shape(to_numpy(y_true)), np.shape(to_numpy(y_pred)),
                                             self.name)
         self._metric.update_state(y_true, y_pred, sample_weight=sample_weight)
 
@@ -196,33 +241,3 @@ def resolve_accuracy(y_true_shape, y_pred_shape, name="accuracy") -> Metric:
     if t_rank < p_rank or (t_last == 1 and p_last > 1):
         return SparseCategoricalAccuracy(name=name)
     return CategoricalAccuracy(name=name)
-
-
-_BY_NAME = {
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "categorical_accuracy": CategoricalAccuracy, "binary_accuracy": BinaryAccuracy,
-    "mean_squared_error": MeanSquaredError, "mean_absolute_error": MeanAbsoluteError,
-    "mse": MeanSquaredError, "mae": MeanAbsoluteError,
-}
-_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
-
-
-def get(identifier) -> Metric:
-    """A fresh Metric from a name (logged under that name), a Metric instance, or a per-sample
-    function ``f(y_true, y_pred)``."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
-            return _ResolvedAccuracy(identifier)
-        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            valid = sorted(list(_BY_NAME) + ["accuracy", "acc"])
-            raise ValueError(f"Could not interpret metric identifier: {identifier!r}. Valid "
-                             f"names are: {', '.join(valid)}")
-        return cls(name=identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return MeanMetricWrapper(identifier)
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")

@@ -1,13 +1,17 @@
-"""Keras optimizers (``keras.optimizers``) with Keras' arguments, defaults and update rules.
+"""The base Keras optimizer and SGD, Adam, AdamW, RMSprop, Adagrad, with Keras' arguments,
+defaults and update rules (the others are in their own files of this package).
 
-Each wraps the matching ember.optim (PyTorch-semantics) optimizer, created when the model's
-parameters are first known. Where Keras' formula differs from PyTorch's it is mapped onto the
-PyTorch kernel exactly (up to float rounding), as each class documents:
+Each wraps an inner ember.optim (PyTorch-semantics) optimizer, created when the model's
+parameters are first known; ``learning_rate`` may be a number, a schedule (schedules.py) or a
+function, the inner optimizer taking each step's value. Where Keras' formula differs from
+PyTorch's it is mapped onto the PyTorch kernel exactly (up to float rounding), as each class
+documents; where no mapping exists the inner optimizer is Keras' update in NumPy
+(numpy_update.py):
 
 * ``weight_decay`` is decoupled in Keras 3 for every optimizer (``p -= lr * wd * p`` before the
   update); ember applies it that way itself and gives the inner optimizer weight_decay=0.
 * SGD: Keras' ``v = m*v - lr*g; p += v`` (and its Nesterov form) equals PyTorch's momentum SGD
-  for a constant learning rate.
+  for a constant learning rate; with a varying one, PyTorch's SGD runs at lr=1 on ``lr*g``.
 * Adam/AdamW: Keras adds epsilon to sqrt(v) *without* bias correction
   (``p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)``); PyTorch's denominator is
   ``sqrt(v)/sqrt(1-b2^t) + eps``. Passing the inner Adam ``eps / sqrt(1-b2^t)`` at step t makes
@@ -18,7 +22,8 @@ PyTorch kernel exactly (up to float rounding), as each class documents:
   keeps the running average as ``v + eps`` in the inner optimizer's ``square_avg`` state (adding
   ``(1-rho)*eps/rho`` before each step; starting it at ``eps/rho``) and runs it with eps=0,
   which is Keras' update exactly. With rho == 0 that shift is undefined, and ember then uses
-  PyTorch's ``sqrt(v) + eps`` (documented difference).
+  PyTorch's ``sqrt(v) + eps`` (documented difference). With momentum and a varying learning
+  rate, the inner optimizer is Keras' update in NumPy (rmsprop_update.py).
 """
 from __future__ import annotations
 
@@ -28,7 +33,9 @@ import numbers
 import numpy as np
 
 import ember
-from . import constraints
+from .. import constraints
+from . import schedules
+from .rmsprop_update import RMSpropUpdate
 
 
 def _check_number(cls, name, value, low=None, high=None, low_open=False, high_open=False):
@@ -51,15 +58,13 @@ class Optimizer:
     ``_before_step()``."""
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, name=None, **kwargs):
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
         cls = type(self).__name__
         if kwargs:
             raise TypeError(f"{cls}: unrecognized keyword arguments: {sorted(kwargs)}")
-        if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool):
-            raise NotImplementedError(f"{cls}: learning_rate must be a number; learning-rate "
-                                      "schedules are not supported by ember. Received: "
-                                      f"learning_rate={learning_rate!r}")
-        self._learning_rate = _check_number(cls, "learning_rate", learning_rate, low=0.0)
+        self._learning_rate = _check_learning_rate(cls, learning_rate)
         self.weight_decay = (None if weight_decay is None else
                              _check_number(cls, "weight_decay", weight_decay, low=0.0))
         clips = [c for c in (clipnorm, clipvalue, global_clipnorm) if c is not None]
@@ -77,6 +82,17 @@ class Optimizer:
                                               low_open=True))
         if use_ema:
             raise NotImplementedError(f"{cls}: use_ema=True is not supported by ember")
+        self.use_ema = False
+        # Keras reads these only with use_ema=True; kept for the config.
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        if loss_scale_factor is not None:
+            raise NotImplementedError(f"{cls}: loss_scale_factor is not supported by ember")
+        if gradient_accumulation_steps is not None:
+            raise NotImplementedError(f"{cls}: gradient_accumulation_steps is not supported by "
+                                      "ember")
+        self.loss_scale_factor = None
+        self.gradient_accumulation_steps = None
         self.name = name or _snake(cls)
         self.iterations = 0
         self._inner = None
@@ -85,14 +101,28 @@ class Optimizer:
     # ---- Keras API ---------------------------------------------------------------------------
     @property
     def learning_rate(self) -> float:
-        return self._learning_rate
+        """The learning rate of the next update (a schedule's value at ``iterations``)."""
+        return _current_learning_rate(type(self).__name__, self._learning_rate,
+                                      self.iterations)
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
-        self._learning_rate = _check_number(type(self).__name__, "learning_rate", value, low=0.0)
-        if self._inner is not None:
+        cls = type(self).__name__
+        if not callable(value) and isinstance(self._learning_rate,
+                                              schedules.LearningRateSchedule):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object "
+                            "as its `learning_rate` constructor argument, hence its learning "
+                            "rate is not settable. If you need the learning rate to be "
+                            "settable, you should instantiate the optimizer with a float "
+                            "`learning_rate` argument.")
+        self._learning_rate = _check_learning_rate(cls, value)
+        if self._inner is not None and not callable(self._learning_rate):
             for group in self._inner.param_groups:
                 group["lr"] = self._learning_rate
+
+    @property
+    def _varying_learning_rate(self) -> bool:
+        return callable(self._learning_rate)
 
     @property
     def built(self) -> bool:
@@ -121,8 +151,11 @@ class Optimizer:
                              "variables it was first used with. Create a new optimizer (or "
                              "compile again with an optimizer name) for a different model.")
         self._clip_gradients()
+        lr = self.learning_rate
+        if self._varying_learning_rate:
+            self._use_learning_rate(lr)
         if self.weight_decay:
-            self._apply_weight_decay()
+            self._apply_weight_decay(lr)
         self._before_step()
         self._inner.step()
         constraints.apply_constraints(self._params)  # Keras: after the update
@@ -133,12 +166,26 @@ class Optimizer:
             self._inner.zero_grad(set_to_none=True)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate,
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            raise NotImplementedError(f"{type(self).__name__}.get_config: a callable "
+                                      "learning_rate cannot be serialized by ember")
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"],
+                                                            custom_objects)
         return cls(**config)
 
     def __repr__(self):
@@ -171,18 +218,42 @@ class Optimizer:
                     g = p.grad.numpy()
                     p.grad = ember.from_numpy((g * scale).astype(g.dtype))
 
-    def _apply_weight_decay(self):
+    def _apply_weight_decay(self, lr):
         # Keras 3: decoupled, applied to the variables before the update, scaled by the lr.
-        factor = 1.0 - self.learning_rate * self.weight_decay
+        factor = 1.0 - lr * self.weight_decay
         with ember.no_grad():
             for p in self._with_grads():
                 p.mul_(factor)
+
+    def _use_learning_rate(self, lr):
+        """Gives the inner optimizer this step's learning rate (it varies: a schedule)."""
+        for group in self._inner.param_groups:
+            group["lr"] = lr
 
     def _before_step(self):
         pass
 
     def _make_inner(self, params):
         raise NotImplementedError
+
+
+def _check_learning_rate(cls, value):
+    """A number >= 0 (as a float), a LearningRateSchedule, or a function of no arguments."""
+    if callable(value):
+        return value
+    return _check_number(cls, "learning_rate", value, low=0.0)
+
+
+def _current_learning_rate(cls, learning_rate, iterations) -> float:
+    if isinstance(learning_rate, schedules.LearningRateSchedule):
+        value = learning_rate(iterations)
+    elif callable(learning_rate):
+        value = learning_rate()
+    else:
+        return learning_rate
+    if isinstance(value, ember.Tensor):
+        value = value.item()
+    return _check_number(cls, "learning_rate (the schedule's value)", value, low=0.0)
 
 
 def _snake(name):
@@ -207,6 +278,23 @@ class SGD(Optimizer):
     def _make_inner(self, params):
         return ember.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum,
                                nesterov=self.nesterov and self.momentum > 0)
+
+    def _use_learning_rate(self, lr):
+        if self.momentum == 0:
+            return super()._use_learning_rate(lr)
+        # Keras' velocity v = momentum*v - lr*g holds each step's own lr; with a varying lr
+        # that is PyTorch's momentum buffer (-v) run with lr=1 on the gradient lr*g. A buffer
+        # built under a constant lr (a schedule set later) is scaled by that lr once.
+        for group in self._inner.param_groups:
+            if group["lr"] != 1.0:
+                for p in group["params"]:
+                    buffer = self._inner.state[p].get("momentum_buffer")
+                    if buffer is not None:
+                        with ember.no_grad():
+                            buffer.mul_(group["lr"])
+            group["lr"] = 1.0
+        for p in self._with_grads():
+            p.grad = ember.from_numpy(p.grad.numpy() * lr)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -277,12 +365,26 @@ class RMSprop(Optimizer):
         self._eps_in_state = self.rho > 0.0
 
     def _make_inner(self, params):
+        if self.momentum > 0 and self._varying_learning_rate:
+            return RMSpropUpdate(params, lr=self.learning_rate, rho=self.rho,
+                                 momentum=self.momentum, epsilon=self.epsilon,
+                                 centered=self.centered)
         return ember.optim.RMSprop(params, lr=self.learning_rate, alpha=self.rho,
                                    eps=0.0 if self._eps_in_state else self.epsilon,
                                    momentum=self.momentum, centered=self.centered)
 
+    def _use_learning_rate(self, lr):
+        # PyTorch's buffer holds g/denom and Keras' holds lr*g/denom: with a varying lr (which
+        # may reach 0) no rescaling of the buffer maps one onto the other, so a schedule with
+        # momentum runs Keras' own update (RMSpropUpdate), chosen when the optimizer is built.
+        if self.momentum > 0 and not isinstance(self._inner, RMSpropUpdate):
+            raise NotImplementedError("RMSprop: a learning-rate schedule (or callable) set "
+                                      "after the first update cannot be used with momentum > "
+                                      "0; pass it to the constructor")
+        super()._use_learning_rate(lr)
+
     def _before_step(self):
-        if not self._eps_in_state:
+        if not self._eps_in_state or isinstance(self._inner, RMSpropUpdate):
             return
         shift = (1.0 - self.rho) * self.epsilon / self.rho
         start = self.epsilon / self.rho
@@ -302,7 +404,7 @@ class RMSprop(Optimizer):
 
 def _init_rmsprop_state(state, p, momentum, centered, square_avg_start):
     """The state ember.optim.RMSprop creates on its first step, with square_avg pre-shifted."""
-    from ..optim.optimizer import _new_state, _new_step
+    from ...optim.optimizer import _new_state, _new_step
 
     state["step"] = _new_step()
     state["square_avg"] = _new_state(p, square_avg_start)
@@ -336,25 +438,3 @@ class Adagrad(Optimizer):
         return {**super().get_config(),
                 "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
-
-
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
-
-
-def get(identifier) -> Optimizer:
-    """An optimizer from a name (Keras defaults) or an Optimizer instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Valid "
-                             f"names are: {', '.join(sorted(_BY_NAME))}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if hasattr(identifier, "param_groups"):
-        raise ValueError("compile(optimizer=...) expects a keras optimizer or its name; an "
-                         f"ember.optim optimizer ({type(identifier).__name__}) cannot be used "
-                         "with the Keras face")
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
