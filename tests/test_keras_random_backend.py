@@ -129,8 +129,17 @@ def test_settings():
     with pytest.raises(ValueError, match="data_format"):
         ek.config.set_image_data_format("nhwc")
     assert ek.backend.backend() == ek.config.backend() == "ember"
-    ek.config.enable_unsafe_deserialization()
-    assert ek.config.is_unsafe_deserialization_enabled()
+    from ember.keras import safe_mode
+    lambda_config = ek.layers.Lambda(lambda t: t + 1).get_config()
+    assert not ek.config.is_unsafe_deserialization_enabled()
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        ek.layers.Lambda.from_config(lambda_config)
+    try:
+        ek.config.enable_unsafe_deserialization()
+        assert ek.config.is_unsafe_deserialization_enabled()
+        assert ek.layers.Lambda.from_config(lambda_config).function(1) == 2  # bytecode loads
+    finally:
+        safe_mode._state["safe_mode"] = None  # (process-wide: later tests load safely)
 
 
 def test_epsilon_reaches_the_cross_entropy():

@@ -6,10 +6,11 @@ padding layers (keras/layers/conv_utils.py reads it), as in Keras.
 """
 from __future__ import annotations
 
+from . import safe_mode
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
-_UNSAFE_DESERIALIZATION = False
 
 
 def floatx() -> str:
@@ -50,14 +51,13 @@ def set_image_data_format(data_format):
 
 
 def enable_unsafe_deserialization():
-    """Keras' switch for loading lambdas from saved files. ember's format never stores code,
-    so there is nothing to unlock; the flag is kept for scripts that set it."""
-    global _UNSAFE_DESERIALIZATION
-    _UNSAFE_DESERIALIZATION = True
+    """Keras' switch: from now on, loading a model may run the Python lambdas a Lambda layer
+    stored (bytecode), as load_model(..., safe_mode=False) does for one call (safe_mode.py)."""
+    safe_mode.enable_unsafe_deserialization()
 
 
 def is_unsafe_deserialization_enabled() -> bool:
-    return _UNSAFE_DESERIALIZATION
+    return safe_mode.in_safe_mode() is False
 
 
 def backend() -> str:
