@@ -823,3 +823,20 @@ def test_sparse_categorical_crossentropy_rejects_labels_out_of_range():
             keras.losses.SparseCategoricalCrossentropy()(np.array(labels), probs)
         with pytest.raises(ValueError, match="out of range"):
             keras.losses.sparse_categorical_crossentropy(np.array(labels), probs)
+
+
+def test_sequential_inference_still_runs_hooks_and_masks_added_after_the_first_call():
+    """Sequential calls ember's own built layers directly (layer.call) when nothing else could
+    happen in layer(x): a hook or an activity regularizer added later must still take effect."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    x = np.ones((2, 3), np.float32)
+    model.predict_on_batch(x)
+    seen = []
+    model.layers[0].register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    model.predict_on_batch(x)
+    assert seen == [(2, 4)]
+    model.layers[1].activity_regularizer = keras.regularizers.L2(0.5)
+    out = model(x)
+    assert len(model.losses) == 1
+    np.testing.assert_allclose(float(model.losses[0]),
+                               0.5 * float((out.detach().numpy() ** 2).sum()) / 2, rtol=1e-5)
