@@ -189,6 +189,7 @@ def test_mnist_torchvision_example_learns_the_digits(tmp_path):
 
 def test_multitask_keras_learns_both_tasks_with_per_output_logs():
     output = _run_example_with("multitask_keras.py", "--quick")
+    assert "pixels (InputLayer)" in output, output  # built with the functional API
     assert ("Logged: digit_accuracy, digit_loss, even_accuracy, even_loss, loss, "
             "val_digit_accuracy, val_digit_loss, val_even_accuracy, val_even_loss, val_loss"
             in output.splitlines()), output
