@@ -241,3 +241,33 @@ def test_clone_model_sequential_and_errors():
         ek.models.clone_model(model, clone_function=3)
     with pytest.raises(ValueError, match="input_tensors"):
         ek.models.clone_model(model, input_tensors=[np.zeros((1, 4))])
+
+
+class _Scaled(layers.Layer):
+    """A custom layer known to no registry: only custom_objects can name it."""
+
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def test_from_config_takes_custom_objects_as_keras_does():
+    inputs = ek.Input((3,))
+    model = ek.Model(inputs, _Scaled(3.0)(layers.Dense(2)(inputs)))
+    with pytest.raises((ValueError, TypeError), match="_Scaled"):
+        ek.Model.from_config(model.get_config())
+    clone = ek.Model.from_config(model.get_config(), custom_objects={"_Scaled": _Scaled})
+    assert clone.layers[-1].factor == 3.0
+    clone.set_weights(model.get_weights())
+    x = _rand(4, 3)
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    sequential = ek.Sequential([ek.Input((3,)), _Scaled(0.5)])
+    copy = ek.Sequential.from_config(sequential.get_config(), custom_objects={"_Scaled": _Scaled})
+    assert copy.layers[-1].factor == 0.5

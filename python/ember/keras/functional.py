@@ -15,6 +15,7 @@ from .engine import graph, tree
 from .engine.keras_tensor import KerasTensor
 from .engine.symbolic_call import has_keras_tensor, symbolic_call
 from .functional_summary import summary_rows
+from .object_registration import custom_object_scope
 from .models import Model, Sequential, _accepts_argument, _accepts_training, _output_mask
 
 
@@ -167,10 +168,11 @@ class Functional(graph.GraphIO, Model):
         return functional_config.get_config(self)
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """The model ``get_config()`` describes, with newly initialized weights."""
         classes = {"Functional": Functional, "Model": Functional, "Sequential": Sequential}
-        return functional_config.from_config(cls, dict(config), classes)
+        with custom_object_scope(custom_objects):
+            return functional_config.from_config(cls, dict(config), classes)
 
 
 def _run_graph(model, values: list, masks: list, training):

@@ -12,6 +12,7 @@ import ember
 from . import activations
 from .compile_utils import flatten
 from .data_adapter import map_data
+from .object_registration import custom_object_scope
 from .engine import graph, tree
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
@@ -45,10 +46,12 @@ class Model(Trainer, Layer):
         self._build_input_shape = None  # recorded for saving: the file can rebuild the model
 
     @classmethod
-    def from_config(cls, config):
-        if cls is Model and "input_layers" in config:  # a functional config, as in Keras
-            return Functional.from_config(config)
-        return super().from_config(config)
+    def from_config(cls, config, custom_objects=None):
+        """Keras 3's signature: ``custom_objects`` names the custom classes the config uses."""
+        with custom_object_scope(custom_objects):
+            if cls is Model and "input_layers" in config:  # a functional config, as in Keras
+                return Functional.from_config(config)
+            return super().from_config(config)
 
     # ---- structure ---------------------------------------------------------------------------
     @property
@@ -426,9 +429,14 @@ class Sequential(graph.GraphIO, Model):
         return config
 
     @classmethod
-    def from_config(cls, config):
-        """The model ``get_config()`` describes; layer classes come from ember's own Keras
-        layers only (see keras.saving)."""
+    def from_config(cls, config, custom_objects=None):
+        """The model ``get_config()`` describes; layer classes come from ember's Keras layers,
+        registered classes and ``custom_objects`` (see keras.saving)."""
+        with custom_object_scope(custom_objects):
+            return cls._from_config(config)
+
+    @classmethod
+    def _from_config(cls, config):
         model = cls(layers=[_saving.deserialize_layer(spec) for spec in config["layers"]],
                     trainable=config.get("trainable", True), name=config.get("name"))
         shape = config.get("build_input_shape")
