@@ -1,4 +1,5 @@
-"""Keras callbacks (``keras.callbacks``): Callback, History, EarlyStopping, ProgbarLogger."""
+"""Keras callbacks (``keras.callbacks``): Callback, History, EarlyStopping, ProgbarLogger;
+ModelCheckpoint and ReduceLROnPlateau live in their own files (they subclass Callback)."""
 from __future__ import annotations
 
 import shutil
@@ -217,4 +218,9 @@ class ProgbarLogger(Callback):
             self._bar = None
 
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ProgbarLogger"]
+# Their modules subclass Callback from this one, so they can only be imported after it.
+from .model_checkpoint import ModelCheckpoint  # noqa: E402
+from .reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: E402
+
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint",
+           "ProgbarLogger", "ReduceLROnPlateau"]
