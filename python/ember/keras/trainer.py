@@ -14,6 +14,8 @@ import numbers
 import sys
 import time
 
+import warnings
+
 import numpy as np
 
 import ember
@@ -84,7 +86,11 @@ class Trainer:
         and do not change results in ember."""
         _not_supported("compile", weighted_metrics=weighted_metrics)
         output_names = getattr(self, "output_names", None)  # Functional models have them
-        compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
+        if loss is None and self._compile_loss is not None:
+            loss = self.loss  # as Keras: compiling again without a loss keeps the earlier one
+            compile_loss = self._compile_loss
+        else:
+            compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
         compile_metrics = CompileMetrics(metrics, output_names)
         # Unknown names fail here, not at the first batch.
         for entry in flatten(loss):
@@ -128,9 +134,6 @@ class Trainer:
     def _assert_compiled(self, method: str):
         if not self.compiled:
             raise ValueError(f"You must call `compile()` before calling `{method}()`.")
-        if self._compile_loss is None:
-            raise ValueError(f"{method}: the model was compiled without a loss. Pass "
-                             "`loss=` to compile().")
 
     def _prepare_x(self, x, method: str, alone=True):
         if x is None:
@@ -191,10 +194,11 @@ class Trainer:
         in the structure of y_pred. Subclasses may override it, as in Keras."""
         if sample_weight is not None:
             raise NotImplementedError("compute_loss: sample_weight is not supported by ember")
-        loss = self._compile_loss(y, y_pred)
-        if loss is None:
+        loss = None if self._compile_loss is None else self._compile_loss(y, y_pred)
+        loss = total_loss(self, loss)  # Keras: plus model.losses (add_loss, penalties)
+        if loss is None:  # neither a compiled loss nor add_loss / regularization losses
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        return total_loss(self, loss)  # Keras: plus model.losses (add_loss, penalties)
+        return loss
 
     def _forward_loss(self, xb, yb, training):
         """(loss, targets in the output's structure, outputs, batch size) of one batch."""
@@ -206,20 +210,25 @@ class Trainer:
         self._check_no_output_mask()
         if type(yb) is not np.ndarray or not isinstance(y_pred, ember.Tensor):
             check_flat(y_pred)
-            yb = align_targets(yb, y_pred, self._compile_loss.output_names,
-                               self._compile_loss.user_loss)
+            compiled = self._compile_loss
+            yb = align_targets(yb, y_pred, getattr(self, "output_names", None)
+                               if compiled is None else compiled.output_names,
+                               None if compiled is None else compiled.user_loss)
         return self.compute_loss(x, yb, y_pred, training=training), yb, y_pred, n
 
     def _train_batch(self, xb, yb):
         """One step; the caller has put the model in training mode (_training_mode)."""
         loss, yb, y_pred, n = self._forward_loss(xb, yb, True)
         params = list(self.parameters())
-        if not self.optimizer.built:
-            self.optimizer.build(params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        self.optimizer.step(params)
+        if any(p.requires_grad for p in params):
+            if not self.optimizer.built:
+                self.optimizer.build(params)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            self.optimizer.step(params)
+        else:  # as Keras: the step only computes the loss and metrics
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
         self._compile_metrics.update_state(yb, _detach(y_pred))
 

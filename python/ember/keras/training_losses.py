@@ -7,9 +7,11 @@ import ember
 
 
 def total_loss(model, loss):
-    """``loss`` plus the sum of ``model.losses`` (each summed to a scalar, as Keras does)."""
+    """``loss`` plus the sum of ``model.losses`` (each summed to a scalar, as Keras does);
+    ``loss`` may be None (no compiled loss), and so is the result when nothing adds up."""
     for extra in model.losses:
-        loss = loss + (extra.sum() if extra.dim() else extra)
+        extra = extra.sum() if extra.dim() else extra
+        loss = extra if loss is None else loss + extra
     return loss
 
 
