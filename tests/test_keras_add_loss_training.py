@@ -74,3 +74,41 @@ def test_no_loss_at_all_is_refused():
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="No loss to compute. Provide a `loss` argument"):
         model.fit(X, np.zeros((4, 2), "float32"), verbose=0)
+
+
+def _endpoint_model(keras):
+    """keras-io's LogisticEndpoint: the targets are an input and the loss comes from add_loss."""
+    class LogisticEndpoint(keras.layers.Layer):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+        def call(self, targets, logits, sample_weights=None):
+            self.add_loss(self.loss_fn(targets, logits, sample_weights))
+            return keras.ops.softmax(logits)
+
+    inputs = keras.Input(shape=(3,), name="inputs")
+    targets = keras.Input(shape=(4,), name="targets")
+    logits = keras.layers.Dense(4, kernel_initializer="ones", name="logits")(inputs)
+    return keras.Model(inputs=[inputs, targets],
+                       outputs=LogisticEndpoint(name="predictions")(targets, logits))
+
+
+def test_fit_and_evaluate_without_targets_train_on_the_added_loss_as_keras_does():
+    keras = real_keras()
+    rng = np.random.RandomState(2)
+    data = {"inputs": rng.rand(6, 3).astype("float32"),
+            "targets": rng.randint(0, 2, (6, 4)).astype("float32")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        reference = _endpoint_model(keras)
+        reference.compile(optimizer="adam")
+        want = reference.evaluate(data, verbose=0)
+    model = _endpoint_model(ek)
+    model.compile(optimizer="adam")
+    assert model.evaluate(data, verbose=0) == pytest.approx(want, rel=1e-5)
+    losses = model.fit(data, epochs=4, batch_size=6, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    model.compile(optimizer="adam", loss="mse")  # a compiled loss needs targets
+    with pytest.raises(ValueError, match="fit: argument `y` is required"):
+        model.fit(data, verbose=0)

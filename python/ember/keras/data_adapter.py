@@ -108,6 +108,8 @@ def to_tensors(x):
 def slice_data(data, idx):
     if type(data) is np.ndarray:  # (the common case first)
         return data[idx]
+    if data is None:  # no targets: a model trained by add_loss alone
+        return None
     return map_data(lambda a: a[idx], data)
 
 

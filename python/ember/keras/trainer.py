@@ -157,8 +157,13 @@ class Trainer:
 
     def _prepare_xy(self, x, y, method: str):
         x = self._prepare_x(x, method, alone=False)
-        if y is None:
-            raise ValueError(f"{method}: argument `y` is required (targets for the loss)")
+        if y is None:  # Keras: a model trained by add_loss alone needs no targets
+            if self._compile_loss is not None or self._metrics:
+                raise ValueError(f"{method}: argument `y` is required (targets for the "
+                                 "compiled loss and metrics)")
+            if type(x) is not np.ndarray:
+                data_adapter.num_samples(method, x)
+            return x, None
         if type(y) is not np.ndarray or y.dtype.kind not in "biuf":
             y = data_adapter.as_arrays(y, "y")
         if type(x) is np.ndarray and type(y) is np.ndarray:  # one input, one output
@@ -208,7 +213,8 @@ class Trainer:
             x, n = data_adapter.to_tensors(xb), len(flatten(xb)[0])
         y_pred = self(x)
         self._check_no_output_mask()
-        if type(yb) is not np.ndarray or not isinstance(y_pred, ember.Tensor):
+        if yb is not None and (type(yb) is not np.ndarray or
+                               not isinstance(y_pred, ember.Tensor)):
             check_flat(y_pred)
             compiled = self._compile_loss
             yb = align_targets(yb, y_pred, getattr(self, "output_names", None)
@@ -230,12 +236,14 @@ class Trainer:
         else:  # as Keras: the step only computes the loss and metrics
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
-        self._compile_metrics.update_state(yb, _detach(y_pred))
+        if yb is not None:
+            self._compile_metrics.update_state(yb, _detach(y_pred))
 
     def _test_batch(self, xb, yb):
         loss, yb, y_pred, n = self._forward_loss(xb, yb, False)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
-        self._compile_metrics.update_state(yb, y_pred)
+        if yb is not None:
+            self._compile_metrics.update_state(yb, y_pred)
 
     def _run_test(self, x, y, batch_size, progress=None):
         self._reset_metrics()

@@ -16,7 +16,7 @@ from ..engine.keras_tensor import KerasTensor
 from ..engine.node import NodeAttributes
 from ..engine.symbolic_call import has_keras_tensor, symbolic_call
 from . import call_context, tensor_masks, tracking
-from .variable import KerasVariable
+from .variable import KerasVariable, check_variable_args
 
 _name_counts: dict = {}
 
@@ -238,13 +238,7 @@ class Layer(NodeAttributes, Module):
                 raise ValueError(f"`{arg}` was passed both positionally and as a keyword "
                                  "argument.")
         shape, initializer, dtype = (tuple(args) + (shape, initializer, dtype)[len(args):])[:3]
-        if dtype not in (None, "float32", ember.float32):
-            raise NotImplementedError(f"{owner}: only float32 weights are supported by ember. "
-                                      f"Received: dtype={dtype!r}")
-        if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
-            raise ValueError(f"{owner}: invalid value for argument `aggregation`. Expected one "
-                             "of `None`, `'none'`, `'mean'`, `'sum'`, `'only_first_replica'`. "
-                             f"Received: aggregation={aggregation!r}")
+        check_variable_args(owner, "weights", dtype, aggregation)
         if overwrite_with_gradient:
             raise NotImplementedError(f"{owner}: overwrite_with_gradient=True (float8 "
                                       "training) is not supported by ember")

@@ -61,5 +61,16 @@ class KerasVariable(Parameter):
     __str__ = __repr__
 
 
+def check_variable_args(owner, kind, dtype, aggregation):
+    """The checks add_weight and Metric.add_variable share: float32 only, Keras' aggregations."""
+    if dtype not in (None, "float32", ember.float32):
+        raise NotImplementedError(f"{owner}: only float32 {kind} are supported by ember. "
+                                  f"Received: dtype={dtype!r}")
+    if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
+        raise ValueError(f"{owner}: invalid value for argument `aggregation`. Expected one of "
+                         "`None`, `'none'`, `'mean'`, `'sum'`, `'only_first_replica'`. "
+                         f"Received: aggregation={aggregation!r}")
+
+
 def _array_of(value):
     return value.detach().numpy() if isinstance(value, ember.Tensor) else np.asarray(value)

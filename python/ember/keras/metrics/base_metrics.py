@@ -14,6 +14,7 @@ import numpy as np
 import ember
 from ..layers.layer import unique_name
 from ..losses import squeeze_or_expand_to_same_rank
+from .metric_state import initial_state, metric_variable
 
 
 def to_numpy(x) -> np.ndarray:
@@ -67,10 +68,21 @@ class Metric:
         # Keras: an unnamed metric takes its class's name, made unique ("auc", "auc_1", ...).
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.dtype = dtype or "float32"  # results are Python floats; kept for the config
-        self.reset_state()
+        self._variables = []
+        initial_state(self)
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Keras 3's metric state: a non-trainable variable, zeroed by ``reset_state()``."""
+        return metric_variable(self, shape, initializer, dtype, aggregation, name)
+
+    @property
+    def variables(self) -> list:
+        return list(self._variables)
 
     def reset_state(self):
-        pass
+        """Keras: every state variable back to zeros (ember's own metrics override this)."""
+        for variable in self._variables:
+            variable.assign(np.zeros(tuple(variable.shape), dtype=np.float32))
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError
