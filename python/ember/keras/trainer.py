@@ -27,11 +27,18 @@ from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
+from .py_dataset import PyDataset, epoch_of, split_batch
 from .training_losses import total_loss
 
 
 def _batch_len(data) -> int:
     return len(data) if type(data) is np.ndarray else len(flatten(data)[0])
+
+
+def _num_steps(x, batch_size) -> int:
+    if isinstance(x, PyDataset):
+        return x.num_batches
+    return math.ceil(_batch_len(x) / batch_size)
 
 
 def _not_supported(method, **options):
@@ -152,6 +159,33 @@ class Trainer:
         self._check_structured_input(x)
         return data_adapter.as_inputs(x)
 
+    def _prepare_data(self, x, y, method: str):
+        """(x, y) ready for batching: arrays as _prepare_xy makes them, or a PyDataset (whose
+        batches are prepared one by one)."""
+        if not isinstance(x, PyDataset):
+            return self._prepare_xy(x, y, method)
+        if y is not None:
+            raise ValueError(f"{method}: when providing `x` as a PyDataset, `y` should not be "
+                             "passed. Instead, the targets should be included as part of the "
+                             "PyDataset.")
+        return x, None
+
+    def _epoch_batches(self, x, y, batch_size, shuffle, method):
+        """The (x, y) batches of one pass: slices of the arrays (in a random order with
+        shuffle), or a PyDataset's batches, each prepared as arrays are."""
+        if isinstance(x, PyDataset):
+            for batch in epoch_of(x, shuffle):
+                xb, yb = split_batch(batch, method)
+                if method == "predict":
+                    yield self._prepare_x(xb, method), None
+                else:
+                    yield self._prepare_xy(xb, yb, method)
+            return
+        n = _batch_len(x)
+        order = ember.randperm(n).numpy() if shuffle else None
+        for idx in data_adapter.batches(n, batch_size, order):
+            yield slice_data(x, idx), slice_data(y, idx)
+
     def _check_structured_input(self, x):
         """Subclassed models take any structure; Sequential overrides this."""
 
@@ -251,8 +285,8 @@ class Trainer:
         self.eval()
         try:
             with ember.no_grad():
-                for idx in data_adapter.batches(_batch_len(x), batch_size):
-                    self._test_batch(slice_data(x, idx), slice_data(y, idx))
+                for xb, yb in self._epoch_batches(x, y, batch_size, False, "evaluate"):
+                    self._test_batch(xb, yb)
                     if progress is not None:
                         progress.update(1)
         finally:
@@ -286,15 +320,19 @@ class Trainer:
                 or validation_freq < 1:
             raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
                              f"validation_freq={validation_freq!r}")
-        x, y = self._prepare_xy(x, y, "fit")
+        x, y = self._prepare_data(x, y, "fit")
         val = None
-        if validation_data is not None:
+        if isinstance(validation_data, PyDataset):
+            val = (validation_data, None)
+        elif validation_data is not None:
             val = self._prepare_xy(*data_adapter.unpack_validation_data(validation_data), "fit")
         elif validation_split:
+            if isinstance(x, PyDataset):
+                raise ValueError("fit: validation_split is only supported for Tensors or NumPy "
+                                 "arrays, not for a PyDataset; pass validation_data instead")
             (x, y), val = data_adapter.split_validation(x, y, _batch_len(x), validation_split)
 
-        n = _batch_len(x)
-        steps = math.ceil(n / batch_size)
+        steps = _num_steps(x, batch_size)
         history = callbacks_module.History()
         cbs = list(callbacks or [])
         if verbose:
@@ -306,12 +344,12 @@ class Trainer:
         self.history = history
         cb.on_train_begin()
         with _training_mode(self):
-            logs = self._fit_epochs(cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+            logs = self._fit_epochs(cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
                                     validation_freq, val_batch_size)
         cb.on_train_end(logs)
         return history
 
-    def _fit_epochs(self, cb, x, y, n, batch_size, shuffle, initial_epoch, epochs, val,
+    def _fit_epochs(self, cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
                     validation_freq, val_batch_size):
         logs = {}
         # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
@@ -320,10 +358,10 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
-            order = ember.randperm(n).numpy() if shuffle else None
-            for step, idx in enumerate(data_adapter.batches(n, batch_size, order)):
+            for step, (xb, yb) in enumerate(self._epoch_batches(x, y, batch_size, shuffle,
+                                                                "fit")):
                 cb.on_train_batch_begin(step)
-                self._train_batch(slice_data(x, idx), slice_data(y, idx))
+                self._train_batch(xb, yb)
                 cb.on_train_batch_end(step, self._logs() if batch_logs else None)
                 if self.stop_training:
                     break
@@ -347,8 +385,8 @@ class Trainer:
                        callbacks=callbacks)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
-        x, y = self._prepare_xy(x, y, "evaluate")
-        with _Progress(verbose, math.ceil(_batch_len(x) / batch_size)) as progress:
+        x, y = self._prepare_data(x, y, "evaluate")
+        with _Progress(verbose, _num_steps(x, batch_size)) as progress:
             logs = self._run_test(x, y, batch_size, progress)
             progress.logs = logs
         return self._result(logs, return_dict)
@@ -359,17 +397,16 @@ class Trainer:
         _not_supported("predict", steps=steps, callbacks=callbacks)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
-        x = self._prepare_x(x, "predict")
-        n = _batch_len(x)
-        if n == 0 and type(x) is not np.ndarray:
-            raise ValueError("predict: x has no samples")
+        if not isinstance(x, PyDataset):
+            x = self._prepare_x(x, "predict")
+            if _batch_len(x) == 0 and type(x) is not np.ndarray:
+                raise ValueError("predict: x has no samples")
         outputs = []
         was_training = self.training
         self.eval()
         try:
-            with _Progress(verbose, math.ceil(n / batch_size)) as progress, ember.no_grad():
-                for idx in data_adapter.batches(n, batch_size):
-                    xb = slice_data(x, idx)
+            with _Progress(verbose, _num_steps(x, batch_size)) as progress, ember.no_grad():
+                for xb, _ in self._epoch_batches(x, None, batch_size, False, "predict"):
                     outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
                                                   else data_adapter.to_tensors(xb))))
                     progress.update(1)

@@ -1,4 +1,4 @@
-"""keras.utils: to_categorical, set_random_seed, clear_session and the custom-object
+"""keras.utils: to_categorical, set_random_seed, clear_session, PyDataset and the custom-object
 registry (register_keras_serializable, custom_object_scope, get_custom_objects)."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import ember
 from .object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
                                   get_custom_objects, get_registered_name,
                                   get_registered_object, register_keras_serializable)
+from .py_dataset import PyDataset  # noqa: F401
 from .random import reset_global_seed_generator
 
 
