@@ -840,3 +840,24 @@ def test_sequential_inference_still_runs_hooks_and_masks_added_after_the_first_c
     assert len(model.losses) == 1
     np.testing.assert_allclose(float(model.losses[0]),
                                0.5 * float((out.detach().numpy() ** 2).sum()) / 2, rtol=1e-5)
+
+
+def test_hooks_get_logs_positionally_and_the_old_batch_names_work_as_in_keras():
+    seen = []
+
+    class OldStyle(keras.callbacks.Callback):  # keras-io's LossHistory: logs has no default
+        def on_train_begin(self, logs):
+            seen.append(("begin", logs))
+
+        def on_epoch_end(self, epoch, logs):
+            seen.append(("epoch", epoch, sorted(logs)))
+
+        def on_batch_end(self, batch, logs):
+            seen.append(("batch", batch, sorted(logs)))
+
+    x, y = _blobs(20)
+    model = keras.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=10, verbose=0, callbacks=[OldStyle()])
+    assert seen == [("begin", None), ("batch", 0, ["loss"]), ("batch", 1, ["loss"]),
+                    ("epoch", 0, ["loss"])]

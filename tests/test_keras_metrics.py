@@ -116,6 +116,11 @@ CASES = [
      _label_scores),
     ("MeanSquaredError", {}, _regression), ("MeanAbsoluteError", {}, _regression),
     ("MeanSquaredError", {}, _regression_column),
+    ("MeanAbsolutePercentageError", {}, _regression),
+    ("MeanAbsolutePercentageError", {}, _regression_column),
+    ("MeanSquaredLogarithmicError", {}, _regression),
+    ("CosineSimilarity", {}, _regression), ("CosineSimilarity", {}, _regression_column),
+    ("LogCoshError", {}, _regression), ("LogCoshError", {}, _regression_column),
 ]
 IDS = [f"{name}{i}" for i, (name, _, _) in enumerate(CASES)]
 

@@ -26,8 +26,15 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass  # Keras' older names for the two
+    def on_batch_end(self, batch, logs=None): pass  # hooks below, which call them
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -51,9 +58,20 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call_all(*args, **kwargs):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+        # Keras passes logs (None too) to every hook: positionally, and by keyword to the
+        # batch hooks, so user hooks may declare ``logs`` without a default.
+        if hook.endswith(("_batch_begin", "_batch_end")):
+            def call_all(batch, logs=None):
+                for cb in self.callbacks:
+                    getattr(cb, hook)(batch, logs=logs)
+        elif hook in ("on_epoch_begin", "on_epoch_end"):
+            def call_all(epoch, logs=None):
+                for cb in self.callbacks:
+                    getattr(cb, hook)(epoch, logs)
+        else:
+            def call_all(logs=None):
+                for cb in self.callbacks:
+                    getattr(cb, hook)(logs)
         return call_all
 
 

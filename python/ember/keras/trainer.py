@@ -353,8 +353,9 @@ class Trainer:
                     validation_freq, val_batch_size):
         logs = {}
         # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
-        batch_logs = any(type(c).on_train_batch_end is not callbacks_module.Callback.
-                         on_train_batch_end for c in cb.callbacks)
+        base = callbacks_module.Callback
+        batch_logs = any(type(c).on_train_batch_end is not base.on_train_batch_end or
+                         type(c).on_batch_end is not base.on_batch_end for c in cb.callbacks)
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)

@@ -13,6 +13,9 @@ from .confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, 
 from .f_score_metrics import F1Score, FBetaScore
 from .iou_metrics import MeanIoU
 from .regression_metrics import RootMeanSquaredError
+from .error_metrics import (CosineSimilarity, LogCoshError, MeanAbsolutePercentageError,
+                            MeanSquaredLogarithmicError, cosine_similarity, log_cosh,
+                            mean_absolute_percentage_error, mean_squared_logarithmic_error)
 from ..serialization_lib import deserialize_object, serialize_object
 
 
@@ -21,10 +24,14 @@ _CLASSES = {cls.__name__: cls for cls in (
     Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, BinaryAccuracy,
     CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, F1Score, FBetaScore, MeanIoU)}
+_CLASSES.update({cls.__name__: cls for cls in (
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError)})
 # Keras' names for compile(metrics=[...]): class names, their snake case, and abbreviations.
 _BY_NAME = {**_CLASSES, **{snake_case(name): cls for name, cls in _CLASSES.items()},
             "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
-            "MAE": MeanAbsoluteError}
+            "MAE": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
+            "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
+            "MSLE": MeanSquaredLogarithmicError}
 
 
 def serialize(metric) -> dict:
