@@ -11,6 +11,7 @@ from . import ops, optimizers, utils
 from . import constraints, regularizers
 from . import models, saving
 from . import backend, config, random
+from . import preprocessing
 from .engine.keras_tensor import KerasTensor
 from .layers import Input, Layer
 from .models import Model, Sequential
@@ -28,3 +29,4 @@ __all__ = ["Input", "KerasTensor", "Layer", "Model", "Regularizer", "Sequential"
            "callbacks", "constraints", "datasets", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "saving", "utils"]
 __all__ += ["backend", "config", "ops", "random", "version"]
+__all__ += ["preprocessing"]

@@ -12,6 +12,7 @@ from .object_registration import (CustomObjectScope, custom_object_scope,  # noq
                                   get_registered_object, register_keras_serializable)
 from .py_dataset import PyDataset  # noqa: F401
 from .random import reset_global_seed_generator
+from .sequence_utils import pad_sequences  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
