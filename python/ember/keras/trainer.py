@@ -13,7 +13,6 @@ import math
 import numbers
 import sys
 import time
-
 import warnings
 
 import numpy as np
