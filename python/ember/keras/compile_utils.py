@@ -258,12 +258,13 @@ class CompileLoss:
             raise KeyError(f"The path: ({key!r},) in the `loss` argument, can't be found in "
                            "either the model's output (`y_pred`) or in the labels (`y_true`).")
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         """The total loss (a scalar Tensor), or None when no output has a loss; y_true in the
-        structure of y_pred (see align_targets)."""
+        structure of y_pred (see align_targets); one ``sample_weight`` array weighs every
+        output's loss, as in Keras."""
         single = self.single
         if single is not None and isinstance(y_pred, ember.Tensor):
-            value = single[0](y_true, y_pred)
+            value = single[0](y_true, y_pred, sample_weight)
             return value if single[1] is None else value * single[1]
         if not self.built:
             self.build(y_true, y_pred)
@@ -274,7 +275,7 @@ class CompileLoss:
                 y_t, y_p = y_true, y_pred
             else:
                 y_t, y_p = y_true[entry.key], y_pred[entry.key]
-            value = entry.loss(y_t, y_p)
+            value = entry.loss(y_t, y_p, sample_weight)
             if entry.tracker is not None:
                 entry.tracker.update_state(float(value.item()), sample_weight=batch)
             if entry.weight is not None:

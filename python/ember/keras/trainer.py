@@ -27,6 +27,7 @@ from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_fla
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
 from .py_dataset import PyDataset, epoch_of, split_batch
+from .sample_weights import per_sample_weights
 from .training_losses import total_loss
 
 
@@ -169,21 +170,29 @@ class Trainer:
                              "PyDataset.")
         return x, None
 
-    def _epoch_batches(self, x, y, batch_size, shuffle, method):
-        """The (x, y) batches of one pass: slices of the arrays (in a random order with
-        shuffle), or a PyDataset's batches, each prepared as arrays are."""
+    def _epoch_batches(self, x, y, batch_size, shuffle, method, sw=None):
+        """The (x, y, sample weights) batches of one pass: slices of the arrays (in a random
+        order with shuffle), or a PyDataset's batches, each prepared as arrays are."""
         if isinstance(x, PyDataset):
             for batch in epoch_of(x, shuffle):
                 xb, yb = split_batch(batch, method)
                 if method == "predict":
-                    yield self._prepare_x(xb, method), None
+                    yield self._prepare_x(xb, method), None, None
                 else:
-                    yield self._prepare_xy(xb, yb, method)
+                    yield *self._prepare_xy(xb, yb, method), None
             return
         n = _batch_len(x)
         order = ember.randperm(n).numpy() if shuffle else None
         for idx in data_adapter.batches(n, batch_size, order):
-            yield slice_data(x, idx), slice_data(y, idx)
+            yield slice_data(x, idx), slice_data(y, idx), slice_data(sw, idx)
+
+    def _sample_weights(self, method, x, y, sample_weight, class_weight):
+        if sample_weight is None and class_weight is None:
+            return None
+        if isinstance(x, PyDataset):
+            raise NotImplementedError(f"Model.{method}: sample_weight and class_weight with a "
+                                      "PyDataset are not supported by ember")
+        return per_sample_weights(method, y, _batch_len(x), sample_weight, class_weight)
 
     def _check_structured_input(self, x):
         """Subclassed models take any structure; Sequential overrides this."""
@@ -230,15 +239,14 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of a batch (the weighted sum over outputs) plus ``self.losses``; y
         in the structure of y_pred. Subclasses may override it, as in Keras."""
-        if sample_weight is not None:
-            raise NotImplementedError("compute_loss: sample_weight is not supported by ember")
-        loss = None if self._compile_loss is None else self._compile_loss(y, y_pred)
+        loss = (None if self._compile_loss is None
+                else self._compile_loss(y, y_pred, sample_weight))
         loss = total_loss(self, loss)  # Keras: plus model.losses (add_loss, penalties)
         if loss is None:  # neither a compiled loss nor add_loss / regularization losses
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return loss
 
-    def _forward_loss(self, xb, yb, training):
+    def _forward_loss(self, xb, yb, training, sample_weight=None):
         """(loss, targets in the output's structure, outputs, batch size) of one batch."""
         if type(xb) is np.ndarray:
             x, n = ember.from_numpy(xb), len(xb)
@@ -253,11 +261,13 @@ class Trainer:
             yb = align_targets(yb, y_pred, getattr(self, "output_names", None)
                                if compiled is None else compiled.output_names,
                                None if compiled is None else compiled.user_loss)
-        return self.compute_loss(x, yb, y_pred, training=training), yb, y_pred, n
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+        loss = self.compute_loss(x, yb, y_pred, training=training, **weighted)
+        return loss, yb, y_pred, n
 
-    def _train_batch(self, xb, yb):
+    def _train_batch(self, xb, yb, sample_weight=None):
         """One step; the caller has put the model in training mode (_training_mode)."""
-        loss, yb, y_pred, n = self._forward_loss(xb, yb, True)
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, True, sample_weight)
         params = list(self.parameters())
         if any(p.requires_grad for p in params):
             if not self.optimizer.built:
@@ -272,20 +282,21 @@ class Trainer:
         if yb is not None:
             self._compile_metrics.update_state(yb, _detach(y_pred))
 
-    def _test_batch(self, xb, yb):
-        loss, yb, y_pred, n = self._forward_loss(xb, yb, False)
+    def _test_batch(self, xb, yb, sample_weight=None):
+        loss, yb, y_pred, n = self._forward_loss(xb, yb, False, sample_weight)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
         if yb is not None:
             self._compile_metrics.update_state(yb, y_pred)
 
-    def _run_test(self, x, y, batch_size, progress=None):
+    def _run_test(self, x, y, batch_size, progress=None, sw=None):
         self._reset_metrics()
         was_training = self.training
         self.eval()
         try:
             with ember.no_grad():
-                for xb, yb in self._epoch_batches(x, y, batch_size, False, "evaluate"):
-                    self._test_batch(xb, yb)
+                for xb, yb, swb in self._epoch_batches(x, y, batch_size, False, "evaluate",
+                                                       sw):
+                    self._test_batch(xb, yb, swb)
                     if progress is not None:
                         progress.update(1)
         finally:
@@ -307,8 +318,7 @@ class Trainer:
         "loss", each metric name, and "val_"-prefixed ones when validating). x and y may be
         lists or dicts of arrays for models with several inputs or outputs."""
         self._assert_compiled("fit")
-        _not_supported("fit", class_weight=class_weight, sample_weight=sample_weight,
-                       steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        _not_supported("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
         val_batch_size = data_adapter.check_batch_size(validation_batch_size, batch_size)
@@ -320,6 +330,7 @@ class Trainer:
             raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
                              f"validation_freq={validation_freq!r}")
         x, y = self._prepare_data(x, y, "fit")
+        sw = self._sample_weights("fit", x, y, sample_weight, class_weight)
         val = None
         if isinstance(validation_data, PyDataset):
             val = (validation_data, None)
@@ -329,7 +340,13 @@ class Trainer:
             if isinstance(x, PyDataset):
                 raise ValueError("fit: validation_split is only supported for Tensors or NumPy "
                                  "arrays, not for a PyDataset; pass validation_data instead")
-            (x, y), val = data_adapter.split_validation(x, y, _batch_len(x), validation_split)
+            n = _batch_len(x)
+            (x, y), val = data_adapter.split_validation(x, y, n, validation_split)
+            if sw is not None:
+                (sw, _), (val_sw, _) = data_adapter.split_validation(sw, None, n,
+                                                                     validation_split)
+                # Keras weighs validation samples by sample_weight, never by class_weight
+                val = (*val, val_sw if class_weight is None else None)
 
         steps = _num_steps(x, batch_size)
         history = callbacks_module.History()
@@ -344,12 +361,12 @@ class Trainer:
         cb.on_train_begin()
         with _training_mode(self):
             logs = self._fit_epochs(cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
-                                    validation_freq, val_batch_size)
+                                    validation_freq, val_batch_size, sw)
         cb.on_train_end(logs)
         return history
 
     def _fit_epochs(self, cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
-                    validation_freq, val_batch_size):
+                    validation_freq, val_batch_size, sw=None):
         logs = {}
         # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
         base = callbacks_module.Callback
@@ -358,16 +375,16 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
-            for step, (xb, yb) in enumerate(self._epoch_batches(x, y, batch_size, shuffle,
-                                                                "fit")):
+            for step, (xb, yb, swb) in enumerate(self._epoch_batches(x, y, batch_size, shuffle,
+                                                                     "fit", sw)):
                 cb.on_train_batch_begin(step)
-                self._train_batch(xb, yb)
+                self._train_batch(xb, yb, swb)
                 cb.on_train_batch_end(step, self._logs() if batch_logs else None)
                 if self.stop_training:
                     break
             logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_test(val[0], val[1], val_batch_size)
+                val_logs = self._run_test(*val[:2], val_batch_size, sw=(val[2:] or (None,))[0])
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
                 logs = dict(sorted(logs.items()))  # (Keras' logs are sorted by key)
             cb.on_epoch_end(epoch, logs)
@@ -381,13 +398,13 @@ class Trainer:
         (``metrics_names``): loss, the metrics, the per-output losses; a dict with
         return_dict=True."""
         self._assert_compiled("evaluate")
-        _not_supported("evaluate", sample_weight=sample_weight, steps=steps,
-                       callbacks=callbacks)
+        _not_supported("evaluate", steps=steps, callbacks=callbacks)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
         x, y = self._prepare_data(x, y, "evaluate")
         with _Progress(verbose, _num_steps(x, batch_size)) as progress:
-            logs = self._run_test(x, y, batch_size, progress)
+            sw = self._sample_weights("evaluate", x, y, sample_weight, None)
+            logs = self._run_test(x, y, batch_size, progress, sw)
             progress.logs = logs
         return self._result(logs, return_dict)
 
@@ -406,7 +423,7 @@ class Trainer:
         self.eval()
         try:
             with _Progress(verbose, _num_steps(x, batch_size)) as progress, ember.no_grad():
-                for xb, _ in self._epoch_batches(x, None, batch_size, False, "predict"):
+                for xb, _, _ in self._epoch_batches(x, None, batch_size, False, "predict"):
                     outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
                                                   else data_adapter.to_tensors(xb))))
                     progress.update(1)
@@ -427,20 +444,18 @@ class Trainer:
                        return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics) of that batch."""
         self._assert_compiled("train_on_batch")
-        if sample_weight is not None or class_weight is not None:
-            _not_supported("train_on_batch", sample_weight=sample_weight,
-                           class_weight=class_weight)
         x, y = self._prepare_xy(x, y, "train_on_batch")
+        sw = self._sample_weights("train_on_batch", x, y, sample_weight, class_weight)
         self._reset_metrics()
         with _training_mode(self):
-            self._train_batch(x, y)
+            self._train_batch(x, y, sw)
         return self._result(self._logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
-        _not_supported("test_on_batch", sample_weight=sample_weight)
         x, y = self._prepare_xy(x, y, "test_on_batch")
-        logs = self._run_test(x, y, max(_batch_len(x), 1))
+        sw = self._sample_weights("test_on_batch", x, y, sample_weight, None)
+        logs = self._run_test(x, y, max(_batch_len(x), 1), sw=sw)
         return self._result(logs, return_dict)
 
     def predict_on_batch(self, x):
