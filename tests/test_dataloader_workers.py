@@ -17,6 +17,17 @@ from ember.utils.data import (DataLoader, Dataset, IterableDataset, TensorDatase
                               get_worker_info)
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_raises_keyboard_interrupt():
+    """Ctrl+C as in a terminal: a process started in the background (`cmd &` in a script) begins
+    with SIGINT ignored, and its children and forked workers inherit that, so the Ctrl+C tests
+    would see nothing happen. Python's own handler is set for each test (and, not being
+    SIG_IGN, it is reset to the default in the scripts these tests start)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 class Numbers(Dataset):
     """Sample i: (a float vector filled with i, i) — a generic dataset, collated per sample."""
 
