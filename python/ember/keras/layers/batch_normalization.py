@@ -91,15 +91,6 @@ class BatchNormalization(Layer):
         if self.built:
             own += [(n, self._buffers[n]) for n in ("moving_mean", "moving_variance")]
         return own
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        # The moving statistics stay non-trainable.
-        self._trainable = bool(value)
         for p in self._parameters.values():
             if p is not None:
                 p.requires_grad_(self._trainable)

@@ -343,7 +343,8 @@ class Layer(NodeAttributes, Module):
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
         for n, p in self._own_weights():
-            if n not in self._nontrainable_at_creation:
+            # Buffers a layer lists among its weights (moving statistics) never train.
+            if n in self._parameters and n not in self._nontrainable_at_creation:
                 p.requires_grad_(self._trainable)
         for layer in self._sublayers():
             layer.trainable = value

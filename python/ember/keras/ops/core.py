@@ -140,10 +140,6 @@ def copy(x):
     return convert_to_tensor(x).clone()
 
 
-def is_float(x) -> bool:
-    return dtype(x) in _FLOATS
-
-
 def as_float(x):
     """``x`` as a tensor; integer and bool inputs become float32 (Keras' math ops)."""
     x = convert_to_tensor(x)

@@ -119,14 +119,6 @@ class Normalization(Layer):
             own += [(n, self._buffers[n]) for n in ("mean", "variance", "count")]
         return own
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)  # (the statistics stay non-trainable, as in Keras)
-
     def get_weights(self):
         weights = super().get_weights()
         if weights:  # Keras' count is an int32 scalar
