@@ -46,29 +46,74 @@ inline Vec<T> relu_vec(const Vec<T>& v) {
 // (32 with AVX-512, 16 below it), so that the FMAs' latency is hidden.
 constexpr bool kManyRegisters = kBytes == 64;
 
-// NCHW: kCo output channels of one output row at a time, two vectors of columns per step.
+// NCHW: blocks of kWide output channels, the last kNarrow or fewer in a narrower one.
+constexpr int kWide = kManyRegisters ? 8 : 6, kNarrow = 4;
+
+struct ChannelBlock {
+  int64_t first;  // output channel
+  int count;      // real channels
+  int width;      // kWide or kNarrow: the kernel's channels, zero-padded past count
+};
+
+inline std::vector<ChannelBlock> channel_blocks(int64_t c_out) {
+  std::vector<ChannelBlock> blocks;
+  for (int64_t co0 = 0; co0 < c_out;) {
+    const int width = c_out - co0 > kNarrow ? kWide : kNarrow;
+    const int count = int(std::min<int64_t>(width, c_out - co0));
+    blocks.push_back({co0, count, width});
+    co0 += count;
+  }
+  return blocks;
+}
+
+// The weight and bias regrouped per block as (taps, width) weights then width biases, zero past
+// c_out, so the kernel's inner loop reads its weights unconditionally and contiguously (with a
+// bounds check per weight, GCC kept the accumulators in memory: 2x slower with AVX2).
+template <class T>
+struct ChannelBlockWeight {
+  std::vector<T> data;
+  std::vector<int64_t> offset;  // of each block's weights in data
+  ChannelBlockWeight(const ConvShape& s, const T* weight, const T* bias,
+                     const std::vector<ChannelBlock>& blocks) {
+    const int64_t taps = s.kh * s.kw;
+    int64_t size = 0;
+    for (const ChannelBlock& b : blocks) offset.push_back(size), size += (taps + 1) * b.width;
+    data.assign(size, T(0));
+    for (size_t g = 0; g < blocks.size(); ++g) {
+      T* d = data.data() + offset[g];
+      const int k = blocks[g].width;
+      for (int b = 0; b < blocks[g].count; ++b) {
+        const int64_t co = blocks[g].first + b;
+        for (int64_t t = 0; t < taps; ++t) d[t * k + b] = weight[co * taps + t];
+        if (bias) d[taps * k + b] = bias[co];
+      }
+    }
+  }
+  const T* block(size_t g) const { return data.data() + offset[g]; }
+};
+
+// kCo output channels (co_n of them real) of one output row at a time, two vectors of columns
+// per step; w is the block's (taps, kCo) weights followed by its kCo biases.
 template <int kCo, class T>
-void forward_nchw_channels(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
-                           const T* bias, int64_t co0, int co_n, T* out, bool relu) {
+void forward_nchw_channels(const ConvShape& s, const PaddedPlane<T>& x, const T* w, int64_t co0,
+                           int co_n, T* out, bool relu) {
   constexpr int L = lanes<T>;
   const int64_t oh = s.out_h(), ow = s.out_w(), taps = s.kh * s.kw;
+  const T* bias = w + taps * kCo;
   for (int64_t y = 0; y < oh; ++y)
     for (int64_t x0 = 0; x0 < ow; x0 += 2 * L) {
       const int m0 = int(std::min<int64_t>(L, ow - x0));
       const int m1 = int(std::clamp<int64_t>(ow - x0 - L, 0, L));
       Vec<T> acc[kCo][2];
-      for (int b = 0; b < kCo; ++b) {
-        const T b0 = bias && b < co_n ? bias[co0 + b] : T(0);
-        acc[b][0] = Vec<T>{} + b0, acc[b][1] = Vec<T>{} + b0;
-      }
+#pragma GCC unroll 16
+      for (int b = 0; b < kCo; ++b) acc[b][0] = Vec<T>{} + bias[b], acc[b][1] = acc[b][0];
       for (int64_t i = 0; i < s.kh; ++i)
         for (int64_t j = 0; j < s.kw; ++j) {
           const T* r = x.row(y + i) + x0 + j;
+          const T* wt = w + (i * s.kw + j) * kCo;
           const Vec<T> v0 = load<Vec<T>>(r), v1 = load<Vec<T>>(r + L);  // slack covers it
-          for (int b = 0; b < kCo; ++b) {
-            const T wv = b < co_n ? weight[(co0 + b) * taps + i * s.kw + j] : T(0);
-            acc[b][0] += wv * v0, acc[b][1] += wv * v1;
-          }
+#pragma GCC unroll 16
+          for (int b = 0; b < kCo; ++b) acc[b][0] += wt[b] * v0, acc[b][1] += wt[b] * v1;
         }
       for (int b = 0; b < co_n; ++b) {
         T* o = out + ((co0 + b) * oh + y) * ow + x0;
@@ -79,19 +124,15 @@ void forward_nchw_channels(const ConvShape& s, const PaddedPlane<T>& x, const T*
 }
 
 template <class T>
-void forward_nchw_sample(const ConvShape& s, const PaddedPlane<T>& x, const T* weight,
-                         const T* bias, T* out, bool relu) {
-  constexpr int kWide = kManyRegisters ? 8 : 6, kNarrow = 4;
-  for (int64_t co0 = 0; co0 < s.c_out;) {
-    const int64_t left = s.c_out - co0;
-    if (left > kNarrow) {
-      const int co_n = int(std::min<int64_t>(kWide, left));
-      forward_nchw_channels<kWide>(s, x, weight, bias, co0, co_n, out, relu);
-      co0 += co_n;
-    } else {
-      forward_nchw_channels<kNarrow>(s, x, weight, bias, co0, int(left), out, relu);
-      co0 += left;
-    }
+void forward_nchw_sample(const ConvShape& s, const PaddedPlane<T>& x,
+                         const std::vector<ChannelBlock>& blocks,
+                         const ChannelBlockWeight<T>& weight, T* out, bool relu) {
+  for (size_t g = 0; g < blocks.size(); ++g) {
+    const ChannelBlock& b = blocks[g];
+    if (b.width == kWide)
+      forward_nchw_channels<kWide>(s, x, weight.block(g), b.first, b.count, out, relu);
+    else
+      forward_nchw_channels<kNarrow>(s, x, weight.block(g), b.first, b.count, out, relu);
   }
 }
 
@@ -262,14 +303,19 @@ void conv2d_direct_forward(const ConvShape& s, const T* input, const T* weight, 
                            T* output, bool relu) {
   const int64_t out_size = s.c_out * s.out_h() * s.out_w();
   std::optional<TapMajorWeight<T>> weight_t;
-  if (s.channels_last) weight_t.emplace(s, weight, kNhwcVectors * lanes<T>);
+  std::optional<ChannelBlockWeight<T>> weight_b;
+  const auto blocks = channel_blocks(s.c_out);
+  if (s.channels_last)
+    weight_t.emplace(s, weight, kNhwcVectors * lanes<T>);
+  else
+    weight_b.emplace(s, weight, bias, blocks);
   parallel_for(s.n, 2 * out_size * s.kh * s.kw, [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
       const PaddedPlane<T> x(s, input + n * s.h * s.w);
       if (s.channels_last)
         forward_nhwc_sample(s, x, *weight_t, bias, output + n * out_size, relu);
       else
-        forward_nchw_sample(s, x, weight, bias, output + n * out_size, relu);
+        forward_nchw_sample(s, x, blocks, *weight_b, output + n * out_size, relu);
     }
   });
 }

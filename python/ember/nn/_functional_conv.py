@@ -23,10 +23,12 @@ def _int_tuple(op, name, value, n):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value),) * n
     try:
-        out = tuple(int(v) for v in value)
+        items = tuple(value)
     except TypeError:
-        out = ()
-    if len(out) != n or any(isinstance(v, bool) for v in value):
+        items = ()
+    # Integers only (2.5 must not become 2), and bool is not one here.
+    out = tuple(int(v) for v in items if isinstance(v, numbers.Integral) and not isinstance(v, bool))
+    if len(out) != n or len(items) != n:
         raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints. Received: "
                          f"{name}={value!r}")
     return out

@@ -74,11 +74,13 @@ def _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channe
 
 def _window_args(op, ndim, kernel_size, stride, padding, dilation):
     n = ndim - 2
-    if (n == 2 and type(kernel_size) is int and kernel_size >= 1 and stride is None
+    if (n == 2 and type(kernel_size) is int and kernel_size >= 1
+            and (stride is None or type(stride) is int and stride >= 1)
             and type(padding) is int and padding >= 0 and type(dilation) is int
-            and dilation >= 1):  # F.max_pool2d(x, 2): the common call, without the checks below
+            and dilation >= 1):  # F.max_pool2d(x, 2), nn.MaxPool2d(2): without the checks below
         kernel = (kernel_size, kernel_size)
-        return kernel, kernel, (dilation, dilation), ((padding, padding),) * 2
+        steps = kernel if stride is None else (stride, stride)
+        return kernel, steps, (dilation, dilation), ((padding, padding),) * 2
     kernel = _int_tuple(op, "kernel_size", kernel_size, n)
     stride = kernel if stride is None or stride == [] or stride == () else \
         _int_tuple(op, "stride", stride, n)
@@ -105,10 +107,41 @@ def max_pool_geometry(op, ndim, input, kernel_size, stride, padding, dilation, c
     return x, restore, (kernel, stride, pads[0] + pads[1], dilation, out, channels_last)
 
 
-def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-              channels_last):
+# The checked geometry of recent batched 2-D calls, by input shape and arguments: working it out
+# again took as long as pooling a small batch-1 feature map.
+_geometry_cache: dict = {}
+
+
+def _plain_int_arg(value) -> bool:
+    """An int, None or a tuple of ints: arguments that may key the cache (2.0 equals 2 as a key,
+    but must still be refused)."""
+    return (value is None or type(value) is int or
+            type(value) is tuple and all(type(v) is int for v in value))
+
+
+def _cached_geometry(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     channels_last):
+    key = None
+    if (ndim == 4 and type(input) is Tensor and input._array.ndim == 4
+            and all(map(_plain_int_arg, (kernel_size, stride, padding, dilation)))):
+        key = (input._array.shape, kernel_size, stride, padding, dilation, bool(ceil_mode),
+               bool(channels_last))
+        geometry = _geometry_cache.get(key)
+        if geometry is not None:
+            return input, None, geometry
     x, restore, geometry = max_pool_geometry(op, ndim, input, kernel_size, stride, padding,
                                              dilation, ceil_mode, channels_last)
+    if key is not None:
+        if len(_geometry_cache) >= 256:
+            _geometry_cache.clear()
+        _geometry_cache[key] = geometry
+    return x, restore, geometry
+
+
+def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              channels_last):
+    x, restore, geometry = _cached_geometry(op, ndim, input, kernel_size, stride, padding,
+                                            dilation, ceil_mode, channels_last)
     if return_indices:
         sink = []
         y = P.MaxPool2d.apply(x, geometry=geometry, indices_sink=sink)
