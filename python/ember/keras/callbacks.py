@@ -187,14 +187,22 @@ def format_logs(logs) -> str:
 class ProgbarLogger(Callback):
     """fit's progress display. verbose=1 on a terminal: "Epoch i/n" then a tqdm bar whose
     postfix shows the running logs; otherwise (verbose=2, or verbose=1 without a terminal) one
-    line per epoch: "Epoch i/n - 1s - loss: 0.3254 - accuracy: 0.9080 - val_loss: ..."."""
+    line per epoch: "Epoch i/n - 1s - loss: 0.3254 - accuracy: 0.9080 - val_loss: ...".
+    As in Keras, ``ProgbarLogger()`` takes fit's ``verbose`` (0 shows nothing), and fit adds
+    none of its own when the callbacks hold one."""
 
-    def __init__(self, verbose=1, file=None):
+    def __init__(self, verbose=None, file=None):
         super().__init__()
-        self.verbose = verbose
+        self._verbose_arg = verbose
+        self.verbose = 1 if verbose is None else verbose
         self.file = file
         self._bar = None
         self._start = 0.0
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self._verbose_arg is None:
+            self.verbose = params.get("verbose", 1)
 
     def _stream(self):
         return self.file if self.file is not None else sys.stdout
@@ -219,6 +227,8 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._start
+        if not self.verbose:
+            return
         if self._bar is not None:
             self._bar.set_postfix_str(format_logs(logs or {}))
             self._bar.close()
@@ -237,8 +247,15 @@ class ProgbarLogger(Callback):
 
 
 # Their modules subclass Callback from this one, so they can only be imported after it.
+from .backup_and_restore import BackupAndRestore  # noqa: E402
+from .csv_logger import CSVLogger  # noqa: E402
+from .lambda_callback import LambdaCallback  # noqa: E402
+from .learning_rate_scheduler import LearningRateScheduler  # noqa: E402
 from .model_checkpoint import ModelCheckpoint  # noqa: E402
 from .reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: E402
+from .tensorboard_callback import TensorBoard  # noqa: E402
+from .terminate_on_nan import TerminateOnNaN  # noqa: E402
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint",
-           "ProgbarLogger", "ReduceLROnPlateau"]
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
+           "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

@@ -80,24 +80,22 @@ class PyDataset:
 
 
 def split_batch(batch, method):
-    """(x, y) of one batch: a dict or an array is x alone; a tuple/list is (x,), (x, y) or
-    (x, y, sample_weight), as Keras unpacks them."""
+    """(x, y, sample_weight) of one batch: a dict or an array is x alone; a tuple/list is (x,),
+    (x, y) or (x, y, sample_weight), as Keras unpacks them."""
     if isinstance(batch, (dict, np.ndarray)):
-        return batch, None
+        return batch, None, None
     if not isinstance(batch, (tuple, list)) or len(batch) not in (1, 2, 3):
-        raise ValueError("PyDataset.__getitem__() must return a tuple or a dict. If a tuple, it "
+        raise ValueError(f"Model.{method}: PyDataset.__getitem__() (and a generator or a "
+                         "DataLoader) must return a tuple or a dict. If a tuple, it "
                          "must be ordered either (input,) or (inputs, targets) or (inputs, "
                          "targets, sample_weights). Received: "
                          f"{str(batch)[:100]}... of type {type(batch)}")
-    if len(batch) == 3 and batch[2] is not None:
-        raise NotImplementedError(f"Model.{method}: sample weights from a PyDataset are not "
-                                  "supported by ember")
-    return batch[0], (batch[1] if len(batch) > 1 else None)
+    return tuple(batch) + (None,) * (3 - len(batch))
 
 
 def epoch_of(dataset, shuffle):
     """The batches of one pass over ``dataset`` (in a shuffled order with shuffle=True, as
-    Keras shuffles with Python's ``random``), between its on_epoch_begin and on_epoch_end."""
+    Keras shuffles with Python's ``random``); the epoch iterator calls its epoch hooks."""
     if dataset.use_multiprocessing:
         raise NotImplementedError("PyDataset: use_multiprocessing=True is not supported by "
                                   "ember (use workers > 1 for threads)")
@@ -108,13 +106,11 @@ def epoch_of(dataset, shuffle):
     indices = list(range(count))
     if shuffle:
         random.shuffle(indices)
-    dataset.on_epoch_begin()
     if dataset.workers > 1:
         yield from _prefetched(dataset, indices)
     else:
         for index in indices:
             yield dataset[index]
-    dataset.on_epoch_end()
 
 
 def _prefetched(dataset, indices):

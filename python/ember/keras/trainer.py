@@ -26,6 +26,7 @@ from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
+from .epoch_iterator import EpochIterator, check_steps, is_batched, is_data_loader
 from .py_dataset import PyDataset, epoch_of, split_batch
 from .sample_weights import per_sample_weights
 from .training_losses import total_loss
@@ -35,10 +36,44 @@ def _batch_len(data) -> int:
     return len(data) if type(data) is np.ndarray else len(flatten(data)[0])
 
 
-def _num_steps(x, batch_size) -> int:
+def _num_steps(x, batch_size):
+    """Batches per pass: None for a generator (or a DataLoader without a length)."""
     if isinstance(x, PyDataset):
         return x.num_batches
+    if is_data_loader(x):
+        try:
+            return len(x)
+        except TypeError:  # over an IterableDataset
+            return None
+    if is_batched(x):
+        return None
     return math.ceil(_batch_len(x) / batch_size)
+
+
+def _watches(callbacks, *hooks) -> bool:
+    """Whether a callback defines one of ``hooks`` (a no-op base hook ignores its logs, so the
+    logs need not be computed); a LambdaCallback sets them on the instance."""
+    base = callbacks_module.Callback
+    return any(getattr(type(c), h, None) is not getattr(base, h) or h in vars(c)
+               for c in callbacks for h in hooks)
+
+
+def _validation_freq(validation_freq):
+    if isinstance(validation_freq, list):
+        return validation_freq
+    if isinstance(validation_freq, bool) or not isinstance(validation_freq, numbers.Integral) \
+            or validation_freq < 1:
+        raise ValueError("Expected `validation_freq` to be a list or a positive int. Received: "
+                         f"validation_freq={validation_freq!r} of the type "
+                         f"{type(validation_freq)}.")
+    return int(validation_freq)
+
+
+def _should_eval(epoch, validation_freq) -> bool:
+    epoch += 1  # the user-facing epoch number
+    if isinstance(validation_freq, list):
+        return epoch in validation_freq
+    return epoch % validation_freq == 0
 
 
 def _not_supported(method, **options):
@@ -160,26 +195,43 @@ class Trainer:
         return data_adapter.as_inputs(x)
 
     def _prepare_data(self, x, y, method: str):
-        """(x, y) ready for batching: arrays as _prepare_xy makes them, or a PyDataset (whose
-        batches are prepared one by one)."""
-        if not isinstance(x, PyDataset):
+        """(x, y) ready for batching: arrays as _prepare_xy makes them, or a PyDataset, a
+        generator or a DataLoader (whose batches are prepared one by one)."""
+        if not is_batched(x):
             return self._prepare_xy(x, y, method)
         if y is not None:
-            raise ValueError(f"{method}: when providing `x` as a PyDataset, `y` should not be "
-                             "passed. Instead, the targets should be included as part of the "
-                             "PyDataset.")
+            kind = ("a PyDataset" if isinstance(x, PyDataset) else
+                    "a DataLoader" if is_data_loader(x) else "a generator")
+            raise ValueError(f"{method}: when providing `x` as {kind}, `y` should not be "
+                             "passed. Instead, the targets should be included as part of "
+                             f"{kind}.")
         return x, None
+
+    def _prepare_batch(self, batch, method):
+        """A PyDataset's, generator's or DataLoader's batch as (x, y, sample weights)."""
+        xb, yb, swb = split_batch(batch, method)
+        if method == "predict":
+            return self._prepare_x(xb, method), None, None
+        xb, yb = self._prepare_xy(xb, yb, method)
+        if swb is not None:
+            swb = per_sample_weights(method, yb, _batch_len(xb), data_adapter.as_array(
+                swb, "sample_weight"))
+        return xb, yb, swb
+
+    def _epoch_iterator(self, x, y, batch_size, shuffle, method, sw=None, steps=None):
+        return EpochIterator(lambda: self._epoch_batches(x, y, batch_size, shuffle, method, sw),
+                             _num_steps(x, batch_size), steps,
+                             x if isinstance(x, PyDataset) else None)
 
     def _epoch_batches(self, x, y, batch_size, shuffle, method, sw=None):
         """The (x, y, sample weights) batches of one pass: slices of the arrays (in a random
         order with shuffle), or a PyDataset's batches, each prepared as arrays are."""
-        if isinstance(x, PyDataset):
-            for batch in epoch_of(x, shuffle):
-                xb, yb = split_batch(batch, method)
-                if method == "predict":
-                    yield self._prepare_x(xb, method), None, None
-                else:
-                    yield *self._prepare_xy(xb, yb, method), None
+        if is_batched(x):
+            # A generator is its own one pass (shuffled by its author, as in Keras).
+            source = (epoch_of(x, shuffle) if isinstance(x, PyDataset) else
+                      iter(x) if is_data_loader(x) else x)
+            for batch in source:
+                yield self._prepare_batch(batch, method)
             return
         n = _batch_len(x)
         order = ember.randperm(n).numpy() if shuffle else None
@@ -189,9 +241,10 @@ class Trainer:
     def _sample_weights(self, method, x, y, sample_weight, class_weight):
         if sample_weight is None and class_weight is None:
             return None
-        if isinstance(x, PyDataset):
+        if is_batched(x):
             raise NotImplementedError(f"Model.{method}: sample_weight and class_weight with a "
-                                      "PyDataset are not supported by ember")
+                                      "PyDataset, a generator or a DataLoader are not supported "
+                                      "by ember; yield (x, y, sample_weight) batches instead")
         return per_sample_weights(method, y, _batch_len(x), sample_weight, class_weight)
 
     def _check_structured_input(self, x):
@@ -288,20 +341,38 @@ class Trainer:
         if yb is not None:
             self._compile_metrics.update_state(yb, y_pred)
 
-    def _run_test(self, x, y, batch_size, progress=None, sw=None):
+    def _run_test(self, x, y, batch_size, progress=None, sw=None, iterator=None, cb=None):
+        """One evaluation pass (over ``iterator`` when given: evaluate's steps, fit's
+        validation_steps), calling the test hooks of the CallbackList ``cb``."""
+        if iterator is None:
+            iterator = self._epoch_iterator(x, y, batch_size, False, "evaluate", sw)
+        batches = iterator.epoch()
+        if batches is None:
+            if iterator.num_batches:  # an exhausted generator
+                return None
+            batches = ()  # no samples at all
         self._reset_metrics()
+        batch_logs = cb is not None and _watches(cb.callbacks, "on_test_batch_end")
+        if cb is not None:
+            cb.on_test_begin()
         was_training = self.training
         self.eval()
         try:
             with ember.no_grad():
-                for xb, yb, swb in self._epoch_batches(x, y, batch_size, False, "evaluate",
-                                                       sw):
+                for step, (xb, yb, swb) in batches:
+                    if cb is not None:
+                        cb.on_test_batch_begin(step)
                     self._test_batch(xb, yb, swb)
+                    if cb is not None:
+                        cb.on_test_batch_end(step, self._logs() if batch_logs else None)
                     if progress is not None:
                         progress.update(1)
         finally:
             self.train(was_training)
-        return self._logs()
+        logs = self._logs()
+        if cb is not None:
+            cb.on_test_end(logs)
+        return logs
 
     def _result(self, logs, return_dict):
         """evaluate's and *_on_batch's return value: the logs dict or Keras' ordered list."""
@@ -318,28 +389,27 @@ class Trainer:
         "loss", each metric name, and "val_"-prefixed ones when validating). x and y may be
         lists or dicts of arrays for models with several inputs or outputs."""
         self._assert_compiled("fit")
-        _not_supported("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
         val_batch_size = data_adapter.check_batch_size(validation_batch_size, batch_size)
+        steps_per_epoch = check_steps("steps_per_epoch", steps_per_epoch)
+        validation_steps = check_steps("validation_steps", validation_steps)
         if shuffle not in (True, False):
             raise NotImplementedError(f"fit: shuffle={shuffle!r} is not supported by ember "
                                       "(use True or False)")
-        if isinstance(validation_freq, bool) or not isinstance(validation_freq, numbers.Integral)\
-                or validation_freq < 1:
-            raise ValueError(f"fit: validation_freq must be a positive integer. Received: "
-                             f"validation_freq={validation_freq!r}")
+        validation_freq = _validation_freq(validation_freq)
         x, y = self._prepare_data(x, y, "fit")
         sw = self._sample_weights("fit", x, y, sample_weight, class_weight)
         val = None
-        if isinstance(validation_data, PyDataset):
+        if is_batched(validation_data):
             val = (validation_data, None)
         elif validation_data is not None:
             val = self._prepare_xy(*data_adapter.unpack_validation_data(validation_data), "fit")
         elif validation_split:
-            if isinstance(x, PyDataset):
+            if is_batched(x):
                 raise ValueError("fit: validation_split is only supported for Tensors or NumPy "
-                                 "arrays, not for a PyDataset; pass validation_data instead")
+                                 "arrays, not for a PyDataset, a generator or a DataLoader; "
+                                 "pass validation_data instead")
             n = _batch_len(x)
             (x, y), val = data_adapter.split_validation(x, y, n, validation_split)
             if sw is not None:
@@ -347,46 +417,58 @@ class Trainer:
                                                                      validation_split)
                 # Keras weighs validation samples by sample_weight, never by class_weight
                 val = (*val, val_sw if class_weight is None else None)
+        # As Keras: one iterator per fit, so that a generator (or steps_per_epoch) continues
+        # from epoch to epoch; the validation one likewise with validation_steps.
+        train_iterator = self._epoch_iterator(x, y, batch_size, shuffle, "fit", sw,
+                                              steps_per_epoch)
+        val_iterator = None if val is None else self._epoch_iterator(
+            val[0], val[1], val_batch_size, False, "evaluate", (val[2:] or (None,))[0],
+            validation_steps)
 
-        steps = _num_steps(x, batch_size)
-        history = callbacks_module.History()
         cbs = list(callbacks or [])
-        if verbose:
-            cbs.insert(0, callbacks_module.ProgbarLogger(verbose=verbose))
-        cbs.append(history)
+        history = next((c for c in cbs if isinstance(c, callbacks_module.History)), None)
+        if history is None:
+            history = callbacks_module.History()
+            cbs.append(history)
+        if verbose and not any(isinstance(c, callbacks_module.ProgbarLogger) for c in cbs):
+            cbs.append(callbacks_module.ProgbarLogger())  # last, as Keras: it shows every log
         cb = callbacks_module.CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs,
-                                                      "steps": steps})
+                                                      "steps": train_iterator.num_batches})
         self.stop_training = False
         self.history = history
+        self._initial_epoch = None
         cb.on_train_begin()
+        # BackupAndRestore sets _initial_epoch to the epoch it restored.
+        initial_epoch = self._initial_epoch or initial_epoch
         with _training_mode(self):
-            logs = self._fit_epochs(cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
-                                    validation_freq, val_batch_size, sw)
+            logs = self._fit_epochs(cb, train_iterator, initial_epoch, epochs, val_iterator,
+                                    validation_freq)
         cb.on_train_end(logs)
         return history
 
-    def _fit_epochs(self, cb, x, y, batch_size, shuffle, initial_epoch, epochs, val,
-                    validation_freq, val_batch_size, sw=None):
+    def _fit_epochs(self, cb, train_iterator, initial_epoch, epochs, val_iterator,
+                    validation_freq):
         logs = {}
-        # Batch logs only for callbacks that look at them (the no-op hook ignores its logs).
-        base = callbacks_module.Callback
-        batch_logs = any(type(c).on_train_batch_end is not base.on_train_batch_end or
-                         type(c).on_batch_end is not base.on_batch_end for c in cb.callbacks)
+        # Batch logs only for callbacks that look at them.
+        batch_logs = _watches(cb.callbacks, "on_train_batch_end", "on_batch_end")
         for epoch in range(initial_epoch, epochs):
+            batches = train_iterator.epoch()
+            if batches is None:  # an exhausted generator: see epoch_iterator.py
+                break
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
-            for step, (xb, yb, swb) in enumerate(self._epoch_batches(x, y, batch_size, shuffle,
-                                                                     "fit", sw)):
+            for step, (xb, yb, swb) in batches:
                 cb.on_train_batch_begin(step)
                 self._train_batch(xb, yb, swb)
                 cb.on_train_batch_end(step, self._logs() if batch_logs else None)
                 if self.stop_training:
                     break
             logs = self._logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_test(*val[:2], val_batch_size, sw=(val[2:] or (None,))[0])
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-                logs = dict(sorted(logs.items()))  # (Keras' logs are sorted by key)
+            if val_iterator is not None and _should_eval(epoch, validation_freq):
+                val_logs = self._run_test(None, None, None, iterator=val_iterator, cb=cb)
+                if val_logs is not None:
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                    logs = dict(sorted(logs.items()))  # (Keras' logs are sorted by key)
             cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -398,37 +480,49 @@ class Trainer:
         (``metrics_names``): loss, the metrics, the per-output losses; a dict with
         return_dict=True."""
         self._assert_compiled("evaluate")
-        _not_supported("evaluate", steps=steps, callbacks=callbacks)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
+        steps = check_steps("steps", steps)
         x, y = self._prepare_data(x, y, "evaluate")
-        with _Progress(verbose, _num_steps(x, batch_size)) as progress:
-            sw = self._sample_weights("evaluate", x, y, sample_weight, None)
-            logs = self._run_test(x, y, batch_size, progress, sw)
+        sw = self._sample_weights("evaluate", x, y, sample_weight, None)
+        iterator = self._epoch_iterator(x, y, batch_size, False, "evaluate", sw, steps)
+        cb = callbacks_module.CallbackList(callbacks or [], self, {
+            "verbose": verbose, "epochs": 1, "steps": iterator.num_batches})
+        with _Progress(verbose, iterator.num_batches) as progress:
+            logs = self._run_test(x, y, batch_size, progress, sw, iterator, cb)
+            if logs is None:
+                raise ValueError("evaluate: x has no data left (an exhausted generator)")
             progress.logs = logs
         return self._result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` (eval mode, no gradients): one NumPy array, or the
         list/tuple/dict of arrays the model returns."""
-        _not_supported("predict", steps=steps, callbacks=callbacks)
         verbose = data_adapter.resolve_verbose(verbose)
         batch_size = data_adapter.check_batch_size(batch_size)
-        if not isinstance(x, PyDataset):
+        steps = check_steps("steps", steps)
+        if not is_batched(x):
             x = self._prepare_x(x, "predict")
             if _batch_len(x) == 0 and type(x) is not np.ndarray:
                 raise ValueError("predict: x has no samples")
+        iterator = self._epoch_iterator(x, None, batch_size, False, "predict", steps=steps)
+        cb = callbacks_module.CallbackList(callbacks or [], self, {
+            "verbose": verbose, "epochs": 1, "steps": iterator.num_batches})
         outputs = []
         was_training = self.training
         self.eval()
+        cb.on_predict_begin()
         try:
-            with _Progress(verbose, _num_steps(x, batch_size)) as progress, ember.no_grad():
-                for xb, _, _ in self._epoch_batches(x, None, batch_size, False, "predict"):
+            with _Progress(verbose, iterator.num_batches) as progress, ember.no_grad():
+                for step, (xb, _, _) in iterator.epoch() or ():
+                    cb.on_predict_batch_begin(step)
                     outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
                                                   else data_adapter.to_tensors(xb))))
+                    cb.on_predict_batch_end(step, {"outputs": outputs[-1]})
                     progress.update(1)
         finally:
             self.train(was_training)
+        cb.on_predict_end()
         if not outputs:
             return np.zeros((0,), np.float32)
         if type(outputs[0]) is np.ndarray:
