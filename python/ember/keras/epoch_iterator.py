@@ -57,6 +57,7 @@ class EpochIterator:
         self.steps_per_epoch = steps_per_epoch
         self._current = None
         self._steps_seen = 0
+        self.exhausted = False  # the data ran out before an epoch's first batch
 
     @property
     def num_batches(self):
@@ -106,6 +107,7 @@ class EpochIterator:
                 self._num_batches = self._steps_seen
             warnings.warn(_RAN_OUT, stacklevel=4)
             self._current = None
+            self.exhausted = step == 0
             return _END
         self._steps_seen += 1
         return batch

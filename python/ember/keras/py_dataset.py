@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..tensor import Tensor
+
 
 class PyDataset:
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
@@ -80,9 +82,9 @@ class PyDataset:
 
 
 def split_batch(batch, method):
-    """(x, y, sample_weight) of one batch: a dict or an array is x alone; a tuple/list is (x,),
-    (x, y) or (x, y, sample_weight), as Keras unpacks them."""
-    if isinstance(batch, (dict, np.ndarray)):
+    """(x, y, sample_weight) of one batch: a dict, an array or a Tensor is x alone; a
+    tuple/list is (x,), (x, y) or (x, y, sample_weight), as Keras unpacks them."""
+    if isinstance(batch, (dict, np.ndarray, Tensor)):
         return batch, None, None
     if not isinstance(batch, (tuple, list)) or len(batch) not in (1, 2, 3):
         raise ValueError(f"Model.{method}: PyDataset.__getitem__() (and a generator or a "

@@ -26,7 +26,8 @@ from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
-from .epoch_iterator import EpochIterator, check_steps, is_batched, is_data_loader
+from .epoch_iterator import (EpochIterator, check_steps, is_batched, is_data_loader,
+                             is_generator)
 from .py_dataset import PyDataset, epoch_of, split_batch
 from .sample_weights import per_sample_weights
 from .training_losses import total_loss
@@ -348,7 +349,7 @@ class Trainer:
             iterator = self._epoch_iterator(x, y, batch_size, False, "evaluate", sw)
         batches = iterator.epoch()
         if batches is None:
-            if iterator.num_batches:  # an exhausted generator
+            if iterator.exhausted:  # a generator with nothing left
                 return None
             batches = ()  # no samples at all
         self._reset_metrics()
@@ -399,6 +400,13 @@ class Trainer:
                                       "(use True or False)")
         validation_freq = _validation_freq(validation_freq)
         x, y = self._prepare_data(x, y, "fit")
+        if shuffle and (is_generator(x) or is_data_loader(x)):  # (Keras' warnings)
+            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
+                          "was provided as " + (
+                              "a generator. The generator is expected to yield already-"
+                              "shuffled data." if is_generator(x) else "an ember DataLoader. "
+                              "The DataLoader is expected to already be shuffled."),
+                          stacklevel=2)
         sw = self._sample_weights("fit", x, y, sample_weight, class_weight)
         val = None
         if is_batched(validation_data):

@@ -1,0 +1,165 @@
+"""fit / evaluate / predict on Python generators, PyDatasets with sample weights and ember
+DataLoaders: the batches real Keras 3 sees, the weights it trains, its errors."""
+import numpy as np
+import pytest
+
+import ember
+from ember import keras as ek
+from ember.utils.data import DataLoader, Dataset, TensorDataset
+from keras_fit_events import RAN_OUT, SHUFFLE_IGNORED, X, Y, batches, fit_events, model, record
+from keras_reference import real_keras
+
+W = np.linspace(0.5, 2.0, len(X)).astype(np.float32)
+
+
+def _weighted_batches(n, size=2):
+    for i in range(n):
+        start = (i * size) % len(X)
+        yield X[start:start + size], Y[start:start + size], W[start:start + size]
+
+
+def _trained_weights(keras, data, **kwargs):
+    net = model(keras)
+    record(net.fit, data, verbose=0, **kwargs)
+    return record(net.get_weights)[0]
+
+
+def _assert_same_weights(got, want):
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_generator_with_steps_per_epoch_continues_across_epochs_as_in_keras():
+    keras = real_keras()
+    want = fit_events(keras, batches(100), epochs=3, steps_per_epoch=4)
+    got = fit_events(ek, batches(100), epochs=3, steps_per_epoch=4)
+    assert got == want
+    assert got[0] == [("epoch", 0), 0, 1, 2, 3, ("epoch", 1), 0, 1, 2, 3, ("epoch", 2), 0, 1, 2,
+                      3]
+
+
+def test_a_generator_trains_the_weights_real_keras_trains():
+    keras = real_keras()
+    _assert_same_weights(_trained_weights(ek, batches(9), epochs=1),
+                         _trained_weights(keras, batches(9), epochs=1))
+    _assert_same_weights(_trained_weights(ek, batches(100), epochs=2, steps_per_epoch=3),
+                         _trained_weights(keras, batches(100), epochs=2, steps_per_epoch=3))
+
+
+def test_sample_weights_from_a_generator_train_as_in_keras():
+    keras = real_keras()
+    got = _trained_weights(ek, _weighted_batches(5), epochs=1)
+    _assert_same_weights(got, _trained_weights(keras, _weighted_batches(5), epochs=1))
+    # ...and differently from unweighted batches (the weights are not ignored)
+    unweighted = _trained_weights(ek, batches(5), epochs=1)
+    assert not np.allclose(got[0], unweighted[0])
+
+
+def test_sample_weights_from_a_py_dataset_train_as_in_keras():
+    keras = real_keras()
+
+    def dataset(k):
+        class Weighted(k.utils.PyDataset):
+            def __init__(self):
+                super().__init__()
+
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, i):
+                part = slice(3 * i, 3 * i + 3)
+                return X[part], Y[part], W[part]
+        return Weighted()
+
+    _assert_same_weights(_trained_weights(ek, dataset(ek), epochs=2, shuffle=False),
+                         _trained_weights(keras, dataset(keras), epochs=2, shuffle=False))
+
+
+def test_a_finite_generator_runs_out_with_keras_warning_and_ember_stops():
+    keras = real_keras()
+    want = fit_events(keras, batches(7), epochs=3)
+    got = fit_events(ek, batches(7), epochs=3)
+    # The first epoch takes all 7 batches and warns, as in Keras.
+    assert got[0] == want[0][:8] == [("epoch", 0), 0, 1, 2, 3, 4, 5, 6]
+    # Real Keras 3.15 then replays the two batches it peeked at, epoch after epoch; ember has
+    # nothing left and ends training (see epoch_iterator.py).
+    assert want[0][8:] == [("epoch", 1), 0, 1, ("epoch", 2), 0, 1]
+    assert got[1] == {"loss": 1} and got[2] == [SHUFFLE_IGNORED, RAN_OUT, RAN_OUT]
+    assert want[2] == [SHUFFLE_IGNORED, RAN_OUT, RAN_OUT, RAN_OUT]
+
+
+def test_generators_as_validation_data_evaluate_and_predict():
+    keras = real_keras()
+    want = fit_events(keras, batches(100), epochs=2, steps_per_epoch=2,
+                      validation_data=batches(100), validation_steps=3)
+    got = fit_events(ek, batches(100), epochs=2, steps_per_epoch=2,
+                     validation_data=batches(100), validation_steps=3)
+    assert got == want
+    results = []
+    for k in (keras, ek):
+        net = model(k)
+        loss, _ = record(net.evaluate, batches(5), verbose=0)
+        weighted, _ = record(net.evaluate, _weighted_batches(5), verbose=0)
+        some, _ = record(net.predict, batches(5), steps=3, verbose=0)
+        every, ran_out = record(net.predict, ((b[0],) for b in batches(4)), verbose=0)
+        results.append((loss, weighted, some, every, ran_out))
+    (loss, weighted, some, every, ran_out), want = results[1], results[0]
+    np.testing.assert_allclose([loss, weighted], want[:2], rtol=1e-5)
+    np.testing.assert_allclose(some, want[2], rtol=1e-5)
+    np.testing.assert_allclose(every, want[3], rtol=1e-5)
+    assert some.shape == (6, 1) and every.shape == (8, 1) and ran_out == want[4] == [RAN_OUT]
+
+
+def test_generator_errors_read_well():
+    net = model(ek)
+    with pytest.raises(ValueError, match="as a generator, `y` should not be passed"):
+        net.fit(batches(2), Y, verbose=0)
+    with pytest.raises(ValueError, match="validation_split is only supported"):
+        net.fit(batches(2), validation_split=0.5, verbose=0, shuffle=False)
+    with pytest.raises(NotImplementedError, match="yield \\(x, y, sample_weight\\) batches"):
+        net.fit(batches(2), sample_weight=W, verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match="must return a tuple or a dict"):
+        net.fit(iter(["not a batch"]), verbose=0, shuffle=False)
+    spent = batches(1)
+    with pytest.warns(UserWarning, match=RAN_OUT):
+        net.evaluate(spent, verbose=0)
+    with pytest.warns(UserWarning, match=RAN_OUT), \
+            pytest.raises(ValueError, match="no data left"):
+        net.evaluate(spent, verbose=0)
+
+
+class _ArrayPairs(Dataset):
+    """A map-style dataset of NumPy (x, y) pairs."""
+
+    def __len__(self):
+        return len(X)
+
+    def __getitem__(self, i):
+        return X[i], Y[i]
+
+
+@pytest.mark.parametrize("dataset", [
+    TensorDataset(ember.from_numpy(X), ember.from_numpy(Y)), _ArrayPairs()],
+    ids=["tensors", "arrays"])
+def test_a_data_loader_trains_as_the_same_arrays_do(dataset):
+    loader = DataLoader(dataset, batch_size=4)
+    events = fit_events(ek, loader, epochs=2)
+    assert events == ([("epoch", 0), 0, 1, 2, ("epoch", 1), 0, 1, 2], {"loss": 2},
+                      [SHUFFLE_IGNORED])
+    got = _trained_weights(ek, loader, epochs=2)
+    want = _trained_weights(ek, X, y=Y, batch_size=4, epochs=2, shuffle=False)
+    _assert_same_weights(got, want)
+    net = model(ek)
+    np.testing.assert_allclose(net.evaluate(loader, verbose=0),
+                               net.evaluate(X, Y, batch_size=4, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(net.predict(DataLoader(ember.from_numpy(X), batch_size=4),
+                                           verbose=0), net.predict(X, verbose=0), rtol=1e-6)
+    history = model(ek).fit(X, Y, epochs=1, verbose=0, validation_data=loader)
+    assert len(history.history["val_loss"]) == 1
+
+
+def test_a_data_loader_with_steps_per_epoch_continues_across_epochs():
+    loader = DataLoader(TensorDataset(ember.from_numpy(X), ember.from_numpy(Y)), batch_size=2)
+    events, _, warned = fit_events(ek, loader, epochs=3, steps_per_epoch=3, shuffle=False)
+    assert events == [("epoch", 0), 0, 1, 2, ("epoch", 1), 0, 1, ("epoch", 2), 0, 1, 2]
+    assert warned == [RAN_OUT]
