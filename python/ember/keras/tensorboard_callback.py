@@ -93,6 +93,7 @@ class TensorBoard(Callback):
         except (TypeError, ValueError, NotImplementedError) as exc:
             warnings.warn(f"Model failed to serialize as JSON. Ignoring... {exc}", stacklevel=2)
             return
+        writer = self._writer("train")  # (raises the ImportError naming the extra first)
         from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
         from tensorboardX.proto.tensor_pb2 import TensorProto
 
@@ -100,7 +101,7 @@ class TensorBoard(Callback):
             plugin_name="graph_keras_model", content=b"1"))
         tensor = TensorProto(dtype="DT_STRING", string_val=[text.encode()])
         summary = Summary(value=[Summary.Value(tag="keras", metadata=metadata, tensor=tensor)])
-        self._writer("train")._get_file_writer().add_summary(summary, 0)
+        writer._get_file_writer().add_summary(summary, 0)
 
     # ---- hooks -------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -188,8 +189,9 @@ def _mean_if_array(value):
 
 
 def _weight_image(w):
-    """Keras' picture of a weight: a bias as a 1-pixel-high strip, a kernel as one image (wider
-    than tall), a 3-D kernel as one image per output channel; None for other shapes."""
+    """Keras' picture of a weight (NHWC): a vector as a 1-pixel-wide column, a matrix as one
+    image (wider than tall), a 3-D kernel as one image per output channel; a 4-D kernel as it is
+    when its last axis has 1, 3 or 4 channels; None otherwise."""
     w = np.squeeze(w)
     if w.ndim == 1:
         w = w.reshape(1, w.shape[0], 1, 1)
