@@ -75,6 +75,33 @@ def test_sample_weights_from_a_py_dataset_train_as_in_keras():
                          _trained_weights(keras, dataset(keras), epochs=2, shuffle=False))
 
 
+def test_class_weight_with_a_py_dataset_trains_as_in_keras():
+    keras = real_keras()
+    labels = (Y[:, 0] > np.median(Y)).astype(np.int64)
+
+    def dataset(k):
+        class Labelled(k.utils.PyDataset):
+            def __init__(self):
+                super().__init__()
+
+            def __len__(self):
+                return 2
+
+            def __getitem__(self, i):
+                return X[5 * i:5 * i + 5], labels[5 * i:5 * i + 5]
+        return Labelled()
+
+    weights = {}
+    for k in (keras, ek):
+        net = k.Sequential([k.Input((3,)), k.layers.Dense(2, activation="softmax")])
+        net.set_weights([np.full((3, 2), 0.1, np.float32) * [[1, -1]], np.zeros(2, np.float32)])
+        net.compile(optimizer=k.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+        record(net.fit, dataset(k), epochs=2, shuffle=False, verbose=0,
+               class_weight={0: 0.2, 1: 3.0})
+        weights[k] = record(net.get_weights)[0]
+    _assert_same_weights(weights[ek], weights[keras])
+
+
 def test_a_finite_generator_runs_out_with_keras_warning_and_ember_stops():
     keras = real_keras()
     want = fit_events(keras, batches(7), epochs=3)
@@ -116,8 +143,10 @@ def test_generator_errors_read_well():
         net.fit(batches(2), Y, verbose=0)
     with pytest.raises(ValueError, match="validation_split is only supported"):
         net.fit(batches(2), validation_split=0.5, verbose=0, shuffle=False)
-    with pytest.raises(NotImplementedError, match="yield \\(x, y, sample_weight\\) batches"):
+    with pytest.raises(ValueError, match="as a generator, `sample_weights` should not be"):
         net.fit(batches(2), sample_weight=W, verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match="`class_weight` is not supported for generator"):
+        net.fit(batches(2), class_weight={0: 1.0}, verbose=0, shuffle=False)
     with pytest.raises(ValueError, match="must return a tuple or a dict"):
         net.fit(iter(["not a batch"]), verbose=0, shuffle=False)
     spent = batches(1)

@@ -131,3 +131,17 @@ def test_generator_validation_with_validation_steps_continues_across_epochs():
     got = fit_events(ek, X, y=Y, batch_size=5, epochs=3,
                      validation_data=batches(100), validation_steps=2)
     assert got == want
+
+
+def test_validation_data_with_sample_weights_is_weighted_as_in_keras():
+    keras = real_keras()
+    weights = np.linspace(0.0, 3.0, len(X)).astype(np.float32)
+    runs = {}
+    for k in (keras, ek):
+        history, _ = record(model(k).fit, X, Y, batch_size=5, epochs=2, verbose=0,
+                            shuffle=False, validation_data=(X, Y, weights))
+        runs[k] = history.history["val_loss"]
+    np.testing.assert_allclose(runs[ek], runs[keras], rtol=1e-5)
+    unweighted = model(ek).fit(X, Y, batch_size=5, epochs=2, verbose=0, shuffle=False,
+                               validation_data=(X, Y)).history["val_loss"]
+    assert not np.allclose(unweighted, runs[ek], rtol=1e-3)

@@ -151,15 +151,14 @@ def check_input_names(x, input_names, method: str):
 
 # ---- validation data -------------------------------------------------------------------------
 def unpack_validation_data(validation_data):
-    """(x_val, y_val) from ``validation_data`` (a tuple or list of 2, or 3 with no weights)."""
+    """(x_val, y_val, sample_weight_val) from ``validation_data`` (a tuple or list of 2 or 3;
+    the weights None for 2)."""
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val). Received: "
                          f"{type(validation_data).__name__}"
                          + (f" of length {len(validation_data)}"
                             if isinstance(validation_data, (tuple, list)) else ""))
-    if len(validation_data) == 3 and validation_data[2] is not None:
-        raise NotImplementedError("fit: validation sample weights are not supported")
-    return validation_data[0], validation_data[1]
+    return tuple(validation_data) + (None,) * (3 - len(validation_data))
 
 
 def split_validation(x, y, n: int, validation_split):

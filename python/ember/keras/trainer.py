@@ -208,15 +208,15 @@ class Trainer:
                              f"{kind}.")
         return x, None
 
-    def _prepare_batch(self, batch, method):
+    def _prepare_batch(self, batch, method, class_weight=None):
         """A PyDataset's, generator's or DataLoader's batch as (x, y, sample weights)."""
         xb, yb, swb = split_batch(batch, method)
         if method == "predict":
             return self._prepare_x(xb, method), None, None
         xb, yb = self._prepare_xy(xb, yb, method)
-        if swb is not None:
-            swb = per_sample_weights(method, yb, _batch_len(xb), data_adapter.as_array(
-                swb, "sample_weight"))
+        if swb is not None or class_weight is not None:
+            swb = per_sample_weights(method, yb, _batch_len(xb), None if swb is None else
+                                     data_adapter.as_array(swb, "sample_weight"), class_weight)
         return xb, yb, swb
 
     def _epoch_iterator(self, x, y, batch_size, shuffle, method, sw=None, steps=None):
@@ -225,14 +225,16 @@ class Trainer:
                              x if isinstance(x, PyDataset) else None)
 
     def _epoch_batches(self, x, y, batch_size, shuffle, method, sw=None):
-        """The (x, y, sample weights) batches of one pass: slices of the arrays (in a random
-        order with shuffle), or a PyDataset's batches, each prepared as arrays are."""
+        """The (x, y, sample weights) batches of one pass: slices of the arrays (and of their
+        weights ``sw``; in a random order with shuffle), or a PyDataset's, generator's or
+        DataLoader's batches, each prepared as arrays are (``sw`` is then a PyDataset's
+        class_weight dict, applied batch by batch)."""
         if is_batched(x):
             # A generator is its own one pass (shuffled by its author, as in Keras).
             source = (epoch_of(x, shuffle) if isinstance(x, PyDataset) else
                       iter(x) if is_data_loader(x) else x)
             for batch in source:
-                yield self._prepare_batch(batch, method)
+                yield self._prepare_batch(batch, method, sw)
             return
         n = _batch_len(x)
         order = ember.randperm(n).numpy() if shuffle else None
@@ -242,10 +244,18 @@ class Trainer:
     def _sample_weights(self, method, x, y, sample_weight, class_weight):
         if sample_weight is None and class_weight is None:
             return None
-        if is_batched(x):
-            raise NotImplementedError(f"Model.{method}: sample_weight and class_weight with a "
-                                      "PyDataset, a generator or a DataLoader are not supported "
-                                      "by ember; yield (x, y, sample_weight) batches instead")
+        if is_batched(x):  # (Keras' errors)
+            kind = ("PyDataset" if isinstance(x, PyDataset) else
+                    "DataLoader" if is_data_loader(x) else "generator")
+            if sample_weight is not None:
+                raise ValueError(f"When providing `x` as a {kind}, `sample_weights` should not "
+                                 "be passed. Instead, the sample weights should be included "
+                                 f"as part of the {kind}.")
+            if kind != "PyDataset":
+                raise ValueError(f"Argument `class_weight` is not supported for {kind} inputs; "
+                                 "yield (x, y, sample_weight) batches instead. Received: "
+                                 f"class_weight={class_weight}")
+            return class_weight  # applied to each batch (see _epoch_batches)
         return per_sample_weights(method, y, _batch_len(x), sample_weight, class_weight)
 
     def _check_structured_input(self, x):
@@ -412,7 +422,9 @@ class Trainer:
         if is_batched(validation_data):
             val = (validation_data, None)
         elif validation_data is not None:
-            val = self._prepare_xy(*data_adapter.unpack_validation_data(validation_data), "fit")
+            vx, vy, vsw = data_adapter.unpack_validation_data(validation_data)
+            vx, vy = self._prepare_xy(vx, vy, "fit")
+            val = (vx, vy, self._sample_weights("fit", vx, vy, vsw, None))
         elif validation_split:
             if is_batched(x):
                 raise ValueError("fit: validation_split is only supported for Tensors or NumPy "
