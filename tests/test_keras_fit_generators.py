@@ -192,3 +192,32 @@ def test_a_data_loader_with_steps_per_epoch_continues_across_epochs():
     events, _, warned = fit_events(ek, loader, epochs=3, steps_per_epoch=3, shuffle=False)
     assert events == [("epoch", 0), 0, 1, 2, ("epoch", 1), 0, 1, ("epoch", 2), 0, 1, 2]
     assert warned == [RAN_OUT]
+
+
+def test_an_infinite_py_dataset_needs_steps_per_epoch_as_in_keras():
+    keras = real_keras()
+
+    def dataset(k, workers=1):
+        class Endless(k.utils.PyDataset):
+            def __init__(self):
+                super().__init__(workers=workers)
+
+            @property
+            def num_batches(self):
+                return None
+
+            def __getitem__(self, i):
+                start = (2 * i) % len(X)
+                return X[start:start + 2], Y[start:start + 2]
+        return Endless()
+
+    want = fit_events(keras, dataset(keras), epochs=2, steps_per_epoch=7)
+    got = fit_events(ek, dataset(ek), epochs=2, steps_per_epoch=7)
+    assert got == want
+    assert got[2] == [SHUFFLE_IGNORED]
+    once = _trained_weights(ek, dataset(ek), epochs=2, steps_per_epoch=7, shuffle=False)
+    _assert_same_weights(once, _trained_weights(keras, dataset(keras), epochs=2,
+                                                steps_per_epoch=7, shuffle=False))
+    # two threads load ahead, in order: the same batches train
+    _assert_same_weights(_trained_weights(ek, dataset(ek, workers=2), epochs=2,
+                                          steps_per_epoch=7, shuffle=False), once)

@@ -102,12 +102,12 @@ def epoch_of(dataset, shuffle):
         raise NotImplementedError("PyDataset: use_multiprocessing=True is not supported by "
                                   "ember (use workers > 1 for threads)")
     count = dataset.num_batches
-    if count is None:
-        raise NotImplementedError("PyDataset: infinite datasets (num_batches None) are not "
-                                  "supported by ember")
-    indices = list(range(count))
-    if shuffle:
-        random.shuffle(indices)
+    if count is None:  # infinite: batch after batch, never shuffled (fit warns, as Keras)
+        indices = itertools.count()
+    else:
+        indices = list(range(count))
+        if shuffle:
+            random.shuffle(indices)
     if dataset.workers > 1:
         yield from _prefetched(dataset, indices)
     else:

@@ -410,13 +410,15 @@ class Trainer:
                                       "(use True or False)")
         validation_freq = _validation_freq(validation_freq)
         x, y = self._prepare_data(x, y, "fit")
-        if shuffle and (is_generator(x) or is_data_loader(x)):  # (Keras' warnings)
+        if shuffle and is_batched(x) and _num_steps(x, batch_size) is None \
+                or shuffle and is_data_loader(x):  # (Keras' warnings)
             warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
                           "was provided as " + (
                               "a generator. The generator is expected to yield already-"
                               "shuffled data." if is_generator(x) else "an ember DataLoader. "
-                              "The DataLoader is expected to already be shuffled."),
-                          stacklevel=2)
+                              "The DataLoader is expected to already be shuffled."
+                              if is_data_loader(x) else "an infinite PyDataset. The PyDataset "
+                              "is expected to already be shuffled."), stacklevel=2)
         sw = self._sample_weights("fit", x, y, sample_weight, class_weight)
         val = None
         if is_batched(validation_data):
