@@ -1,5 +1,7 @@
 """fit / evaluate / predict on Python generators, PyDatasets with sample weights and ember
 DataLoaders: the batches real Keras 3 sees, the weights it trains, its errors."""
+import os
+
 import numpy as np
 import pytest
 
@@ -221,3 +223,37 @@ def test_an_infinite_py_dataset_needs_steps_per_epoch_as_in_keras():
     # two threads load ahead, in order: the same batches train
     _assert_same_weights(_trained_weights(ek, dataset(ek, workers=2), epochs=2,
                                           steps_per_epoch=7, shuffle=False), once)
+
+
+def _pid_dataset(k, folder, count=5, **kwargs):
+    class Logged(k.utils.PyDataset):
+        """Writes the id of the process that loads each batch."""
+
+        def __init__(self):
+            super().__init__(**kwargs)
+
+        @property
+        def num_batches(self):
+            return count
+
+        def __getitem__(self, i):
+            (folder / f"{i}-{os.getpid()}").touch()
+            start = (2 * i) % len(X)
+            return X[start:start + 2], Y[start:start + 2], W[start:start + 2]
+    return Logged()
+
+
+@pytest.mark.parametrize("count, steps", [(5, None), (None, 7)], ids=["finite", "endless"])
+def test_use_multiprocessing_loads_in_worker_processes_in_order(tmp_path, count, steps):
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    want = _trained_weights(ek, _pid_dataset(ek, here, count), epochs=2, shuffle=False,
+                            steps_per_epoch=steps)
+    got = _trained_weights(ek, _pid_dataset(ek, there, count, workers=2,
+                                            use_multiprocessing=True),
+                           epochs=2, shuffle=False, steps_per_epoch=steps)
+    _assert_same_weights(got, want)
+    pids = {int(p.name.split("-")[1]) for p in there.iterdir()}
+    assert os.getpid() not in pids and len(pids) >= 1
+    assert {int(p.name.split("-")[1]) for p in here.iterdir()} == {os.getpid()}

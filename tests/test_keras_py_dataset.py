@@ -104,8 +104,7 @@ def test_py_dataset_errors_read_well():
         model.fit(Batches(X, Y, 16), Y, verbose=0)
     with pytest.raises(ValueError, match="validation_split is only supported"):
         model.fit(Batches(X, Y, 16), validation_split=0.2, verbose=0)
-    with pytest.raises(NotImplementedError, match="use_multiprocessing=True"):
-        model.fit(Batches(X, Y, 16, use_multiprocessing=True), verbose=0)
+    # (use_multiprocessing=True works: tests/test_keras_fit_generators.py)
 
     class Weighted(ek.utils.PyDataset):
         def __init__(self):  # (no super().__init__(): Keras warns and uses the defaults)

@@ -1,7 +1,8 @@
 """keras.utils.PyDataset: a dataset of whole batches written in Python (``__getitem__`` gives
-batch ``index``, ``__len__`` or ``num_batches`` their count), as in Keras 3. fit, evaluate and
-predict take one as ``x`` (and fit as ``validation_data``); ``workers`` > 1 loads batches in
-that many threads, ahead of use, keeping their order."""
+batch ``index``, ``__len__`` or ``num_batches`` their count; None for an endless one), as in
+Keras 3. fit, evaluate and predict take one as ``x`` (and fit as ``validation_data``);
+``workers`` > 1 loads batches in that many threads, ahead of use, keeping their order, and
+``use_multiprocessing=True`` in that many processes (through ember's DataLoader workers)."""
 from __future__ import annotations
 
 import collections
@@ -98,9 +99,6 @@ def split_batch(batch, method):
 def epoch_of(dataset, shuffle):
     """The batches of one pass over ``dataset`` (in a shuffled order with shuffle=True, as
     Keras shuffles with Python's ``random``); the epoch iterator calls its epoch hooks."""
-    if dataset.use_multiprocessing:
-        raise NotImplementedError("PyDataset: use_multiprocessing=True is not supported by "
-                                  "ember (use workers > 1 for threads)")
     count = dataset.num_batches
     if count is None:  # infinite: batch after batch, never shuffled (fit warns, as Keras)
         indices = itertools.count()
@@ -108,7 +106,9 @@ def epoch_of(dataset, shuffle):
         indices = list(range(count))
         if shuffle:
             random.shuffle(indices)
-    if dataset.workers > 1:
+    if dataset.use_multiprocessing and dataset.workers > 0:  # (Keras' condition)
+        yield from _in_processes(dataset, indices)
+    elif dataset.workers > 1:
         yield from _prefetched(dataset, indices)
     else:
         for index in indices:
@@ -129,3 +129,29 @@ def _prefetched(dataset, indices):
             for index in itertools.islice(remaining, 1):
                 pending.append(pool.submit(dataset.__getitem__, index))
             yield batch
+
+
+class _Batches:
+    """A PyDataset as a map-style dataset of its batches, for a DataLoader's workers."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __getitem__(self, index):
+        return self.dataset[index]
+
+
+def _as_is(batch):
+    return batch  # (a module-level function: workers started by spawn must pickle it)
+
+
+def _in_processes(dataset, indices):
+    """dataset[i] for i in indices, loaded by ``workers`` processes, in order, about
+    ``max_queue_size`` batches ahead."""
+    from ..utils.data import DataLoader
+
+    workers = dataset.workers
+    loader = DataLoader(_Batches(dataset), batch_size=None, sampler=indices,
+                        num_workers=workers, collate_fn=_as_is,
+                        prefetch_factor=max(1, -(-dataset.max_queue_size // workers)))
+    yield from loader
