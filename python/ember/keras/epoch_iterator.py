@@ -37,6 +37,26 @@ def is_batched(data) -> bool:
     return isinstance(data, PyDataset) or is_generator(data) or is_data_loader(data)
 
 
+def kind_of(data) -> str:
+    """How Keras' messages name a batched source."""
+    return ("PyDataset" if isinstance(data, PyDataset) else
+            "DataLoader" if is_data_loader(data) else "generator")
+
+
+def warn_if_shuffle_ignored(data, shuffle, num_batches):
+    """Keras' warning: a generator, a DataLoader or an endless PyDataset is not shuffled."""
+    if not shuffle or not is_batched(data) or (isinstance(data, PyDataset) and num_batches):
+        return
+    warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was "
+                  "provided as " + {
+                      "generator": "a generator. The generator is expected to yield already-"
+                                   "shuffled data.",
+                      "DataLoader": "an ember DataLoader. The DataLoader is expected to "
+                                    "already be shuffled.",
+                      "PyDataset": "an infinite PyDataset. The PyDataset is expected to "
+                                   "already be shuffled."}[kind_of(data)], stacklevel=3)
+
+
 def check_steps(name: str, steps):
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, numbers.Integral)
                               or steps < 1):

@@ -26,8 +26,8 @@ from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
-from .epoch_iterator import (EpochIterator, check_steps, is_batched, is_data_loader,
-                             is_generator)
+from .epoch_iterator import (EpochIterator, check_steps, is_batched, is_data_loader, kind_of,
+                             warn_if_shuffle_ignored)
 from .py_dataset import PyDataset, epoch_of, split_batch
 from .sample_weights import per_sample_weights
 from .training_losses import total_loss
@@ -201,11 +201,10 @@ class Trainer:
         if not is_batched(x):
             return self._prepare_xy(x, y, method)
         if y is not None:
-            kind = ("a PyDataset" if isinstance(x, PyDataset) else
-                    "a DataLoader" if is_data_loader(x) else "a generator")
-            raise ValueError(f"{method}: when providing `x` as {kind}, `y` should not be "
+            kind = kind_of(x)
+            raise ValueError(f"{method}: when providing `x` as a {kind}, `y` should not be "
                              "passed. Instead, the targets should be included as part of "
-                             f"{kind}.")
+                             f"the {kind}.")
         return x, None
 
     def _prepare_batch(self, batch, method, class_weight=None):
@@ -245,8 +244,7 @@ class Trainer:
         if sample_weight is None and class_weight is None:
             return None
         if is_batched(x):  # (Keras' errors)
-            kind = ("PyDataset" if isinstance(x, PyDataset) else
-                    "DataLoader" if is_data_loader(x) else "generator")
+            kind = kind_of(x)
             if sample_weight is not None:
                 raise ValueError(f"When providing `x` as a {kind}, `sample_weights` should not "
                                  "be passed. Instead, the sample weights should be included "
@@ -410,15 +408,7 @@ class Trainer:
                                       "(use True or False)")
         validation_freq = _validation_freq(validation_freq)
         x, y = self._prepare_data(x, y, "fit")
-        if shuffle and is_batched(x) and _num_steps(x, batch_size) is None \
-                or shuffle and is_data_loader(x):  # (Keras' warnings)
-            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
-                          "was provided as " + (
-                              "a generator. The generator is expected to yield already-"
-                              "shuffled data." if is_generator(x) else "an ember DataLoader. "
-                              "The DataLoader is expected to already be shuffled."
-                              if is_data_loader(x) else "an infinite PyDataset. The PyDataset "
-                              "is expected to already be shuffled."), stacklevel=2)
+        warn_if_shuffle_ignored(x, shuffle, _num_steps(x, batch_size))
         sw = self._sample_weights("fit", x, y, sample_weight, class_weight)
         val = None
         if is_batched(validation_data):
