@@ -257,3 +257,36 @@ def test_use_multiprocessing_loads_in_worker_processes_in_order(tmp_path, count,
     pids = {int(p.name.split("-")[1]) for p in there.iterdir()}
     assert os.getpid() not in pids and len(pids) >= 1
     assert {int(p.name.split("-")[1]) for p in here.iterdir()} == {os.getpid()}
+
+
+def test_callbacks_run_before_a_py_datasets_batches_are_loaded_as_in_keras():
+    # (curriculum learning: a callback's on_epoch_begin may change what the dataset serves)
+    keras = real_keras()
+    logs = {}
+    for k in (keras, ek):
+        log = logs[k] = []
+
+        class Logged(k.utils.PyDataset):
+            def __init__(self):
+                super().__init__()
+
+            def __len__(self):
+                return 2
+
+            def __getitem__(self, i):
+                log.append(("get", i))
+                return X[5 * i:5 * i + 5], Y[5 * i:5 * i + 5]
+
+            def on_epoch_begin(self):
+                log.append("dataset epoch begin")
+
+            def on_epoch_end(self):
+                log.append("dataset epoch end")
+
+        callback = k.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: log.append(("callback", epoch)))
+        record(model(k).fit, Logged(), epochs=2, shuffle=False, verbose=0,
+               callbacks=[callback])
+    start = logs[keras].index(("callback", 0))  # (Keras first peeks at a batch)
+    assert logs[ek] == logs[keras][start:]
+    assert logs[ek][:3] == [("callback", 0), "dataset epoch begin", ("get", 0)]

@@ -78,6 +78,7 @@ class EpochIterator:
         self._current = None
         self._steps_seen = 0
         self.exhausted = False  # the data ran out before an epoch's first batch
+        self._may_run_dry = num_batches is None  # a generator (or a DataLoader without len)
 
     @property
     def num_batches(self):
@@ -86,34 +87,44 @@ class EpochIterator:
 
     def epoch(self):
         """An iterator of (step, batch) over one epoch, or None when the data has nothing left
-        (an exhausted generator): the caller then ends training."""
-        steps = self.steps_per_epoch or self._num_batches
+        (an exhausted generator): the caller then ends training. Data of unknown length is
+        asked for the epoch's first batch here, to know that; other data only as the epoch
+        runs, after the callbacks' on_epoch_begin, as in Keras."""
+        if not self._may_run_dry:
+            return self._steps(_LAZY)
+        self._begin()
+        first = self._next(0)
+        if first is _END:
+            if self._dataset is not None:
+                self._dataset.on_epoch_end()
+            return None
+        return self._steps(first)
+
+    def _begin(self):
         if self._dataset is not None:
             self._dataset.on_epoch_begin()
         if self._current is None or self.steps_per_epoch is None:
             self._current = iter(self._new_pass())
             self._steps_seen = 0
-        first = self._next(0, steps)
-        if first is _END:
-            if self._dataset is not None:
-                self._dataset.on_epoch_end()
-            return None
-        return self._steps(first, steps)
 
-    def _steps(self, first, steps):
+    def _steps(self, first):
+        if first is _LAZY:
+            self._begin()
+            first = self._next(0)
         step, batch = 0, first
         while batch is not _END:
             yield step, batch
             step += 1
-            batch = self._next(step, steps)
+            batch = self._next(step)
         if self._num_batches and self._steps_seen >= self._num_batches:
             self._current = None  # the next epoch starts a new pass
         if self._dataset is not None:
             self._dataset.on_epoch_end()
 
-    def _next(self, step, steps):
+    def _next(self, step):
         """The epoch's next batch, or _END (at the epoch's step count, or when the data ran
         out: Keras warns then, and learns a generator's length)."""
+        steps = self.steps_per_epoch or self._num_batches
         if steps is not None and step >= steps:
             return _END
         if self._num_batches and self._steps_seen >= self._num_batches:
@@ -134,3 +145,4 @@ class EpochIterator:
 
 
 _END = object()
+_LAZY = object()  # the first batch, fetched when the epoch starts running

@@ -356,10 +356,8 @@ class Trainer:
         if iterator is None:
             iterator = self._epoch_iterator(x, y, batch_size, False, "evaluate", sw)
         batches = iterator.epoch()
-        if batches is None:
-            if iterator.exhausted:  # a generator with nothing left
-                return None
-            batches = ()  # no samples at all
+        if batches is None:  # a generator with nothing left
+            return None
         self._reset_metrics()
         batch_logs = cb is not None and _watches(cb.callbacks, "on_test_batch_end")
         if cb is not None:
