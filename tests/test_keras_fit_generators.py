@@ -290,3 +290,12 @@ def test_callbacks_run_before_a_py_datasets_batches_are_loaded_as_in_keras():
     start = logs[keras].index(("callback", 0))  # (Keras first peeks at a batch)
     assert logs[ek] == logs[keras][start:]
     assert logs[ek][:3] == [("callback", 0), "dataset epoch begin", ("get", 0)]
+
+
+def test_evaluate_and_predict_on_a_generator_count_its_batches_in_the_log_line(capsys):
+    net = model(ek)
+    with pytest.warns(UserWarning, match=RAN_OUT):  # (as Keras warns at a generator's end)
+        net.evaluate(batches(3), verbose=2)
+        net.predict(((b[0],) for b in batches(4)), verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["3/3", "4/4"]

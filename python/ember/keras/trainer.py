@@ -586,6 +586,7 @@ class _Progress:
 
     def __init__(self, verbose, steps):
         self.verbose, self.steps, self.logs = verbose, steps, None
+        self.done = 0  # (the count shown when the data's length is unknown: a generator)
         self.bar = None
         if verbose == 1 and sys.stdout.isatty():
             from tqdm.auto import tqdm
@@ -594,6 +595,7 @@ class _Progress:
                             **callbacks_module._bar_size())
 
     def update(self, n):
+        self.done += n
         if self.bar is not None:
             self.bar.update(n)
 
@@ -613,7 +615,8 @@ class _Progress:
             self.bar.close()
         elif self.verbose:
             elapsed = time.perf_counter() - self.start
-            print(" - ".join(p for p in (f"{self.steps}/{self.steps}", f"{elapsed:.0f}s", text)
+            steps = self.done if self.steps is None else self.steps
+            print(" - ".join(p for p in (f"{steps}/{steps}", f"{elapsed:.0f}s", text)
                              if p), flush=True)
         return False
 
