@@ -81,15 +81,23 @@ def test_fit_writes_keras_runs_and_tags(tmp_path):
         assert (strip.height, strip.width) == (4, 1)
 
 
-def test_the_model_summary_is_written_for_the_graph_plugin(tmp_path):
-    net = _model()
+def _functional():
+    inputs = ek.Input((3,))
+    net = ek.Model(inputs, ek.layers.Dense(1)(ek.layers.Dense(4)(inputs)))
+    net.compile(optimizer="sgd", loss="mse")
+    return net
+
+
+@pytest.mark.parametrize("make, kind", [(_model, "Sequential"), (_functional, "Functional")])
+def test_the_model_summary_is_written_for_the_graph_plugin(tmp_path, make, kind):
+    net = make()
     net.fit(X, Y, epochs=1, verbose=0, callbacks=[ek.callbacks.TensorBoard(str(tmp_path))])
     train = _events(tmp_path / "train")
     assert "keras" in train.Tags()["tensors"]
     event = train.Tensors("keras")[0]
     assert event.step == 0
     config = json.loads(event.tensor_proto.string_val[0])
-    assert config["class_name"] == "Sequential"
+    assert config["class_name"] == kind
     assert config["config"] == json.loads(json.dumps(net.get_config()))
     assert train.SummaryMetadata("keras").plugin_data.plugin_name == "graph_keras_model"
 
