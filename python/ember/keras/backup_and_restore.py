@@ -60,7 +60,7 @@ class BackupAndRestore(Callback):
                 self._restore(self._prev_backup_path)
             except (OSError, ValueError):
                 raise err from None
-            shutil.copyfile(self._prev_backup_path, self._backup_path)
+            _copy(self._prev_backup_path, self._backup_path)
 
     def _restore(self, path):
         if not os.path.exists(path):
@@ -103,7 +103,7 @@ class BackupAndRestore(Callback):
     def _save(self):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._backup_path):
-            shutil.copyfile(self._backup_path, self._prev_backup_path)
+            _copy(self._backup_path, self._prev_backup_path)
         ember.save({"format": _FORMAT, "epoch": self._current_epoch,
                     "batch": self._last_batch_seen, "weights": self.model.get_weights(),
                     "optimizer": _optimizer_state(self.model)}, self._backup_path)
@@ -111,3 +111,11 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+def _copy(source, target):
+    """Copies through a temporary file renamed over ``target``: a run killed while copying
+    never leaves a truncated backup."""
+    tmp = f"{target}.{os.getpid()}.tmp"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
