@@ -13,6 +13,7 @@ from .object_registration import (CustomObjectScope, custom_object_scope,  # noq
 from .py_dataset import PyDataset  # noqa: F401
 from .random import reset_global_seed_generator
 from .sequence_utils import pad_sequences  # noqa: F401
+from .utils_file import get_file  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
