@@ -14,6 +14,11 @@ from .py_dataset import PyDataset  # noqa: F401
 from .random import reset_global_seed_generator
 from .sequence_utils import pad_sequences  # noqa: F401
 from .utils_file import get_file  # noqa: F401
+from .utils_image import array_to_img, img_to_array, load_img, save_img  # noqa: F401
+from .utils_image_dataset import image_dataset_from_directory  # noqa: F401
+from .utils_text_dataset import text_dataset_from_directory  # noqa: F401
+from .utils_timeseries import timeseries_dataset_from_array  # noqa: F401
+from .utils_numerical import normalize  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
