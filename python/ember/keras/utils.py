@@ -68,7 +68,10 @@ def set_random_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError("Expected `seed` argument to be an integer. "
                          f"Received: seed={seed!r} (of type {type(seed).__name__})")
+    if not 0 <= seed < 2**32:  # NumPy's global generator takes no other seeds (Keras fails too)
+        raise ValueError(f"set_random_seed: seed must be between 0 and 2**32 - 1. Received: "
+                         f"seed={seed}")
     random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed))
     ember.manual_seed(int(seed))
     reset_global_seed_generator()  # keras.random's unseeded draws restart from this seed
