@@ -19,6 +19,7 @@ from .utils_image_dataset import image_dataset_from_directory  # noqa: F401
 from .utils_text_dataset import text_dataset_from_directory  # noqa: F401
 from .utils_timeseries import timeseries_dataset_from_array  # noqa: F401
 from .utils_numerical import normalize  # noqa: F401
+from .utils_plot import model_to_dot, plot_model  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
