@@ -290,3 +290,44 @@ def test_fit_takes_a_timeseries_dataset():
     model = ek.Sequential([ek.Input((8, 1)), ek.layers.Flatten(), ek.layers.Dense(1)])
     model.compile("sgd", "mse")
     assert len(model.fit(ds, epochs=2, verbose=0).history["loss"]) == 2
+
+
+def test_batch_size_must_be_positive_or_none():
+    for batch_size in (0, -2, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            ek.utils.timeseries_dataset_from_array(np.arange(10), None, 3,
+                                                   batch_size=batch_size)
+
+
+# ---------------------------------------------------------------- tf.data-style methods
+
+def test_map_take_cache_prefetch_as_keras_examples_use_them(reviews):
+    """keras-io's text classification flow: adapt on the texts, vectorize in map, cache,
+    prefetch, fit."""
+    raw = ek.utils.text_dataset_from_directory(reviews, batch_size=2, seed=3, verbose=False)
+    vectorize = ek.layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(raw.map(lambda x, y: x))
+    assert "loved" in vectorize.get_vocabulary()
+    train = raw.map(lambda x, y: (vectorize(x), y)).cache().prefetch(10)
+    assert train.class_names == ["neg", "pos"] and len(train) == 3
+    model = ek.Sequential([ek.Input((4,), dtype="int64"), ek.layers.Embedding(20, 3),
+                           ek.layers.GlobalAveragePooling1D(), ek.layers.Dense(1)])
+    model.compile("adam", ek.losses.BinaryCrossentropy(from_logits=True))
+    assert len(model.fit(train, epochs=2, verbose=0).history["loss"]) == 2
+    (first,) = list(raw.take(1))
+    assert first[0].shape == (2,) and len(raw.take(-1)) == 3 and len(raw.take(7)) == 3
+
+
+def test_cache_replays_its_first_pass_while_the_source_reshuffles(reviews):
+    raw = ek.utils.text_dataset_from_directory(reviews, batch_size=None, seed=1, verbose=False)
+    cached = raw.cache()
+    first = [text for text, _ in cached]
+    assert [text for text, _ in cached] == first  # replayed
+    passes = {tuple(text for text, _ in raw) for _ in range(4)}
+    assert len(passes) > 1  # the source itself reshuffles each pass
+    with pytest.raises(NotImplementedError, match="memory"):
+        raw.cache("/tmp/cache_file")
+    with pytest.raises(ValueError, match="count"):
+        raw.take(-2)
+    with pytest.raises(TypeError, match="callable"):
+        raw.map("lower")

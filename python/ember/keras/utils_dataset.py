@@ -1,6 +1,7 @@
 """The dataset the ``*_dataset_from_*`` utilities return in place of a ``tf.data.Dataset``: a
 keras.utils.PyDataset of NumPy batches, so ``fit``/``evaluate``/``predict`` take it and a
-``for x, y in dataset`` loop sees ``(x, y)`` batches (or ``x`` alone without labels).
+``for x, y in dataset`` loop sees ``(x, y)`` batches (or ``x`` alone without labels);
+``map``, ``take``, ``cache`` and ``prefetch`` work as on a batched tf.data.Dataset.
 
 With ``shuffle`` the samples are drawn in a new order every pass (Keras' tf.data pipelines
 reshuffle per iteration too), from a NumPy generator seeded with ``seed``; the orders are
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .py_dataset import PyDataset
+from .utils_dataset_methods import DatasetMethods
 
 
 def labels_for(labels, label_mode, num_classes):
@@ -24,12 +26,16 @@ def labels_for(labels, label_mode, num_classes):
     return labels.astype("int32")
 
 
-class SampleDataset(PyDataset):
+class SampleDataset(DatasetMethods, PyDataset):
     """``count`` samples, sample ``i`` being ``load(i)`` (with ``targets[i]`` when targets
     is not None), in batches of ``batch_size`` (single samples when it is None)."""
 
     def __init__(self, count, load, targets=None, batch_size=32, shuffle=False, seed=None):
         super().__init__()
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, (int, np.integer)) or batch_size <= 0):
+            raise ValueError(f"batch_size must be a positive integer or None. Received: "
+                             f"batch_size={batch_size!r}")
         self._count, self._load, self._targets = count, load, targets
         self._batch_size = batch_size
         self._rng = np.random.RandomState(seed) if shuffle else None
@@ -43,11 +49,6 @@ class SampleDataset(PyDataset):
     def on_epoch_begin(self):
         if self._rng is not None:
             self._order = self._rng.permutation(self._count)
-
-    def __iter__(self):
-        self.on_epoch_begin()
-        for index in range(len(self)):
-            yield self[index]
 
     def __getitem__(self, index):
         if not -len(self) <= index < len(self):
