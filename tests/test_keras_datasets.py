@@ -144,9 +144,10 @@ def test_a_pickle_naming_other_code_is_refused(cache, monkeypatch):
         ek.datasets.reuters.load_data()
 
 
-def test_word_lists_must_be_lists_of_ids(cache, monkeypatch):
+@pytest.mark.parametrize("element", [["word"], [3, -1], [True], (1, 2), [1.0]])
+def test_word_lists_must_be_lists_of_ids(cache, monkeypatch, element):
     odd = np.empty(2, dtype=object)
-    odd[0], odd[1] = [1, 2], ["word"]
+    odd[0], odd[1] = [1, 2], element
     np.savez(cache / "reuters.npz", x=odd, y=np.array([0, 1]))
     _expect_hash(monkeypatch, ek.datasets.reuters, cache / "reuters.npz")
     with pytest.raises(ValueError, match="element 1 is not a list"):

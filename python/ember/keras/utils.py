@@ -1,5 +1,7 @@
 """keras.utils: to_categorical, set_random_seed, clear_session, PyDataset and the custom-object
-registry (register_keras_serializable, custom_object_scope, get_custom_objects)."""
+registry (register_keras_serializable, custom_object_scope, get_custom_objects); get_file, the
+image functions, normalize, the *_dataset_from_* utilities and plot_model come from the
+utils_*.py modules."""
 from __future__ import annotations
 
 import random

@@ -3,8 +3,6 @@ shuffle, offset, length filter and vocabulary cut, in Keras' order, so the same 
 same arrays."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 
@@ -14,9 +12,8 @@ def check_sequences(array, where):
         raise ValueError(f"{where}: expected a 1-D array of word-id lists, got shape "
                          f"{array.shape}")
     for position, seq in enumerate(array):
-        if not isinstance(seq, list) or not all(
-                isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 0
-                for w in seq):
+        # safe_pickle builds no NumPy scalars, so a word id can only be a plain int here.
+        if type(seq) is not list or (seq and (set(map(type, seq)) != {int} or min(seq) < 0)):
             raise ValueError(f"{where}: element {position} is not a list of non-negative "
                              f"integer word ids")
 
