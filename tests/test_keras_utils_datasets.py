@@ -172,12 +172,17 @@ def test_binary_labels_and_argument_errors(pictures, tmp_path):
 def test_fit_takes_an_image_dataset(pictures):
     ds = ek.utils.image_dataset_from_directory(pictures, image_size=(6, 6), batch_size=4,
                                                seed=0, verbose=False)
+    train, val = ek.utils.image_dataset_from_directory(
+        pictures, image_size=(6, 6), batch_size=4, seed=0, validation_split=0.3,
+        subset="both", verbose=False)
     model = ek.Sequential([ek.Input((6, 6, 3)), ek.layers.Rescaling(1 / 255),
                            ek.layers.Flatten(), ek.layers.Dense(3)])
-    model.compile("adam", ek.losses.SparseCategoricalCrossentropy(from_logits=True))
-    history = model.fit(ds, epochs=2, verbose=0)
-    assert len(history.history["loss"]) == 2
+    model.compile("adam", ek.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    history = model.fit(train, validation_data=val, epochs=2, verbose=0)
+    assert len(history.history["val_accuracy"]) == 2
     assert model.predict(ds, verbose=0).shape == (11, 3)
+    assert len(model.evaluate(ds, verbose=0)) == 2
 
 
 # ---------------------------------------------------------------- text

@@ -2,6 +2,7 @@
 Keras 3 on the same images and arrays."""
 import io
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -156,3 +157,13 @@ def test_normalize_tensor_matches_real_keras():
     assert isinstance(ours, ember.Tensor)
     np.testing.assert_allclose(ours.numpy(), to_numpy(keras.utils.normalize(torch.tensor(x))),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_without_pillow_the_error_names_the_extra(monkeypatch, png):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
+    for call in (lambda: ek.utils.load_img(png), lambda: ek.utils.array_to_img(np.zeros((2, 2, 3))),
+                 lambda: ek.utils.image_dataset_from_directory(png.parent, labels=None,
+                                                               verbose=False)[0]):
+        with pytest.raises(ImportError, match=r'pip install "ember\[vision\]"'):
+            call()
