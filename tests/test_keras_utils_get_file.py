@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from ember import keras as ek
+from ember.keras.utils_file import hash_file
 from keras_reference import real_keras
 
 ORIGIN = "https://example.invalid/data/flowers.tgz"
@@ -63,7 +64,11 @@ def test_an_absent_file_names_the_origin_and_where_to_put_it(tmp_path):
                           file_hash="0" * 64)
     message = str(info.value)
     assert "https://x.invalid/d.npz" in message and "cannot download" in message
-    assert os.path.join(tmp_path, "datasets", "d.npz") in message and "0" * 64 in message
+    assert os.path.join(tmp_path, "datasets", "d.npz") in message
+    assert f"its sha256 must be {'0' * 64}" in message
+    with pytest.raises(FileNotFoundError, match=f"its md5 must be {'1' * 32}"):
+        ek.utils.get_file("d.npz", origin="https://x.invalid/d.npz", cache_dir=tmp_path,
+                          file_hash="1" * 32)
 
 
 def test_file_hash_sha256_and_md5_are_checked(tmp_path):
@@ -214,5 +219,6 @@ def test_same_paths_and_contents_as_real_keras(tmp_path, fname, kwargs):
     if kwargs:
         assert sorted(os.path.relpath(os.path.join(d, f), ours)
                       for d, _, files in os.walk(ours) for f in files) == listing
-    assert file_utils.hash_file(folder / name) == ek.utils.get_file.__globals__["hash_file"](
-        folder / name)
+    for algorithm in ("sha256", "md5"):
+        assert hash_file(folder / name, algorithm) == file_utils.hash_file(folder / name,
+                                                                            algorithm)

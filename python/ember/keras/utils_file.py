@@ -98,8 +98,8 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     folder = _cache_folder(cache_dir, cache_subdir)
     target, extraction_dir = _targets(fname, origin, folder, extract)
     if not os.path.isfile(target):
-        hint = f" (its {'md5' if hash_algorithm == 'md5' else 'sha256'} must be {file_hash})" \
-            if file_hash is not None else ""
+        hint = "" if file_hash is None else \
+            f" (its {_hasher(hash_algorithm, str(file_hash)).name} must be {file_hash})"
         raise FileNotFoundError(
             f"keras.utils.get_file: {target} is not in the cache, and ember cannot download. "
             f"Fetch {origin} yourself and save it as {target}{hint}.")
