@@ -21,9 +21,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
                 recursive=False, **kwargs):
     """A new model like ``model``; ``clone_function(layer)`` makes each new layer (default:
     ``layer.__class__.from_config(layer.get_config())``); ``input_tensors`` (KerasTensors)
-    replace the model's inputs; ``recursive=True`` clones nested models layer by layer."""
-    if call_function is not None:
-        raise NotImplementedError("clone_model: call_function is not supported by ember")
+    replace the model's inputs; ``recursive=True`` clones nested models layer by layer;
+    ``call_function(layer, *args, **kwargs)`` (functional models) makes each layer's call in
+    the clone; ``cache`` (a dict, as in Keras) maps ``id(layer)`` to clones already made."""
+    cache = kwargs.pop("cache", None)
     if kwargs:
         raise TypeError(f"clone_model: unrecognized keyword arguments: {sorted(kwargs)} (ember "
                         "clones Sequential and functional models only)")
@@ -32,16 +33,29 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     if not callable(clone_function):
         raise ValueError("clone_model: clone_function must be callable. Received: "
                          f"clone_function={clone_function!r}")
+    if call_function is not None and not callable(call_function):
+        raise ValueError("clone_model: call_function must be callable. Received: "
+                         f"call_function={call_function!r}")
+    cache = {} if cache is None else cache
 
     def clone(layer):
-        if recursive and isinstance(layer, (Sequential, Functional)):
-            return clone_model(layer, clone_function=clone_function, recursive=True)
-        return clone_function(layer)
+        if id(layer) not in cache:
+            if recursive and isinstance(layer, (Sequential, Functional)):
+                cache[id(layer)] = clone_model(
+                    layer, clone_function=clone_function, recursive=True, cache=cache,
+                    call_function=None if isinstance(layer, Sequential) else call_function)
+            else:
+                cache[id(layer)] = clone_function(layer)
+        return cache[id(layer)]
 
     if type(model) is Sequential:
+        if call_function is not None:
+            raise ValueError("clone_model: `call_function` argument is not supported with "
+                             "Sequential models (their layers are not called when the model "
+                             "is built). Use `call_function` with Functional models only.")
         return _clone_sequential(model, input_tensors, clone)
     if type(model) is Functional:
-        return _clone_functional(model, input_tensors, clone)
+        return _clone_functional(model, input_tensors, clone, call_function)
     raise NotImplementedError(f"clone_model: ember clones Sequential and functional models; "
                               f"{type(model).__name__} is a subclassed Model.")
 
@@ -64,26 +78,25 @@ def _clone_sequential(model, input_tensors, clone):
     return Sequential(layers, trainable=model.trainable, name=model.name)
 
 
-def _clone_functional(model, input_tensors, clone):
+def _clone_functional(model, input_tensors, clone, call_function=None):
     for tensor in model.inputs:
         if not isinstance(tensor._keras_history[0], InputLayer):
             raise NotImplementedError("clone_model: a functional model whose inputs are "
                                       "intermediate tensors cannot be cloned by ember")
     new_inputs = _new_inputs(model, input_tensors)
     mapped = {id(old): new for old, new in zip(model.inputs, new_inputs)}
-    clones = {}
     for node in model._nodes:
         if node.is_input:
             continue
-        layer = clones.get(id(node.layer))
-        if layer is None:
-            layer = clones[id(node.layer)] = clone(node.layer)
+        layer = clone(node.layer)  # once per layer: a shared layer stays shared
 
         def new_tensor(x):
             return mapped[id(x)] if isinstance(x, KerasTensor) else x
 
-        outputs = layer(*tree.map_structure(new_tensor, node.call_args),
-                        **tree.map_structure(new_tensor, node.call_kwargs))
+        args = tree.map_structure(new_tensor, node.call_args)
+        kwargs = tree.map_structure(new_tensor, node.call_kwargs)
+        outputs = (layer(*args, **kwargs) if call_function is None
+                   else call_function(layer, *args, **kwargs))
         for old, new in zip(node.output_tensors, tree.flatten(outputs)):
             mapped[id(old)] = new
     inputs = tree.pack_like(model.input, new_inputs)

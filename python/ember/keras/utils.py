@@ -1,5 +1,7 @@
 """keras.utils: to_categorical, set_random_seed, clear_session, PyDataset and the custom-object
-registry (register_keras_serializable, custom_object_scope, get_custom_objects)."""
+registry (register_keras_serializable, custom_object_scope, get_custom_objects); get_file, the
+image functions, normalize, the *_dataset_from_* utilities and plot_model come from the
+utils_*.py modules."""
 from __future__ import annotations
 
 import random
@@ -13,6 +15,13 @@ from .object_registration import (CustomObjectScope, custom_object_scope,  # noq
 from .py_dataset import PyDataset  # noqa: F401
 from .random import reset_global_seed_generator
 from .sequence_utils import pad_sequences  # noqa: F401
+from .utils_file import get_file  # noqa: F401
+from .utils_image import array_to_img, img_to_array, load_img, save_img  # noqa: F401
+from .utils_image_dataset import image_dataset_from_directory  # noqa: F401
+from .utils_text_dataset import text_dataset_from_directory  # noqa: F401
+from .utils_timeseries import timeseries_dataset_from_array  # noqa: F401
+from .utils_numerical import normalize  # noqa: F401
+from .utils_plot import model_to_dot, plot_model  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
@@ -62,7 +71,10 @@ def set_random_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError("Expected `seed` argument to be an integer. "
                          f"Received: seed={seed!r} (of type {type(seed).__name__})")
+    if not 0 <= seed < 2**32:  # NumPy's global generator takes no other seeds (Keras fails too)
+        raise ValueError(f"set_random_seed: seed must be between 0 and 2**32 - 1. Received: "
+                         f"seed={seed}")
     random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed))
     ember.manual_seed(int(seed))
     reset_global_seed_generator()  # keras.random's unseeded draws restart from this seed
