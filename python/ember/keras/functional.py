@@ -15,6 +15,7 @@ from .engine import graph, tree
 from .engine.keras_tensor import KerasTensor
 from .engine.symbolic_call import has_keras_tensor, symbolic_call
 from .functional_summary import summary_rows
+from .layers import tensor_masks
 from .object_registration import custom_object_scope
 from .models import Model, Sequential, _accepts_argument, _accepts_training, _output_mask
 
@@ -152,8 +153,16 @@ class Functional(graph.GraphIO, Model):
 
     def call(self, inputs, training=None, mask=None):
         values = self._flatten_inputs(inputs)
-        masks = [None] * len(values) if mask is None else tree.flatten(mask)
+        if mask is not None:
+            masks = tree.flatten(mask)
+        elif tensor_masks.masks:  # Keras: masks the input tensors carry
+            masks = [tensor_masks.get_mask(v) for v in values]
+        else:
+            masks = [None] * len(values)
         outputs, output_masks = _run_graph(self, values, masks, training)
+        for output, output_mask in zip(outputs, output_masks):
+            if output_mask is not None:  # (as the last layers' calls attach them in Keras)
+                tensor_masks.set_mask(output, output_mask)
         # (fit's loss check reads it; a plain attribute as Sequential keeps it)
         self.__dict__["_output_mask"] = output_masks[0] if len(outputs) == 1 else None
         return graph.unpack_singleton(tree.pack_like(self._outputs_struct, outputs))

@@ -197,10 +197,6 @@ def _accepts_training(layer) -> bool:
     return _accepts_argument(layer, "training")
 
 
-# Keras 3 layers that pass a mask through unchanged (supports_masking, mask not used in call).
-_MASK_PASSTHROUGH = ("Activation", "Dense", "Dropout", "LayerNormalization")
-_MASK_PASSTHROUGH += ("AlphaDropout", "ELU", "GaussianDropout", "GaussianNoise", "Identity",
-                      "LeakyReLU", "PReLU", "ReLU", "Softmax")
 # Keras 3 layers whose results depend on the mask; ember's versions ignore it.
 _MASK_CONSUMERS = ("BatchNormalization", "GlobalAveragePooling1D")
 
@@ -234,7 +230,7 @@ def _plain_call(layer, x) -> bool:
 
 def _output_mask(layer, inputs, mask):
     """The mask after ``layer`` (Keras 3 rules): the layer's compute_mask if it has one, the
-    input mask for pass-through layers, else none (Keras warns that the mask is dropped)."""
+    input mask for layers that support masking, else none (Keras warns that the mask is dropped)."""
     if getattr(type(layer), "compute_mask", None) is not None:  # (on the class: no __getattr__)
         return layer.compute_mask(inputs, mask)
     if mask is None:
@@ -245,7 +241,7 @@ def _output_mask(layer, inputs, mask):
             f"{kind} '{layer.name}' received a mask (from Embedding(mask_zero=True)); Keras "
             "would use it in this layer, ember's does not support masks. Put a recurrent "
             "layer before it, or use mask_zero=False.")
-    if kind in _MASK_PASSTHROUGH:
+    if getattr(layer, "supports_masking", False):
         return mask
     warnings.warn(f"Layer '{layer.name}' (of type {kind}) was passed an input with a mask "
                   "attached to it. However, this layer does not support masking and will "
@@ -372,7 +368,8 @@ class Sequential(graph.GraphIO, Model):
 
     def _run_layers(self, x, training, record):
         shapes = {} if record else None
-        mask = None  # Keras masking: Embedding(mask_zero=True) -> recurrent layers
+        # Keras masking (Embedding(mask_zero=True) -> recurrent layers), from the input's mask
+        mask = tensor_masks.get_mask(x) if tensor_masks.masks else None
         layers, fused = self._layers, False
         for i, layer in enumerate(layers):
             if fused:  # a ReLU computed by the layer before it
@@ -404,6 +401,8 @@ class Sequential(graph.GraphIO, Model):
         if record:
             self._output_shapes = shapes
         self.__dict__["_output_mask"] = mask  # (a plain attribute; Module.__setattr__ is slow)
+        if mask is not None:
+            tensor_masks.set_mask(x, mask)
         return x
 
     def call(self, inputs, training=None):

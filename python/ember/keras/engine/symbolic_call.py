@@ -5,7 +5,11 @@ sizes of its outputs; a Node records the call.
 Unknown sizes: each None axis of the inputs (other than the batch axis) is probed with two
 sizes; output axes whose size differs between the probes are None, and so are those the
 layer's own compute_output_shape calls None. The batch axis stays None unless every input
-fixes it. (The probe runs anyway: it builds the layer and gives the output dtypes.)"""
+fixes it. (The probe runs anyway: it builds the layer and gives the output dtypes.)
+
+Masks: an input KerasTensor's ``_keras_mask`` (a KerasTensor) gives its probe value an
+all-True mask of that shape, so the layer's call gets ``mask`` and its mask rules run as in an
+eager call; the masks the probe's outputs carry become their KerasTensors' ``_keras_mask``."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,10 +29,19 @@ def has_keras_tensor(structure) -> bool:
     return any(isinstance(x, KerasTensor) for x in tree.flatten(structure))
 
 
-def _probe_value(tensor: KerasTensor, size: int, batch: int):
+def _probe_shape(tensor: KerasTensor, size: int, batch: int) -> list:
     shape = [batch if tensor.shape[0] is None else tensor.shape[0]] if tensor.shape else []
-    shape += [size if d is None else d for d in tensor.shape[1:]]
-    return ember.from_numpy(np.zeros(shape, dtype=np.dtype(tensor.dtype)))
+    return shape + [size if d is None else d for d in tensor.shape[1:]]
+
+
+def _probe_value(tensor: KerasTensor, size: int, batch: int):
+    value = ember.from_numpy(np.zeros(_probe_shape(tensor, size, batch),
+                                      dtype=np.dtype(tensor.dtype)))
+    mask = getattr(tensor, "_keras_mask", None)
+    if mask is not None:
+        tensor_masks.set_mask(value, ember.from_numpy(
+            np.ones(_probe_shape(mask, size, batch), dtype=np.dtype(mask.dtype))))
+    return value
 
 
 def _probe(layer, args, kwargs, size):
@@ -40,8 +53,10 @@ def _probe(layer, args, kwargs, size):
     was_training = layer.training
     layer.eval()
     try:
-        with ember.no_grad(), tensor_masks.suspended():
-            return layer(*probe_args, **probe_kwargs)
+        # (zeros may divide by zero in a layer's arithmetic: the values are never used)
+        with ember.no_grad(), np.errstate(all="ignore"):
+            result = layer(*probe_args, **probe_kwargs)
+        return result, [tensor_masks.get_mask(x) for x in tree.flatten(result)]
     except Exception as error:  # the message names the probe's sizes: say where they came from
         symbolic = [x.shape for x in tree.flatten([args, kwargs]) if isinstance(x, KerasTensor)]
         error.add_note(f"(raised while calling layer '{layer.name}' ({type(layer).__name__}) on "
@@ -78,17 +93,32 @@ def _batch_size(inputs):
     return sizes.pop() if len(sizes) == 1 else None
 
 
+def _symbolic(value, second_value, declared, batch) -> KerasTensor:
+    """The KerasTensor for a probe's output ``value``: sizes that differ from the second
+    probe's (``second_value``), or that the layer declares unknown, are None."""
+    shape = list(value.shape)
+    if second_value is not None:
+        shape = [d if d == other else None for d, other in zip(shape, second_value.shape)]
+    if declared is not None and len(declared) == len(shape):
+        # sizes the layer itself calls unknown stay unknown (two probes can coincide)
+        shape = [None if known is None else d for d, known in zip(shape, declared)]
+    if shape:
+        shape[0] = batch
+    return KerasTensor(shape, standardize_dtype(value.dtype))
+
+
 def symbolic_call(layer, args: tuple, kwargs: dict):
     """``layer(*args, **kwargs)`` on KerasTensors: returns KerasTensor(s) shaped as the layer's
     output(s) and records the call as a Node of ``layer``."""
     inputs = [x for x in tree.flatten([args, kwargs]) if isinstance(x, KerasTensor)]
     unbuilt_model = layer.__dict__.get("_build_input_shape", ()) is None
-    first = _probe(layer, args, kwargs, _PROBE_SIZES[0])
+    first, first_masks = _probe(layer, args, kwargs, _PROBE_SIZES[0])
     if unbuilt_model and len(inputs) == 1:  # a model records the symbolic shape, not the probe's
         layer.__dict__["_build_input_shape"] = inputs[0].shape
-    second = None
+    second = second_masks = None
     if any(d is None for t in inputs for d in t.shape[1:]):
-        second = tree.flatten(_probe(layer, args, kwargs, _PROBE_SIZES[1]))
+        second, second_masks = _probe(layer, args, kwargs, _PROBE_SIZES[1])
+        second = tree.flatten(second)
     flat = tree.flatten(first)
     for value in flat:
         if not isinstance(value, ember.Tensor):
@@ -101,15 +131,12 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
         declared = None
     outputs = []
     for i, value in enumerate(flat):
-        shape = list(value.shape)
-        if second is not None:
-            shape = [d if d == other else None for d, other in zip(shape, second[i].shape)]
-        if declared is not None and len(declared[i]) == len(shape):
-            # sizes the layer itself calls unknown stay unknown (two probes can coincide)
-            shape = [None if known is None else d for d, known in zip(shape, declared[i])]
-        if shape:
-            shape[0] = batch
-        outputs.append(KerasTensor(shape, standardize_dtype(value.dtype)))
+        declared_shape = None if declared is None else declared[i]
+        output = _symbolic(value, None if second is None else second[i], declared_shape, batch)
+        if first_masks[i] is not None:
+            output._keras_mask = _symbolic(first_masks[i], second_masks and second_masks[i],
+                                           None, batch)
+        outputs.append(output)
     structured = tree.pack_like(first, outputs)
     Node(layer, args, kwargs, structured)
     return structured

@@ -1,16 +1,20 @@
 """Keras masks carried by tensors (Keras 3's ``_keras_mask``) for layers called one by one, as a
 subclassed model's ``call`` does: a layer whose ``call`` takes ``mask`` receives the mask of
 its input; the output carries the layer's ``compute_mask`` (or the input's mask, for layers
-that support masking). ember Tensors have no attribute room, so masks live in a table keyed by
-the tensor's identity, each entry dropped with its tensor."""
+that support masking). ember Tensors have no attribute room (__slots__), so masks live in a
+table keyed by the tensor's identity, each entry dropped with its tensor; the ``_keras_mask``
+property that Keras code reads and writes (``x._keras_mask``) is a view of that table.
+
+In functional-API probe calls (engine/symbolic_call.py) the probe tensors carry all-True masks
+of the symbolic masks' shapes, so layers see a mask where Keras would give them one."""
 from __future__ import annotations
 
-import contextlib
 import warnings
 import weakref
 
+import ember
+
 masks: dict = {}  # id(tensor) -> (weak reference to the tensor, mask)
-_suspended = [0]  # > 0 inside suspended(): a functional-API probe call, whose masks the graph keeps
 
 # Keras layers whose results depend on the mask; ember's versions have no mask argument.
 _CONSUMERS_WITHOUT_MASK = ("BatchNormalization", "GlobalAveragePooling1D")
@@ -23,6 +27,11 @@ def get_mask(tensor):
 
 def set_mask(tensor, mask):
     key = id(tensor)
+    if mask is None:  # (Keras: setting None clears the mask)
+        entry = masks.get(key)
+        if entry is not None and entry[0]() is tensor:
+            del masks[key]
+        return
 
     def drop(ref, key=key):
         entry = masks.get(key)
@@ -35,21 +44,20 @@ def set_mask(tensor, mask):
         pass
 
 
-@contextlib.contextmanager
-def suspended():
-    """No masks attached inside: the functional API's probe calls run layers on zeros without
-    their symbolic masks (the graph computes those), so a layer's compute_mask must not run."""
-    _suspended[0] += 1
-    try:
-        yield
-    finally:
-        _suspended[0] -= 1
+def _keras_mask(tensor):
+    """Keras 3's ``tensor._keras_mask``; like a torch tensor's attribute, absent (an
+    AttributeError) on a tensor that carries no mask."""
+    mask = get_mask(tensor)
+    if mask is None:
+        raise AttributeError("'Tensor' object has no attribute '_keras_mask'")
+    return mask
+
+
+ember.Tensor._keras_mask = property(_keras_mask, set_mask, lambda t: set_mask(t, None))
 
 
 def propagate(layer, inputs, outputs, mask):
     """Attaches the output mask(s) of ``layer`` called on ``inputs`` with input ``mask``."""
-    if _suspended[0]:
-        return
     if getattr(type(layer), "compute_mask", None) is not None:
         output_mask = layer.compute_mask(inputs, mask)
     elif mask is None:
