@@ -49,6 +49,16 @@ def as_mask_array(mask, batch: int, steps: int, owner) -> np.ndarray:
     return arr.astype(bool)
 
 
+def zero_until_started(outputs, time_mask: np.ndarray):
+    """Keras outputs zeros until a sample's first unmasked step (the output carried over
+    masked steps starts as zeros); ember's kernel repeats the initial state there.
+    ``outputs`` (batch, time, units) and ``time_mask`` (batch, time) in processing order."""
+    started = np.logical_or.accumulate(time_mask, axis=1)
+    if started.all():
+        return outputs
+    return outputs * ember.from_numpy(started[..., None].astype(outputs.dtype.numpy))
+
+
 class RecurrentBase(Layer):
     """A Keras recurrent layer of ``units`` units over (batch, time, features) inputs.
 
@@ -203,11 +213,18 @@ class RecurrentBase(Layer):
                 output = output * ember.from_numpy(time_mask[..., None].astype(np.float32))
             if self.go_backwards:
                 output = output[:, ::-1]  # Keras: in processing order
+            if time_mask is not None:
+                output = zero_until_started(
+                    output, time_mask[:, ::-1] if self.go_backwards else time_mask)
         else:
             output = h_n  # the last processed step's output (masked steps carry it over)
             if self.zero_output_for_mask and time_mask is not None:
                 last = time_mask[:, 0 if self.go_backwards else -1]
                 output = output * ember.from_numpy(last[:, None].astype(np.float32))
+            elif time_mask is not None and not time_mask.any(axis=1).all():
+                # a sample with every step masked outputs zeros (its state stays h0)
+                output = output * ember.from_numpy(time_mask.any(axis=1)[:, None].astype(
+                    output.dtype.numpy))
         if self.return_state:
             return (output, h_n) if self.state_count == 1 else (output, h_n, c_n)
         return output

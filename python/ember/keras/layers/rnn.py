@@ -18,7 +18,7 @@ import numpy as np
 import ember
 from ...ops.rnn import rnn_layer
 from .layer import Layer
-from .recurrent import as_mask_array
+from .recurrent import as_mask_array, zero_until_started
 from .rnn_cell_utils import call_cell, cell_output_size, check_cell, initial_states_of
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .stacked_rnn_cells import StackedRNNCells
@@ -186,10 +186,7 @@ class RNN(Layer):
             x = x.flip(1)
             time_mask = None if time_mask is None else time_mask[:, ::-1]
         if time_mask is not None:
-            # Keras outputs zeros until a sample's first unmasked step; the kernel repeats h0.
-            started = np.logical_or.accumulate(time_mask, axis=1)
-            if not started.all():
-                x = x * ember.from_numpy(started[..., None].astype(x.dtype.numpy))
+            x = zero_until_started(x, time_mask)
         states = final_states if isinstance(self.cell, StackedRNNCells) else final_states[0]
         return self._finish(x, time_mask) + (states,)
 
