@@ -18,7 +18,7 @@ from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
 from .layers.layer import Layer, as_tensor
-from .layers import tensor_masks
+from .layers import call_context, tensor_masks
 from .layers.relu import ReLU
 from .trainer import Trainer
 from .training_losses import probe_call
@@ -223,6 +223,7 @@ def _plain_call(layer, x) -> bool:
     (the call context then has nothing to do; a batch-1 predict spent a tenth of its time in it)."""
     signature = layer.__dict__.get("_call_signature")
     return (signature is not None and not signature.user_class and type(x) is ember.Tensor
+            and signature.training_default is None
             and layer.__dict__.get("built") and not tensor_masks.masks
             and layer.__dict__.get("activity_regularizer") is None
             and not layer._forward_hooks and not layer._forward_pre_hooks)
@@ -328,7 +329,7 @@ class Sequential(graph.GraphIO, Model):
             was_training = self.training
             self.eval()
             try:
-                with ember.no_grad():
+                with ember.no_grad(), call_context.inference():
                     self._run_layers(probe, None, record=True)
             finally:
                 self.train(was_training)

@@ -22,6 +22,7 @@ import numpy as np
 import ember
 from . import activations, initializers, layers, losses, metrics, optimizers
 from . import object_registration as registration
+from .layers import call_context
 from .layers.layer import Layer
 from .object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
                                   get_custom_objects, get_registered_name,
@@ -209,7 +210,7 @@ def _build_from_shape(model, shape, path, method):
     was_training = model.training
     model.eval()
     try:
-        with ember.no_grad():
+        with ember.no_grad(), call_context.inference():
             model(ember.zeros(1, *shape[1:]))
     finally:
         model.train(was_training)

@@ -28,6 +28,7 @@ from .compile_utils import is_nested
 from .data_adapter import map_data, slice_data
 from .epoch_iterator import (EpochIterator, check_steps, is_batched, is_data_loader, kind_of,
                              warn_if_shuffle_ignored)
+from .layers import call_context
 from .py_dataset import PyDataset, epoch_of, split_batch
 from .sample_weights import per_sample_weights
 from .training_losses import total_loss
@@ -365,7 +366,7 @@ class Trainer:
         was_training = self.training
         self.eval()
         try:
-            with ember.no_grad():
+            with ember.no_grad(), call_context.inference():
                 for step, (xb, yb, swb) in batches:
                     if cb is not None:
                         cb.on_test_batch_begin(step)
@@ -523,7 +524,8 @@ class Trainer:
         self.eval()
         cb.on_predict_begin()
         try:
-            with _Progress(verbose, iterator.num_batches) as progress, ember.no_grad():
+            with _Progress(verbose, iterator.num_batches) as progress, ember.no_grad(), \
+                    call_context.inference():
                 for step, (xb, _, _) in iterator.epoch() or ():
                     cb.on_predict_batch_begin(step)
                     outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
@@ -572,7 +574,7 @@ class Trainer:
         if was_training:
             self.eval()
         try:
-            with ember.no_grad():
+            with ember.no_grad(), call_context.inference():
                 if type(x) is np.ndarray:
                     return _to_numpy(self(ember.from_numpy(x)))
                 return _to_numpy(self(data_adapter.to_tensors(x)))

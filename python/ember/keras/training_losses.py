@@ -4,6 +4,7 @@ penalties); and the probe call that builds a subclassed model without adding any
 from __future__ import annotations
 
 import ember
+from .layers import call_context
 
 
 def total_loss(model, loss):
@@ -32,7 +33,7 @@ def probe_call(model, input_shape):
     was_training = model.training
     model.eval()
     try:
-        with ember.no_grad():
+        with ember.no_grad(), call_context.inference():
             model(probe)
     finally:
         model.train(was_training)

@@ -18,7 +18,7 @@ import ember
 from . import tree
 from .keras_tensor import KerasTensor, standardize_dtype
 from .node import Node
-from ..layers import tensor_masks
+from ..layers import call_context, tensor_masks
 
 # Probe sizes for unknown axes: large enough for a few stride-2 stages, and apart enough that
 # floor divisions (pooling, strides) by up to 64 still tell them apart.
@@ -54,7 +54,7 @@ def _probe(layer, args, kwargs, size):
     layer.eval()
     try:
         # (zeros may divide by zero in a layer's arithmetic: the values are never used)
-        with ember.no_grad(), np.errstate(all="ignore"):
+        with ember.no_grad(), np.errstate(all="ignore"), call_context.inference():
             result = layer(*probe_args, **probe_kwargs)
         return result, [tensor_masks.get_mask(x) for x in tree.flatten(result)]
     except Exception as error:  # the message names the probe's sizes: say where they came from

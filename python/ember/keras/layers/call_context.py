@@ -7,6 +7,7 @@ context for the layers called after it; the outermost call closes the context.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 
@@ -24,6 +25,19 @@ class CallContext:
 class _State(threading.local):
     def __init__(self):
         self.context = CallContext()
+        self.inference = 0  # > 0 inside inference(): predict and evaluate
+
+
+@contextlib.contextmanager
+def inference():
+    """Layer calls inside run as Keras' predict/evaluate call the model, with training=False:
+    a layer whose call() defaults to training=True (the augmentation layers) does not use that
+    default here."""
+    state.inference += 1
+    try:
+        yield
+    finally:
+        state.inference -= 1
 
 
 state = _State()  # state.context: this thread's CallContext

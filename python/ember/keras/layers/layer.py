@@ -519,7 +519,7 @@ class Layer(NodeAttributes, Module):
                     if signature.has_training and signature.user_class:
                         kwargs["training"] = True
                     return
-                training = signature.training_default
+                training = False if call_context.state.inference else signature.training_default
         context.training = training
         if training is not None and signature.has_training and not explicit:
             kwargs["training"] = training
@@ -531,7 +531,7 @@ class Layer(NodeAttributes, Module):
         was_training = self.training
         self.eval()
         try:
-            with ember.no_grad():
+            with ember.no_grad(), call_context.inference():
                 out = self(probe)
         finally:
             self.train(was_training)

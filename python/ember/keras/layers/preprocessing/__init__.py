@@ -1,6 +1,6 @@
 """Keras preprocessing layers: image rescaling, normalization, resizing and cropping; the
-random augmentation layers that act only while training; and the NumPy-side categorical and
-text layers (lookups, category encoding, text vectorization)."""
+random augmentation layers (active unless called with training=False, as predict does); and
+the NumPy-side categorical and text layers (lookups, category encoding, text vectorization)."""
 from .category_encoding import CategoryEncoding
 from .hashing import Hashing
 from .integer_lookup import IntegerLookup

@@ -1,11 +1,9 @@
-"""The base of ember's Keras augmentation layers: random transforms while training, identity
-otherwise.
+"""The base of ember's Keras augmentation layers: random transforms unless called for
+inference.
 
-A layer augments when its model trains (fit / train_on_batch) or when called with
-``training=True``; predict, evaluate and plain calls return the input unchanged (as float32).
-Real Keras 3.15 also augments on a plain ``layer(x)`` / ``model(x)`` call (their ``call``
-defaults to training=True); ember follows its Layer convention that only training augments, so
-pass ``training=True`` to look at augmented images. ``seed`` gives the layer its own generator;
+As in Keras 3.15, ``call`` defaults to training=True: a plain ``layer(x)`` or ``model(x)``
+augments, and so does fit; ``training=False`` (``model(x, training=False)``), predict and
+evaluate return the input unchanged (as float32). ``seed`` gives the layer its own generator;
 otherwise draws come from ember's global one (``keras.utils.set_random_seed``)."""
 from __future__ import annotations
 
@@ -80,7 +78,7 @@ class RandomImageLayer(Layer):
         u = ember.rand(*shape, generator=self._generator).numpy()
         return (u * np.float32(high - low) + np.float32(low)).astype(np.float32)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         images, _ = float_input(inputs)
         image_axes(type(self).__name__, images.shape, self.data_format)
         training = self.training if training is None else bool(training)
