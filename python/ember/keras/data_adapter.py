@@ -2,7 +2,8 @@
 a dict of arrays (several inputs or outputs); checks, batching and validation splits.
 
 Arrays stay NumPy until a batch is cut; inputs become float32 (as Keras' floatx), targets keep
-integer labels as int64 and turn everything else into float32.
+integer labels as int64 and turn everything else into float32. Arrays of strings (for
+``keras.Input(dtype="string")`` and the text layers) stay NumPy throughout.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 import ember
 from .compile_utils import flatten
+from .engine.keras_tensor import is_text
 
 
 def resolve_verbose(verbose):
@@ -50,15 +52,39 @@ def _is_array_list(data) -> bool:
 
 
 def as_array(data, what: str) -> np.ndarray:
-    """One numeric NumPy array (a Tensor is detached)."""
+    """One NumPy array of numbers (a Tensor is detached) or of strings (for string inputs:
+    ember Tensors hold no strings, the text layers take NumPy's)."""
     if isinstance(data, ember.Tensor):
         return data.detach().numpy()
     arr = np.asarray(data)
     if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must be a NumPy array of numbers (or an ember Tensor). "
-                         f"Received an object of type {type(data).__name__} with dtype "
-                         f"{arr.dtype}")
+        text = _text_array(arr)
+        if text is None:
+            raise ValueError(f"{what} must be a NumPy array of numbers or strings (or an "
+                             f"ember Tensor). Received an object of type "
+                             f"{type(data).__name__} with dtype {arr.dtype}")
+        return text
     return arr
+
+
+def _text_array(arr: np.ndarray):
+    """``arr`` as a str/bytes array if it holds only strings, else None."""
+    if is_text(arr):
+        return arr
+    if arr.dtype == object and arr.size and all(isinstance(v, str) for v in arr.flat):
+        return arr.astype(np.str_)
+    if arr.dtype == object and arr.size and all(isinstance(v, bytes) for v in arr.flat):
+        return arr.astype(np.bytes_)
+    return None
+
+
+def as_text(data, what: str) -> np.ndarray:
+    """A NumPy array of strings for an input declared with dtype="string"."""
+    text = None if isinstance(data, ember.Tensor) else _text_array(np.asarray(data))
+    if text is None:
+        raise ValueError(f"{what} expects strings. Received an object of type "
+                         f"{type(data).__name__} with dtype {getattr(data, 'dtype', None)}")
+    return text
 
 
 def as_arrays(data, what: str):
@@ -89,9 +115,13 @@ def map_data(fn, data):
     return fn(data)
 
 
+def as_input(a: np.ndarray) -> np.ndarray:
+    """A contiguous float32 input (the model computes in float32); strings stay strings."""
+    return a if is_text(a) else np.ascontiguousarray(a, dtype=np.float32)
+
+
 def as_inputs(x):
-    """Contiguous float32 inputs (the model computes in float32)."""
-    return map_data(lambda a: np.ascontiguousarray(a, dtype=np.float32), x)
+    return map_data(as_input, x)
 
 
 def as_targets(y):
@@ -102,7 +132,8 @@ def as_targets(y):
 
 
 def to_tensors(x):
-    return map_data(ember.from_numpy, x)
+    """The model's input values: Tensors, except strings (NumPy arrays)."""
+    return map_data(lambda a: a if is_text(a) else ember.from_numpy(a), x)
 
 
 def slice_data(data, idx):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 import ember
-from . import functional_config
+from . import data_adapter, functional_config
 from .engine import graph, tree
+from .engine.input_rank import adjust_rank, adjusted_shape
 from .engine.keras_tensor import KerasTensor
 from .engine.symbolic_call import has_keras_tensor, symbolic_call
 from .functional_summary import summary_rows
@@ -133,8 +134,12 @@ class Functional(graph.GraphIO, Model):
 
     def _as_input(self, index, x):
         spec = self._flat_inputs[index]
-        if not isinstance(x, ember.Tensor):
+        if spec.dtype == "string":
+            x = data_adapter.as_text(x, f'Input {index} of model "{self.name}" (dtype string)')
+        elif not isinstance(x, ember.Tensor):
             x = ember.from_numpy(np.ascontiguousarray(x, dtype=np.dtype(spec.dtype)))
+        if len(x.shape) != len(spec.shape):
+            x = adjust_rank(x, spec.shape)
         self._check_shape(index, tuple(x.shape))
         return x
 
@@ -142,6 +147,7 @@ class Functional(graph.GraphIO, Model):
         expected = self._flat_inputs[index].shape
         if shape[1:] == expected[1:]:  # (the common case, at C speed)
             return
+        shape = adjusted_shape(shape, expected)  # (as _as_input will adjust it)
         if len(shape) != len(expected) or any(
                 e is not None and e != d for e, d in zip(expected, shape)):
             raise ValueError(f'Input {index} of layer "{self.name}" is incompatible with the '

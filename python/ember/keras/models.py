@@ -14,6 +14,8 @@ from .compile_utils import flatten
 from .data_adapter import map_data
 from .object_registration import custom_object_scope
 from .engine import graph, tree
+from .engine.input_rank import adjust_rank
+from .engine.keras_tensor import is_text
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
@@ -326,6 +328,8 @@ class Sequential(graph.GraphIO, Model):
         self._record_input_shape(input_shape)
         if all(d is not None for d in input_shape[1:]):
             probe = ember.zeros(*((1,) + input_shape[1:]))
+            if self._layers[0].input_dtype == "string":
+                probe = np.full((1,) + input_shape[1:], "", dtype=np.str_)
             was_training = self.training
             self.eval()
             try:
@@ -336,7 +340,11 @@ class Sequential(graph.GraphIO, Model):
         self._build_graph()
         self.built = True
 
-    forward = Layer.forward  # (one input: no structure check on every call)
+    def forward(self, inputs, *args, **kwargs):
+        if is_text(inputs):  # strings go to the first (text) layer as NumPy
+            self._maybe_build(tuple(inputs.shape))
+            return self._call_in_context(inputs, args, kwargs)
+        return Layer.forward(self, inputs, *args, **kwargs)  # (no structure check per call)
 
     def _check_structured_input(self, x):
         raise ValueError(f'Sequential model "{self.name}" takes one input array; received x as '
@@ -356,16 +364,19 @@ class Sequential(graph.GraphIO, Model):
             self._output_shapes = shapes
 
     def _check_input(self, x):
+        """``x`` checked against the input shape (and its rank adjusted, as Keras does)."""
         shape = self.input_shape
         if shape is None:
-            return
+            return x
         expected = shape[1:]
         if x.shape[1:] == expected:  # (the common case, at C speed)
-            return
+            return x
+        x = adjust_rank(x, shape)
         if len(x.shape) - 1 != len(expected) or any(
                 e is not None and e != d for e, d in zip(expected, x.shape[1:])):
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
                              f"expected shape={shape}, found shape={tuple(x.shape)}")
+        return x
 
     def _run_layers(self, x, training, record):
         shapes = {} if record else None
@@ -407,7 +418,7 @@ class Sequential(graph.GraphIO, Model):
         return x
 
     def call(self, inputs, training=None):
-        self._check_input(inputs)
+        inputs = self._check_input(inputs)
         return self._run_layers(inputs, training, record=self._output_shapes is None)
 
     def _maybe_build(self, input_shape):

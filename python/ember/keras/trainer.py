@@ -187,7 +187,7 @@ class Trainer:
         if type(x) is np.ndarray:  # one input: the common case
             if x.ndim == 0:
                 raise ValueError(f"{method}: x must have a batch axis. Received x with shape ()")
-            x = np.ascontiguousarray(x, dtype=np.float32)
+            x = data_adapter.as_input(x)
             self._check_input(x)
             return x
         if alone:  # (with y, the sample counts are checked together)
@@ -311,7 +311,7 @@ class Trainer:
 
     def _forward_loss(self, xb, yb, training, sample_weight=None):
         """(loss, targets in the output's structure, outputs, batch size) of one batch."""
-        if type(xb) is np.ndarray:
+        if type(xb) is np.ndarray and xb.dtype.kind in "biuf":
             x, n = ember.from_numpy(xb), len(xb)
         else:
             x, n = data_adapter.to_tensors(xb), len(flatten(xb)[0])
@@ -528,8 +528,7 @@ class Trainer:
                     call_context.inference():
                 for step, (xb, _, _) in iterator.epoch() or ():
                     cb.on_predict_batch_begin(step)
-                    outputs.append(_to_numpy(self(ember.from_numpy(xb) if type(xb) is np.ndarray
-                                                  else data_adapter.to_tensors(xb))))
+                    outputs.append(_to_numpy(self(data_adapter.to_tensors(xb))))
                     cb.on_predict_batch_end(step, {"outputs": outputs[-1]})
                     progress.update(1)
         finally:
@@ -575,8 +574,6 @@ class Trainer:
             self.eval()
         try:
             with ember.no_grad(), call_context.inference():
-                if type(x) is np.ndarray:
-                    return _to_numpy(self(ember.from_numpy(x)))
                 return _to_numpy(self(data_adapter.to_tensors(x)))
         finally:
             if was_training:

@@ -6,8 +6,12 @@ Arithmetic on KerasTensors (Keras' keras.ops in a graph) is not supported: use m
 """
 from __future__ import annotations
 
+import numpy as np
+
 _DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
-           "uint8", "uint16", "uint32", "uint64", "bool")
+           "uint8", "uint16", "uint32", "uint64", "bool", "string")
+# NumPy's text dtypes (str, bytes) are Keras' "string"
+_TEXT_KINDS = "US"
 _count = [0]
 
 
@@ -15,11 +19,18 @@ def standardize_dtype(dtype) -> str:
     """A dtype name as Keras spells it: "float32", "int32", ... (None is "float32")."""
     if dtype is None:
         return "float32"
+    if isinstance(dtype, np.dtype) and dtype.kind in _TEXT_KINDS or dtype in (str, bytes):
+        return "string"
     name = str(getattr(dtype, "name", dtype))
     name = name.split(".")[-1]  # ember.int32, torch.int32, numpy's dtype('int32')
     if name not in _DTYPES:
         raise ValueError(f"Invalid dtype: {dtype!r}. Expected one of {', '.join(_DTYPES)}")
     return name
+
+
+def is_text(value) -> bool:
+    """Whether ``value`` is a NumPy array of strings (ember Tensors hold no strings)."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in _TEXT_KINDS
 
 
 def reset_names() -> None:

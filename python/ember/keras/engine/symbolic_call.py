@@ -16,7 +16,7 @@ import numpy as np
 
 import ember
 from . import tree
-from .keras_tensor import KerasTensor, standardize_dtype
+from .keras_tensor import KerasTensor, is_text, standardize_dtype
 from .node import Node
 from ..layers import call_context, tensor_masks
 
@@ -35,6 +35,8 @@ def _probe_shape(tensor: KerasTensor, size: int, batch: int) -> list:
 
 
 def _probe_value(tensor: KerasTensor, size: int, batch: int):
+    if tensor.dtype == "string":  # (strings stay NumPy: the text layers take them)
+        return np.full(_probe_shape(tensor, size, batch), "", dtype=np.str_)
     value = ember.from_numpy(np.zeros(_probe_shape(tensor, size, batch),
                                       dtype=np.dtype(tensor.dtype)))
     mask = getattr(tensor, "_keras_mask", None)
@@ -121,10 +123,11 @@ def symbolic_call(layer, args: tuple, kwargs: dict):
         second = tree.flatten(second)
     flat = tree.flatten(first)
     for value in flat:
-        if not isinstance(value, ember.Tensor):
+        if not (isinstance(value, ember.Tensor) or is_text(value)):
             raise TypeError(f"Layer '{layer.name}' ({type(layer).__name__}) returned "
                             f"{type(value).__name__}, not tensors; ember's functional graph "
-                            "needs layers that return a tensor or a list/tuple of tensors.")
+                            "needs layers that return a tensor or a list/tuple of tensors "
+                            "(or NumPy arrays of strings).")
     batch = _batch_size(inputs)
     declared = None if second is None else _declared_shapes(layer, args[0])
     if declared is not None and len(declared) != len(flat):

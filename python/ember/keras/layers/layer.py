@@ -12,7 +12,7 @@ import numpy as np
 import ember
 from ...nn import Module, Parameter
 from .. import constraints, initializers, regularizers
-from ..engine.keras_tensor import KerasTensor
+from ..engine.keras_tensor import KerasTensor, is_text
 from ..engine.node import NodeAttributes
 from ..engine.symbolic_call import has_keras_tensor, symbolic_call
 from . import call_context, tensor_masks, tracking
@@ -92,6 +92,11 @@ def as_tensor(x):
     """Layer inputs may be ember Tensors or array-likes (converted to float32 like Keras)."""
     if isinstance(x, ember.Tensor):
         return x
+    if is_text(x):
+        raise TypeError(f"ember Tensors hold no strings (received an array of dtype {x.dtype}"
+                        f" and shape {x.shape}): strings go to the text preprocessing layers "
+                        "(TextVectorization, StringLookup, Hashing) or to a model whose "
+                        'keras.Input has dtype="string".')
     return ember.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
 
