@@ -406,18 +406,26 @@ class Layer(NodeAttributes, Module):
     def _keras_shape(self, attr_name: str, param) -> tuple:
         return tuple(self._to_keras_layout(attr_name, np.empty(param.shape, np.float32)).shape)
 
+    def _weight_slots(self):
+        """(layer, attribute name, Parameter) of every weight in ``weights`` order: a layer
+        shared by a nested model and its outer model counts once, as in Keras."""
+        slots, seen = [], set()
+        for layer in [self] + self._all_sublayers():
+            for n, p in layer._own_weights():
+                if id(p) not in seen:  # (a Parameter two layers hold, too)
+                    seen.add(id(p))
+                    slots.append((layer, n, p))
+        return slots
+
     def get_weights(self):
         """The layer's weights as NumPy arrays, in Keras order and layout."""
-        own = [np.array(self._to_keras_layout(n, p.detach().numpy()), copy=True)
-               for n, p in self._own_weights()]
-        return own + [w for layer in self._sublayers() for w in layer.get_weights()]
+        return [np.array(layer._to_keras_layout(n, p.detach().numpy()), copy=True)
+                for layer, n, p in self._weight_slots()]
 
     def set_weights(self, weights):
         """Sets the weights from NumPy arrays in Keras order and layout (as get_weights gives)."""
         weights = list(weights)
-        slots = [(self, n, p) for n, p in self._own_weights()]
-        slots += [(layer, n, p) for layer in self._all_sublayers() for n, p in
-                  layer._own_weights()]
+        slots = self._weight_slots()
         if len(weights) != len(slots):
             raise ValueError(f'Layer "{self.name}" expected {len(slots)} weights, but received '
                              f"{len(weights)} input weights.")
