@@ -77,5 +77,8 @@ def test_bad_weights_are_refused():
         model.fit(X, ONE_HOT, sample_weight=WEIGHTS, class_weight=CLASS_WEIGHT, verbose=0)
     with pytest.raises(ValueError, match="x has 40 samples, sample_weight has shape \\(39,\\)"):
         model.fit(X, ONE_HOT, sample_weight=WEIGHTS[:39], verbose=0)
-    with pytest.raises(NotImplementedError, match="per-output sample weights"):
-        model.evaluate(X, ONE_HOT, sample_weight=[WEIGHTS], verbose=0)
+    with pytest.raises(ValueError, match="one `sample_weight` array per output"):
+        model.evaluate(X, ONE_HOT, sample_weight=[WEIGHTS, WEIGHTS], verbose=0)
+    # (one output: a list of one array is that array, as in Keras)
+    assert model.evaluate(X, ONE_HOT, sample_weight=[WEIGHTS], verbose=0) == \
+        model.evaluate(X, ONE_HOT, sample_weight=WEIGHTS, verbose=0)

@@ -261,7 +261,7 @@ class CompileLoss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The total loss (a scalar Tensor), or None when no output has a loss; y_true in the
         structure of y_pred (see align_targets); one ``sample_weight`` array weighs every
-        output's loss, as in Keras."""
+        output's loss, or a structure of them (aligned as y_true) one each, as in Keras."""
         single = self.single
         if single is not None and isinstance(y_pred, ember.Tensor):
             value = single[0](y_true, y_pred, sample_weight)
@@ -275,7 +275,10 @@ class CompileLoss:
                 y_t, y_p = y_true, y_pred
             else:
                 y_t, y_p = y_true[entry.key], y_pred[entry.key]
-            value = entry.loss(y_t, y_p, sample_weight)
+            weights = sample_weight
+            if is_nested(sample_weight):  # one array per output
+                weights = sample_weight[entry.key]
+            value = entry.loss(y_t, y_p, weights)
             if entry.tracker is not None:
                 entry.tracker.update_state(float(value.item()), sample_weight=batch)
             if entry.weight is not None:
@@ -309,49 +312,59 @@ def get_metric(identifier):
 
 
 class _OutputMetrics:
-    __slots__ = ("key", "prefix", "metrics")
+    __slots__ = ("key", "prefix", "metrics", "weighted")
 
-    def __init__(self, key, prefix, metrics):
+    def __init__(self, key, prefix, metrics, weighted=False):
         self.key, self.prefix, self.metrics = key, prefix, metrics
+        self.weighted = weighted  # (compile's weighted_metrics: updated with sample weights)
+
+
+def _check_metrics_argument(argument, metrics):
+    if metrics and not isinstance(metrics, (list, tuple, dict)):
+        raise ValueError(f"Expected `{argument}` argument to be a list, tuple, or dict. "
+                         f"Received instead: {argument}={metrics!r} of type "
+                         f"{type(metrics).__name__}")
+    for value in flatten(metrics or []):
+        if isinstance(value, dict) or (is_nested(value) and any(is_nested(v) for v in value)):
+            raise NotImplementedError(f"compile: nested structures of {argument} deeper than "
+                                      "one list per output are not supported by ember")
 
 
 class CompileMetrics:
-    """compile's ``metrics``: a list (for one output: all of them; for several: one entry per
-    output when as long as the outputs), a list of lists, or a dict keyed by output name."""
+    """compile's ``metrics`` and ``weighted_metrics``: each a list (for one output: all of
+    them; for several: one entry per output when as long as the outputs), a list of lists, or
+    a dict keyed by output name. Weighted metrics follow the others, as in Keras; a weighted
+    metric whose log name is taken is logged as ``[<output>_]weighted_<name>``."""
 
-    def __init__(self, metrics, output_names=None):
-        if metrics and not isinstance(metrics, (list, tuple, dict)):
-            raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. "
-                             f"Received instead: metrics={metrics!r} of type "
-                             f"{type(metrics).__name__}")
-        for value in flatten(metrics or []):
-            if isinstance(value, dict) or (is_nested(value) and any(
-                    is_nested(v) for v in value)):
-                raise NotImplementedError("compile: nested structures of metrics deeper than "
-                                          "one list per output are not supported by ember")
+    def __init__(self, metrics, output_names=None, weighted_metrics=None):
+        for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            _check_metrics_argument(argument, value)
         self.user_metrics = metrics
+        self.user_weighted_metrics = weighted_metrics
         self.output_names = output_names
         self.built = False
         self.groups = []
-        self.metrics = []  # every metric, in output order
+        self.metrics = []  # every metric, in output order (the weighted ones after)
         self.names = []  # their names in the logs
         self.order = None  # (logs keys, evaluate's order of them), see flatten_in_order
 
     def build(self, y_true, y_pred):
-        metrics, self.groups = self.user_metrics, []
+        self.groups = (self._groups(self.user_metrics, y_pred, "metrics", False)
+                       + self._groups(self.user_weighted_metrics, y_pred, "weighted_metrics",
+                                      True))
+        self.metrics = [m for group in self.groups for m in group.metrics]
+        self.names = self._unique_names()
+        self.built = True
+
+    def _groups(self, metrics, y_pred, argument, weighted):
         if not metrics:
-            self.built = True
-            return
+            return []
         if not is_nested(y_pred) or len(flatten(y_pred)) == 1:
             flat = [m for entry in flatten(metrics) for m in
                     (entry if isinstance(entry, (list, tuple)) else [entry])]
             key = None if not is_nested(y_pred) else (
                 next(iter(y_pred)) if isinstance(y_pred, dict) else 0)
-            self.groups = [_OutputMetrics(key, None, [get_metric(m) for m in flat])]
-            self.metrics = list(self.groups[0].metrics)
-            self.names = self._unique_names()
-            self.built = True
-            return
+            return [_OutputMetrics(key, None, [get_metric(m) for m in flat], weighted)]
         keys = _output_keys(y_pred, self.output_names)
         access = list(keys) if isinstance(y_pred, dict) else list(range(len(y_pred)))
         if isinstance(metrics, (list, tuple)) and len(metrics) == len(access):
@@ -361,24 +374,26 @@ class CompileMetrics:
         else:
             names = keys if None not in keys else None
             raise ValueError(
-                f"Invalid `metrics`. `metrics` should contain metrics objects and either be a "
+                f"Invalid `{argument}`. `{argument}` should contain metrics objects and "
+                f"either be a "
                 f"list with one entry per output ({len(access)} outputs"
                 + (f", named {names}" if names else "") + ") or a dict keyed by output name"
                 + (f" {names}" if names else " (this model's outputs have no names)")
                 + f"; for one metric on every output, repeat it per output. "
-                f"Received: metrics={metrics!r}")
+                f"Received: {argument}={metrics!r}")
+        groups = []
         for key, prefix, entry in zip(access, keys, per_output):
             if entry is None:
                 continue
             entry = list(entry) if isinstance(entry, (list, tuple)) else [entry]
-            self.groups.append(_OutputMetrics(key, prefix, [get_metric(m) for m in entry]))
-        self.metrics = [m for group in self.groups for m in group.metrics]
-        self.names = self._unique_names()
-        self.built = True
+            groups.append(_OutputMetrics(key, prefix, [get_metric(m) for m in entry], weighted))
+        return groups
 
-    def update_state(self, y_true, y_pred):
+    def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
+        if is_nested(sample_weight):  # one array per output, arranged as y_pred
+            sample_weight = align_targets(sample_weight, y_pred, self.output_names)
         for group in self.groups:
             if group.key is None:
                 y_t, y_p = y_true, y_pred
@@ -388,8 +403,15 @@ class CompileMetrics:
                 if y_t is None:
                     raise ValueError(f"No target in y for output {group.key!r}, which has "
                                      "metrics")
+            if not group.weighted:
+                for m in group.metrics:
+                    m.update_state(y_t, y_p)
+                continue
+            weights = sample_weight
+            if is_nested(sample_weight):
+                weights = sample_weight[0 if group.key is None else group.key]
             for m in group.metrics:
-                m.update_state(y_t, y_p)
+                m.update_state(y_t, y_p, sample_weight=weights)
 
     def reset_state(self):
         for m in self.metrics:
@@ -405,6 +427,13 @@ class CompileMetrics:
         for group in self.groups:
             for m in group.metrics:
                 name = f"{group.prefix}_{m.name}" if group.prefix else m.name
+                if name in counts and group.weighted:  # (Keras: weighted_<name>, then _1 ...)
+                    name = (f"{group.prefix}_weighted_{m.name}" if group.prefix
+                            else f"weighted_{m.name}")
+                    if name not in counts:
+                        counts[name] = 1
+                        names.append(name)
+                        continue
                 if name in counts:
                     counts[name] += 1
                     name = f"{name}_{counts[name] - 1}"

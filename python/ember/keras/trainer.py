@@ -125,23 +125,25 @@ class Trainer:
         """Configures training. ``loss``: one loss for every output, a list (one per output) or
         a dict keyed by output name, None entries for outputs without a loss;
         ``loss_weights``: a float, list or dict; ``metrics``: a list, a list of lists or a dict
-        (see compile_utils.py for how Keras 3 maps them to outputs). run_eagerly,
+        (see compile_utils.py for how Keras 3 maps them to outputs); ``weighted_metrics``:
+        the same forms, updated with fit/evaluate's sample weights. run_eagerly,
         steps_per_execution, jit_compile and auto_scale_loss are accepted for compatibility
         and do not change results in ember."""
-        _not_supported("compile", weighted_metrics=weighted_metrics)
         output_names = getattr(self, "output_names", None)  # Functional models have them
         if loss is None and self._compile_loss is not None:
             loss = self.loss  # as Keras: compiling again without a loss keeps the earlier one
             compile_loss = self._compile_loss
         else:
             compile_loss = None if loss is None else CompileLoss(loss, loss_weights, output_names)
-        compile_metrics = CompileMetrics(metrics, output_names)
+        compile_metrics = CompileMetrics(metrics, output_names, weighted_metrics)
         # Unknown names fail here, not at the first batch.
         for entry in flatten(loss):
             if entry is not None and not _by_shape(entry):
                 losses_module.get(entry)
         flat_metrics = [m for entry in flatten(metrics or []) for m in flatten(entry)]
         checked = [metrics_module.get(m) for m in flat_metrics if m is not None]
+        checked += [metrics_module.get(m) for entry in flatten(weighted_metrics or [])
+                    for m in flatten(entry) if m is not None]
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._loss_obj = (None if loss is None or is_nested(loss) or _by_shape(loss)
@@ -151,6 +153,7 @@ class Trainer:
         self._loss_tracker = metrics_module.Mean(name="loss")
         # What saving.py can store: one loss by name or class, and a flat list of metrics.
         self._saveable_compile = (not is_nested(loss) and loss_weights is None
+                                  and not weighted_metrics
                                   and len(flat_metrics) == len(flatten(metrics or []))
                                   and not isinstance(metrics, dict) and None not in flat_metrics)
         self.compiled = True
@@ -321,9 +324,12 @@ class Trainer:
                                not isinstance(y_pred, ember.Tensor)):
             check_flat(y_pred)
             compiled = self._compile_loss
-            yb = align_targets(yb, y_pred, getattr(self, "output_names", None)
-                               if compiled is None else compiled.output_names,
-                               None if compiled is None else compiled.user_loss)
+            names = (getattr(self, "output_names", None) if compiled is None
+                     else compiled.output_names)
+            user_loss = None if compiled is None else compiled.user_loss
+            yb = align_targets(yb, y_pred, names, user_loss)
+            if is_nested(sample_weight):  # one array per output, arranged as the targets
+                sample_weight = align_targets(sample_weight, y_pred, names, user_loss)
         weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         loss = self.compute_loss(x, yb, y_pred, training=training, **weighted)
         return loss, yb, y_pred, n
@@ -343,13 +349,13 @@ class Trainer:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
         if yb is not None:
-            self._compile_metrics.update_state(yb, _detach(y_pred))
+            self._compile_metrics.update_state(yb, _detach(y_pred), sample_weight)
 
     def _test_batch(self, xb, yb, sample_weight=None):
         loss, yb, y_pred, n = self._forward_loss(xb, yb, False, sample_weight)
         self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
         if yb is not None:
-            self._compile_metrics.update_state(yb, y_pred)
+            self._compile_metrics.update_state(yb, y_pred, sample_weight)
 
     def _run_test(self, x, y, batch_size, progress=None, sw=None, iterator=None, cb=None):
         """One evaluation pass (over ``iterator`` when given: evaluate's steps, fit's
