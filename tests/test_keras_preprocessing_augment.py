@@ -1,7 +1,7 @@
 """Keras augmentation layers RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 RandomContrast, RandomBrightness: identity when called with training=False (predict,
-evaluate), random otherwise (see test_keras_augmentation_modes.py); known transforms (a quarter turn,
-a shift by whole pixels, a flip) equal NumPy's; real Keras 3 (torch backend) on deterministic
+evaluate), random otherwise (see test_keras_augmentation_modes.py); known transforms (a
+quarter turn, a shift by whole pixels, a flip) equal NumPy's; real Keras 3 (torch backend) on deterministic
 factors; the randomness's range and seeding; gradients; and training inside Sequential.fit."""
 import numpy as np
 import pytest

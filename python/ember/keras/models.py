@@ -233,7 +233,8 @@ def _plain_call(layer, x) -> bool:
 
 def _output_mask(layer, inputs, mask):
     """The mask after ``layer`` (Keras 3 rules): the layer's compute_mask if it has one, the
-    input mask for layers that support masking, else none (Keras warns that the mask is dropped)."""
+    input mask for layers that support masking, else none (Keras warns that the mask is
+    dropped)."""
     if getattr(type(layer), "compute_mask", None) is not None:  # (on the class: no __getattr__)
         return layer.compute_mask(inputs, mask)
     if mask is None:
