@@ -54,6 +54,8 @@ def _python_dtype(values) -> str:
         return "float32"
     if all(isinstance(v, (builtins.bool, np.bool_)) for v in flat):
         return "bool"
+    if any(isinstance(v, (str, bytes)) for v in flat):
+        return "string"
     if any(isinstance(v, (float, np.floating)) for v in flat):
         return "float32"
     if all(isinstance(v, numbers.Integral) for v in flat):
@@ -89,9 +91,13 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         return ember.stack([convert_to_tensor(v, dtype) for v in x])
     if dtype is None:
         if isinstance(x, np.ndarray) or isinstance(x, np.generic):
-            dtype = x.dtype.name
+            dtype = "string" if x.dtype.kind in "US" else x.dtype.name
         else:
             dtype = _python_dtype(x)
+    if dtype == "string":  # (as Keras on torch: "Unsupported dtype for PyTorch: string")
+        raise ValueError("keras.ops.convert_to_tensor: ember Tensors hold no strings; pass "
+                         "NumPy arrays of strings to the text layers (TextVectorization, "
+                         'StringLookup, ...) or to a model whose keras.Input has dtype="string"')
     target = ember_dtype(dtype)
     array = np.asarray(x, dtype=target.numpy if hasattr(target, "numpy") else None)
     return ember.from_numpy(np.array(array, copy=True, order="C"))
