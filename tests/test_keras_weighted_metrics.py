@@ -136,3 +136,10 @@ def test_mismatched_structures_raise_as_keras_does():
     with pytest.raises(ValueError, match="Invalid `weighted_metrics`"):
         listed.compile(loss="mse", weighted_metrics=["mae"])
         listed.evaluate(X, [YA, YB], verbose=0)
+
+
+def test_saving_a_model_compiled_with_weighted_metrics_says_what_it_cannot_store(tmp_path):
+    model = _single(ek)
+    model.compile(optimizer="sgd", loss="mse", weighted_metrics=["mae"])
+    with pytest.raises(NotImplementedError, match="weighted_metrics"):
+        model.save(tmp_path / "m.ember")

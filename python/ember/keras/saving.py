@@ -312,7 +312,8 @@ def _compile_config(model):
     if not model._saveable_compile:
         raise NotImplementedError("save: ember stores a compile configuration of one loss and a "
                                   "flat list of metrics; this model's (per-output losses or "
-                                  "metrics, or loss_weights) cannot be saved. Use save_weights.")
+                                  "metrics, loss_weights or weighted_metrics) cannot be saved. "
+                                  "Use save_weights.")
     opt = model.optimizer
     if type(opt) not in _optimizer_classes().values():
         raise NotImplementedError(f"save: the optimizer {type(opt).__name__} is not one of "
