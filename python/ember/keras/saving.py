@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import types
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from .object_registration import (CustomObjectScope, custom_object_scope,  # noq
                                   get_custom_objects, get_registered_name,
                                   get_registered_object, register_keras_serializable)
 from .safe_mode import SafeModeScope
+from . import saving_keras_formats as keras_formats
 
 WEIGHTS_SUFFIX = ".weights.ember"
 MODEL_SUFFIX = ".ember"
@@ -111,6 +113,10 @@ def _path(filepath, method: str) -> str:
 
 
 def _reject_keras_formats(path: str, method: str, use: str):
+    if path.endswith(".h5") and not path.endswith(keras_formats.WEIGHTS_H5_SUFFIX) \
+            and method in ("save_weights",):
+        raise ValueError(f"{method}: the filename must end in '.weights.h5' (Keras' weights "
+                         f"file) or '{use}'. Received: filepath={path}")
     if path.endswith((".h5", ".hdf5")):
         raise NotImplementedError(f"{method}: HDF5 files (.h5) are not supported by ember. Use "
                                   f"the suffix '{use}' (ember's safe format). Received: "
@@ -257,6 +263,8 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     if max_shard_size is not None:
         raise NotImplementedError("save_weights: max_shard_size (sharded weights) is not "
                                   "supported by ember")
+    if _path(filepath, "save_weights").endswith(keras_formats.WEIGHTS_H5_SUFFIX):
+        return keras_formats.save_weights(model, _path(filepath, "save"), overwrite)
     path = _writable(filepath, "save_weights", WEIGHTS_SUFFIX, overwrite)
     payload = _weights_payload(model, "save_weights")
     ember.save({"format": _WEIGHTS_FORMAT, "version": _VERSION, **payload}, path)
@@ -269,6 +277,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise NotImplementedError("load_weights: skip_mismatch=True is not supported by ember")
     if kwargs:
         raise TypeError(f"load_weights: unrecognized keyword arguments: {sorted(kwargs)}")
+    if _path(filepath, "load_weights").endswith(_KERAS_FILES):
+        return keras_formats.load_weights(model, os.fspath(filepath), _HELPERS)
     path, data = _read(filepath, "load_weights", (_WEIGHTS_FORMAT, _MODEL_FORMAT))
     payload = data if data["format"] == _WEIGHTS_FORMAT else data.get("weights")
     try:
@@ -419,17 +429,19 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Writes ``model`` to a ``.ember`` file: architecture (a Sequential's or functional model's
     layers, or a subclassed Model's class name and get_config), weights, compile configuration
     and optimizer state. Loading a subclassed Model needs its class registered or passed."""
-    from .models import Functional, Sequential
-
+    if kwargs:
+        raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
+    if _path(filepath, "save").endswith(_KERAS_FILES):
+        if zipped is False:
+            raise NotImplementedError("save: zipped=False (an unzipped .keras directory) is "
+                                      "not supported by ember")
+        return keras_formats.save_model(model, os.fspath(filepath), overwrite, _HELPERS)
     if zipped:
         raise NotImplementedError("save: zipped=True is not supported; ember writes one "
                                   "safetensors file")
-    if kwargs:
-        raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
     path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
     _check_serializable(model)
-    spec = (serialize_layer(model) if type(model) not in (Sequential, Functional) else
-            {"class_name": type(model).__name__, "config": model.get_config()})
+    spec = _model_spec(model)
     ember.save({"format": _MODEL_FORMAT, "version": _VERSION, **spec,
                 "compile_config": _compile_config(model),
                 "weights": _weights_payload(model, "save"),
@@ -473,6 +485,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     configuration and optimizer state). Loading is safe: no code from the file runs, unless
     ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode); classes that
     are not ember's own come only from registration or ``custom_objects``."""
+    if _path(filepath, "load_model").endswith(_KERAS_FILES):
+        return keras_formats.load_model(os.fspath(filepath), custom_objects, compile, safe_mode,
+                                        _HELPERS)
     path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
     try:
         # (nested configs find custom objects too; a Lambda's bytecode loads only if
@@ -488,3 +503,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"load_model: {path} has an invalid structure "
                          f"({type(e).__name__}: {e})") from None
     return model
+
+
+def _model_spec(model) -> dict:
+    from .models import Functional, Sequential
+
+    if type(model) not in (Sequential, Functional):
+        return serialize_layer(model)
+    return {"class_name": type(model).__name__, "config": model.get_config()}
+
+
+# What the Keras formats (saving_keras_formats.py) share with ember's own.
+_KERAS_FILES = (keras_formats.KERAS_SUFFIX,) + keras_formats.LEGACY_SUFFIXES
+_HELPERS = types.SimpleNamespace(
+    compile_config=_compile_config, compile_from_config=_compile_from_config,
+    model_from_spec=_model_from_spec, build_from_shape=_build_from_shape,
+    check_serializable=_check_serializable, model_spec=_model_spec)

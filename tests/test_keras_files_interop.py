@@ -1,0 +1,174 @@
+"""Keras 3's own files both ways: models trained and saved by real Keras 3 (``.keras``,
+``.weights.h5``) load into ember and predict the same, and ember's files load into real Keras 3
+and predict the same; compiled models keep their compile configuration and optimizer state."""
+import json
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+from ember import keras as ek
+from keras_reference import real_keras, to_numpy
+
+
+def _rand(*shape, seed=0):
+    return np.random.RandomState(seed).rand(*shape).astype(np.float32)
+
+
+def _mlp(keras):
+    L = keras.layers
+    return keras.Sequential([keras.Input((5,)), L.Dense(8, activation="relu"),
+                             L.Dropout(0.3), L.Dense(3, activation="softmax")])
+
+
+def _cnn(keras):
+    L = keras.layers
+    return keras.Sequential([
+        keras.Input((10, 10, 2)), L.Conv2D(4, 3, padding="same", activation="relu"),
+        L.BatchNormalization(), L.MaxPooling2D(), L.Conv2D(3, 2), L.AveragePooling2D(2),
+        L.Flatten(), L.Dense(2)])
+
+
+def _recurrent(keras):
+    L = keras.layers
+    return keras.Sequential([keras.Input((7,), dtype="int32"), L.Embedding(12, 4),
+                             L.LSTM(5, return_sequences=True), L.GRU(3), L.Dense(1)])
+
+
+def _multi_input(keras):
+    L = keras.layers
+    seq = keras.Input((6, 8), name="seq")
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    x = L.LSTM(3, return_sequences=True)(seq)
+    x = L.Bidirectional(L.GRU(2))(x)
+    e = L.Flatten()(L.Embedding(10, 4)(ids))
+    y = L.BatchNormalization()(L.Concatenate()([x, e]))
+    y = L.Dense(2)(L.Dropout(0.1)(y))
+    return keras.Model([seq, ids], y)
+
+
+def _shared_and_nested(keras):
+    L = keras.layers
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    trunk = L.Dense(4, activation="tanh", name="trunk")
+    side_in = keras.Input((3,), name="side_in")
+    side = keras.Model(side_in, L.Dense(2, name="side_dense")(side_in), name="side")
+    merged = L.concatenate([trunk(a), trunk(b), side(a)])
+    return keras.Model([a, b], [L.Dense(1, name="out")(merged)])
+
+
+def _inputs(kind):
+    if kind is _cnn:
+        return _rand(4, 10, 10, 2, seed=1)
+    if kind is _recurrent:
+        return np.random.RandomState(2).randint(0, 12, (4, 7)).astype(np.int32)
+    if kind is _multi_input:
+        return [_rand(4, 6, 8, seed=3), np.random.RandomState(4).randint(0, 10, (4, 6))
+                .astype(np.int32)]
+    if kind is _shared_and_nested:
+        return [_rand(4, 3, seed=5), _rand(4, 3, seed=6)]
+    return _rand(4, 5, seed=7)
+
+
+def _targets(model_output_shape, seed=9):
+    return _rand(4, *model_output_shape[1:], seed=seed)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_real_keras():
+    with warnings.catch_warnings():  # real Keras' own __array__ warning under NumPy 2
+        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        yield
+
+
+MODELS = [_mlp, _cnn, _recurrent, _multi_input, _shared_and_nested]
+
+
+def _trained(keras, kind):
+    model = kind(keras)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x = _inputs(kind)
+    model.fit(x, _targets(model.output_shape), epochs=2, batch_size=2, verbose=0)
+    return model, x
+
+
+@pytest.mark.parametrize("writer", ["keras", "ember"])
+@pytest.mark.parametrize("kind", MODELS, ids=lambda k: k.__name__.strip("_"))
+def test_files_of_one_library_load_into_the_other(kind, writer, tmp_path):
+    """.keras (whole model, compiled) and .weights.h5 files: same predictions (1e-5)."""
+    keras = real_keras()
+    saving, loading = (keras, ek) if writer == "keras" else (ek, keras)
+    model, x = _trained(saving, kind)
+    model.save(tmp_path / "m.keras")
+    model.save_weights(tmp_path / "m.weights.h5")
+    expected = to_numpy(model.predict(x, verbose=0))
+
+    loaded = loading.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(to_numpy(loaded.predict(x, verbose=0)), expected, rtol=1e-5,
+                               atol=1e-5)
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
+
+    fresh = kind(loading)
+    fresh.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_allclose(to_numpy(fresh.predict(x, verbose=0)), expected, rtol=1e-5,
+                               atol=1e-5)
+
+
+def _dense(keras):
+    L = keras.layers
+    return keras.Sequential([keras.Input((5,)), L.Dense(8, activation="tanh"), L.Dense(3)])
+
+
+def _optimizer_slots(model):
+    """Adam's moments in Keras' order (ember keeps them in PyTorch form: exp_avg, exp_avg_sq)."""
+    if hasattr(model.optimizer, "_inner"):
+        from ember.keras.keras_h5_layout import layout
+        state = model.optimizer._inner.state
+        return [owner._to_keras_layout(attr, state[p][name].numpy())
+                for _, owner, attr, p in layout(model).slots
+                for name in ("exp_avg", "exp_avg_sq")]
+    return [to_numpy(v.value) for v in model.optimizer.variables[2:]]
+
+
+@pytest.mark.parametrize("writer", ["keras", "ember"])
+def test_training_resumes_from_the_file_of_the_other_library(writer, tmp_path):
+    """Adam's moments and iteration count travel with the file (compared directly), and one
+    more epoch after loading gives the weights the saving library reaches itself."""
+    keras = real_keras()
+    saving, loading = (keras, ek) if writer == "keras" else (ek, keras)
+    model = _dense(saving)
+    model.set_weights([_rand(*w.shape, seed=i) - 0.5 for i, w in
+                       enumerate(model.get_weights())])  # (the same start every run)
+    model.compile(optimizer="adam", loss="mse")
+    x, y = _rand(4, 5, seed=7), _rand(4, 3, seed=8)
+    model.fit(x, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = loading.models.load_model(tmp_path / "m.keras")
+    for ours, theirs in zip(_optimizer_slots(loaded), _optimizer_slots(model)):
+        np.testing.assert_array_equal(ours, theirs)
+    y = _targets(model.output_shape, seed=11)
+    model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    for ours, theirs in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-5, atol=1e-6)
+
+
+def test_the_zip_holds_what_keras_writes(tmp_path):
+    model, _ = _trained(ek, _mlp)
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json",
+                                              "model.weights.h5"]
+        config = json.loads(archive.read("config.json"))
+        meta = json.loads(archive.read("metadata.json"))
+    assert meta["keras_version"].startswith("3.")
+    assert (config["module"], config["class_name"], config["registered_name"]) == \
+        ("keras", "Sequential", None)
+    dense = config["config"]["layers"][1]
+    assert (dense["module"], dense["class_name"]) == ("keras.layers", "Dense")
+    assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
+    compiled = config["compile_config"]
+    assert compiled["optimizer"]["class_name"] == "Adam"
+    assert compiled["optimizer"]["module"] == "keras.optimizers"
+    assert (compiled["loss"], compiled["metrics"]) == ("mse", ["mae"])
