@@ -50,7 +50,7 @@ def write(root, model, include_optimizer: bool):
                 group.create_dataset(str(i), data=arr)
 
 
-def _dataset(root, path: str, shape: tuple, source: str, kinds: str = "f"):
+def checked_array(root, path: str, shape: tuple, source: str, kinds: str = "f"):
     """The array at ``path`` after checking it is a dataset of ``shape`` and a dtype kind in
     ``kinds`` (nothing is read before)."""
     h5py = h5py_module()
@@ -88,7 +88,7 @@ def read(root, model, source: str, include_optimizer: bool):
                              f"expects {want}. The file was saved from a different model.")
     assignments = []
     for path, owner, attr, p in lay.slots:
-        arr = _dataset(root, path, owner._keras_shape(attr, p), source)
+        arr = checked_array(root, path, owner._keras_shape(attr, p), source)
         assignments.append((p, owner._from_keras_layout(attr, arr)))
     optimizer_arrays = None
     if include_optimizer and getattr(model, "compiled", False) and "optimizer" in root:
@@ -101,7 +101,7 @@ def read(root, model, source: str, include_optimizer: bool):
                           stacklevel=3)
         else:
             optimizer_arrays = [
-                _dataset(root, f"optimizer/vars/{i}", shape, source, "f" if i else "iuf")
+                checked_array(root, f"optimizer/vars/{i}", shape, source, "f" if i else "iuf")
                 for i, shape in enumerate(shapes)]
     with ember.no_grad():
         for p, arr in assignments:

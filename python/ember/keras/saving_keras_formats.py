@@ -107,13 +107,14 @@ def load_weights(model, path, helpers):
         with saving_keras_zip.open_h5_bytes(data, path) as root:
             keras_h5_weights.read_checked(root, model, path, include_optimizer=False)
         return
-    h5py = keras_h5_weights.h5py_module()
-    try:
-        root = h5py.File(path, "r")
-    except Exception as e:  # h5py raises OSError, ValueError, ... on corrupt files
-        raise ValueError(f"load_weights: {path} is not a readable HDF5 file ({e})") from None
-    with root:
-        if path.endswith(WEIGHTS_H5_SUFFIX) or "layers" in root or "vars" in root:
+    if path.endswith(WEIGHTS_H5_SUFFIX):
+        h5py = keras_h5_weights.h5py_module()
+        try:
+            root = h5py.File(path, "r")
+        except Exception as e:  # h5py raises OSError, ValueError, ... on corrupt files
+            raise ValueError(f"load_weights: {path} is not a readable HDF5 file ({e})") \
+                from None
+        with root:
             keras_h5_weights.read_checked(root, model, path, include_optimizer=False)
-        else:
-            saving_legacy_h5.read_weights(root, model, path)
+    else:
+        saving_legacy_h5.load_weights(path, model)
