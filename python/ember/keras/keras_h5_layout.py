@@ -61,13 +61,16 @@ class Layout:
             return
         self._vars(path, layer.name, layer, own)
         children = []
+        if type(layer).__name__ == "StackedRNNCells":  # (ember tracks them as cell_0, ...)
+            children.append(("cells", list(layer.cells)))
         if _is_graph_model(layer):
             children.append(("layers", list(layer.layers)))
         for attr, module in layer._modules.items():
             if isinstance(module, LayerCollection):
                 children.append((attr, [m for m in module._modules.values()
                                         if isinstance(m, Layer)]))
-            elif isinstance(module, Layer) and not _is_graph_model(layer):
+            elif isinstance(module, Layer) and not _is_graph_model(layer) \
+                    and type(layer).__name__ != "StackedRNNCells":
                 children.append((attr, module))
         if _is_model(layer) and not _is_graph_model(layer):
             children.append(("layers", list(layer.layers)))  # as Keras' dir() walk meets it

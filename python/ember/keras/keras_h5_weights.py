@@ -62,8 +62,8 @@ def checked_array(root, path: str, shape: tuple, source: str, kinds: str = "f"):
         raise ember.ShapeError(f"{source}: shape mismatch at '{path}': the model expects "
                                f"{tuple(shape)}, the file has {tuple(item.shape)}")
     if item.dtype.kind not in kinds or item.dtype.itemsize > 8:
-        raise ValueError(f"{source}: '{path}' has dtype {item.dtype}; expected a "
-                         f"{'float' if kinds == 'f' else 'number'} array")
+        raise ValueError(f"{source}: '{path}' has dtype {item.dtype}; expected "
+                         f"{'a float' if kinds == 'f' else 'an integer or float'} array")
     return np.asarray(item[()])
 
 
@@ -88,7 +88,7 @@ def read(root, model, source: str, include_optimizer: bool):
                              f"expects {want}. The file was saved from a different model.")
     assignments = []
     for path, owner, attr, p in lay.slots:
-        arr = checked_array(root, path, owner._keras_shape(attr, p), source)
+        arr = checked_array(root, path, owner._keras_shape(attr, p), source, "iuf")  # (counts)
         assignments.append((p, owner._from_keras_layout(attr, arr)))
     optimizer_arrays = None
     if include_optimizer and getattr(model, "compiled", False) and "optimizer" in root:

@@ -198,7 +198,8 @@ def read_weights(group, model, path):
             raise ValueError(f"{path}: layer '{layer.name}' has {len(slots)} weights; the "
                              f"file has {len(weight_names)} for '{name}'")
         for (owner, attr, p), weight_name in zip(slots, weight_names):
-            arr = checked_array(group[name], weight_name, owner._keras_shape(attr, p), path)
+            arr = checked_array(group[name], weight_name, owner._keras_shape(attr, p), path,
+                                "iuf")
             assignments.append((owner, attr, p, arr))
     with ember.no_grad():
         for owner, attr, p, arr in assignments:
