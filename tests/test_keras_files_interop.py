@@ -124,38 +124,63 @@ def _dense(keras):
     return keras.Sequential([keras.Input((5,)), L.Dense(8, activation="tanh"), L.Dense(3)])
 
 
-def _optimizer_slots(model):
-    """Adam's moments in Keras' order (ember keeps them in PyTorch form: exp_avg, exp_avg_sq)."""
+def _optimizer_variables(model):
+    """The optimizer's variables in Keras' order (iterations, learning rate, slots)."""
     if hasattr(model.optimizer, "_inner"):
+        from ember.keras import keras_optimizer_vars
         from ember.keras.keras_h5_layout import layout
-        state = model.optimizer._inner.state
-        return [owner._to_keras_layout(attr, state[p][name].numpy())
-                for _, owner, attr, p in layout(model).slots
-                for name in ("exp_avg", "exp_avg_sq")]
-    return [to_numpy(v.value) for v in model.optimizer.variables[2:]]
+        return keras_optimizer_vars.to_keras(model, layout(model))
+    return [to_numpy(v.value) for v in model.optimizer.variables]
 
 
+OPTIMIZERS = {"adam": lambda lib: lib.optimizers.Adam(0.01),
+              "adam_amsgrad": lambda lib: lib.optimizers.Adam(0.01, amsgrad=True),
+              "sgd_momentum": lambda lib: lib.optimizers.SGD(0.05, momentum=0.9),
+              "sgd_nesterov": lambda lib: lib.optimizers.SGD(0.05, momentum=0.5, nesterov=True),
+              "adamw": lambda lib: lib.optimizers.AdamW(0.01)}
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("writer", ["keras", "ember"])
-def test_training_resumes_from_the_file_of_the_other_library(writer, tmp_path):
-    """Adam's moments and iteration count travel with the file (compared directly), and one
-    more epoch after loading gives the weights the saving library reaches itself."""
+def test_training_resumes_from_the_file_of_the_other_library(writer, optimizer, tmp_path):
+    """The optimizer's variables travel with the file (compared directly), and one more epoch
+    after loading gives the weights the saving library reaches itself."""
     keras = real_keras()
     saving, loading = (keras, ek) if writer == "keras" else (ek, keras)
     model = _dense(saving)
     model.set_weights([_rand(*w.shape, seed=i) - 0.5 for i, w in
                        enumerate(model.get_weights())])  # (the same start every run)
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer=OPTIMIZERS[optimizer](saving), loss="mse")
     x, y = _rand(4, 5, seed=7), _rand(4, 3, seed=8)
     model.fit(x, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
     model.save(tmp_path / "m.keras")
     loaded = loading.models.load_model(tmp_path / "m.keras")
-    for ours, theirs in zip(_optimizer_slots(loaded), _optimizer_slots(model)):
-        np.testing.assert_array_equal(ours, theirs)
+    assert type(loaded.optimizer).__name__ == type(model.optimizer).__name__
+    saved_vars = _optimizer_variables(model)
+    assert len(saved_vars) > 2 + (optimizer == "adam_amsgrad")
+    for ours, theirs in zip(_optimizer_variables(loaded), saved_vars, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
     y = _targets(model.output_shape, seed=11)
     model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     loaded.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     for ours, theirs in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-5, atol=1e-6)
+
+
+def test_an_optimizer_whose_state_ember_does_not_map_warns_both_ways(tmp_path):
+    keras = real_keras()
+    for lib in (keras, ek):
+        model = _dense(lib)
+        model.compile(optimizer=lib.optimizers.RMSprop(), loss="mse")
+        model.fit(_rand(4, 5), _rand(4, 3), verbose=0)
+        if lib is ek:
+            with pytest.warns(UserWarning, match="does not store the state of the RMSprop"):
+                model.save(tmp_path / "ember.keras")
+        else:
+            model.save(tmp_path / "keras.keras")
+    with pytest.warns(UserWarning, match="skipping the optimizer state.*RMSprop maps none"):
+        loaded = ek.models.load_model(tmp_path / "keras.keras")
+    assert loaded.compiled and type(loaded.optimizer).__name__ == "RMSprop"
 
 
 def test_the_zip_holds_what_keras_writes(tmp_path):

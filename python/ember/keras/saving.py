@@ -1,7 +1,7 @@
-"""keras.saving: saving and loading Keras-face models in ember's safe file format.
-
-Keras 3 writes ``.keras`` zips and ``.weights.h5`` HDF5 files; ember writes the same content with
-``ember.save`` (a safetensors file whose nesting is JSON: no pickle, loading never runs code):
+"""keras.saving: saving and loading Keras-face models. The suffix chooses the format: Keras 3's
+``.keras`` zips, ``.weights.h5`` and legacy ``.h5`` files (saving_keras_formats.py), or ember's
+own, which holds the same content with ``ember.save`` (a safetensors file whose nesting is JSON:
+no pickle, loading never runs code):
 
 * ``model.save_weights("m.weights.ember")``: each layer's weights, in Keras order and layout.
 * ``model.save("m.ember")``: the Sequential or functional config (each layer's class name and
