@@ -226,3 +226,32 @@ def test_legacy_h5_files_load_into_the_other_library(kind, writer, tmp_path):
     fresh.load_weights(tmp_path / "m.h5")
     np.testing.assert_allclose(to_numpy(fresh.predict(x, verbose=0)), expected, rtol=1e-5,
                                atol=1e-5)
+
+
+def _two_outputs(keras):
+    L = keras.layers
+    inp = keras.Input((5,), name="x")
+    hidden = L.Dense(6, activation="tanh")(inp)
+    return keras.Model(inp, {"value": L.Dense(2, name="value")(hidden),
+                             "prob": L.Dense(1, activation="sigmoid", name="prob")(hidden)})
+
+
+@pytest.mark.parametrize("writer", ["keras", "ember"])
+def test_per_output_losses_weights_and_metrics_travel(writer, tmp_path):
+    keras = real_keras()
+    saving, loading = (keras, ek) if writer == "keras" else (ek, keras)
+    model = _two_outputs(saving)
+    model.compile(optimizer="sgd",
+                  loss={"value": "mse", "prob": saving.losses.BinaryCrossentropy()},
+                  loss_weights={"value": 1.0, "prob": 0.5},
+                  metrics={"value": ["mae"], "prob": [saving.metrics.BinaryAccuracy()]})
+    x = _rand(6, 5, seed=1)
+    y = {"value": _rand(6, 2, seed=2), "prob": (_rand(6, 1, seed=3) > 0.5).astype(np.float32)}
+    model.fit(x, y, epochs=2, batch_size=3, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = loading.models.load_model(tmp_path / "m.keras")
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, err_msg=key)

@@ -66,22 +66,24 @@ def _module_for(key: str):
     return None
 
 
-def to_keras(value, key: str = ""):
+def to_keras(value, module=None):
     """ember's config tree in Keras' form: every serialized object carries the ``module`` and
-    ``registered_name`` Keras' loader looks for."""
+    ``registered_name`` Keras' loader looks for (``module``: the one the enclosing key implies,
+    e.g. any object inside ``loss`` comes from keras.losses)."""
     if isinstance(value, list):
-        return [to_keras(item, key) for item in value]
+        return [to_keras(item, module) for item in value]
     if not isinstance(value, dict):
         return value
-    out = {k: to_keras(v, k) for k, v in value.items()}
-    if isinstance(out.get("class_name"), str) and "config" in out and out["class_name"] != \
-            "__keras_tensor__":
+    is_object = isinstance(value.get("class_name"), str) and "config" in value \
+        and value["class_name"] != "__keras_tensor__"
+    out = {k: to_keras(v, _module_for(k) or (None if is_object else module))
+           for k, v in value.items()}
+    if is_object:
         name = out["class_name"]
         if name in _MODEL_MODULES and out.get("registered_name") in (None, name):
             out["module"] = _MODEL_MODULES[name]
             out["registered_name"] = None if name == "Sequential" else name
         elif out.get("module") is None or str(out["module"]).startswith("ember."):
-            module = _module_for(key)
             if module is not None and out.get("registered_name") in (None, name):
                 out["module"] = module
                 out["registered_name"] = None

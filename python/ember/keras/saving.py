@@ -290,17 +290,22 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
 # ---- compile configuration and optimizer state -------------------------------------------------
 def _serialize_loss(model):
-    loss = model._loss_obj
-    if loss is None:
+    if model._loss_obj is None:
         return None
-    if isinstance(model.loss, str):
-        return model.loss
+    return _serialize_loss_leaf(model.loss if isinstance(model.loss, str) else model._loss_obj)
+
+
+def _serialize_loss_leaf(loss):
+    """One loss of a compile configuration: a name, a built-in Loss or loss function."""
+    if loss is None or isinstance(loss, str):
+        return loss
+    loss = losses.get(loss)
     if type(loss) in _loss_classes().values():
         return {"class_name": type(loss).__name__, "config": loss.get_config()}
     if isinstance(loss, losses.LossFunctionWrapper) and loss.fn in _LOSS_FUNCTIONS \
             and not loss.fn_kwargs:
         return loss.fn.__name__
-    raise NotImplementedError(f"save: the loss {model.loss!r} is not one of ember's built-in "
+    raise NotImplementedError(f"save: the loss {loss!r} is not one of ember's built-in "
                               "losses and cannot be saved. Compile with a built-in loss (name or "
                               "class), or use save_weights.")
 
@@ -322,13 +327,16 @@ def _compile_config(model):
         raise NotImplementedError("save: ember stores a compile configuration of one loss and a "
                                   "flat list of metrics; this model's (per-output losses or "
                                   "metrics, or loss_weights) cannot be saved. Use save_weights.")
+    return {"optimizer": _serialize_optimizer(model), "loss": _serialize_loss(model),
+            "metrics": [_serialize_metric(m) for m in model._metrics]}
+
+
+def _serialize_optimizer(model):
     opt = model.optimizer
     if type(opt) not in _optimizer_classes().values():
         raise NotImplementedError(f"save: the optimizer {type(opt).__name__} is not one of "
                                   "ember's built-in Keras optimizers and cannot be saved")
-    return {"optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
-            "loss": _serialize_loss(model),
-            "metrics": [_serialize_metric(m) for m in model._metrics]}
+    return {"class_name": type(opt).__name__, "config": opt.get_config()}
 
 
 def _optimizer_state(model):
@@ -516,6 +524,10 @@ def _model_spec(model) -> dict:
 # What the Keras formats (saving_keras_formats.py) share with ember's own.
 _KERAS_FILES = (keras_formats.KERAS_SUFFIX,) + keras_formats.LEGACY_SUFFIXES
 _HELPERS = types.SimpleNamespace(
-    compile_config=_compile_config, compile_from_config=_compile_from_config,
+    compile_config_optimizer=_serialize_optimizer,
+    serialize_loss=_serialize_loss_leaf, serialize_metric=_serialize_metric,
+    loss_from_config=lambda spec: _from_registry(spec, _loss_classes(), "loss"),
+    metric_from_config=lambda spec: _from_registry(spec, _metric_classes(), "metric"),
+    optimizer_from_config=lambda spec: _from_registry(spec, _optimizer_classes(), "optimizer"),
     model_from_spec=_model_from_spec, build_from_shape=_build_from_shape,
     check_serializable=_check_serializable, model_spec=_model_spec)

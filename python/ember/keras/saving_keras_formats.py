@@ -12,37 +12,63 @@ import io
 import os
 
 from . import keras_config_io, keras_h5_weights, saving_keras_zip, saving_legacy_h5
+from . import metrics as metrics_module
 from ..serialization import atomic_write
 
 KERAS_SUFFIX, WEIGHTS_H5_SUFFIX = ".keras", ".weights.h5"
 LEGACY_SUFFIXES = (".h5", ".hdf5")
 
-# What Keras 3 writes in compile_config beyond the optimizer, loss and metrics.
-_COMPILE_DEFAULTS = {"loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
-                     "steps_per_execution": 1, "jit_compile": False}
+# What Keras 3 writes in compile_config beside the optimizer, losses and metrics.
+_COMPILE_DEFAULTS = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def _walk(value, leaf):
+    """``value`` (a loss or metric structure: lists and dicts keyed by output name) with
+    ``leaf`` applied to each entry; a serialized object is an entry, not a dict to walk."""
+    if isinstance(value, (list, tuple)):
+        return [_walk(item, leaf) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _walk(item, leaf) for key, item in value.items()}
+    return leaf(value)
+
+
+def _metric_leaf(metric, helpers):
+    if metric is None or isinstance(metric, str):
+        return metric  # (by name, as Keras writes it)
+    return helpers.serialize_metric(metrics_module.get(metric))
 
 
 def keras_compile_config(model, helpers):
-    config = helpers.compile_config(model)
-    if config is None:
+    """Keras 3's compile_config: the optimizer, and the losses, loss weights and metrics as
+    compile() was given them (per-output lists and dicts too), each entry serialized."""
+    if not model.compiled:
         return None
-    # Metrics given by name stay names, as Keras writes them.
-    given = list(model._compile_metrics.user_metrics or [])
-    config["metrics"] = [spec if isinstance(spec, str) else saved
-                         for spec, saved in zip(given, config["metrics"])]
+    compile_loss = model._compile_loss
+    config = {
+        "optimizer": helpers.compile_config_optimizer(model),
+        "loss": _walk(compile_loss.user_loss if compile_loss is not None else None,
+                      helpers.serialize_loss),
+        "loss_weights": compile_loss.user_loss_weights if compile_loss is not None else None,
+        "metrics": _walk(model._compile_metrics.user_metrics,
+                         lambda m: _metric_leaf(m, helpers)),
+        "weighted_metrics": None}
     return {**keras_config_io.to_keras(config), **_COMPILE_DEFAULTS}
 
 
 def compile_model(model, config, helpers):
     """Compiles ``model`` from a Keras compile_config (already in ember's form)."""
-    for key, default in _COMPILE_DEFAULTS.items():
-        value = config.get(key, default)
-        if key in ("loss_weights", "weighted_metrics") and value is not None:
-            raise NotImplementedError(f"ember rebuilds compile configurations without {key}; "
-                                      f"this file has {key}={value!r:.80}")
-    helpers.compile_from_config(model, {"optimizer": config["optimizer"],
-                                        "loss": config.get("loss"),
-                                        "metrics": config.get("metrics") or []})
+    if config.get("weighted_metrics"):
+        raise NotImplementedError("ember does not rebuild weighted_metrics; this file has "
+                                  f"weighted_metrics={config['weighted_metrics']!r:.80}")
+
+    def entry(value, rebuild):
+        return rebuild(value) if isinstance(value, dict) else value
+
+    model.compile(
+        optimizer=helpers.optimizer_from_config(config["optimizer"]),
+        loss=_walk(config.get("loss"), lambda v: entry(v, helpers.loss_from_config)),
+        loss_weights=config.get("loss_weights"),
+        metrics=_walk(config.get("metrics"), lambda v: entry(v, helpers.metric_from_config)))
 
 
 def build_model(config, path, helpers):
