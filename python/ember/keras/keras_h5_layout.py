@@ -39,10 +39,12 @@ def _name_key(name: str) -> str:
 
 class Layout:
     """``groups``: [(vars group path, object name)]; ``slots``: [(dataset path, owner layer,
-    attribute name, Parameter)], in Keras' variable order within each owner."""
+    attribute name, Parameter)], in Keras' variable order within each owner; ``objects``:
+    [(path, layer)]."""
 
     def __init__(self):
         self.groups, self.slots, self._seen = [], [], set()
+        self.objects = []  # (path, layer) of every layer met, the model first
 
     def _vars(self, path, name, owner, weights):
         group = f"{path}/vars" if path else "vars"
@@ -54,6 +56,7 @@ class Layout:
         if id(layer) in self._seen:
             return
         self._seen.add(id(layer))
+        self.objects.append((path, layer))
         own = layer._own_weights()
         if isinstance(layer, RecurrentBase) and type(layer).__name__ in _CELL_NAMES:
             self._vars(path, layer.name, layer, [])

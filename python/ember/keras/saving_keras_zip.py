@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from . import keras_config_io, keras_h5_weights
+from . import keras_assets, keras_config_io, keras_h5_weights
 from ..serialization import atomic_write
 from .object_registration import custom_object_scope
 from .safe_mode import SafeModeScope
@@ -39,6 +39,7 @@ def save(model, path: str, spec: dict, compile_config):
     h5py = keras_h5_weights.h5py_module()
     config = keras_config_io.model_config(model, spec)
     config["compile_config"] = compile_config
+    assets = keras_assets.entries(model)
     weights = io.BytesIO()
     with h5py.File(weights, "w") as root:
         keras_h5_weights.write(root, model, include_optimizer=True)
@@ -47,6 +48,8 @@ def save(model, path: str, spec: dict, compile_config):
         archive.writestr(METADATA, json.dumps(metadata()))
         archive.writestr(CONFIG, json.dumps(config))
         archive.writestr(WEIGHTS, weights.getvalue())
+        for name, content in assets.items():
+            archive.writestr(name, content)
     atomic_write(path, data.getvalue())  # (a save killed midway leaves the old file whole)
 
 
@@ -109,6 +112,9 @@ def load(path: str, build_model, compile_model, custom_objects, compile: bool, s
         except (KeyError, TypeError, AttributeError, IndexError) as e:
             raise ValueError(f"{path}: invalid model config ({type(e).__name__}: {e})") from None
         data = read_bounded(archive, WEIGHTS, weights_limit(model), path)
+        names = set(archive.namelist())
+        keras_assets.restore(model, lambda name: read_bounded(archive, name, _MAX_JSON, path)
+                             if name in names else None, path)
     compile_config = ember_config.get("compile_config") if compile else None
     if compile_config:
         compile_from_keras(model, compile_model, compile_config, path)
