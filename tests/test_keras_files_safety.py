@@ -12,6 +12,8 @@ import pytest
 
 from ember import keras as ek
 
+h5py = pytest.importorskip("h5py")
+
 
 def _model():
     model = ek.Sequential([ek.Input((4,)), ek.layers.Dense(3), ek.layers.Dense(2)])
@@ -81,7 +83,9 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(saved, tmp_path):
 
 
 @pytest.mark.parametrize("config", [b"{not json", b"[1, 2]", b'{"class_name": 3}',
-                                    b'{"class_name": "Sequential", "config": {"layers": 7}}'])
+                                    b'{"class_name": "Sequential", "config": {"layers": 7}}',
+                                    b'{"class_name": "Sequential", "config": {"layers": '
+                                    + b"[" * 100000 + b"]" * 100000 + b"}}"])
 def test_a_malformed_config_is_a_value_error(config, saved, tmp_path):
     _, path = saved
     bad = tmp_path / "bad.keras"
@@ -103,7 +107,6 @@ def test_a_config_naming_an_unknown_class_is_a_value_error(saved, tmp_path):
 
 def _weights_file(path, edit):
     """The model.weights.h5 of ``path`` after ``edit(h5py_file)``, as bytes."""
-    import h5py
     with zipfile.ZipFile(path) as archive:
         data = io.BytesIO(archive.read("model.weights.h5"))
     with h5py.File(data, "a") as root:
@@ -125,15 +128,34 @@ def _huge_dataset(name):
     return edit
 
 
+def _link(name, make_link):
+    def edit(root):
+        del root[name]
+        root[name] = make_link()
+    return edit
+
+
+def _external_storage(name):
+    def edit(root):  # the array's bytes would come from another file (here /dev/zero)
+        del root[name]
+        root.create_dataset(name, shape=(4, 3), dtype="f4", external=[("/dev/zero", 0, 48)])
+    return edit
+
+
 @pytest.mark.parametrize("edit, message", [
     (_huge_dataset("layers/dense/vars/0"), "shape mismatch at 'layers/dense/vars/0'"),
+    (_link("layers/dense/vars/0", lambda: h5py.ExternalLink("/etc/passwd", "/")),
+     "ExternalLink"),
+    (_link("layers/dense/vars", lambda: h5py.SoftLink("/layers/dense_1/vars")),
+     "SoftLink"),
+    (_external_storage("layers/dense/vars/0"), "outside the file"),
     (_replace_dataset("layers/dense/vars/0", np.zeros((4, 3), np.complex64)), "dtype complex64"),
     (_replace_dataset("layers/dense/vars/0", np.zeros((4, 3), "S8")), "dtype .S8"),
     (lambda root: root.__delitem__("layers/dense/vars/1"), "holds 1 variables"),
     (lambda root: root.create_dataset("layers/dense/vars/2", data=np.zeros(3)),
      "holds 3 variables"),
     (lambda root: root.__delitem__("layers/dense_1"), "holds 0 variables"),
-], ids=["huge-shape", "complex", "bytes", "missing", "extra", "missing-layer"])
+], ids=["huge-shape", "external-link", "soft-link", "external-storage", "complex", "bytes", "missing", "extra", "missing-layer"])
 def test_hostile_weights_are_checked_against_the_model_before_reading(edit, message, saved,
                                                                          tmp_path):
     _, path = saved

@@ -50,11 +50,29 @@ def write(root, model, include_optimizer: bool):
                 group.create_dataset(str(i), data=arr)
 
 
+def resolve(root, path: str, source: str):
+    """The object at ``path`` under ``root``, or None. Only hard links are followed: a soft or
+    external link (which could open another file, a device or a pipe) is refused."""
+    h5py = h5py_module()
+    item = root
+    for part in [p for p in path.split("/") if p]:
+        if not isinstance(item, h5py.Group):
+            return None
+        link = item.get(part, getlink=True)
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            raise ValueError(f"{source}: '{path}' is a {type(link).__name__}; ember follows no "
+                             "links out of a weights file")
+        item = item[part]
+    return item
+
+
 def checked_array(root, path: str, shape: tuple, source: str, kinds: str = "f"):
     """The array at ``path`` after checking it is a dataset of ``shape`` and a dtype kind in
-    ``kinds`` (nothing is read before)."""
+    ``kinds``, stored in this file (nothing is read before)."""
     h5py = h5py_module()
-    item = root.get(path)
+    item = resolve(root, path, source)
     if not isinstance(item, h5py.Dataset):
         raise ValueError(f"{source}: missing weight '{path}' (the model expects an array of "
                          f"shape {shape} there)")
@@ -64,12 +82,15 @@ def checked_array(root, path: str, shape: tuple, source: str, kinds: str = "f"):
     if item.dtype.kind not in kinds or item.dtype.itemsize > 8:
         raise ValueError(f"{source}: '{path}' has dtype {item.dtype}; expected "
                          f"{'a float' if kinds == 'f' else 'an integer or float'} array")
+    if item.external or item.is_virtual:
+        raise ValueError(f"{source}: '{path}' keeps its data outside the file; ember reads "
+                         "weights stored in the file only")
     return np.asarray(item[()])
 
 
-def _count(root, path: str) -> int:
+def _count(root, path: str, source: str) -> int:
     h5py = h5py_module()
-    group = root.get(path)
+    group = resolve(root, path, source)
     return len(group.keys()) if isinstance(group, h5py.Group) else 0
 
 
@@ -82,7 +103,7 @@ def read(root, model, source: str, include_optimizer: bool):
         group = path.rsplit("/", 1)[0]
         expected[group] = expected.get(group, 0) + 1
     for group, _ in lay.groups:
-        found, want = _count(root, group), expected.get(group, 0)
+        found, want = _count(root, group, source), expected.get(group, 0)
         if found != want:
             raise ValueError(f"{source}: '{group}' holds {found} variables; the model's layer "
                              f"expects {want}. The file was saved from a different model.")
@@ -91,9 +112,9 @@ def read(root, model, source: str, include_optimizer: bool):
         arr = checked_array(root, path, owner._keras_shape(attr, p), source, "iuf")  # (counts)
         assignments.append((p, owner._from_keras_layout(attr, arr)))
     optimizer_arrays = None
-    if include_optimizer and getattr(model, "compiled", False) and "optimizer" in root:
+    if include_optimizer and getattr(model, "compiled", False) and resolve(root, "optimizer", source) is not None:
         shapes = optimizer_vars.expected_shapes(model, lay)
-        found = _count(root, "optimizer/vars")
+        found = _count(root, "optimizer/vars", source)
         if shapes is None or found != len(shapes):
             warnings.warn(f"{source}: skipping the optimizer state: the file has {found} "
                           f"optimizer variables, ember's {type(model.optimizer).__name__} "

@@ -109,7 +109,7 @@ def load(path: str, build_model, compile_model, custom_objects, compile: bool, s
             ember_config = keras_config_io.from_keras(config)
             with custom_object_scope(custom_objects), SafeModeScope(safe_mode):
                 model = build_model(ember_config, path)
-        except (KeyError, TypeError, AttributeError, IndexError) as e:
+        except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as e:
             raise ValueError(f"{path}: invalid model config ({type(e).__name__}: {e})") from None
         data = read_bounded(archive, WEIGHTS, weights_limit(model), path)
         names = set(archive.namelist())

@@ -19,7 +19,7 @@ import numpy as np
 import ember
 from . import keras_config_io, keras_optimizer_vars
 from .keras_h5_layout import layout as keras_layout
-from .keras_h5_weights import checked_array, h5py_module
+from .keras_h5_weights import checked_array, h5py_module, resolve
 from .object_registration import custom_object_scope
 from .safe_mode import SafeModeScope
 from .saving_keras_zip import KERAS_VERSION, compile_from_keras
@@ -144,9 +144,9 @@ def _load(root, path, build_model, compile_model, custom_objects, compile, safe_
     try:
         with custom_object_scope(custom_objects), SafeModeScope(safe_mode):
             model = build_model(keras_config_io.from_keras(_keras2_config(config)), path)
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as e:
         raise ValueError(f"{path}: invalid model config ({type(e).__name__}: {e})") from None
-    weights = root.get("model_weights")
+    weights = resolve(root, "model_weights", path)
     if weights is None:
         raise ValueError(f"{path}: the file has no model_weights group")
     read_weights(weights, model, path)
@@ -155,8 +155,9 @@ def _load(root, path, build_model, compile_model, custom_objects, compile, safe_
         training = keras_config_io.from_keras(training)
         training["optimizer"] = training.pop("optimizer_config")
         compile_from_keras(model, compile_model, training, path)
-        if model.compiled and "optimizer_weights" in root:
-            _read_optimizer(root["optimizer_weights"], model, path)
+        optimizer_weights = resolve(root, "optimizer_weights", path)
+        if model.compiled and optimizer_weights is not None:
+            _read_optimizer(optimizer_weights, model, path)
     return model
 
 
@@ -186,19 +187,20 @@ def read_weights(group, model, path):
     """The weights of ``model_weights`` (a legacy file's group, or the root of a legacy
     weights-only ``.h5``) into ``model``, layer by layer in order."""
     layers = [layer for layer in model.layers if _layer_weights(layer)]
-    names = [name for name in _read_names(group, "layer_names")
-             if name in group and _read_names(group[name], "weight_names")]
+    groups = {name: resolve(group, name, path) for name in _read_names(group, "layer_names")}
+    names = [name for name, found in groups.items()
+             if found is not None and _read_names(found, "weight_names")]
     if len(names) != len(layers):
         raise ValueError(f"{path}: layer count mismatch: the model has {len(layers)} layers "
                          f"with weights, the file {len(names)}")
     assignments = []
     for layer, name in zip(layers, names):
-        slots, weight_names = _layer_weights(layer), _read_names(group[name], "weight_names")
+        slots, weight_names = _layer_weights(layer), _read_names(groups[name], "weight_names")
         if len(weight_names) != len(slots):
             raise ValueError(f"{path}: layer '{layer.name}' has {len(slots)} weights; the "
                              f"file has {len(weight_names)} for '{name}'")
         for (owner, attr, p), weight_name in zip(slots, weight_names):
-            arr = checked_array(group[name], weight_name, owner._keras_shape(attr, p), path,
+            arr = checked_array(groups[name], weight_name, owner._keras_shape(attr, p), path,
                                 "iuf")
             assignments.append((owner, attr, p, arr))
     with ember.no_grad():
@@ -211,8 +213,8 @@ def load_weights(path, model):
     """load_weights from a legacy ``.h5`` file (a full model's, or weights only)."""
     with _open(path, "load_weights") as root:
         try:
-            read_weights(root["model_weights"] if "model_weights" in root else root, model,
-                         path)
+            weights = resolve(root, "model_weights", path)
+            read_weights(root if weights is None else weights, model, path)
         except (KeyError, TypeError, OSError, RuntimeError, AttributeError) as e:
             raise ValueError(f"{path}: corrupt legacy .h5 file ({type(e).__name__}: "
                              f"{e})") from None
