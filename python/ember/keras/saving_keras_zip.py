@@ -15,6 +15,7 @@ import io
 import json
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -62,8 +63,12 @@ def read_bounded(archive, name: str, limit: int, path: str) -> bytes:
     if info.file_size > limit:
         raise ValueError(f"{path}: {name} declares {info.file_size} bytes, more than the "
                          f"{limit} this model can need")
-    with archive.open(info) as f:
-        data = f.read(limit + 1)
+    try:
+        with archive.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
+            NotImplementedError) as e:  # (corrupt, encrypted or unknown compression)
+        raise ValueError(f"{path}: cannot read {name} from the zip ({e})") from None
     if len(data) > limit:
         raise ValueError(f"{path}: {name} holds more than the {limit} bytes this model can need")
     return data
