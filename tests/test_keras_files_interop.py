@@ -58,6 +58,14 @@ def _shared_and_nested(keras):
     return keras.Model([a, b], [L.Dense(1, name="out")(merged)])
 
 
+def _nested_sequential(keras):
+    L = keras.layers
+    inp = keras.Input((5,))
+    block = keras.Sequential([keras.Input((5,)), L.Dense(4, activation="relu"),
+                              L.BatchNormalization()], name="block")
+    return keras.Model(inp, L.Dense(2)(block(inp)))
+
+
 def _inputs(kind):
     if kind is _cnn:
         return _rand(4, 10, 10, 2, seed=1)
@@ -82,7 +90,7 @@ def _quiet_real_keras():
         yield
 
 
-MODELS = [_mlp, _cnn, _recurrent, _multi_input, _shared_and_nested]
+MODELS = [_mlp, _cnn, _recurrent, _multi_input, _shared_and_nested, _nested_sequential]
 
 
 def _trained(keras, kind, by_name=True):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
+from .engine.graph import GraphIO
 from .layers.layer import Layer
 from .layers.recurrent import RecurrentBase
 from .layers.tracking import LayerCollection
+from .trainer import Trainer
 
 _CELL_NAMES = {"LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell"}
 
@@ -63,23 +65,7 @@ class Layout:
             self._vars(f"{path}/cell", _CELL_NAMES[type(layer).__name__], layer, own)
             return
         self._vars(path, layer.name, layer, own)
-        children = []
-        if type(layer).__name__ == "StackedRNNCells":  # (ember tracks them as cell_0, ...)
-            children.append(("cells", list(layer.cells)))
-        if _is_graph_model(layer):
-            children.append(("layers", list(layer.layers)))
-        for attr, module in layer._modules.items():
-            if isinstance(module, LayerCollection):
-                children.append((attr, [m for m in module._modules.values()
-                                        if isinstance(m, Layer)]))
-            elif isinstance(module, Layer) and not _is_graph_model(layer) \
-                    and type(layer).__name__ != "StackedRNNCells":
-                children.append((attr, module))
-        if _is_model(layer) and not _is_graph_model(layer):
-            children.append(("layers", list(layer.layers)))  # as Keras' dir() walk meets it
-        first = [c for c in children if _is_graph_model(layer) and c[0] == "layers"]
-        rest = sorted((c for c in children if c not in first), key=lambda c: _name_key(c[0]))
-        for attr, child in first + rest:
+        for attr, child in _children(layer):
             base = f"{path}/{attr}" if path else attr
             if isinstance(child, list):
                 used = {}
@@ -89,14 +75,30 @@ class Layout:
                 self.add(child, base)
 
 
+def _children(layer) -> list:
+    """(attribute, sublayer or list of sublayers) in the order Keras' walk visits them."""
+    if _is_graph_model(layer):
+        return [("layers", list(layer.layers))]  # (its other attributes hold the same layers)
+    if type(layer).__name__ == "StackedRNNCells":  # (ember tracks them as cell_0, cell_1, ...)
+        return [("cells", list(layer.cells))]
+    found = []
+    for attr, module in layer._modules.items():
+        if isinstance(module, LayerCollection):
+            found.append((attr, [m for m in module._modules.values() if isinstance(m, Layer)]))
+        elif isinstance(module, Layer):
+            found.append((attr, module))
+    if _is_model(layer):
+        found.append(("layers", list(layer.layers)))  # Keras' dir() walk meets Model.layers
+    return sorted(found, key=lambda c: _name_key(c[0]))
+
+
 def _is_model(layer) -> bool:
-    from .trainer import Trainer  # (a leaf module: models import it, not the other way)
     return isinstance(layer, Trainer)
 
 
 def _is_graph_model(layer) -> bool:
-    return _is_model(layer) and type(layer).__name__ in ("Sequential", "Functional") \
-        or (_is_model(layer) and hasattr(layer, "_graph_layers"))
+    """A Sequential or Functional model (or a subclass): Keras walks its ``layers`` first."""
+    return isinstance(layer, GraphIO)
 
 
 def layout(model) -> Layout:
