@@ -253,8 +253,9 @@ def test_wrong_suffixes(tmp_path):
     """Keras' own suffixes (.keras, .weights.h5, .h5) are written by saving_keras_formats.py
     (tests/test_keras_files*.py); anything else is refused as Keras 3 refuses it."""
     model = _model()
-    with pytest.raises(ValueError, match=r"must end in '\.weights\.h5'"):
-        model.save_weights(tmp_path / "m.h5")
+    for bad in ("m.h5", "m.hdf5", "m.keras"):
+        with pytest.raises(ValueError, match=r"must end in '\.weights\.h5'"):
+            model.save_weights(tmp_path / bad)
     with pytest.raises(ValueError, match=r"must end in '\.weights\.ember'"):
         model.save_weights(tmp_path / "m.npz")
     with pytest.raises(ValueError, match=r"must end in '\.ember'"):

@@ -113,18 +113,11 @@ def _path(filepath, method: str) -> str:
 
 
 def _reject_keras_formats(path: str, method: str, use: str):
-    if path.endswith(".h5") and not path.endswith(keras_formats.WEIGHTS_H5_SUFFIX) \
-            and method in ("save_weights",):
-        raise ValueError(f"{method}: the filename must end in '.weights.h5' (Keras' weights "
-                         f"file) or '{use}'. Received: filepath={path}")
-    if path.endswith((".h5", ".hdf5")):
-        raise NotImplementedError(f"{method}: HDF5 files (.h5) are not supported by ember. Use "
-                                  f"the suffix '{use}' (ember's safe format). Received: "
-                                  f"filepath={path}")
-    if path.endswith(".keras"):
-        raise NotImplementedError(f"{method}: Keras' .keras zip format is not supported by "
-                                  f"ember. Use the suffix '{use}' (ember's safe format). "
-                                  f"Received: filepath={path}")
+    """Keras' own suffixes reach here only where Keras refuses them too (save_weights to a
+    ``.keras`` or plain ``.h5`` name); the formats themselves went to saving_keras_formats.py."""
+    if path.endswith((".h5", ".hdf5", ".keras")):
+        raise ValueError(f"{method}: the filename must end in '{keras_formats.WEIGHTS_H5_SUFFIX}'"
+                         f" (Keras' weights file) or '{use}'. Received: filepath={path}")
 
 
 def _writable(filepath, method, suffix, overwrite) -> str:
@@ -264,7 +257,7 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
         raise NotImplementedError("save_weights: max_shard_size (sharded weights) is not "
                                   "supported by ember")
     if _path(filepath, "save_weights").endswith(keras_formats.WEIGHTS_H5_SUFFIX):
-        return keras_formats.save_weights(model, _path(filepath, "save"), overwrite)
+        return keras_formats.save_weights(model, os.fspath(filepath), overwrite)
     path = _writable(filepath, "save_weights", WEIGHTS_SUFFIX, overwrite)
     payload = _weights_payload(model, "save_weights")
     ember.save({"format": _WEIGHTS_FORMAT, "version": _VERSION, **payload}, path)
