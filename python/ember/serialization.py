@@ -49,12 +49,12 @@ def save(obj, f) -> None:
         data = safetensors.numpy.save(arrays, metadata={"format": _FORMAT,
                                                         "structure": json.dumps(structure)})
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), data)
+        atomic_write(os.fspath(f), data)
     else:
         f.write(data)
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> None:
     """Writes a temporary file beside `path`, syncs it and renames it over `path`: a crash or a
     full disk leaves the old file whole, never a truncated one."""
     folder, base = os.path.split(os.path.abspath(path))

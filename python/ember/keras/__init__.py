@@ -3,8 +3,8 @@
 Keras layers are configured ember.nn Modules; training runs through ember.nn.functional ops,
 autograd and ember.optim. Supported: Sequential models, functional models
 (``keras.Model(inputs, outputs)``, see functional.py and engine/) and subclassed Models. Models
-save to ember's safe format (``model.save("m.ember")``, ``keras.models.load_model``; see
-saving.py).
+save to Keras 3's ``.keras``, ``.weights.h5`` and legacy ``.h5`` files or ember's ``.ember``
+(``model.save``, ``keras.models.load_model``; see saving.py).
 """
 from . import activations, callbacks, datasets, initializers, layers, losses, metrics
 from . import ops, optimizers, utils

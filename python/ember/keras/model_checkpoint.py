@@ -28,14 +28,10 @@ class ModelCheckpoint(MonitorCallback):
         self._current_epoch = 0
 
     def _check_suffix(self):
-        # Keras asks for .keras / .weights.h5; ember writes its own safe format instead.
+        # Keras' .keras / .weights.h5 (and legacy .h5), or ember's own format.
         suffix = WEIGHTS_SUFFIX if self.save_weights_only else MODEL_SUFFIX
         keras_suffixes = (".weights.h5",) if self.save_weights_only else (".keras", ".h5")
-        if self.filepath.endswith(keras_suffixes):
-            raise NotImplementedError(
-                f"ModelCheckpoint: Keras' {'/'.join(keras_suffixes)} formats are not supported "
-                f"by ember; use the suffix '{suffix}'. Received: filepath={self.filepath}")
-        if not self.filepath.endswith(suffix):
+        if not self.filepath.endswith((suffix,) + keras_suffixes):
             raise ValueError(f"ModelCheckpoint: with save_weights_only={self.save_weights_only}"
                              f" the filepath must end in `{suffix}`. Received: "
                              f"filepath={self.filepath}")

@@ -117,15 +117,17 @@ class Model(Trainer, Layer):
     # ---- saving (see saving.py) --------------------------------------------------------------
     def save(self, filepath, overwrite=True, **kwargs):
         """Saves architecture, weights, compile configuration and optimizer state to a
-        ``.ember`` file (Keras' ``.keras``/``.h5`` are not supported)."""
+        ``.keras`` zip (Keras 3's format), a legacy ``.h5`` file or an ``.ember`` file."""
         _saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
-        """Saves all weights, in Keras order, to a ``.weights.ember`` file."""
+        """Saves all weights, in Keras order, to a ``.weights.h5`` (Keras' layout) or
+        ``.weights.ember`` file."""
         _saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Loads weights saved by ``save_weights`` (or from a ``.ember`` model file)."""
+        """Loads weights saved by ``save_weights`` (or from a ``.keras``, ``.h5`` or ``.ember``
+        model file)."""
         _saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- summary -----------------------------------------------------------------------------

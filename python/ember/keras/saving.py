@@ -1,7 +1,7 @@
-"""keras.saving: saving and loading Keras-face models in ember's safe file format.
-
-Keras 3 writes ``.keras`` zips and ``.weights.h5`` HDF5 files; ember writes the same content with
-``ember.save`` (a safetensors file whose nesting is JSON: no pickle, loading never runs code):
+"""keras.saving: saving and loading Keras-face models. The suffix chooses the format: Keras 3's
+``.keras`` zips, ``.weights.h5`` and legacy ``.h5`` files (saving_keras_formats.py), or ember's
+own, which holds the same content with ``ember.save`` (a safetensors file whose nesting is JSON:
+no pickle, loading never runs code):
 
 * ``model.save_weights("m.weights.ember")``: each layer's weights, in Keras order and layout.
 * ``model.save("m.ember")``: the Sequential or functional config (each layer's class name and
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import types
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from .object_registration import (CustomObjectScope, custom_object_scope,  # noq
                                   get_custom_objects, get_registered_name,
                                   get_registered_object, register_keras_serializable)
 from .safe_mode import SafeModeScope
+from . import saving_keras_formats as keras_formats
 
 WEIGHTS_SUFFIX = ".weights.ember"
 MODEL_SUFFIX = ".ember"
@@ -112,14 +114,11 @@ def _path(filepath, method: str) -> str:
 
 
 def _reject_keras_formats(path: str, method: str, use: str):
-    if path.endswith((".h5", ".hdf5")):
-        raise NotImplementedError(f"{method}: HDF5 files (.h5) are not supported by ember. Use "
-                                  f"the suffix '{use}' (ember's safe format). Received: "
-                                  f"filepath={path}")
-    if path.endswith(".keras"):
-        raise NotImplementedError(f"{method}: Keras' .keras zip format is not supported by "
-                                  f"ember. Use the suffix '{use}' (ember's safe format). "
-                                  f"Received: filepath={path}")
+    """Keras' own suffixes reach here only where Keras refuses them too (save_weights to a
+    ``.keras`` or plain ``.h5`` name); the formats themselves went to saving_keras_formats.py."""
+    if path.endswith((".h5", ".hdf5", ".keras")):
+        raise ValueError(f"{method}: the filename must end in '{keras_formats.WEIGHTS_H5_SUFFIX}'"
+                         f" (Keras' weights file) or '{use}'. Received: filepath={path}")
 
 
 def _writable(filepath, method, suffix, overwrite) -> str:
@@ -258,6 +257,8 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     if max_shard_size is not None:
         raise NotImplementedError("save_weights: max_shard_size (sharded weights) is not "
                                   "supported by ember")
+    if _path(filepath, "save_weights").endswith(keras_formats.WEIGHTS_H5_SUFFIX):
+        return keras_formats.save_weights(model, os.fspath(filepath), overwrite)
     path = _writable(filepath, "save_weights", WEIGHTS_SUFFIX, overwrite)
     payload = _weights_payload(model, "save_weights")
     ember.save({"format": _WEIGHTS_FORMAT, "version": _VERSION, **payload}, path)
@@ -270,6 +271,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise NotImplementedError("load_weights: skip_mismatch=True is not supported by ember")
     if kwargs:
         raise TypeError(f"load_weights: unrecognized keyword arguments: {sorted(kwargs)}")
+    if _path(filepath, "load_weights").endswith(_KERAS_FILES):
+        return keras_formats.load_weights(model, os.fspath(filepath), _HELPERS)
     path, data = _read(filepath, "load_weights", (_WEIGHTS_FORMAT, _MODEL_FORMAT))
     payload = data if data["format"] == _WEIGHTS_FORMAT else data.get("weights")
     try:
@@ -281,17 +284,22 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
 # ---- compile configuration and optimizer state -------------------------------------------------
 def _serialize_loss(model):
-    loss = model._loss_obj
-    if loss is None:
+    if model._loss_obj is None:
         return None
-    if isinstance(model.loss, str):
-        return model.loss
+    return _serialize_loss_leaf(model.loss if isinstance(model.loss, str) else model._loss_obj)
+
+
+def _serialize_loss_leaf(loss):
+    """One loss of a compile configuration: a name, a built-in Loss or loss function."""
+    if loss is None or isinstance(loss, str):
+        return loss
+    loss = losses.get(loss)
     if type(loss) in _loss_classes().values():
         return {"class_name": type(loss).__name__, "config": loss.get_config()}
     if isinstance(loss, losses.LossFunctionWrapper) and loss.fn in _LOSS_FUNCTIONS \
             and not loss.fn_kwargs:
         return loss.fn.__name__
-    raise NotImplementedError(f"save: the loss {model.loss!r} is not one of ember's built-in "
+    raise NotImplementedError(f"save: the loss {loss!r} is not one of ember's built-in "
                               "losses and cannot be saved. Compile with a built-in loss (name or "
                               "class), or use save_weights.")
 
@@ -314,13 +322,16 @@ def _compile_config(model):
                                   "flat list of metrics; this model's (per-output losses or "
                                   "metrics, loss_weights or weighted_metrics) cannot be saved. "
                                   "Use save_weights.")
+    return {"optimizer": _serialize_optimizer(model), "loss": _serialize_loss(model),
+            "metrics": [_serialize_metric(m) for m in model._metrics]}
+
+
+def _serialize_optimizer(model):
     opt = model.optimizer
     if type(opt) not in _optimizer_classes().values():
         raise NotImplementedError(f"save: the optimizer {type(opt).__name__} is not one of "
                                   "ember's built-in Keras optimizers and cannot be saved")
-    return {"optimizer": {"class_name": type(opt).__name__, "config": opt.get_config()},
-            "loss": _serialize_loss(model),
-            "metrics": [_serialize_metric(m) for m in model._metrics]}
+    return {"class_name": type(opt).__name__, "config": opt.get_config()}
 
 
 def _optimizer_state(model):
@@ -421,17 +432,19 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Writes ``model`` to a ``.ember`` file: architecture (a Sequential's or functional model's
     layers, or a subclassed Model's class name and get_config), weights, compile configuration
     and optimizer state. Loading a subclassed Model needs its class registered or passed."""
-    from .models import Functional, Sequential
-
+    if kwargs:
+        raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
+    if _path(filepath, "save").endswith(_KERAS_FILES):
+        if zipped is False:
+            raise NotImplementedError("save: zipped=False (an unzipped .keras directory) is "
+                                      "not supported by ember")
+        return keras_formats.save_model(model, os.fspath(filepath), overwrite, _HELPERS)
     if zipped:
         raise NotImplementedError("save: zipped=True is not supported; ember writes one "
                                   "safetensors file")
-    if kwargs:
-        raise TypeError(f"save: unrecognized keyword arguments: {sorted(kwargs)}")
     path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
     _check_serializable(model)
-    spec = (serialize_layer(model) if type(model) not in (Sequential, Functional) else
-            {"class_name": type(model).__name__, "config": model.get_config()})
+    spec = _model_spec(model)
     ember.save({"format": _MODEL_FORMAT, "version": _VERSION, **spec,
                 "compile_config": _compile_config(model),
                 "weights": _weights_payload(model, "save"),
@@ -475,6 +488,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     configuration and optimizer state). Loading is safe: no code from the file runs, unless
     ``safe_mode=False`` lets Lambda layers load their Python lambdas (bytecode); classes that
     are not ember's own come only from registration or ``custom_objects``."""
+    if _path(filepath, "load_model").endswith(_KERAS_FILES):
+        return keras_formats.load_model(os.fspath(filepath), custom_objects, compile, safe_mode,
+                                        _HELPERS)
     path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
     try:
         # (nested configs find custom objects too; a Lambda's bytecode loads only if
@@ -490,3 +506,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"load_model: {path} has an invalid structure "
                          f"({type(e).__name__}: {e})") from None
     return model
+
+
+def _model_spec(model) -> dict:
+    from .models import Functional, Sequential
+
+    if type(model) not in (Sequential, Functional):
+        return serialize_layer(model)
+    return {"class_name": type(model).__name__, "config": model.get_config()}
+
+
+# What the Keras formats (saving_keras_formats.py) share with ember's own.
+_KERAS_FILES = (keras_formats.KERAS_SUFFIX,) + keras_formats.LEGACY_SUFFIXES
+_HELPERS = types.SimpleNamespace(
+    compile_config_optimizer=_serialize_optimizer,
+    serialize_loss=_serialize_loss_leaf, serialize_metric=_serialize_metric,
+    loss_from_config=lambda spec: _from_registry(spec, _loss_classes(), "loss"),
+    metric_from_config=lambda spec: _from_registry(spec, _metric_classes(), "metric"),
+    optimizer_from_config=lambda spec: _from_registry(spec, _optimizer_classes(), "optimizer"),
+    model_from_spec=_model_from_spec, build_from_shape=_build_from_shape,
+    check_serializable=_check_serializable, model_spec=_model_spec)

@@ -55,6 +55,7 @@ class _SpatialDropout(Layer):
 
     def get_config(self):
         config = {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        config.pop("trainable", None)  # Keras' SpatialDropout takes no trainable argument
         if self.rank == 2:
             config["data_format"] = self.data_format
         return config
