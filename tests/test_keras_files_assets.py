@@ -46,3 +46,16 @@ def test_a_vocabulary_that_is_not_integers_is_a_value_error(tmp_path):
                          else archive.read(name))
     with pytest.raises(ValueError, match="bad.keras.*not an integer"):
         ek.models.load_model(bad)
+
+
+def test_the_ember_format_refuses_an_adapted_vocabulary_it_would_lose(tmp_path):
+    lookup = ek.layers.StringLookup()
+    lookup.adapt(np.array(["a", "b", "b", "c"]))
+    model = ek.Sequential([ek.Input((1,), dtype="string"), lookup])
+    with pytest.raises(NotImplementedError, match="'string_lookup' has an adapted vocabulary"):
+        model.save(tmp_path / "m.ember")
+    assert not (tmp_path / "m.ember").exists()
+    model.save(tmp_path / "m.keras")
+    x = np.array([["b"], ["z"]])
+    np.testing.assert_array_equal(ek.models.load_model(tmp_path / "m.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))

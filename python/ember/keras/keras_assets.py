@@ -20,6 +20,12 @@ def _lookup(layer):
     return None
 
 
+def adapted_vocabulary(layer) -> bool:
+    """Whether ``layer`` holds a vocabulary from ``adapt`` (which its config does not carry)."""
+    lookup = _lookup(layer)
+    return lookup is not None and bool(lookup._tokens)
+
+
 def _checked(lookup, path):
     if lookup.output_mode == "tf_idf":
         raise NotImplementedError(f"{path}: an adapted lookup layer in tf_idf mode (its idf "
@@ -31,8 +37,8 @@ def entries(model) -> dict:
     """{zip entry name: bytes} of the model's adapted vocabularies."""
     out = {}
     for path, layer in keras_layout(model).objects:
-        lookup = _lookup(layer)
-        if lookup is not None and lookup._tokens:
+        if adapted_vocabulary(layer):
+            lookup = _lookup(layer)
             tokens = _checked(lookup, path).get_vocabulary(include_special_tokens=True)
             out[f"assets/{path}/{_FILE}"] = "\n".join(str(t) for t in tokens).encode("utf8")
     return out

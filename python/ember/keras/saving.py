@@ -22,6 +22,7 @@ import numpy as np
 
 import ember
 from . import activations, initializers, layers, losses, metrics, optimizers
+from . import keras_assets
 from . import object_registration as registration
 from .layers import call_context
 from .layers.layer import Layer
@@ -428,6 +429,16 @@ def _check_serializable(model):
                         "save_weights() and rebuild the model in code.")
 
 
+def _check_no_adapted_vocabulary(model):
+    """The .ember format keeps configs and weights; an adapted vocabulary is neither."""
+    for layer in model.layers:
+        for owner in [layer] + layer._all_sublayers():
+            if keras_assets.adapted_vocabulary(owner):
+                raise NotImplementedError(
+                    f"save: layer '{owner.name}' has an adapted vocabulary, which the .ember "
+                    "format does not store; save the model as a .keras file, which keeps it")
+
+
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Writes ``model`` to a ``.ember`` file: architecture (a Sequential's or functional model's
     layers, or a subclassed Model's class name and get_config), weights, compile configuration
@@ -444,6 +455,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
                                   "safetensors file")
     path = _writable(filepath, "save", MODEL_SUFFIX, overwrite)
     _check_serializable(model)
+    _check_no_adapted_vocabulary(model)
     spec = _model_spec(model)
     ember.save({"format": _MODEL_FORMAT, "version": _VERSION, **spec,
                 "compile_config": _compile_config(model),
