@@ -362,8 +362,14 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def unflatten(input, dim, sizes):
     shape = input.shape
-    d = dim % len(shape)
-    return S.Reshape.apply(input, shape=shape[:d] + tuple(sizes) + shape[d + 1:], op="unflatten")
+    d = wrap_dim(dim, len(shape))
+    sizes = tuple(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if (sizes.count(-1) > 1 or any(s < -1 for s in sizes) or
+            (known != shape[d] if -1 not in sizes else known == 0 or shape[d] % known)):
+        raise ShapeError(f"unflatten: sizes {list(sizes)} don't multiply up to the size of dim "
+                         f"{dim} ({shape[d]}) of the input, shape {tuple(shape)}")
+    return S.Reshape.apply(input, shape=shape[:d] + sizes + shape[d + 1:], op="unflatten")
 
 
 def squeeze(input, dim=None):
@@ -429,8 +435,15 @@ def stack(tensors, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     size = tensor.shape[wrap_dim(dim, tensor.ndim)]
     if isinstance(split_size_or_sections, int):
-        bounds = list(range(0, size, split_size_or_sections)) + [size]
+        step = split_size_or_sections
+        if step < 0 or step == 0 and size > 0:
+            raise ValueError(f"split: split_size must be positive (0 only for an empty "
+                             f"dimension), got {step} for a dimension of size {size}")
+        bounds = list(range(0, size, step)) + [size] if step else [0, 0]
     else:
+        if any(int(s) < 0 for s in split_size_or_sections):
+            raise ValueError(f"split: sections must be non-negative, got "
+                             f"{list(split_size_or_sections)}")
         bounds = [0] + list(np.cumsum(split_size_or_sections))
         if bounds[-1] != size:
             raise ShapeError(f"split: sections {split_size_or_sections} do not add up to {size}")

@@ -80,6 +80,9 @@ def silu(input, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
+                         f"{min_val} and max_val={max_val}")
     return _result(input, _fn.clamp(input, min_val, max_val), inplace, "hardtanh_")
 
 
