@@ -128,6 +128,9 @@ using BlockMap = Eigen::Map<Block<T>>;
 // Calls f(in_block, out_block) for each (dim, inner) block, in parallel over `outer`.
 template <class T, class F>
 void over_blocks(const T* in, T* out, int64_t outer, int64_t dim, int64_t inner, F f) {
+  // Nothing to compute, and a column of no rows has no max for colwise() to read (AddressSanitizer
+  // caught it reading past the buffer).
+  if (dim == 0 || inner == 0) return;
   const int64_t block = dim * inner;
   parallel_for(outer, block * kElementwiseCost, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o)
@@ -136,6 +139,7 @@ void over_blocks(const T* in, T* out, int64_t outer, int64_t dim, int64_t inner,
 }
 template <class T, class F>
 void over_blocks2(const T* g, const T* s, T* out, int64_t outer, int64_t dim, int64_t inner, F f) {
+  if (dim == 0 || inner == 0) return;  // as over_blocks
   const int64_t block = dim * inner;
   parallel_for(outer, block * kElementwiseCost, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o)
