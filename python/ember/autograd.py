@@ -10,34 +10,40 @@ import contextlib
 import functools
 import itertools
 import operator
+import threading
 
 import numpy as np
 
 from ._errors import broadcast_error
 
-_grad_enabled = True
+
+class _GradState(threading.local):
+    """Grad mode, one per thread as in PyTorch: a no_grad block in one thread (inference
+    beside training, Keras predict beside fit) leaves every other thread's mode alone."""
+    enabled = True  # what every thread starts with
+
+
+_state = _GradState()
 _capture = None  # while autograd.grad runs: {id(tensor): summed gradient} instead of .grad
 _Tensor = None  # ember.Tensor, set by tensor.py (which imports this module)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _state.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
     """Context manager and decorator that turns gradient recording on or off."""
 
     def __init__(self, mode: bool):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = bool(mode)
+        self.prev = _state.enabled
+        _state.enabled = bool(mode)
 
     def __enter__(self):
         return None
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _state.enabled = self.prev
         return False
 
 
@@ -51,13 +57,11 @@ class _GradMode(contextlib.ContextDecorator):
         return cls()(orig_func)
 
     def __enter__(self):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
+        self.prev = _state.enabled
+        _state.enabled = self.mode
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _state.enabled = self.prev
         return False
 
     def __call__(self, func):  # usable as @no_grad() and as @no_grad
@@ -135,7 +139,7 @@ class Function:
         out.grad = None
         out._retains_grad = False
         try:  # free in CPython 3.11+ unless it raises
-            if record and _grad_enabled:
+            if record and _state.enabled:
                 fn.inputs = inputs
                 # Edges go to the producing nodes as they were now, so an in-place op that later
                 # makes an input tensor the output of a new node does not rewire this one.
@@ -237,12 +241,11 @@ def run_backward(root, grad, retain_graph: bool = False):
             return
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     grads = {root_fn: grad}
-    global _grad_enabled
-    prev_mode, _grad_enabled = _grad_enabled, False
+    prev_mode, _state.enabled = _state.enabled, False
     try:
         _backward_nodes(root_fn, grads, retain_graph)
     finally:
-        _grad_enabled = prev_mode
+        _state.enabled = prev_mode
 
 
 def _backward_nodes(root_fn, grads, retain_graph):

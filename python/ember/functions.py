@@ -159,7 +159,7 @@ def tanh(input):
 
 
 def _activation(input, kind):
-    if autograd._grad_enabled or not isinstance(input, Tensor):
+    if autograd._state.enabled or not isinstance(input, Tensor):
         return Activation.apply(input, kind=kind)
     return Activation.infer(input, kind)  # no graph: no node (inference latency)
 
@@ -173,7 +173,7 @@ def log_softmax(input, dim, dtype=None):
 
 
 def _softmax(input, dim, log):
-    if autograd._grad_enabled or not isinstance(input, Tensor):
+    if autograd._state.enabled or not isinstance(input, Tensor):
         return Softmax.apply(input, dim=dim, log=log)
     return Softmax.infer(input, dim, log)
 
@@ -344,7 +344,7 @@ def reshape(input, *shape):
 
 
 def _reshape(input, shape, op):
-    if autograd._grad_enabled or not isinstance(input, Tensor):
+    if autograd._state.enabled or not isinstance(input, Tensor):
         return S.Reshape.apply(input, shape=shape, op=op)
     return S.Reshape.infer(input, shape, op)  # no graph: no node (inference latency)
 

@@ -58,7 +58,7 @@ def _tensors_to_lists(seq):
 
 
 def _check_not_leaf_requiring_grad(t, op):
-    if t.requires_grad and t.grad_fn is None and autograd._grad_enabled:
+    if t.requires_grad and t.grad_fn is None and autograd._state.enabled:
         raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
                            f"operation ({op}). Wrap it in ember.no_grad() to modify it.")
 

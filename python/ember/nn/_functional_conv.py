@@ -92,7 +92,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     x = input.unsqueeze(0) if unbatched else input
     geometry = (stride, (pt, pb, pl, pr), dilation, int(groups), channels_last)
     relu = bool(fuse_relu)
-    if autograd._grad_enabled:
+    if autograd._state.enabled:
         out = Conv2d.apply(x, weight, bias, geometry=geometry, relu=relu)
     else:
         out = Conv2d.infer(x, weight, bias, geometry, relu)

@@ -147,7 +147,7 @@ def _max_pool(op, ndim, input, kernel_size, stride, padding, dilation, ceil_mode
         y = P.MaxPool2d.apply(x, geometry=geometry, indices_sink=sink)
     else:
         sink = None
-        y = (P.MaxPool2d.apply(x, geometry=geometry) if autograd._grad_enabled
+        y = (P.MaxPool2d.apply(x, geometry=geometry) if autograd._state.enabled
              else P.MaxPool2d.infer(x, geometry))
     return _with_indices(y, sink, restore)
 

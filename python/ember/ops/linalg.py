@@ -117,7 +117,7 @@ def linear_activation(x, weight, bias, activation):
     "sigmoid", "tanh" or "linear" (none): the LinearActivation (or Linear) node when gradients
     are recorded, else the kernel straight on the arrays, with no node, which is what batch-1
     inference through nn.Sequential and keras Dense costs."""
-    if autograd._grad_enabled:
+    if autograd._state.enabled:
         if activation == "linear":
             return Linear.apply(x, weight, bias)
         return LinearActivation.apply(x, weight, bias, activation=activation)

@@ -128,7 +128,7 @@ class _Conv(Layer):
             geometry = (self.strides, self._padding_for(tuple(shape)), self.dilation_rate,
                         self.groups, self.data_format == "channels_last")
             self.__dict__["_geometry"] = cached = (shape, geometry)
-        if ember.autograd._grad_enabled:
+        if ember.autograd._state.enabled:
             return ConvOp.apply(inputs, self.weight, self.bias, geometry=cached[1], relu=relu)
         return ConvOp.infer(inputs, self.weight, self.bias, cached[1], relu)
 

@@ -65,7 +65,7 @@ class _Pooling(Layer):
                 "max_pool2d", 4, inputs, self.pool_size, self.strides,
                 self._padding_for(tuple(shape)), 1, False, self.data_format == "channels_last")
             self.__dict__["_geometry"] = cached = (shape, geometry)
-        if ember.autograd._grad_enabled:
+        if ember.autograd._state.enabled:
             return MaxPoolOp.apply(inputs, geometry=cached[1])
         return MaxPoolOp.infer(inputs, cached[1])
 
