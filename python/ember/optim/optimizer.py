@@ -234,6 +234,8 @@ def _copy_value(v):
 
 def _cast_state(param: Tensor, name: str, value):
     """A private copy of one saved state value; arrays take the parameter's dtype (not 'step')."""
+    if name == "step":
+        return _checked_step(value)
     if isinstance(value, Tensor) or isinstance(value, np.ndarray):
         arr = value._array if isinstance(value, Tensor) else value
         if name != "step" and arr.dtype.kind == "f":
@@ -242,6 +244,18 @@ def _cast_state(param: Tensor, name: str, value):
     if name != "step" and hasattr(value, "numpy") and hasattr(value, "shape"):
         arr = np.asarray(value.detach().numpy() if hasattr(value, "detach") else value.numpy())
         return Tensor._from_op(np.array(arr, dtype=param._array.dtype, order="C"), None)
-    if name == "step" and hasattr(value, "item"):
-        return Tensor._from_op(np.asarray(float(value.item()), dtype=np.float32), None)
     return copy.deepcopy(value)
+
+
+def _checked_step(value):
+    """A saved 'step' as the 0-d tensor step() keeps: a finite non-negative number (a plain
+    number or a one-element tensor or array); anything else would break every later step()."""
+    count = value
+    if isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "item"):
+        size = value.numel() if hasattr(value, "numel") else np.size(value)
+        count = value.item() if size == 1 else None
+    if (isinstance(count, bool) or not isinstance(count, (int, float, np.number))
+            or not np.isfinite(count) or count < 0):
+        raise ValueError(f"load_state_dict: 'step' must be a finite non-negative number, got "
+                         f"{value!r:.80}")
+    return Tensor._from_op(np.asarray(float(count), dtype=np.float32), None)
