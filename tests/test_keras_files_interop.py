@@ -114,15 +114,20 @@ def test_files_of_one_library_load_into_the_other(kind, writer, tmp_path):
     model, x = _trained(saving, kind)
     model.save(tmp_path / "m.keras")
     model.save_weights(tmp_path / "m.weights.h5")
-    expected = to_numpy(model.predict(x, verbose=0))
+    _assert_loads_the_same(loading, kind, model, x, tmp_path / "m.keras",
+                           tmp_path / "m.weights.h5")
 
-    loaded = loading.models.load_model(tmp_path / "m.keras")
+
+def _assert_loads_the_same(loading, kind, model, x, model_file, weights_file):
+    """load_model(model_file) and a fresh kind(loading) given load_weights(weights_file) predict
+    as `model` does (1e-5); the loaded model keeps the optimizer's iteration count."""
+    expected = to_numpy(model.predict(x, verbose=0))
+    loaded = loading.models.load_model(model_file)
     np.testing.assert_allclose(to_numpy(loaded.predict(x, verbose=0)), expected, rtol=1e-5,
                                atol=1e-5)
     assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
-
     fresh = kind(loading)
-    fresh.load_weights(tmp_path / "m.weights.h5")
+    fresh.load_weights(weights_file)
     np.testing.assert_allclose(to_numpy(fresh.predict(x, verbose=0)), expected, rtol=1e-5,
                                atol=1e-5)
 
@@ -223,17 +228,7 @@ def test_legacy_h5_files_load_into_the_other_library(kind, writer, tmp_path):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "You are saving your model as an HDF5 file")
         model.save(tmp_path / "m.h5")
-    expected = to_numpy(model.predict(x, verbose=0))
-
-    loaded = loading.models.load_model(tmp_path / "m.h5")
-    np.testing.assert_allclose(to_numpy(loaded.predict(x, verbose=0)), expected, rtol=1e-5,
-                               atol=1e-5)
-    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
-
-    fresh = kind(loading)
-    fresh.load_weights(tmp_path / "m.h5")
-    np.testing.assert_allclose(to_numpy(fresh.predict(x, verbose=0)), expected, rtol=1e-5,
-                               atol=1e-5)
+    _assert_loads_the_same(loading, kind, model, x, tmp_path / "m.h5", tmp_path / "m.h5")
 
 
 def _two_outputs(keras):
