@@ -370,3 +370,23 @@ def test_adagrad_state_exists_at_construction_and_for_added_groups():
         opt.step()
         topt.step()
     _assert_same(ours, theirs, np.float64)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_infinite_parameter_without_weight_decay_matches_torch(name):
+    """With weight_decay=0 PyTorch never reads the parameter into the gradient, so an infinite
+    entry does not turn its update (or its neighbours' state) into NaN."""
+    kw = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
+    if name == "AdamW":
+        kw["weight_decay"] = 0.0
+    values = np.array([1.0, np.inf, -np.inf, 2.0])
+    ours = [nn.Parameter(ember.from_numpy(values.copy()))]
+    theirs = [torch.nn.Parameter(torch.from_numpy(values.copy()))]
+    opt, topt = getattr(optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+    for grads in _grad_sequence(np.float64, 3, seed=2):
+        g = np.resize(grads[0], 4)
+        ours[0].grad, theirs[0].grad = ember.from_numpy(g.copy()), torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(ours[0].detach().numpy(), theirs[0].detach().numpy(), rtol=1e-12)
+    assert np.isinf(ours[0].detach().numpy()[1:3]).all()
