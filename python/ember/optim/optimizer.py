@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
+from ._state_checks import ParamGroup, check_param_state, check_state_dict_layout
 
 
 class _RequiredParameter:
@@ -156,7 +157,7 @@ class Optimizer:
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if not existing.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
+        self.param_groups.append(ParamGroup(param_group, type(self).__name__, self.defaults))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
@@ -200,6 +201,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restores hyper-parameters and state saved by state_dict() (values are deep-copied and
         cast to each parameter's dtype, except 'step')."""
+        owner = type(self).__name__
+        check_state_dict_layout(owner, state_dict)
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
@@ -215,6 +218,8 @@ class Optimizer:
         for k, v in state_dict["state"].items():
             if k in id_map:
                 p = id_map[k]
+                for name, value in v.items():
+                    check_param_state(owner, k, p, name, value)
                 new_state[p] = {name: _cast_state(p, name, value) for name, value in v.items()}
             else:
                 new_state[k] = copy.deepcopy(v)
@@ -222,7 +227,7 @@ class Optimizer:
         for g, s in zip(groups, saved_groups):
             new_group = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
             new_group["params"] = g["params"]
-            new_groups.append(new_group)
+            new_groups.append(ParamGroup(new_group, owner, self.defaults))
         self.__setstate__({"state": new_state, "param_groups": new_groups})
 
 
