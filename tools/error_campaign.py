@@ -23,8 +23,10 @@ import inspect
 import json
 import math
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import sys
+import time
 import traceback
 import warnings
 
@@ -206,19 +208,45 @@ def run_targets(labels, queue):
                                                      traceback.format_exc(limit=-3)[-600:]))
 
     for label in labels:
-        kind, fn = by_label[label]
-        target = fn.__init__ if kind in ("module", "optimizer", "keras_layer") else fn
-        args = _signature_args(target, ember)
-        if args is None:
-            continue
-        for pname in args:
-            for vname, value in bad_values(ember).items():
-                kwargs = dict(args)
-                kwargs[pname] = (args[pname][0], value)
-                record(f"{label}({pname})", vname, lambda: _call(kind, fn, kwargs, ember))
-        if kind == "keras_layer":
-            _from_config_calls(label, fn, ember, record)
+        try:
+            _run_target(label, *by_label[label], ember, record)
+        except Exception as exc:  # noqa: BLE001 - a fault of this script, not of ember
+            counts[(label, "campaign error " + type(exc).__name__)] += 1
+            examples.setdefault((label, "campaign error " + type(exc).__name__),
+                                ("-", str(exc)[:200], traceback.format_exc(limit=-3)[-600:]))
     queue.put((calls, [(k, v, examples[k]) for k, v in counts.items()]))
+
+
+def _run_target(label, kind, fn, ember, record):
+    """The bad calls of one target: each argument replaced by each bad value in turn."""
+    target = fn.__init__ if kind in ("module", "optimizer", "keras_layer") else fn
+    args = _signature_args(target, ember)
+    if args is None:
+        return
+    for pname in args:
+        for vname, value in bad_values(ember).items():
+            kwargs = dict(args)
+            kwargs[pname] = (args[pname][0], value)
+            record(f"{label}({pname})", vname, lambda: _call(kind, fn, kwargs, ember))
+    if kind == "keras_layer":
+        _from_config_calls(label, fn, ember, record)
+
+
+def _wait(proc, queue, timeout):
+    """The worker's result, or why there is none: 'hang' or 'crash (exit code N)'."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = queue.get(timeout=1)
+        except queue_module.Empty:
+            if not proc.is_alive():
+                return f"crash (exit code {proc.exitcode})"
+            continue
+        proc.join()
+        return result
+    proc.kill()
+    proc.join()
+    return "hang"
 
 
 def main():
@@ -237,15 +265,12 @@ def main():
         queue = ctx.Queue()
         proc = ctx.Process(target=run_targets, args=(chunk, queue))
         proc.start()
-        try:
-            calls, found = queue.get(timeout=TARGET_TIMEOUT * len(chunk))
-        except Exception:  # noqa: BLE001 - queue.Empty: the worker hung or died
-            proc.kill()
-            proc.join()
-            failures.append((chunk, "hang" if proc.exitcode in (None, -9) else
-                             f"crash (exit code {proc.exitcode})"))
+        result = _wait(proc, queue, TARGET_TIMEOUT * len(chunk))
+        if isinstance(result, str):
+            failures.append((chunk, result))
             continue
-        proc.join()
+        calls, found = result
+        print(f"[{start + len(chunk)}/{len(labels)}] {calls} calls", file=sys.stderr, flush=True)
         total_calls += calls
         for key, count, example in found:
             leaks[tuple(key)] += count
