@@ -193,3 +193,31 @@ def test_a_composite_scheduler_checks_its_inner_states():
     with pytest.raises(TypeError, match="'step_size' must be an integer"):
         chained.load_state_dict(bad)
     chained.load_state_dict(saved)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: ember.optim.SGD(p, lr=0.1, maximize="abc"), "SGD: maximize must be a bool"),
+    (lambda p: ember.optim.SGD(p, lr=0.1, dampening=None), "SGD: dampening must be a real"),
+    (lambda p: ember.optim.Adam(p, betas={"a": 1}), "Adam: betas must be a tuple of 2 finite"),
+    (lambda p: ember.optim.Adam(p, betas=(0.9, "x")), "Adam: betas must be a tuple of 2"),
+    (lambda p: ember.optim.AdamW(p, amsgrad="yes"), "AdamW: amsgrad must be a bool"),
+    (lambda p: ember.optim.RMSprop(p, centered=None), "RMSprop: centered must be a bool"),
+    (lambda p: ember.optim.LBFGS(p, tolerance_grad="abc"), "LBFGS: tolerance_grad must be a"),
+    (lambda p: ember.optim.Adagrad(p, lr=[0.1]), "Adagrad: lr must be a real number"),
+])
+def test_constructor_arguments_of_the_wrong_kind_are_refused_before_any_step(make, message):
+    """These used to be accepted and then failed inside the kernel's binding at the first
+    step() (pybind11's signature dump) or in a subscript (KeyError)."""
+    with pytest.raises(TypeError, match=message):
+        make([ember.nn.Parameter(ember.ones(2))])
+
+
+def test_constructor_checks_keep_range_checks_and_valid_calls():
+    p = [ember.nn.Parameter(ember.ones(2))]
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        ember.optim.Adam(p, lr=-1)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        ember.optim.Adam(p, foo=1)
+    opt = ember.optim.SGD(p, 0.1, 0.9, nesterov=True)  # positional hyper-parameters too
+    assert opt.param_groups[0]["momentum"] == 0.9
+    ember.optim.Adam(p, lr=ember.tensor(0.01), betas=[0.8, 0.9])

@@ -29,6 +29,8 @@ def wrap_dim(dim, ndim: int) -> int:
     """`dim` as a non-negative axis of an `ndim`-D tensor, or PyTorch's IndexError (a 0-d tensor
     has dims -1 and 0, as in PyTorch)."""
     n = max(ndim, 1)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be an integer, got {type(dim).__name__} {dim!r:.40}")
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")

@@ -180,6 +180,9 @@ def log_softmax(input, dim, dtype=None):
 
 
 def _softmax(input, dim, log):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{'log_softmax' if log else 'softmax'}(): argument 'dim' must be int, "
+                        f"not {type(dim).__name__}")
     if isinstance(input, Tensor) and input.ndim == 0:  # PyTorch: a 0-d softmax is 1 (log: 0)
         wrap_dim(dim, 0)
         return squeeze(_softmax(unsqueeze(input, 0), 0, log), 0)

@@ -103,3 +103,8 @@ def tensor_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return matrix_norm(input, p, tuple(range(input.ndim)) if dims is None else dims,
                            keepdim, dtype=dtype)
     return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
+
+
+# Last: public functions raise PyTorch's errors, never an internal one (issue 11).
+from ._public_errors import wrap_public_functions  # noqa: E402
+wrap_public_functions(globals(), __name__)

@@ -3,6 +3,8 @@ state_dicts loaded. A wrong value is refused where it is given, naming the optim
 and what was expected, instead of breaking (or silently skewing) a later step()."""
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 
@@ -42,28 +44,50 @@ def _as_float(value) -> float:
     return float(value if arr is None else arr.reshape(()))
 
 
-def check_hyperparameter(owner: str, key: str, value, default) -> None:
+def check_hyperparameter(owner: str, key: str, value, default, label=None) -> None:
     """`value` may replace hyper-parameter `key` whose default is `default`: the same kind of
     value (a finite real number, a bool, a tuple of finite numbers of the same length)."""
+    label = label or f"param_group['{key}']"
     if default is None or isinstance(default, str) or key == "params":
         return  # None defaults (foreach, fused, line_search_fn) take several kinds of value
     if isinstance(default, bool):
         if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{owner}: param_group['{key}'] must be a bool, got "
+            raise TypeError(f"{owner}: {label} must be a bool, got "
                             f"{type(value).__name__} {value!r:.60}")
         return
     if isinstance(default, (tuple, list)):
         if (not isinstance(value, (tuple, list)) or len(value) != len(default)
                 or not all(_is_real(v) and math.isfinite(_as_float(v)) for v in value)):
-            raise TypeError(f"{owner}: param_group['{key}'] must be a tuple of {len(default)} "
+            raise TypeError(f"{owner}: {label} must be a tuple of {len(default)} "
                             f"finite numbers, got {value!r:.60}")
         return
     if isinstance(default, numbers.Real) or isinstance(default, Tensor) or key == "lr":
         if not _is_real(value):
-            raise TypeError(f"{owner}: param_group['{key}'] must be a real number, got "
+            raise TypeError(f"{owner}: {label} must be a real number, got "
                             f"{type(value).__name__} {value!r:.60}")
         if not math.isfinite(_as_float(value)):
-            raise ValueError(f"{owner}: param_group['{key}'] must be finite, got {value!r:.60}")
+            raise ValueError(f"{owner}: {label} must be finite, got {value!r:.60}")
+
+
+_signature = functools.lru_cache(maxsize=None)(inspect.signature)
+
+
+def checked_constructor(init):
+    """`init` (an ember optimizer's __init__) checking first that each hyper-parameter is of
+    its default's kind, before the optimizer's own range checks index or compare it."""
+    @functools.wraps(init)
+    def checked_init(self, *args, **kwargs):
+        sig = _signature(init)
+        try:
+            bound = sig.bind(self, *args, **kwargs)
+        except TypeError:
+            return init(self, *args, **kwargs)  # its own error for a wrong call
+        for name, value in list(bound.arguments.items())[1:]:
+            default = sig.parameters[name].default
+            if default is not inspect.Parameter.empty:
+                check_hyperparameter(type(self).__name__, name, value, default, label=name)
+        return init(self, *args, **kwargs)
+    return checked_init
 
 
 class ParamGroup(dict):

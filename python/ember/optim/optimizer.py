@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
-from ._state_checks import ParamGroup, check_param_state, check_state_dict_layout
+from ._state_checks import (ParamGroup, check_param_state, check_state_dict_layout,
+                            checked_constructor)
 
 
 class _RequiredParameter:
@@ -93,6 +94,11 @@ def _run_kernel(kernel, updated, grads, *args) -> None:
 
 class Optimizer:
     """Base class of ember optimizers (PyTorch semantics and state_dict layout)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("ember.optim") and "__init__" in cls.__dict__:
+            cls.__init__ = checked_constructor(cls.__init__)  # argument kinds, checked first
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
