@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import ember
-import ember.nn.functional as F
 
 SHAPE = (2, 3, 4)
 

@@ -56,7 +56,8 @@ def test_non_broadcasting_shapes_raise_an_ember_error(data, a_shape, b_shape):
     except ValueError:
         pass
     with pytest.raises(ValueError, match="add"):
-        ember.add(tensor(data.draw(arrays(shape=a_shape))), tensor(data.draw(arrays(shape=b_shape))))
+        ember.add(tensor(data.draw(arrays(shape=a_shape))),
+                  tensor(data.draw(arrays(shape=b_shape))))
 
 
 REDUCTIONS = {"sum": (ember.sum, np.sum), "mean": (ember.mean, np.mean),

@@ -92,3 +92,25 @@ def test_ember_errors_pass_through_unchanged():
     with pytest.raises(IndexError, match=re.escape("Dimension out of range (expected to be in "
                                                    "range of [-1, 0], but got 5)")):
         ember.cumsum(ember.ones(2), 5)
+
+
+@pytest.mark.parametrize("method", ["view_as", "reshape_as", "expand_as", "type_as",
+                                    "is_same_size"])
+@pytest.mark.parametrize("other", [None, 3, "abc"])
+def test_tensor_methods_taking_another_tensor_name_it(method, other):
+    expected = (f"{method}(): argument 'other' (position 1) must be Tensor, not "
+                f"{type(other).__name__}")
+    with pytest.raises(TypeError, match=re.escape(expected)):
+        getattr(ember.ones(2), method)(other)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=re.escape(expected)):
+        getattr(torch.ones(2), method)(other)
+
+
+def test_a_setting_the_kernel_binding_refuses_is_named_not_dumped():
+    layer = ember.nn.ConvTranspose2d(1, 1, 2, stride=2**62)
+    with pytest.raises(TypeError) as info:
+        layer(ember.ones(1, 1, 3, 3))
+    assert str(info.value).startswith("convtranspose2d(): invalid arguments (Tensor(shape=(1, 1, "
+                                      "3, 3), dtype=float32)")
+    assert "incompatible function arguments" not in str(info.value)

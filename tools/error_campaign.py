@@ -1,6 +1,7 @@
 """A generated campaign of bad calls against ember's public API (issue 11, item 3); not in CI.
 
-Calls the public functions (ember, ember.nn.functional, ember.linalg), nn Module constructors
+Calls the public functions (ember, ember.nn.functional, ember.linalg), Tensor methods (on a
+(2, 3, 4, 4) tensor; in-place ones left out), nn Module constructors
 and their forward, optimizers, Keras layer constructors and calls, and Keras layer from_config
 with one bad argument at a time (wrong types, None, strings, NaN, huge/negative ints, wrong
 shapes, empty and non-contiguous tensors), and counts every exception that is not one of
@@ -21,17 +22,18 @@ import argparse
 import collections
 import inspect
 import json
-import math
 import multiprocessing as mp
 import queue as queue_module
 import resource
+import signal
 import sys
 import time
 import traceback
 import warnings
 
 MEMORY_LIMIT = 3 << 30  # bytes of address space per worker: absurd sizes fail fast
-TARGET_TIMEOUT = 60  # seconds per group of targets
+TARGET_TIMEOUT = 60  # seconds per target of a worker's group
+CALL_TIMEOUT = 10  # seconds per call
 
 ALLOWED = (ValueError, TypeError, IndexError, RuntimeError, NotImplementedError)
 INTERNAL_TEXT = ("incompatible function arguments", "_core.", "ember._core")
@@ -39,7 +41,8 @@ BOUNDS = (MemoryError,)
 SKIP_FUNCTIONS = {  # side effects on the process, files or global state; not argument checks
     "set_num_threads", "set_num_interop_threads", "manual_seed", "seed", "set_default_dtype",
     "set_default_device", "set_printoptions", "save", "load", "compile", "set_rng_state",
-    "use_deterministic_algorithms", "set_grad_enabled", "set_flush_denormal", "set_default_tensor_type",
+    "use_deterministic_algorithms", "set_grad_enabled", "set_flush_denormal",
+    "set_default_tensor_type",
     "set_float32_matmul_precision", "set_warn_always", "set_anomaly_enabled", "no_grad",
     "enable_grad", "inference_mode", "from_file", "get_file", "Tensor", "Generator",
 }
@@ -114,6 +117,11 @@ def _targets(ember):
                     or inspect.ismodule(obj) or not callable(obj):
                 continue
             out.append((f"{label}.{name}", "function", obj))
+    for name in sorted(dir(ember.Tensor)):
+        obj = getattr(ember.Tensor, name, None)
+        if not name.startswith("_") and inspect.isfunction(obj) and name not in SKIP_FUNCTIONS \
+                and not name.endswith("_"):  # in-place methods would corrupt the baseline
+            out.append((f"Tensor.{name}", "method", obj))
     for name in sorted(dir(ember.nn)):
         obj = getattr(ember.nn, name)
         if inspect.isclass(obj) and issubclass(obj, ember.nn.Module) and not name.startswith("_"):
@@ -151,6 +159,8 @@ def _signature_args(fn, ember):
 def _call(kind, target, kwargs, ember):
     positional = [v for (p, v) in kwargs.values() if p.kind == p.POSITIONAL_ONLY]
     named = {k: v for k, (p, v) in kwargs.items() if p.kind != p.POSITIONAL_ONLY}
+    if kind == "method":
+        return target(ember.randn(2, 3, 4, 4), *positional, **named)
     obj = target(*positional, **named)
     if kind == "module" and isinstance(obj, ember.nn.Module):
         obj(ember.randn(2, 3, 4, 4))
@@ -181,9 +191,19 @@ def _from_config_calls(label, layer_cls, ember, record):
                    lambda: layer_cls.from_config(cfg)(ember.randn(2, 6, 6, 3).numpy()))
 
 
+class _CallTimeout(BaseException):
+    """One call ran past CALL_TIMEOUT (Python code looping; a kernel holding the GIL is caught
+    by the worker's timeout instead)."""
+
+
+def _raise_timeout(signum, frame):
+    raise _CallTimeout()
+
+
 def run_targets(labels, queue):
     """Worker: runs the bad calls of the named targets and sends back the leaks."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    signal.signal(signal.SIGALRM, _raise_timeout)
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(2000)
     import ember
@@ -196,16 +216,20 @@ def run_targets(labels, queue):
     def record(target, vname, thunk):
         nonlocal calls
         calls += 1
+        signal.alarm(CALL_TIMEOUT)
         try:
             thunk()
         except BaseException as exc:  # noqa: BLE001 - classifying every exception is the point
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            kind = classify(exc)
+            kind = f"bounds:hang (over {CALL_TIMEOUT} s)" if isinstance(exc, _CallTimeout) \
+                else classify(exc)
             if kind is not None:
                 counts[(target, kind)] += 1
                 examples.setdefault((target, kind), (vname, str(exc)[:200],
                                                      traceback.format_exc(limit=-3)[-600:]))
+        finally:
+            signal.alarm(0)
 
     for label in labels:
         try:

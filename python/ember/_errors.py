@@ -59,11 +59,15 @@ def internal_error(op: str, err: BaseException, operands=(), params=None) -> Bas
                               f"{n - 1}], but got {err.axis})")
         return IndexError(f"{op}: {err}")
     numpy_error = type(err).__module__.startswith("numpy")
-    if not numpy_error and isinstance(err, (ValueError, TypeError, IndexError, RuntimeError)):
+    pybind_dump = "incompatible function arguments" in str(err)
+    if not (numpy_error or pybind_dump) and isinstance(err, (ValueError, TypeError, IndexError,
+                                                             RuntimeError)):
         return err
     described = ", ".join(_describe(x) for x in operands)
     settings = "" if not params else " with " + ", ".join(f"{k}={v!r:.40}"
                                                           for k, v in params.items())
+    if pybind_dump:  # a kernel's binding refused a setting (an int beyond C's range, ...)
+        return TypeError(f"{op}(): invalid arguments ({described}){settings}")
     if isinstance(err, OverflowError):
         return ValueError(f"{op}(): an argument is too large{settings}: {err}")
     if isinstance(err, ZeroDivisionError):

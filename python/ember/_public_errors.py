@@ -37,6 +37,14 @@ TENSOR_ARGUMENTS = frozenset({
 })
 
 
+def tensor_argument(op: str, name: str, value, position: int = 1):
+    """`value` if it is a Tensor, else PyTorch's TypeError for argument `name` of `op`."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
 def _leaked(err: BaseException) -> bool:
     """Whether `err` is not one of the errors ember means to raise."""
     if isinstance(err, AxisError) or type(err).__module__.startswith("numpy"):
