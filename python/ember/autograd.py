@@ -208,21 +208,21 @@ _creation_order = operator.attrgetter("_seq")
 def _accumulate_leaf(t, g):
     if g.dtype != t._array.dtype:
         g = g.astype(t._array.dtype)
-    if t.grad is None:
+    if t._grad is None:  # the slot itself: .grad's setter checks what users assign
         # Always copy: backward functions may hand the same array to several inputs.
         t._grad = _Tensor._from_op(np.array(g, copy=True), None)
     else:  # asarray: NumPy adds 0-d arrays into a scalar
-        t.grad._array = np.asarray(t.grad._array + g)
+        t._grad._array = np.asarray(t._grad._array + g)
 
 
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Module.zero_grad and Optimizer.zero_grad: drop each .grad, or zero it in place."""
     if set_to_none:
         for p in params:
-            p.grad = None
+            p._grad = None  # the slot itself: nothing to check (and zero_grad runs every step)
         return
     for p in params:
-        g = p.grad
+        g = p._grad
         if g is not None:
             g.grad_fn, g.requires_grad = None, False
             g._array = np.zeros_like(g._array)
@@ -283,7 +283,7 @@ def _backward_nodes(root_fn, grads, retain_graph):
                 if fn is None:
                     continue
             elif fn is None:
-                if t.grad is None and node.new_grads and gi.dtype is t._array.dtype:
+                if t._grad is None and node.new_grads and gi.dtype is t._array.dtype:
                     t._grad = _Tensor._from_op(gi, None)  # gi is this leaf's alone: no copy
                 else:
                     _accumulate_leaf(t, gi)

@@ -79,7 +79,7 @@ def _run_kernel(kernel, updated, grads, *args) -> None:
     def arrays():
         return [[None if t is None else t._array for t in lst] for lst in updated]
 
-    grad_arrays = [p.grad._array for p in grads]
+    grad_arrays = [p._grad._array for p in grads]
     lists = arrays()
     try:
         kernel(lists[0], grad_arrays, *lists[1:], *args)
@@ -177,7 +177,7 @@ class Optimizer:
                 loss = closure()
         # The kernels work on raw arrays: no graph is recorded, so no no_grad() is needed.
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p._grad is not None]  # (the slot: no call)
             if params:
                 self._step_group(group, params)
         return loss
