@@ -152,7 +152,7 @@ def test_bad_arguments():
         for bad in (-0.1, 1.5, "0.5", None):
             with pytest.raises(ValueError, match=f"Invalid value received for argument `{arg}`"):
                 cls(bad)
-        with pytest.raises(ValueError, match="seed must be an integer"):
+        with pytest.raises(ValueError, match="Argument `seed` must be an integer"):
             cls(0.5, seed=1.5)
         with pytest.raises(TypeError, match="unrecognized keyword"):
             cls(0.5, noise=1)

@@ -226,7 +226,7 @@ def test_bad_arguments():
         ek.layers.RandomFlip("diagonal")
     with pytest.raises(ValueError, match="value_range"):
         ek.layers.RandomBrightness(0.1, value_range=5)
-    with pytest.raises(ValueError, match="seed must be an integer"):
+    with pytest.raises(ValueError, match="Argument `seed` must be an integer"):
         ek.layers.RandomFlip(seed="a")
     with pytest.raises(ValueError, match=r"RandomFlip: expected rank 3 .* shape \(2, 3\)"):
         ek.layers.RandomFlip()(np.zeros((2, 3), np.float32), training=True)

@@ -111,3 +111,8 @@ def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
+
+# Last: public functions raise PyTorch's errors, never an internal one (issue 11).
+from ._public_errors import wrap_public_functions  # noqa: E402
+wrap_public_functions(globals(), __name__)

@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._errors import broadcast_error
+from ._errors import AxisError, broadcast_error, internal_error, op_name
 
 
 class _GradState(threading.local):
@@ -136,7 +136,7 @@ class Function:
             else:
                 arrays.append(t)
         out = _new_object(Tensor)
-        out.grad = None
+        out._grad = None
         out._retains_grad = False
         try:  # free in CPython 3.11+ unless it raises
             if record and _state.enabled:
@@ -154,7 +154,11 @@ class Function:
                 out._array = fn.forward(*arrays, **params)
                 out.grad_fn, out.requires_grad = None, False
         except ValueError as e:
-            raise broadcast_error(cls.__name__.lower(), e, arrays) from None
+            if not isinstance(e, AxisError):
+                raise broadcast_error(cls.__name__.lower(), e, arrays) from None
+            raise internal_error(op_name(cls, params), e, inputs, params) from None
+        except (AttributeError, KeyError, TypeError, OverflowError, ZeroDivisionError) as e:
+            raise internal_error(op_name(cls, params), e, inputs, params) from None
         if not isinstance(out._array, np.ndarray):  # NumPy gives a scalar for 0-d operands (0 + t)
             out._array = np.asarray(out._array)
         return out
@@ -204,21 +208,21 @@ _creation_order = operator.attrgetter("_seq")
 def _accumulate_leaf(t, g):
     if g.dtype != t._array.dtype:
         g = g.astype(t._array.dtype)
-    if t.grad is None:
+    if t._grad is None:  # the slot itself: .grad's setter checks what users assign
         # Always copy: backward functions may hand the same array to several inputs.
-        t.grad = _Tensor._from_op(np.array(g, copy=True), None)
+        t._grad = _Tensor._from_op(np.array(g, copy=True), None)
     else:  # asarray: NumPy adds 0-d arrays into a scalar
-        t.grad._array = np.asarray(t.grad._array + g)
+        t._grad._array = np.asarray(t._grad._array + g)
 
 
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Module.zero_grad and Optimizer.zero_grad: drop each .grad, or zero it in place."""
     if set_to_none:
         for p in params:
-            p.grad = None
+            p._grad = None  # the slot itself: nothing to check (and zero_grad runs every step)
         return
     for p in params:
-        g = p.grad
+        g = p._grad
         if g is not None:
             g.grad_fn, g.requires_grad = None, False
             g._array = np.zeros_like(g._array)
@@ -279,8 +283,8 @@ def _backward_nodes(root_fn, grads, retain_graph):
                 if fn is None:
                     continue
             elif fn is None:
-                if t.grad is None and node.new_grads and gi.dtype is t._array.dtype:
-                    t.grad = _Tensor._from_op(gi, None)  # gi is this leaf's alone: no copy
+                if t._grad is None and node.new_grads and gi.dtype is t._array.dtype:
+                    t._grad = _Tensor._from_op(gi, None)  # gi is this leaf's alone: no copy
                 else:
                     _accumulate_leaf(t, gi)
                 continue

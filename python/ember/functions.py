@@ -27,7 +27,14 @@ def _operand(x):
     if isinstance(x, Tensor) or isinstance(x, (int, float, bool, np.ndarray, np.generic)):
         return x
     if isinstance(x, (list, tuple)):
-        return np.asarray(x)
+        try:
+            arr = np.asarray(x)
+        except ValueError:  # ragged nesting
+            arr = None
+        if arr is not None and arr.dtype.kind in "biufc":
+            return arr
+        raise TypeError(f"unsupported operand: a list must hold numbers in a regular nesting, "
+                        f"got {str(x):.60}")
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
@@ -173,6 +180,12 @@ def log_softmax(input, dim, dtype=None):
 
 
 def _softmax(input, dim, log):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{'log_softmax' if log else 'softmax'}(): argument 'dim' must be int, "
+                        f"not {type(dim).__name__}")
+    if isinstance(input, Tensor) and input.ndim == 0:  # PyTorch: a 0-d softmax is 1 (log: 0)
+        wrap_dim(dim, 0)
+        return squeeze(_softmax(unsqueeze(input, 0), 0, log), 0)
     if autograd._state.enabled or not isinstance(input, Tensor):
         return Softmax.apply(input, dim=dim, log=log)
     return Softmax.infer(input, dim, log)
@@ -282,6 +295,9 @@ def argmax(input, dim=None, keepdim=False):
     if dim is None:
         out = np.asarray(np.argmax(a), np.int64)
         return _wrap_const(out.reshape((1,) * a.ndim) if keepdim else out)
+    dim = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:  # a 0-d tensor's only index is 0, as in PyTorch
+        return _wrap_const(np.zeros((), np.int64))
     out = np.argmax(a, axis=dim)
     return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 
@@ -291,6 +307,9 @@ def argmin(input, dim=None, keepdim=False):
     if dim is None:
         out = np.asarray(np.argmin(a), np.int64)
         return _wrap_const(out.reshape((1,) * a.ndim) if keepdim else out)
+    dim = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:  # a 0-d tensor's only index is 0, as in PyTorch
+        return _wrap_const(np.zeros((), np.int64))
     out = np.argmin(a, axis=dim)
     return _wrap_const((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 
@@ -352,6 +371,7 @@ def _reshape(input, shape, op):
 def flatten(input, start_dim=0, end_dim=-1):
     shape = input._array.shape
     if not shape:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)
         return reshape(input, 1)
     start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
@@ -384,10 +404,7 @@ def squeeze(input, dim=None):
 
 def unsqueeze(input, dim):
     shape = input._array.shape
-    nd = len(shape) + 1
-    if not -nd <= dim < nd:
-        raise IndexError(f"unsqueeze: dimension {dim} out of range for a {len(shape)}-D tensor")
-    d = dim % nd
+    d = wrap_dim(dim, len(shape) + 1)
     return S.Reshape.apply(input, shape=shape[:d] + (1,) + shape[d:], op="unsqueeze")
 
 

@@ -5,6 +5,7 @@ import math
 import numbers
 
 from . import functions as F
+from ._errors import wrap_dim
 from ._numpy_names import numpy_names
 from .ops.reduce import reduction_axes
 from .ops.vector_norm import SingularValues, VectorNorm
@@ -51,7 +52,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
                            f"{_MATRIX_ORDS}")
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple, got {dim!r}")
-    rows, cols = (d % A.ndim for d in dim)
+    rows, cols = (wrap_dim(d, A.ndim) for d in dim)
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim!r}")
     if ord == "fro":
@@ -102,3 +103,8 @@ def tensor_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return matrix_norm(input, p, tuple(range(input.ndim)) if dims is None else dims,
                            keepdim, dtype=dtype)
     return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
+
+
+# Last: public functions raise PyTorch's errors, never an internal one (issue 11).
+from ._public_errors import wrap_public_functions  # noqa: E402
+wrap_public_functions(globals(), __name__)

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import autograd
 from ._device import CPU, unavailable
+from ._assign_checks import check_assigned_data, check_assigned_grad
 from ._errors import wrap_dim
 from ._to_args import parse_to
 from .dtypes import dtype as _dtype_cls, from_numpy_dtype, to_numpy_dtype
@@ -83,7 +84,7 @@ def _float_formatter(arr):
 
 
 class Tensor:
-    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_retains_grad", "_view_of",
+    __slots__ = ("_array", "requires_grad", "_grad", "grad_fn", "_retains_grad", "_view_of",
                  "__weakref__")  # _view_of: (base, base's array, index) for t = base[index]
     # Make NumPy defer to Tensor's reflected operators (np_array + tensor -> Tensor).
     __array_ufunc__ = None
@@ -92,7 +93,7 @@ class Tensor:
         # ember.Tensor(data) behaves like ember.tensor(data); ember.Tensor(2, 3) is not supported.
         arr = np.zeros((0,), np.float32) if data is None else _as_array(data)
         self._array = arr
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._retains_grad = False
         self.requires_grad = False
@@ -103,7 +104,7 @@ class Tensor:
     def _from_op(array, grad_fn):
         t = object.__new__(Tensor)
         t._array = array
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._retains_grad = False
         t.requires_grad = grad_fn is not None
@@ -269,7 +270,18 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        check_assigned_data(value, Tensor)
+        self._array = value._array
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:  # checked here, not when an optimizer trips on it later
+            check_assigned_grad(self, value, Tensor)
+        self._grad = value
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         if create_graph:

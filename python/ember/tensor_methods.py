@@ -5,6 +5,7 @@ from . import autograd, counting, cumulative, functions as F, index_updates, ind
     logical_reductions, nan_reductions, shared_memory, sorting
 from ._errors import broadcast_error
 from ._numpy_names import numpy_names
+from ._public_errors import tensor_argument
 from .ops import elementwise as E
 from .ops.setitem import SetItem
 from .ops.shape import GetItem
@@ -127,10 +128,12 @@ _METHODS = {
     "squeeze": F.squeeze, "unsqueeze": F.unsqueeze, "permute": F.permute,
     "transpose": F.transpose, "swapaxes": F.transpose, "t": F.t, "expand": _expand,
     "split": F.split, "chunk": F.chunk, "matmul": F.matmul, "mm": F.mm, "bmm": F.bmm,
-    "view_as": lambda self, other: _view(self, *other.shape),
-    "reshape_as": lambda self, other: F.reshape(self, *other.shape),
-    "expand_as": lambda self, other: _expand(self, *other.shape),
-    "type_as": lambda self, other: self.to(other.dtype),
+    "view_as": lambda self, other: _view(self, *tensor_argument("view_as", "other", other).shape),
+    "reshape_as": lambda self, other: F.reshape(
+        self, *tensor_argument("reshape_as", "other", other).shape),
+    "expand_as": lambda self, other: _expand(
+        self, *tensor_argument("expand_as", "other", other).shape),
+    "type_as": lambda self, other: self.to(tensor_argument("type_as", "other", other).dtype),
     "fill_": _fill, "zero_": lambda self: _fill(self, 0), "copy_": _copy,
     "add_": _inplace("add_", F.add), "sub_": _inplace("sub_", F.sub),
     "mul_": _inplace("mul_", F.mul), "div_": _inplace("div_", F.div),

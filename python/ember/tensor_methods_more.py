@@ -9,6 +9,7 @@ import numpy as np
 from . import arrange_functions as A, functions as F, math_functions as M
 from . import combine_functions as C, linalg_functions as L, sampling
 from . import creation, tensor_new, tensor_random
+from ._public_errors import tensor_argument
 from .functions import _size_args
 from .inplace import inplace_method
 from .tensor import Tensor
@@ -91,7 +92,8 @@ OPERATORS.update({"vdot": L.vdot, "ger": L.ger, "logaddexp": M.logaddexp,
 OPERATORS.update({
     "is_signed": lambda self: self._array.dtype.kind in "if",
     "is_nonzero": lambda self: bool(self),
-    "is_same_size": lambda self, other: self.shape == other.shape,
+    "is_same_size": lambda self, other: self.shape == tensor_argument("is_same_size", "other",
+                                                                      other).shape,
     "nbytes": property(lambda self: self._array.nbytes),
     "itemsize": property(lambda self: self._array.itemsize),
 })

@@ -12,13 +12,14 @@ import math
 import numpy as np
 
 import ember
+from .seeds import seeded_generator
 
 # Keras scales truncated normals by this (the std of a unit normal truncated to [-2, 2]).
 _TRUNCATED_STD = 0.87962566103423978
 
 
 def _generator(seed):
-    return None if seed is None else ember.Generator().manual_seed(int(seed))
+    return seeded_generator(seed)
 
 
 def _uniform(shape, low, high, generator) -> np.ndarray:

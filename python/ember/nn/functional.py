@@ -323,3 +323,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     loss = LS.NLLLoss.apply(x2, t2, _class_weight(weight, input), ignore_index=int(ignore_index),
                             reduction=code)
     return loss.reshape(out_shape) if code == 0 and out_shape is not None else loss
+
+
+# Last: public functions raise PyTorch's errors, never an internal one (issue 11).
+from .._public_errors import wrap_public_functions  # noqa: E402
+wrap_public_functions(globals(), __name__)

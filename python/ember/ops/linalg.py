@@ -1,4 +1,6 @@
 """Matrix products: matmul with PyTorch's 1-D and broadcasting rules, and the linear layer."""
+import math
+
 import numpy as np
 
 from .. import _core, autograd
@@ -28,7 +30,8 @@ class Matmul(Function):
         m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
         self.shapes = (a.shape, a2.shape, b.shape, b2.shape)
         if b2.ndim == 2:  # (..., m, k) @ (k, n): one GEMM over all rows
-            self.a3, self.b3 = a2.reshape(-1, k), b2
+            # Explicit row counts: reshape(-1, 0) cannot infer the -1 of an empty product.
+            self.a3, self.b3 = a2.reshape(math.prod(a2.shape[:-1]), k), b2
             self.a_full, self.b_full = a2.shape, b2.shape
             out = self._mm(self.a3, self.b3).reshape(*a2.shape[:-1], n)
         else:
@@ -38,8 +41,8 @@ class Matmul(Function):
                 raise _core.ShapeError(f"matmul: batch dimensions of shapes {tuple(a.shape)} and "
                                        f"{tuple(b.shape)} cannot be broadcast") from None
             self.a_full, self.b_full = batch + (m, k), batch + (k, n)
-            self.a3 = np.broadcast_to(a2, self.a_full).reshape(-1, m, k)
-            self.b3 = np.broadcast_to(b2, self.b_full).reshape(-1, k, n)
+            self.a3 = np.broadcast_to(a2, self.a_full).reshape(math.prod(batch), m, k)
+            self.b3 = np.broadcast_to(b2, self.b_full).reshape(math.prod(batch), k, n)
             out = self._mm(self.a3, self.b3).reshape(*batch, m, n)
         if a.ndim == 1:
             out = out.squeeze(-2)

@@ -65,7 +65,11 @@ class Mean(Function):
         self.count = math.prod([a.shape[i] for i in self.axes])
         # np.mean's arithmetic (the sum in a's dtype, then one division) without its Python
         # wrapper, which costs more than the sum of a small array.
-        return np.asarray(np.add.reduce(a, axis=self.axes, keepdims=keepdim) / self.count)
+        total = np.add.reduce(a, axis=self.axes, keepdims=keepdim)
+        if self.count == 0:  # the mean of nothing is NaN, as in PyTorch (no NumPy warning)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.asarray(total / self.count)
+        return np.asarray(total / self.count)
 
     def backward(self, g):
         return (_expand_back(g / self.count, self.shape, self.axes, self.keepdim),)
@@ -76,11 +80,15 @@ class MaxAll(Function):
     in PyTorch."""
 
     def forward(self, a, take_max=True, dim=None, keepdim=False):
-        if a.size == 0:
+        if a.size == 0 and dim is None:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() "
                                "== 0. Specify the reduction dim with the 'dim' argument.")
         self.shape, self.keepdim = a.shape, keepdim
         self.axes = reduction_axes(dim, a.ndim)
+        for axis in self.axes:  # an empty input is fine if the reduced dims are not empty
+            if a.shape[axis] == 0:
+                raise IndexError(f"{'amax' if take_max else 'amin'}(): Expected reduction dim "
+                                 f"{axis} to have non-zero size.")
         out = (np.max if take_max else np.min)(a, axis=self.axes, keepdims=True)
         self.mask = a == out
         return np.asarray(out if keepdim else out.reshape(

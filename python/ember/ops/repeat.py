@@ -1,5 +1,7 @@
 """Copies of a tensor laid side by side: repeat (tile) and repeat_interleave; their backward
 sums the gradient of every copy back into the element it came from."""
+import math
+
 import numpy as np
 
 from .. import _core
@@ -19,6 +21,10 @@ class Repeat(Function):
         self.in_shape = a.shape
         self.padded = (1,) * (len(sizes) - a.ndim) + a.shape
         self.sizes = sizes
+        out_shape = tuple(n * s for n, s in zip(self.padded, sizes))
+        if math.prod(out_shape) * a.itemsize >= 2**63:  # np.tile's size arithmetic overflows
+            raise RuntimeError(f"repeat: the result of shape {out_shape} from shape "
+                               f"{tuple(a.shape)} is larger than any tensor can be")
         return np.tile(a.reshape(self.padded), sizes)
 
     def backward(self, g):

@@ -13,6 +13,8 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
+from ._state_checks import (ParamGroup, check_param_state, check_state_dict_layout,
+                            checked_constructor)
 
 
 class _RequiredParameter:
@@ -77,7 +79,7 @@ def _run_kernel(kernel, updated, grads, *args) -> None:
     def arrays():
         return [[None if t is None else t._array for t in lst] for lst in updated]
 
-    grad_arrays = [p.grad._array for p in grads]
+    grad_arrays = [p._grad._array for p in grads]
     lists = arrays()
     try:
         kernel(lists[0], grad_arrays, *lists[1:], *args)
@@ -92,6 +94,11 @@ def _run_kernel(kernel, updated, grads, *args) -> None:
 
 class Optimizer:
     """Base class of ember optimizers (PyTorch semantics and state_dict layout)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("ember.optim") and "__init__" in cls.__dict__:
+            cls.__init__ = checked_constructor(cls.__init__)  # argument kinds, checked first
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -156,7 +163,7 @@ class Optimizer:
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if not existing.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
+        self.param_groups.append(ParamGroup(param_group, type(self).__name__, self.defaults))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
@@ -170,7 +177,7 @@ class Optimizer:
                 loss = closure()
         # The kernels work on raw arrays: no graph is recorded, so no no_grad() is needed.
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p._grad is not None]  # (the slot: no call)
             if params:
                 self._step_group(group, params)
         return loss
@@ -200,6 +207,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restores hyper-parameters and state saved by state_dict() (values are deep-copied and
         cast to each parameter's dtype, except 'step')."""
+        owner = type(self).__name__
+        check_state_dict_layout(owner, state_dict)
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
@@ -215,6 +224,8 @@ class Optimizer:
         for k, v in state_dict["state"].items():
             if k in id_map:
                 p = id_map[k]
+                for name, value in v.items():
+                    check_param_state(owner, k, p, name, value)
                 new_state[p] = {name: _cast_state(p, name, value) for name, value in v.items()}
             else:
                 new_state[k] = copy.deepcopy(v)
@@ -222,7 +233,7 @@ class Optimizer:
         for g, s in zip(groups, saved_groups):
             new_group = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
             new_group["params"] = g["params"]
-            new_groups.append(new_group)
+            new_groups.append(ParamGroup(new_group, owner, self.defaults))
         self.__setstate__({"state": new_state, "param_groups": new_groups})
 
 

@@ -5,6 +5,7 @@ import numbers
 
 import ember
 from ...nn import functional as F
+from ..seeds import seeded_generator
 from .layer import Layer
 
 
@@ -25,7 +26,7 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         self.rate = float(rate)
         self.seed = seed
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
 
     def call(self, inputs, training=None):
         training = self.training if training is None else bool(training)

@@ -11,6 +11,7 @@ import math
 import numbers
 
 import ember
+from ..seeds import seeded_generator
 from .layer import Layer
 
 # SELU's constants (keras.activations.selu); AlphaDropout sends dropped units to -alpha * scale.
@@ -29,13 +30,10 @@ class _TrainingNoise(Layer):
     """Shared by the three layers: the seed, the training switch, shape and config."""
 
     def __init__(self, seed=None, **kwargs):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"{type(self).__name__}: seed must be an integer or None. "
-                             f"Received: seed={seed!r}")
         super().__init__(**kwargs)
         self.seed = seed
         self.supports_masking = True
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
 
     def _active(self, training) -> bool:
         return self.training if training is None else bool(training)

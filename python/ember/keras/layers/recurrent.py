@@ -19,6 +19,7 @@ import numpy as np
 
 import ember
 from .. import activations, constraints, initializers, regularizers
+from ..seeds import seeded_generator
 from .dense import _as_numpy
 from .layer import Layer, weight_options_config
 
@@ -111,7 +112,7 @@ class RecurrentBase(Layer):
             setattr(self, f"{weight}_regularizer", regularizers.get(regularizer))
             setattr(self, f"{weight}_constraint", constraints.get(constraint))
         self.seed = seed
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)

@@ -17,6 +17,7 @@ import inspect
 import ember
 from ...nn.modules.utils import _check_int
 from .. import activations, initializers
+from ..seeds import seeded_generator
 from .layer import Layer
 from .recurrent import _check_fraction
 
@@ -68,7 +69,7 @@ class RNNCellBase(Layer):
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.seed = seed
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
         self.state_size = self.units
         self.output_size = self.units
         self.reset_dropout_mask()

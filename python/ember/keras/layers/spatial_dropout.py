@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 
-import ember
 from ...nn import functional as F
 from ...ops.activation import Dropout as _DropoutOp
+from ..seeds import seeded_generator
 from . import conv_utils as U
 from .layer import Layer
 
@@ -26,7 +26,7 @@ class _SpatialDropout(Layer):
         super().__init__(**kwargs)
         self.rate = float(rate)
         self.seed = seed
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
 
     def build(self, input_shape):
         U.check_rank(self, input_shape, self.rank, self.data_format)

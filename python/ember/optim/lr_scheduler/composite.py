@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from ._state_checks import check_scheduler_state
 from .plateau import ReduceLROnPlateau
 from .scheduler import LRScheduler, group_values
 
@@ -32,8 +33,14 @@ class _Composite(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        check_scheduler_state(self, state_dict)
         state = dict(state_dict)
-        inner = state.pop("_schedulers")
+        inner = state.pop("_schedulers", None)
+        if not isinstance(inner, list) or len(inner) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: '_schedulers' must list the "
+                             f"state of its {len(self._schedulers)} schedulers")
+        for scheduler, saved in zip(self._schedulers, inner):
+            check_scheduler_state(scheduler, saved)
         self.__dict__.update(state)
         for scheduler, saved in zip(self._schedulers, inner):
             scheduler.load_state_dict(saved)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import types
 
+from ._state_checks import check_scheduler_state
 from .scheduler import LRScheduler, group_values
 
 
@@ -31,6 +32,7 @@ class _LambdaScheduler(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        check_scheduler_state(self, state_dict)
         state = dict(state_dict)
         saved = state.pop("lr_lambdas")
         self.__dict__.update(state)

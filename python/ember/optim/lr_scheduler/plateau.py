@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ._state_checks import check_scheduler_state
 from .scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler, check_optimizer, group_values
 
 
@@ -105,5 +106,6 @@ class ReduceLROnPlateau(LRScheduler):
                 group["lr"] = new_lr
 
     def load_state_dict(self, state_dict: dict) -> None:
+        check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -13,6 +13,7 @@ import warnings
 import weakref
 
 from ..optimizer import Optimizer
+from ._state_checks import check_scheduler_state
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
@@ -157,6 +158,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 

@@ -7,11 +7,10 @@ evaluate return the input unchanged (as float32). ``seed`` gives the layer its o
 otherwise draws come from ember's global one (``keras.utils.set_random_seed``)."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 import ember
+from ...seeds import seeded_generator
 from ..conv_utils import standardize_data_format
 from ..layer import Layer
 from .affine_transform import FILL_MODES, INTERPOLATIONS
@@ -63,15 +62,11 @@ class RandomImageLayer(Layer):
     and may use ``uniform(shape, low, high)`` for their random parameters."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
-        if seed is not None and (isinstance(seed, bool)
-                                 or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"{type(self).__name__}: seed must be an integer or None. "
-                             f"Received: seed={seed!r}")
         data_format = standardize_data_format(type(self).__name__, data_format)
         super().__init__(**kwargs)
         self.seed = seed
         self.data_format = data_format
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
 
     def uniform(self, shape, low, high) -> np.ndarray:
         """float32 draws in [low, high), as Keras' random.uniform (u * (high - low) + low)."""
