@@ -108,5 +108,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0:
         dtype = query._array.dtype
         draws = _resolve(None).random(batch + (L, S), dtype=np.float32) >= dropout_p
-        keep = draws.astype(dtype) * dtype.type(0.0 if dropout_p == 1 else 1 / (1 - dropout_p))
+        keep = np.multiply(draws, dtype.type(0.0 if dropout_p == 1 else 1 / (1 - dropout_p)),
+                           dtype=dtype)
     return ScaledDotProductAttention.apply(query, key, value, bias, scale=factor, keep=keep)

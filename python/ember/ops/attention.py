@@ -15,12 +15,17 @@ def _batched(a, batch, rows, cols):
 
 def safe_softmax(scores):
     """Softmax over the last axis, where a row whose entries are all -inf (every key masked out)
-    gives zeros rather than NaN, as PyTorch's scaled_dot_product_attention does."""
-    empty = np.isneginf(scores).all(axis=-1, keepdims=True)
-    if empty.any():
-        scores = np.where(empty, scores.dtype.type(0), scores)
-        return np.where(empty, scores.dtype.type(0), _core.softmax_forward(scores, -1))
-    return _core.softmax_forward(scores, -1)
+    gives zeros rather than NaN, as PyTorch's scaled_dot_product_attention does. Only rows the
+    kernel made NaN (their first entry tells) are examined: a NaN input stays NaN."""
+    probs = _core.softmax_forward(scores, -1)
+    if probs.shape[-1] == 0:
+        return probs
+    suspects = np.isnan(probs[..., 0])
+    if suspects.any():
+        rows = np.nonzero(suspects)
+        empty = np.isneginf(scores[rows]).all(axis=-1)
+        probs[tuple(r[empty] for r in rows)] = 0
+    return probs
 
 
 class ScaledDotProductAttention(Function):
@@ -34,11 +39,11 @@ class ScaledDotProductAttention(Function):
         L, E, S, Ev = q.shape[-2], q.shape[-1], k.shape[-2], v.shape[-1]
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         self.shapes = (q.shape, k.shape, v.shape, None if bias is None else bias.shape)
-        q3 = _batched(q, batch, L, E)
+        # the scale goes on the query (L x E values) rather than the scores (L x S)
+        q3 = _batched(q, batch, L, E) * q.dtype.type(scale)
         k3t = np.ascontiguousarray(_batched(k, batch, S, E).transpose(0, 2, 1))
         v3 = _batched(v, batch, S, Ev)
         scores = _core.matmul_forward(q3, k3t)
-        scores *= scores.dtype.type(scale)
         if bias is not None:
             scores += np.broadcast_to(bias, batch + (L, S)).reshape(-1, L, S)
         probs = safe_softmax(scores)
@@ -58,12 +63,13 @@ class ScaledDotProductAttention(Function):
         g_scores = _core.softmax_backward(g_dropped, probs, -1)
         gq = gk = None
         if need_q or need_k:
+            # (q3 carries the scale: d/dk needs nothing more, d/dq one factor)
             gq3, gkt3 = _core.matmul_backward(g_scores, q3, k3t, need_q, need_k)
             if need_q:
                 gq3 *= gq3.dtype.type(scale)
                 gq = unbroadcast(gq3.reshape(batch + gq3.shape[1:]), q_shape)
             if need_k:
-                gk3 = gkt3.transpose(0, 2, 1) * gkt3.dtype.type(scale)
+                gk3 = gkt3.transpose(0, 2, 1)
                 gk = unbroadcast(gk3.reshape(batch + gk3.shape[1:]), k_shape)
         gv = None if gv3 is None else unbroadcast(gv3.reshape(batch + gv3.shape[1:]), v_shape)
         gbias = None
