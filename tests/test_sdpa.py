@@ -204,3 +204,17 @@ def test_mixed_dtypes_raise():
         F.scaled_dot_product_attention(ember.tensor(randn(3, 4)),
                                        ember.tensor(randn(3, 4, dtype=np.float32)),
                                        ember.tensor(randn(3, 4)))
+
+
+def test_same_result_with_one_and_two_threads(restore_threads):
+    q, k, v = randn(4, 2, 9, 8), randn(4, 2, 11, 8), randn(4, 2, 11, 5)
+    mask = bool_mask(9, 11)
+    results = []
+    for threads in (1, 2):
+        ember.set_num_threads(threads)
+        tensors = [ember.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = F.scaled_dot_product_attention(*tensors, attn_mask=ember.tensor(mask))
+        out.backward(ember.tensor(np.ones(out.shape)))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    for one, two in zip(*results):
+        assert_close(two, one, rtol=1e-12, atol=1e-12)

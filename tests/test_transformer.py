@@ -238,3 +238,27 @@ def test_transformer_checks_batch_and_feature_sizes():
         model(ember.randn(S, 2, D), ember.randn(T, 3, D))
     with pytest.raises(RuntimeError, match="feature number of src and tgt"):
         model(ember.randn(S, 2, D), ember.randn(T, 2, D + 1))
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+@pytest.mark.parametrize("with_norm", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_encoder_inference_with_padding_gives_what_torch_gives(with_norm, grad):
+    """PyTorch's nested-tensor path (eval, no gradients, right padding): zeros at the padded
+    positions (then the final norm); with gradients enabled every position is computed."""
+    torch = pytest.importorskip("torch")
+    layer_e, layer_t = build(torch, "TransformerEncoderLayer", {"batch_first": True})
+    norm_t = torch.nn.LayerNorm(D).double() if with_norm else None
+    if with_norm:
+        torch.nn.init.normal_(norm_t.bias)  # (the norm of the zeros is then its bias)
+    theirs = torch.nn.TransformerEncoder(layer_t, 2, norm=norm_t).eval()
+    ours = nn.TransformerEncoder(layer_e, 2, norm=nn.LayerNorm(D, dtype=ember.float64)
+                                 if with_norm else None).eval()
+    load_torch_state(ours, theirs)
+    x, pad = randn(N, S, D), pad_mask(N, S)
+    with torch.set_grad_enabled(grad):
+        want = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).detach().numpy()
+    with ember.set_grad_enabled(grad):
+        got = ours(ember.tensor(x), src_key_padding_mask=ember.tensor(pad))
+    assert_close(got.detach().numpy(), want, rtol=1e-9, atol=1e-9)
+    assert (np.abs(want[1, -2:]).max() == 0) == (not grad and not with_norm)

@@ -4,20 +4,23 @@ norm1/2/3, dropout/dropout1/2/3; encoder.layers.N, decoder.layers.N, encoder.nor
 state_dict loads, and its arguments and defaults (post-LN unless norm_first, ReLU, dropout 0.1,
 sequence-first unless batch_first).
 
-Left out: PyTorch's inference-only fast paths (nested tensors for padded batches in eval mode
-without gradients), which skip the computation of padded positions and return zeros there;
-ember computes every position."""
+PyTorch's TransformerEncoder, in eval mode without gradients and given a right-padded
+src_key_padding_mask (batch_first layers, post-LN, ...: its nested-tensor conditions), computes
+only the unpadded positions and returns zeros (then the final norm) at the padded ones; ember
+computes every position the same way and then gives the padded ones what PyTorch gives."""
 from __future__ import annotations
 
 import copy
 
 import numpy as np
 
+from ...autograd import is_grad_enabled
 from ...dtypes import to_numpy_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -49,6 +52,16 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     sz = size if size is not None else arr.shape[-2]
     causal = _square_causal(sz, arr.dtype if arr.dtype.kind == "f" else np.float32)
     return arr.shape == causal.shape and bool((arr == causal).all())
+
+
+def _nested_capable(layer):
+    """PyTorch's conditions on the layer for TransformerEncoder's nested-tensor path."""
+    attn = getattr(layer, "self_attn", None)
+    return (isinstance(layer, TransformerEncoderLayer) and not layer.norm_first
+            and attn.batch_first and attn._qkv_same_embed_dim and attn.in_proj_bias is not None
+            and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation,
+                                                                    (ReLU, GELU)))
+            and layer.norm1.eps == layer.norm2.eps and attn.num_heads % 2 == 0)
 
 
 def _clones(cls, module, n):
@@ -170,18 +183,36 @@ class TransformerEncoder(Module):
         self.layers = _clones("TransformerEncoder", encoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
-        # Accepted for PyTorch's signature: they steer its inference fast path, which ember
-        # does not have (see the module docstring); results are the same.
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and _nested_capable(encoder_layer)
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(self.layers, src))
+        keep = self._nested_keep(src, mask, src_key_padding_mask)
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, is_causal=is_causal,
                       src_key_padding_mask=src_key_padding_mask)
+        if keep is not None:  # PyTorch's nested path pads with zeros
+            out = out * Tensor(keep[..., None].astype(out._array.dtype))
         return self.norm(out) if self.norm is not None else out
+
+    def _nested_keep(self, src, mask, src_key_padding_mask):
+        """The (batch, seq) positions PyTorch's nested-tensor path keeps, when it takes it."""
+        if (not self.use_nested_tensor or self.layers[0].training or src.ndim != 3
+                or src_key_padding_mask is None or mask is not None):
+            return None
+        first = self.layers[0]
+        if is_grad_enabled() and (src.requires_grad
+                                  or any(p.requires_grad for p in first.parameters())):
+            return None
+        pad = src_key_padding_mask
+        arr = pad._array if isinstance(pad, Tensor) else np.asarray(pad)
+        keep = ~arr if arr.dtype == np.bool_ else arr == 0
+        if keep.shape != tuple(src.shape[:2]) or not (keep[:, 1:] <= keep[:, :-1]).all():
+            return None  # (not left-aligned: PyTorch's mask check leaves the fast path too)
+        return keep
 
 
 class TransformerDecoder(Module):
