@@ -29,6 +29,7 @@ CASES = [
                                     "return_attention_scores": True}),
     ("gate_sliding_window", {"use_gate": True, "sliding_window": 2}, {}),
     ("attention_axes_1", {"attention_axes": 1}, {}),
+    ("attention_axes_minus_2_scores", {"attention_axes": -2}, {"return_attention_scores": True}),
 ]
 
 
@@ -192,12 +193,56 @@ def test_bad_constructor_arguments(ctor, error, text):
         ek.layers.MultiHeadAttention(**ctor)
 
 
-def test_unsupported_shapes_and_axes_say_so():
-    with pytest.raises(NotImplementedError, match="attention_axes"):
+Q4, V4 = rand(2, 3, 4, 6, seed=12), rand(2, 3, 5, 3, seed=13)
+V4_BOTH = rand(2, 2, 5, 3, seed=14)  # other sizes on both attention axes
+V4_FIRST = rand(2, 5, 4, 3, seed=15)
+
+
+@pytest.mark.parametrize("axes, value", [(None, V4_BOTH), ((1,), V4_FIRST), ((2,), V4),
+                                         ((-2,), V4), ((1, 2), V4_BOTH)])
+@pytest.mark.parametrize("scores", [False, True])
+def test_higher_rank_inputs_and_attention_axes_match_real_keras(axes, value, scores):
+    keras = real_keras()
+    import torch
+    theirs = keras.layers.MultiHeadAttention(2, 3, attention_axes=axes)
+    ours = ek.layers.MultiHeadAttention(2, 3, attention_axes=axes)
+    theirs(torch.tensor(Q4), torch.tensor(value))
+    ours(ember.tensor(Q4), ember.tensor(value))
+    rng = np.random.RandomState(6)
+    theirs.set_weights([rng.randn(*w.shape).astype(np.float32) for w in keras_weights(theirs)])
+    ours.set_weights(keras_weights(theirs))
+    want = theirs(torch.tensor(Q4), torch.tensor(value), return_attention_scores=scores)
+    got = ours(ember.tensor(Q4), ember.tensor(value), return_attention_scores=scores)
+    if scores:
+        np.testing.assert_allclose(got[1].detach().numpy(), to_numpy(want[1]), rtol=1e-5,
+                                   atol=1e-6)
+        got, want = got[0], want[0]
+    np.testing.assert_allclose(got.detach().numpy(), to_numpy(want), rtol=1e-5, atol=1e-5)
+    assert ours.get_config()["attention_axes"] == theirs.get_config()["attention_axes"]
+
+
+def test_unsupported_masks_and_bad_shapes_say_so():
+    with pytest.raises(NotImplementedError, match="masks"):
+        ek.layers.MultiHeadAttention(2, 2)(ember.tensor(Q4), ember.tensor(V4),
+                                           use_causal_mask=True)
+    with pytest.raises(ValueError, match="attention_axes"):
         ek.layers.MultiHeadAttention(2, 2, attention_axes=(2,))(ember.tensor(Q),
                                                                   ember.tensor(V))
-    with pytest.raises(NotImplementedError, match=r"\(batch, steps, features\)"):
-        ek.layers.MultiHeadAttention(2, 2)(ember.randn(2, 3, 4, 5), ember.randn(2, 3, 4, 5))
+    with pytest.raises(ValueError, match="same rank"):
+        ek.layers.MultiHeadAttention(2, 2)(ember.tensor(Q), ember.tensor(V4))
     with pytest.raises(ValueError, match="except the last one"):
         ek.layers.MultiHeadAttention(2, 2)(ember.tensor(Q), ember.tensor(V),
                                            key=ember.randn(2, 6, 3))
+
+
+def test_gradcheck_higher_rank_over_two_axes():
+    class OnItself(ek.layers.Layer):
+        def __init__(self, mha, **kwargs):
+            super().__init__(**kwargs)
+            self.mha = mha
+
+        def call(self, x):
+            return self.mha(x, x, return_attention_scores=True)[0]
+
+    wrapper = OnItself(ek.layers.MultiHeadAttention(2, 2, attention_axes=(1, 2)))
+    assert gradcheck_layer(wrapper, rand(1, 2, 3, 3, seed=16))

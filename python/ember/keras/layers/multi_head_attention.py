@@ -6,8 +6,9 @@ weight order, so get_weights/set_weights and .keras files carry over.
 Keras computes the attention two ways and so does this layer: without dropout and without
 returned scores through dot_product_attention (masked scores get a large negative bias, so a
 query with no visible key averages all values); otherwise explicitly, with a masked softmax
-that gives such a query zero weights. Supported: (batch, steps, features) inputs with attention
-over the steps (attention_axes None, 1 or -2)."""
+that gives such a query zero weights. Inputs of higher rank attend over
+``attention_axes`` (default: every axis between the batch and the features); masks are taken
+for (batch, steps, features) inputs only."""
 from __future__ import annotations
 
 import math
@@ -27,20 +28,21 @@ _LARGE_NEGATIVE = -0.7 * 3.38953e38  # Keras' dot_product_attention mask bias (f
 
 
 class _Projection(Layer):
-    """Keras' EinsumDense for one of MultiHeadAttention's projections: ``heads`` maps
-    (batch, steps, features) to (batch, steps, *out_dims) (equation ``abc,cde->abde``);
-    otherwise (batch, steps, heads, dim) to (batch, steps, *out_dims) (``abcd,cde->abe``).
-    The kernel is stored in Keras' layout, (features, *out_dims) or (heads, dim, *out_dims)."""
+    """Keras' EinsumDense for one of MultiHeadAttention's projections: the last ``n_in`` axes
+    of the input map to ``out_dims`` (equations ``abc,cde->abde`` for the query, key and value
+    with n_in 1; ``abcd,cde->abe`` for the output with n_in 2, heads and depth in). The kernel
+    is stored in Keras' layout, (*contracted dims, *out_dims)."""
 
-    def __init__(self, out_dims, use_bias, options, activation=None, **kwargs):
+    def __init__(self, out_dims, use_bias, options, activation=None, n_in=1, **kwargs):
         super().__init__(**kwargs)
         self.out_dims = tuple(out_dims)
+        self.n_in = n_in
         self.use_bias = use_bias
         self.options = options
         self.activation = activation
 
     def build(self, input_shape):
-        in_dims = tuple(input_shape[2:])
+        in_dims = tuple(input_shape[-self.n_in:])
         o = self.options
         self._add_weight("kernel", in_dims + self.out_dims, o["kernel_initializer"],
                          regularizer=o["kernel_regularizer"], constraint=o["kernel_constraint"])
@@ -49,13 +51,13 @@ class _Projection(Layer):
                              regularizer=o["bias_regularizer"], constraint=o["bias_constraint"])
 
     def call(self, inputs):
-        b, t = inputs.shape[0], inputs.shape[1]
-        fan_in = int(np.prod(inputs.shape[2:]))
+        lead = tuple(inputs.shape[:-self.n_in])
+        fan_in = int(np.prod(inputs.shape[-self.n_in:]))
         params = self._parameters
-        out = inputs.reshape(b * t, fan_in) @ params["kernel"].reshape(fan_in, -1)
+        out = inputs.reshape(-1, fan_in) @ params["kernel"].reshape(fan_in, -1)
         if params.get("bias") is not None:
             out = out + params["bias"].reshape(-1)
-        out = out.reshape(b, t, *self.out_dims)
+        out = out.reshape(*lead, *self.out_dims)
         return ember.sigmoid(out) if self.activation == "sigmoid" else out
 
 
@@ -162,15 +164,18 @@ class MultiHeadAttention(Layer):
             raise ValueError("All dimensions of `value` and `key`, except the last one, must be "
                              f"equal. Received: value_shape={tuple(value_shape)} and "
                              f"key_shape={tuple(key_shape)}")
-        if not len(query_shape) == len(value_shape) == len(key_shape) == 3:
-            raise NotImplementedError(
-                "MultiHeadAttention: ember supports (batch, steps, features) inputs only. "
-                f"Received: query_shape={tuple(query_shape)}, value_shape={tuple(value_shape)}")
-        if self._attention_axes not in (None, (1,), (-2,)):
-            raise NotImplementedError("MultiHeadAttention: ember attends over the steps axis "
-                                      "only (attention_axes None, 1 or -2). Received: "
-                                      f"attention_axes={self._attention_axes}")
-        self._attention_axes = (1,)
+        rank = len(query_shape)
+        if not rank == len(value_shape) == len(key_shape) or rank < 3:
+            raise ValueError("MultiHeadAttention: query, value and key need the same rank, at "
+                             f"least 3. Received: query_shape={tuple(query_shape)}, "
+                             f"value_shape={tuple(value_shape)}, key_shape={tuple(key_shape)}")
+        axes = tuple(range(1, rank - 1)) if self._attention_axes is None else tuple(
+            a if a >= 0 else rank + a for a in self._attention_axes)
+        if not axes or any(not 1 <= a <= rank - 2 for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(f"MultiHeadAttention: attention_axes must name distinct axes "
+                             f"between the batch and the feature axis of rank-{rank} inputs. "
+                             f"Received: attention_axes={self._attention_axes}")
+        self._attention_axes = axes
         heads = self._num_heads
         self.query_dense = _Projection((heads, self._key_dim), self._use_bias, self._options(),
                                        name="query")
@@ -188,9 +193,9 @@ class MultiHeadAttention(Layer):
         self._softmax = Softmax(axis=(3,))
         self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed)
         self.output_dense = _Projection(self._output_shape or (query_shape[-1],),
-                                        self._use_bias, self._options(),
+                                        self._use_bias, self._options(), n_in=2,
                                         name="attention_output")
-        self.output_dense._maybe_build((query_shape[0], query_shape[1], heads, self._value_dim))
+        self.output_dense._maybe_build(tuple(query_shape[:-1]) + (heads, self._value_dim))
         self.built = True
 
     def forward(self, query, value=None, key=None, **kwargs):
@@ -217,10 +222,16 @@ class MultiHeadAttention(Layer):
                        and self._sliding_window is None)
         mask = None if causal_only else self._attention_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        if query.ndim > 3 and (mask is not None or causal_only):
+            raise NotImplementedError("MultiHeadAttention: ember takes masks (Keras masks, "
+                                      "attention_mask, use_causal_mask, sliding_window) only "
+                                      "for (batch, steps, features) inputs")
         gate = self._gate_dense(query) if self._use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key), self.value_dense(value)
+        (q, q_layout), (k, k_layout), (v, _) = (self._as_steps(t) for t in (q, k, v))
         out, scores = self._compute_attention(q, k, v, mask, training, return_attention_scores,
                                               causal_only)
+        out, scores = self._from_steps(out, scores, q_layout, k_layout)
         out = self.output_dense(out if gate is None else out * gate)
         if query_mask is not None:
             set_mask(out, query_mask)
@@ -272,6 +283,31 @@ class MultiHeadAttention(Layer):
         dropped = self._dropout_layer(scores, training=training) if self._dropout > 0 \
             else scores
         return (dropped @ vh).transpose(1, 2), scores
+
+    def _as_steps(self, x):
+        """Projected (B, *dims, heads, depth) as (B', steps, heads, depth): the non-attention
+        axes join the batch, the attention axes become one steps axis (Keras' softmax runs
+        over all attention axes together). Returns it and what undoes it."""
+        rank = x.ndim - 1
+        axes = self._attention_axes
+        others = [a for a in range(1, rank - 1) if a not in axes]
+        perm = [0] + others + list(axes) + [rank - 1, rank]
+        moved = x.permute(*perm) if perm != list(range(x.ndim)) else x
+        shape = tuple(moved.shape)
+        nb = len(others) + 1
+        steps = int(np.prod(shape[nb:nb + len(axes)]))
+        return moved.reshape(-1, steps, *shape[-2:]), (perm, shape, nb)
+
+    def _from_steps(self, out, scores, q_layout, k_layout):
+        perm, shape, nb = q_layout
+        out = out.reshape(*shape[:-1], out.shape[-1])
+        if perm != list(range(len(perm))):
+            out = out.permute(*np.argsort(perm).tolist())
+        if scores is not None:
+            _, k_shape, _ = k_layout
+            scores = scores.reshape(*shape[:nb], scores.shape[1], *shape[nb:-2],
+                                    *k_shape[nb:-2])
+        return out, scores
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         query_shape = tuple(query_shape)
