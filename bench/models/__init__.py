@@ -1,7 +1,8 @@
 """Every benchmarked model, one module per family: issue 7's table in its order, then the
-time-series CNN (no target there)."""
+time-series CNN (no target there), then issue 12's transformer block."""
 
-from bench.models import cnn, dense, mnist1d, rnn, timeseries
+from bench.models import cnn, dense, mnist1d, rnn, timeseries, transformer
 
-MODELS = {model.key: model for family in (dense, cnn, rnn, mnist1d, timeseries)
+MODELS = {model.key: model for family in
+          (dense, cnn, rnn, mnist1d, timeseries, transformer)
           for model in family.MODELS}

@@ -22,9 +22,13 @@ def _kind(opt) -> str | None:
     return name if name in ("Adam", "AdamW", "SGD") else None
 
 
-def trainable_slots(layout):
-    """[(owner, attr, Parameter)] of the trainable weights, in Keras' order."""
-    return [(owner, attr, p) for _, owner, attr, p in layout.slots if p.requires_grad]
+def trainable_slots(model, layout):
+    """[(owner, attr, Parameter)] of the trainable weights, in the order of the model's
+    trainable weights (Keras' optimizer order; the file walk visits a layer's sublayers by
+    attribute name, which for MultiHeadAttention is another order)."""
+    order = {id(p): i for i, p in enumerate(model.trainable_weights)}
+    slots = [(owner, attr, p) for _, owner, attr, p in layout.slots if p.requires_grad]
+    return sorted(slots, key=lambda slot: order.get(id(slot[2]), len(order)))
 
 
 def _has_lr_variable(opt) -> bool:
@@ -54,7 +58,7 @@ def to_keras(model, layout) -> list | None:
     out = [np.array(opt.iterations, dtype=np.int64)]
     if _has_lr_variable(opt):
         out.append(np.array(opt.learning_rate, dtype=np.float32))
-    slots = trainable_slots(layout)
+    slots = trainable_slots(model, layout)
     state = opt._inner.state if opt.built else {}
     group_lr = opt._inner.param_groups[0]["lr"] if opt.built else opt.learning_rate
 
@@ -79,7 +83,7 @@ def expected_shapes(model, layout) -> list | None:
     if names is None:
         return None
     shapes = [()] + ([()] if _has_lr_variable(opt) else [])
-    slots = trainable_slots(layout)
+    slots = trainable_slots(model, layout)
     for owner, attr, p in slots:
         shapes += [owner._keras_shape(attr, p)] * len(names)
     if _kind(opt) in ("Adam", "AdamW") and opt.amsgrad:
@@ -97,7 +101,7 @@ def from_keras(model, layout, arrays: list):
     if iterations < 0:
         raise ValueError("the optimizer's iteration count is negative")
     rest = arrays[2:] if _has_lr_variable(opt) else arrays[1:]
-    slots = trainable_slots(layout)
+    slots = trainable_slots(model, layout)
     group_lr = opt._inner.param_groups[0]["lr"]
     amsgrad = _kind(opt) in ("Adam", "AdamW") and opt.amsgrad
     for i, (owner, attr, p) in enumerate(slots):

@@ -9,6 +9,7 @@ from .. import _core, functions as _fn
 from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
+from ._functional_attention import scaled_dot_product_attention  # noqa: F401
 from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional networks)
 from ._functional_dropout import (alpha_dropout, dropout1d, dropout2d,  # noqa: F401
                                   dropout3d, feature_alpha_dropout)

@@ -1,5 +1,6 @@
 """keras.layers: Keras layers built on ember.nn Modules and ember.nn.functional ops."""
 from .activation import Activation
+from .attention import AdditiveAttention, Attention
 from .activity_regularization import ActivityRegularization
 from .batch_normalization import BatchNormalization
 from .bidirectional import Bidirectional
@@ -24,6 +25,7 @@ from .layer_normalization import LayerNormalization
 from .leaky_relu import LeakyReLU
 from .lstm import LSTM
 from .masking import Masking
+from .multi_head_attention import MultiHeadAttention
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                       average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise
@@ -77,3 +79,4 @@ SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 __all__ += ["GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells"]
 __all__ += _preprocessing.__all__
+__all__ += ["AdditiveAttention", "Attention", "MultiHeadAttention"]
