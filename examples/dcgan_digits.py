@@ -4,8 +4,9 @@ only the imports say ember.
 The generator maps noise (nz x 1 x 1) through ConvTranspose2d + BatchNorm2d + ReLU blocks to
 a Tanh image in [-1, 1]; the discriminator is Conv2d + LeakyReLU(0.2) blocks giving one logit.
 Two Adam optimizers (lr 2e-4, betas (0.5, 0.999)); the discriminator step sees fake.detach().
-After training, a CNN trained on the real digits (digits_judge.py) labels a batch of generated
-digits, and a grid of them is written as a PNG (needs Pillow: pip install "ember[vision]").
+After training, a CNN trained on the real digits (digits_judge.py) labels a batch of 256
+generated digits, and a grid of 64 of them is written as a PNG (needs Pillow:
+pip install "ember[vision]").
 
     python examples/dcgan_digits.py            # the full run
     python examples/dcgan_digits.py --quick    # a short run for CI
@@ -22,11 +23,11 @@ from ember.utils.data import DataLoader, TensorDataset
 import digits_judge
 
 parser = argparse.ArgumentParser(description="DCGAN on the 8x8 digits")
-parser.add_argument("--epochs", type=int, default=150, help="passes over the 1437 digits")
-parser.add_argument("--batch-size", type=int, default=64)
+parser.add_argument("--epochs", type=int, default=200, help="passes over the 1437 digits")
+parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--nz", type=int, default=32, help="size of the latent z vector")
 parser.add_argument("--ngf", type=int, default=64)
-parser.add_argument("--ndf", type=int, default=64)
+parser.add_argument("--ndf", type=int, default=32)
 parser.add_argument("--lr", type=float, default=2e-4)
 parser.add_argument("--beta1", type=float, default=0.5)
 parser.add_argument("--seed", type=int, default=1)
@@ -59,15 +60,19 @@ class Generator(nn.Module):
         super().__init__()
         self.main = nn.Sequential(
             # input is Z, going into a convolution
-            nn.ConvTranspose2d(nz, ngf * 2, 2, 1, 0, bias=False),
+            nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False),
             nn.BatchNorm2d(ngf * 2),
             nn.ReLU(True),
-            # state size. (ngf*2) x 2 x 2
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            # state size. (ngf*2) x 4 x 4
+            nn.ConvTranspose2d(ngf * 2, ngf, 3, 1, 1, bias=False),
             nn.BatchNorm2d(ngf),
             nn.ReLU(True),
             # state size. (ngf) x 4 x 4
-            nn.ConvTranspose2d(ngf, 1, 4, 2, 1, bias=False),
+            nn.ConvTranspose2d(ngf, ngf, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            # state size. (ngf) x 8 x 8
+            nn.ConvTranspose2d(ngf, 1, 3, 1, 1, bias=False),
             nn.Tanh(),
             # state size. 1 x 8 x 8
         )
@@ -103,7 +108,7 @@ print(netG)
 print(netD)
 
 criterion = nn.BCEWithLogitsLoss()
-fixed_noise = torch.randn(64, nz, 1, 1)
+fixed_noise = torch.randn(256, nz, 1, 1)  # judged at the end; the first 64 drawn
 real_label, fake_label = 1.0, 0.0
 optimizerD = optim.Adam(netD.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
 optimizerG = optim.Adam(netG.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
@@ -148,13 +153,12 @@ for epoch in range(opt.epochs):
               f"D(x): {D_x:.4f} D(G(z)): {D_G_z1:.4f} / {D_G_z2:.4f}")
 print(f"Training time: {time.perf_counter() - start:.1f} s")
 
-netG.eval()
-with torch.no_grad():
+with torch.no_grad():  # (as pytorch/examples draws its samples: BatchNorm in training mode)
     fake = netG(fixed_noise)
 classifier = digits_judge.train_classifier()
 digits_judge.report(classifier, fake.numpy())
 try:
-    vutils.save_image(fake, opt.outf, normalize=True)
+    vutils.save_image(fake[:64], opt.outf, normalize=True)
     print(f"Wrote {opt.outf}")
 except ImportError as error:  # Pillow is an optional extra
     print(f"No PNG written: {error}")

@@ -5,9 +5,9 @@ loss.backward() and optimizer.apply(grads, weights); fit() runs it batch after b
 
 The networks follow the DCGAN recipe of dcgan_digits.py: the generator Dense -> Reshape ->
 strided Conv2DTranspose blocks with BatchNormalization and ReLU, tanh out; the discriminator
-strided Conv2D blocks with LeakyReLU(0.2); Adam(2e-4, beta_1=0.5). At the end a CNN trained on the real digits
-(digits_judge.py) labels a batch of generated digits, and a grid of them is written as a PNG
-(needs Pillow: pip install "ember[vision]").
+strided Conv2D blocks with LeakyReLU(0.2); Adam(2e-4, beta_1=0.5). At the end a CNN trained
+on the real digits (digits_judge.py) labels a batch of 256 generated digits, and a grid of 64
+of them is written as a PNG (needs Pillow: pip install "ember[vision]").
 
     python examples/gan_keras.py            # the full run
     python examples/gan_keras.py --quick    # a short run for CI
@@ -145,12 +145,12 @@ start = time.perf_counter()
 gan.fit(real_images, epochs=args.epochs, batch_size=64, verbose=2)
 print(f"Training time: {time.perf_counter() - start:.1f} s")
 
-latent = keras.random.normal(shape=(64, latent_dim), seed=keras.random.SeedGenerator(7))
-fake = generator.predict(latent, verbose=0).transpose(0, 3, 1, 2)  # (64, 1, 8, 8) in [-1, 1]
+latent = keras.random.normal(shape=(256, latent_dim), seed=keras.random.SeedGenerator(7))
+fake = generator.predict(latent, verbose=0).transpose(0, 3, 1, 2)  # (256, 1, 8, 8) in [-1, 1]
 classifier = digits_judge.train_classifier()
 digits_judge.report(classifier, fake)
 try:
-    vutils.save_image(torch.from_numpy(fake), args.outf, normalize=True)
+    vutils.save_image(torch.from_numpy(fake[:64]), args.outf, normalize=True)
     print(f"Wrote {args.outf}")
 except ImportError as error:  # Pillow is an optional extra
     print(f"No PNG written: {error}")

@@ -120,11 +120,11 @@ recon, kl = test()
 print(f"====> Test set reconstruction {recon:.4f} KL {kl:.4f} per image (ELBO {-(recon + kl):.4f})")
 
 with torch.no_grad():
-    sample = model.decode(torch.randn(64, args.latent)).view(64, 1, 8, 8)
+    sample = model.decode(torch.randn(256, args.latent)).view(256, 1, 8, 8)
 classifier = digits_judge.train_classifier()
 digits_judge.report(classifier, sample.numpy() * 2 - 1)
 try:
-    vutils.save_image(sample, args.outf)
+    vutils.save_image(sample[:64], args.outf)
     print(f"Wrote {args.outf}")
 except ImportError as error:  # Pillow is an optional extra
     print(f"No PNG written: {error}")

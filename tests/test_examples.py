@@ -214,7 +214,7 @@ def test_regularized_keras_example_shrinks_the_weights_and_still_learns():
 def _judged_share(output):
     """The share of generated digits the judge labels with confidence >= 0.9 (digits_judge)."""
     assert re.search(r"^Judge test accuracy on real digits: 0\.9\d+$", output, flags=re.MULTILINE)
-    match = re.search(r"^Confidently labelled generated digits: (\d\.\d+) of 64 \(per digit: "
+    match = re.search(r"^Confidently labelled generated digits: (\d\.\d+) of 256 \(per digit: "
                       r"(\d+( \d+){9})\)$", output, flags=re.MULTILINE)
     assert match, output
     return float(match.group(1))
