@@ -23,7 +23,7 @@ from ember.utils.data import DataLoader, TensorDataset
 import digits_judge
 
 parser = argparse.ArgumentParser(description="DCGAN on the 8x8 digits")
-parser.add_argument("--epochs", type=int, default=200, help="passes over the 1437 digits")
+parser.add_argument("--epochs", type=int, default=400, help="passes over the 1437 digits")
 parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--nz", type=int, default=32, help="size of the latent z vector")
 parser.add_argument("--ngf", type=int, default=64)
