@@ -209,3 +209,78 @@ def test_regularized_keras_example_shrinks_the_weights_and_still_learns():
     assert set(found) == {"plain", "regularized"} and len(accuracies) == 2, output
     assert float(found["regularized"]) < 0.9 * float(found["plain"]), output
     assert min(accuracies) >= 0.9, output
+
+
+def _judged_share(output):
+    """The share of generated digits the judge labels with confidence >= 0.9 (digits_judge)."""
+    assert re.search(r"^Judge test accuracy on real digits: 0\.9\d+$", output, flags=re.MULTILINE)
+    match = re.search(r"^Confidently labelled generated digits: (\d\.\d+) of 256 \(per digit: "
+                      r"(\d+( \d+){9})\)$", output, flags=re.MULTILINE)
+    assert match, output
+    return float(match.group(1))
+
+
+def _run_generative_example(name, tmp_path):
+    """The example's --quick output, after checking the PNG grid of 64 digits it wrote (when
+    Pillow is installed) and the judge's line."""
+    png = tmp_path / "grid.png"
+    output = _run_example_with(name, "--quick", "--outf", str(png))
+    _judged_share(output)
+    if "No PNG written" not in output:
+        image_module = pytest.importorskip("PIL.Image")
+        with image_module.open(png) as image:  # make_grid: 8 x 8 tiles of 8 px, 2 px padding
+            assert image.size == (82, 82)
+    return output
+
+
+def test_dcgan_digits_quick_run_trains_both_networks_and_writes_a_grid(tmp_path):
+    output = _run_generative_example("dcgan_digits.py", tmp_path)
+    steps = re.findall(r"^\[(\d+)/5\] Loss_D: (\d+\.\d+) Loss_G: (\d+\.\d+) D\(x\): (\d\.\d+) "
+                       r"D\(G\(z\)\): (\d\.\d+) / (\d\.\d+)$", output, flags=re.MULTILINE)
+    assert [int(s[0]) for s in steps] == [1, 2, 3, 4, 5], output
+    for _, loss_d, loss_g, *probabilities in steps:
+        assert 0 < float(loss_d) < 5 and 0 < float(loss_g) < 10, output
+        assert all(0 < float(p) < 1 for p in probabilities), output
+
+
+def test_gan_keras_quick_run_uses_its_own_train_step(tmp_path):
+    output = _run_generative_example("gan_keras.py", tmp_path)
+    # (keras-io's noisy labels reach 1.05, so the discriminator's loss may go below 0)
+    logs = re.findall(r"^Epoch (\d)/4 - \d+s - d_loss: (-?\d+\.\d+) - g_loss: (\d+\.\d+)$",
+                      output, flags=re.MULTILINE)
+    assert [int(epoch) for epoch, _, _ in logs] == [1, 2, 3, 4], output
+    assert all(-1 < float(d) < 5 and 0 < float(g) < 10 for _, d, g in logs), output
+    assert len({d for _, d, _ in logs}) == 4, output  # the discriminator's loss moves
+
+
+def test_vae_digits_quick_run_lowers_the_reconstruction_term(tmp_path):
+    output = _run_generative_example("vae_digits.py", tmp_path)
+    terms = [(float(r), float(k)) for r, k in re.findall(
+        r"^====> Epoch: \d+ train reconstruction (\d+\.\d+) KL (\d+\.\d+) per image$", output,
+        flags=re.MULTILINE)]
+    assert len(terms) == 10, output
+    assert terms[-1][0] < 0.9 * terms[0][0] and terms[-1][1] > 0, output
+    match = re.search(r"^====> Test set reconstruction (\d+\.\d+) KL (\d+\.\d+) per image "
+                      r"\(ELBO (-\d+\.\d+)\)$", output, flags=re.MULTILINE)
+    assert match and float(match.group(1)) < 1.2 * terms[-1][0], output
+
+
+def test_the_digits_judge_tells_digits_from_noise_and_blends():
+    # What the generative examples' figure means: real digits are labelled confidently, noise
+    # and the average of two different digits mostly not.
+    import numpy as np
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import digits_judge
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    classifier = digits_judge.train_classifier()
+    images, labels = digits_judge.real_digits("test")
+    real_share, per_class = digits_judge.judge(classifier, images)
+    assert real_share >= 0.85 and per_class.min() >= 20
+    rng = np.random.default_rng(0)
+    assert digits_judge.judge(classifier, rng.uniform(-1, 1, (360, 1, 8, 8)))[0] <= 0.1
+    first, second = rng.integers(0, len(images), (2, 400))
+    different = labels[first] != labels[second]
+    blends = (images[first] + images[second])[different] / 2
+    assert digits_judge.judge(classifier, blends)[0] <= 0.4

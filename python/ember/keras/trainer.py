@@ -19,7 +19,7 @@ import numpy as np
 
 import ember
 from . import callbacks as callbacks_module
-from . import compile_utils, data_adapter
+from . import compile_utils, custom_train_step, data_adapter
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -50,6 +50,11 @@ def _num_steps(x, batch_size):
     if is_batched(x):
         return None
     return math.ceil(_batch_len(x) / batch_size)
+
+
+def _has_own_train_step(model) -> bool:
+    """A subclassed model with its own train_step (custom_train_step.py)."""
+    return type(model).train_step is not Trainer.train_step
 
 
 def _watches(callbacks, *hooks) -> bool:
@@ -302,6 +307,27 @@ class Trainer:
         return compile_utils.collect_logs(self._loss_tracker, self._compile_metrics,
                                           self._compile_loss)
 
+    @property
+    def metrics(self):
+        """The metrics fit resets at each epoch: the loss tracker and the compiled metrics (a
+        model with its own train_step lists its trackers here, as in Keras)."""
+        if not self.compiled:
+            return []
+        loss_trackers = [] if self._compile_loss is None else self._compile_loss.metrics
+        return [self._loss_tracker, *self._compile_metrics.metrics, *loss_trackers]
+
+    def reset_metrics(self):
+        custom_train_step.reset_metrics(self)
+
+    def train_step(self, data):
+        """One step on ``data`` ((x,), (x, y) or (x, y, sample_weight), or x alone); returns
+        the logs. Subclasses override it to train their own way (custom_train_step.py)."""
+        xb, yb, swb = split_batch(data, "train_step")
+        as_array = lambda t: t.detach().numpy() if isinstance(t, ember.Tensor) else t  # noqa: E731
+        self._train_batch(*(None if part is None else map_data(as_array, part)
+                            for part in (xb, yb, swb)))
+        return self._logs()
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of a batch (the weighted sum over outputs) plus ``self.losses``; y
         in the structure of y_pred. Subclasses may override it, as in Keras."""
@@ -436,8 +462,12 @@ class Trainer:
                 val = (*val, val_sw if class_weight is None else None)
         # As Keras: one iterator per fit, so that a generator (or steps_per_epoch) continues
         # from epoch to epoch; the validation one likewise with validation_steps.
-        train_iterator = self._epoch_iterator(x, y, batch_size, shuffle, "fit", sw,
-                                              steps_per_epoch)
+        if _has_own_train_step(self):
+            train_iterator = custom_train_step.epoch_iterator(
+                x, y, sw, batch_size, shuffle, steps_per_epoch, _num_steps(x, batch_size))
+        else:
+            train_iterator = self._epoch_iterator(x, y, batch_size, shuffle, "fit", sw,
+                                                  steps_per_epoch)
         val_iterator = None if val is None else self._epoch_iterator(
             val[0], val[1], val_batch_size, False, "evaluate", (val[2:] or (None,))[0],
             validation_steps)
@@ -468,19 +498,28 @@ class Trainer:
         logs = {}
         # Batch logs only for callbacks that look at them.
         batch_logs = _watches(cb.callbacks, "on_train_batch_end", "on_batch_end")
+        custom = _has_own_train_step(self)
         for epoch in range(initial_epoch, epochs):
             batches = train_iterator.epoch()
             if batches is None:  # an exhausted generator: see epoch_iterator.py
                 break
-            self._reset_metrics()
+            if custom:
+                self.reset_metrics()  # (Keras: every metric in model.metrics)
+            else:
+                self._reset_metrics()
             cb.on_epoch_begin(epoch)
+            step_logs = {}
             for step, (xb, yb, swb) in batches:
                 cb.on_train_batch_begin(step)
-                self._train_batch(xb, yb, swb)
-                cb.on_train_batch_end(step, self._logs() if batch_logs else None)
+                if custom:  # the model's own train_step, given the batch as Keras gives it
+                    step_logs = custom_train_step.step_logs(self, self.train_step(xb))
+                else:
+                    self._train_batch(xb, yb, swb)
+                cb.on_train_batch_end(step, (step_logs if custom else self._logs())
+                                      if batch_logs else None)
                 if self.stop_training:
                     break
-            logs = self._logs()
+            logs = dict(step_logs) if custom else self._logs()
             if val_iterator is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._run_test(None, None, None, iterator=val_iterator, cb=cb)
                 if val_logs is not None:
@@ -557,6 +596,13 @@ class Trainer:
         self._assert_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y, "train_on_batch")
         sw = self._sample_weights("train_on_batch", x, y, sample_weight, class_weight)
+        if _has_own_train_step(self):
+            self.reset_metrics()
+            with _training_mode(self):
+                logs = custom_train_step.step_logs(self, self.train_step(
+                    custom_train_step.as_tensors((x, y, sw))))
+            values = list(logs.values())  # (Keras: one value alone, else a list)
+            return logs if return_dict else values[0] if len(values) == 1 else values
         self._reset_metrics()
         with _training_mode(self):
             self._train_batch(x, y, sw)

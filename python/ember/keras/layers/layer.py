@@ -524,6 +524,8 @@ class Layer(NodeAttributes, Module):
         position = signature.training_position
         explicit = position is not None and len(args) > position
         training = args[position] if explicit else kwargs.get("training")
+        if not signature.has_training:  # Keras: __call__ takes it; call() does not see it
+            kwargs.pop("training", None)
         if training is None:
             training = context.training
             if training is None:

@@ -141,6 +141,21 @@ class Optimizer:
                 np.ascontiguousarray(g, dtype=v.dtype.numpy))
         self.step([v for _, v in pairs])
 
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3 API: one update from ``grads``, in the order of ``trainable_variables``
+        (by default the variables the optimizer was built with)."""
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer "
+                                 "must already be built on a list of variables. Call "
+                                 "`optimizer.build(trainable_variables)` first.")
+            trainable_variables = self._params
+        grads, trainable_variables = list(grads), list(trainable_variables)
+        if len(grads) != len(trainable_variables):
+            raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+                             f"{len(trainable_variables)} variables")
+        self.apply_gradients(zip(grads, trainable_variables))
+
     def step(self, params):
         """One update of ``params`` from their ``.grad`` (builds on first use)."""
         if self._inner is None:
