@@ -52,6 +52,8 @@ def test_ddp_matches_one_process_with_the_whole_batch(tmp_path, n):
                 np.testing.assert_allclose(d[f"step{step}_p{i}"], ref, rtol=0, atol=1e-12)
                 np.testing.assert_array_equal(d[f"step{step}_p{i}"],
                                               ranks[0][f"step{step}_p{i}"])
+    # inside no_sync the gradients stayed local: they differ from rank to rank
+    assert not np.allclose(ranks[0]["no_sync_grad"], ranks[1]["no_sync_grad"])
     assert list(ranks[0]["state_dict_keys"]) == ["module.fc1.bias", "module.fc1.weight",
                                                  "module.fc2.bias", "module.fc2.weight"]
     for r, d in enumerate(ranks):
