@@ -64,3 +64,15 @@ def test_distribution_arguments_ember_cannot_honour():
         keras.distribution.set_distribution("data_parallel")
     assert keras.distribution.distribution() is None
     assert keras.distribution.list_devices() == ["cpu:0"]
+
+
+def test_batch_statistics_layers_are_refused():
+    """Keras' DataParallel normalises with the whole batch; ember's ranks see only a share."""
+    from ember import keras
+    from ember.keras.data_parallel_fit import _refuse_batch_statistics
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                              keras.layers.BatchNormalization()])
+    with pytest.raises(NotImplementedError, match="BatchNormalization .* own statistics"):
+        _refuse_batch_statistics(model)
+    _refuse_batch_statistics(keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                                               keras.layers.LayerNormalization()]))

@@ -23,12 +23,27 @@ _BUCKET_BYTES = 25 * 1024 * 1024
 _RANK_ZERO_ONLY = ("ProgbarLogger", "ModelCheckpoint", "CSVLogger", "TensorBoard")
 
 
+def _refuse_batch_statistics(model):
+    """Keras' DataParallel normalises with the whole batch's statistics; ember's ranks each see
+    only their share, so a batch-statistics layer would train a different model."""
+    from ..nn.modules.normalization import _BatchNorm
+    from .layers.batch_normalization import BatchNormalization
+    for name, module in model.named_modules():
+        if isinstance(module, (BatchNormalization, _BatchNorm)):
+            raise NotImplementedError(
+                f"fit under keras.distribution.DataParallel: {type(module).__name__} "
+                f"({name or 'the model'}) would normalise each rank's share of the batch with "
+                "its own statistics instead of the whole batch's (synchronised batch "
+                "normalisation is not implemented in ember)")
+
+
 class DataParallelFit:
     def __init__(self, model):
         self.model = model
         self.pg = group_for(None, "keras fit under DataParallel")
         self.rank, self.size = self.pg.rank, self.pg.world_size
         self._synced = False
+        _refuse_batch_statistics(model)
         self._sync_shuffle()
 
     # ---- what each rank shows --------------------------------------------------------------

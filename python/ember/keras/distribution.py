@@ -6,7 +6,9 @@ data-parallel: ``batch_size`` is the global batch, each rank computes its contig
 every batch, the gradients are averaged (weighted by share), and every rank takes the same
 step, so 1 and N ranks train the same model. Logs (loss and metrics) are of the whole batch;
 the progress bar, ModelCheckpoint, CSVLogger and TensorBoard run on rank 0 only. evaluate and
-predict are not sharded: each rank runs them on all of its data. The ranks come from
+predict are not sharded: each rank runs them on all of its data. The shuffle order is drawn
+from a seed rank 0 sends (so ember's random generator is reseeded by fit); batch-statistics
+layers (BatchNormalization) are refused, as the ranks would each normalise their own share. The ranks come from
 ember.distributed (MPI): start the script with ``python -m ember.distributed.run -n N``."""
 from __future__ import annotations
 
