@@ -21,6 +21,7 @@ class _GradState(threading.local):
     """Grad mode, one per thread as in PyTorch: a no_grad block in one thread (inference
     beside training, Keras predict beside fit) leaves every other thread's mode alone."""
     enabled = True  # what every thread starts with
+    callbacks = ()  # run once when this thread's next backward ends (DDP's gradient reduction)
 
 
 _state = _GradState()
@@ -233,8 +234,21 @@ def _add_captured(key, g):
     _capture[key] = np.array(g, copy=True) if prev is None else np.asarray(prev + g)
 
 
+def queue_callback(fn):
+    """Runs ``fn()`` once, when this thread's next backward (into .grad) has finished."""
+    _state.callbacks = _state.callbacks + (fn,)
+
+
 def run_backward(root, grad, retain_graph: bool = False):
     """Backpropagates ``grad`` (an ndarray of root's shape) from tensor ``root``."""
+    _backward_into(root, grad, retain_graph)
+    if _state.callbacks and _capture is None:
+        callbacks, _state.callbacks = _state.callbacks, ()
+        for fn in callbacks:
+            fn()
+
+
+def _backward_into(root, grad, retain_graph):
     root_fn = root.grad_fn
     if _capture is not None and id(root) in _capture:
         _add_captured(id(root), grad)

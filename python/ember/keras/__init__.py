@@ -11,6 +11,7 @@ from . import ops, optimizers, utils
 from . import constraints, regularizers
 from . import models, saving
 from . import backend, config, random
+from . import distribution
 from . import preprocessing
 from .engine.keras_tensor import KerasTensor
 from .layers import Input, Layer

@@ -20,11 +20,13 @@ import numpy as np
 import ember
 from . import callbacks as callbacks_module
 from . import compile_utils, custom_train_step, data_adapter
+from . import distribution as distribution_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .compile_utils import CompileLoss, CompileMetrics, align_targets, check_flat, flatten
 from .compile_utils import is_nested
+from .data_parallel_fit import DataParallelFit
 from .data_adapter import map_data, slice_data
 from .epoch_iterator import (EpochIterator, check_steps, is_batched, is_data_loader, kind_of,
                              warn_if_shuffle_ignored)
@@ -472,6 +474,13 @@ class Trainer:
             val[0], val[1], val_batch_size, False, "evaluate", (val[2:] or (None,))[0],
             validation_steps)
 
+        parallel = None  # the data-parallel step inside a keras.distribution.DataParallel scope
+        if distribution_module.distribution() is not None:
+            if _has_own_train_step(self):  # its gradients would not be averaged
+                raise NotImplementedError("fit: a model with its own train_step is not "
+                                          "supported under keras.distribution.DataParallel")
+            parallel = DataParallelFit(self)
+            verbose, callbacks = parallel.verbose(verbose), parallel.callbacks(callbacks or [])
         cbs = list(callbacks or [])
         history = next((c for c in cbs if isinstance(c, callbacks_module.History)), None)
         if history is None:
@@ -489,13 +498,14 @@ class Trainer:
         initial_epoch = self._initial_epoch or initial_epoch
         with _training_mode(self):
             logs = self._fit_epochs(cb, train_iterator, initial_epoch, epochs, val_iterator,
-                                    validation_freq)
+                                    validation_freq, parallel)
         cb.on_train_end(logs)
         return history
 
     def _fit_epochs(self, cb, train_iterator, initial_epoch, epochs, val_iterator,
-                    validation_freq):
+                    validation_freq, parallel=None):
         logs = {}
+        train_batch = self._train_batch if parallel is None else parallel.train_batch
         # Batch logs only for callbacks that look at them.
         batch_logs = _watches(cb.callbacks, "on_train_batch_end", "on_batch_end")
         custom = _has_own_train_step(self)
@@ -514,7 +524,7 @@ class Trainer:
                 if custom:  # the model's own train_step, given the batch as Keras gives it
                     step_logs = custom_train_step.step_logs(self, self.train_step(xb))
                 else:
-                    self._train_batch(xb, yb, swb)
+                    train_batch(xb, yb, swb)
                 cb.on_train_batch_end(step, (step_logs if custom else self._logs())
                                       if batch_logs else None)
                 if self.stop_training:
