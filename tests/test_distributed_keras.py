@@ -76,3 +76,26 @@ def test_batch_statistics_layers_are_refused():
         _refuse_batch_statistics(model)
     _refuse_batch_statistics(keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
                                                keras.layers.LayerNormalization()]))
+
+
+def test_a_custom_train_step_is_refused_under_data_parallel(monkeypatch):
+    """Its gradients would not be averaged across the ranks: refused before any step."""
+    from ember import keras
+    from ember.keras import distribution as distribution_module
+
+    class OwnStep(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            raise AssertionError("must not run")
+
+    model = OwnStep()
+    model.compile(optimizer="sgd", loss="mse")
+    monkeypatch.setattr(distribution_module, "distribution", lambda: object())
+    with pytest.raises(NotImplementedError, match="own train_step"):
+        model.fit(np.zeros((4, 3), np.float32), np.zeros((4, 1), np.float32), verbose=0)
