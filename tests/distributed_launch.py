@@ -8,7 +8,11 @@ import sys
 import pytest
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_worker.py")
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the ember these tests import lives (the installed package, or a source tree with its
+# built kernels): the ranks must import the same one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(
+    importlib.util.find_spec("ember").origin)))
 
 
 def require_mpi():

@@ -5,9 +5,9 @@ import re
 import subprocess
 import sys
 
-from distributed_launch import PYTHON_DIR, require_mpi
+from distributed_launch import PYTHON_DIR, REPO, require_mpi
 
-EXAMPLE = os.path.join(os.path.dirname(PYTHON_DIR), "examples", "distributed_digits.py")
+EXAMPLE = os.path.join(REPO, "examples", "distributed_digits.py")
 
 
 def test_distributed_digits_on_two_ranks():
