@@ -282,3 +282,26 @@ def test_a_keras_config_asking_for_huge_layers_is_refused_before_building_them(t
                                          r"of shape \(3, 100000000\)"):
         ek.models.load_model(bad)
     assert ek.models.load_model(path).count_params() == model.count_params()
+
+
+def test_a_flipped_byte_in_the_structure_is_caught(tmp_path):
+    """Renaming a tensor ('2.weight' -> '2.weighu') would load silently without a checksum of
+    the structure."""
+    _, path = _state_file(tmp_path)
+    data = path.read_bytes()
+    at = data.index(b"2.weight") + len(b"2.weigh")
+    bad = tmp_path / "renamed.pt"
+    bad.write_bytes(data[:at] + b"u" + data[at + 1:])
+    with pytest.raises(ValueError, match="its structure fails its checksum"):
+        ember.load(bad)
+
+
+def test_a_flipped_byte_in_a_whole_object_pickle_is_caught(tmp_path):
+    path = tmp_path / "module.pt"
+    ember.save(nn.Linear(5, 3), path)
+    data = path.read_bytes()
+    at = data.index(b"in_features") + 1
+    bad = tmp_path / "flipped_pickle.pt"
+    bad.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
+    with pytest.raises(ValueError, match="its structure fails its checksum"):
+        ember.load(bad, weights_only=False)

@@ -17,6 +17,9 @@ import numpy as np
 from ._bounds import memory_limit
 
 CHECKSUM_KEY = "crc32"  # safetensors metadata: JSON {tensor key: CRC-32 of its bytes}
+# and the CRC-32 of what gives the tensors their meaning (a state dict's structure, a whole
+# object's pickle), so that a flipped byte there cannot rename a tensor or change a number
+REST_CHECKSUM_KEY = "crc32_rest"
 
 
 def _check_regular(mode: int, op: str, name: str) -> None:
@@ -73,17 +76,21 @@ def read_file(f, op: str = "ember.load") -> bytes:
     return f.read()
 
 
-def checksums(arrays: dict) -> str:
-    """The CRC-32 of each array's bytes, as the JSON string safetensors metadata holds."""
-    return json.dumps({k: zlib.crc32(np.ascontiguousarray(a).data) for k, a in arrays.items()})
+def checksums(arrays: dict, rest: bytes) -> dict:
+    """The metadata entries recording the CRC-32 of each array's bytes and of `rest`."""
+    table = {k: zlib.crc32(np.ascontiguousarray(a).data) for k, a in arrays.items()}
+    return {CHECKSUM_KEY: json.dumps(table), REST_CHECKSUM_KEY: str(zlib.crc32(rest))}
 
 
-def verify(metadata: dict, arrays: dict, op: str, name: str, tensor_name=lambda key: key) -> None:
-    """Checks each array against the checksum the file recorded. Files written before ember
-    recorded checksums have none and load unchecked (nothing to compare with)."""
+def verify(metadata: dict, arrays: dict, rest: bytes, op: str, name: str,
+           tensor_name=lambda key: key) -> None:
+    """Checks `rest` and each array against the checksums the file recorded. Files written
+    before ember recorded checksums have none and load unchecked (nothing to compare with)."""
     recorded = metadata.get(CHECKSUM_KEY) if isinstance(metadata, dict) else None
     if recorded is None:
         return
+    if metadata.get(REST_CHECKSUM_KEY) != str(zlib.crc32(rest)):
+        raise ValueError(f"{op}: {name} is corrupt: its structure fails its checksum")
     try:
         table = json.loads(recorded)
     except (TypeError, ValueError, RecursionError):

@@ -138,10 +138,9 @@ def dumps(obj) -> bytes:
         pickler.dump(obj)
     except (pickle.PicklingError, TypeError, AttributeError) as e:
         raise TypeError(f"ember.save: cannot pickle {type(obj).__name__}: {e}") from None
-    blob = safetensors.numpy.save(pickler.arrays, metadata={
-        "format": "ember-pickle-arrays-1",
-        _file_io.CHECKSUM_KEY: _file_io.checksums(pickler.arrays)})
     payload = buf.getvalue()
+    blob = safetensors.numpy.save(pickler.arrays, metadata={
+        "format": "ember-pickle-arrays-1", **_file_io.checksums(pickler.arrays, payload)})
     return MAGIC + struct.pack("<Q", len(payload)) + payload + blob
 
 
@@ -217,7 +216,7 @@ def loads(data: bytes, weights_only: bool, name: str, relocate=None):
         arrays = safetensors.numpy.load(blob)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
-    _file_io.verify(_file_io.safetensors_metadata(blob), arrays, "ember.load", name)
+    _file_io.verify(_file_io.safetensors_metadata(blob), arrays, payload, "ember.load", name)
     _check_counted_lengths(payload, name, weights_only)
     unpickler = _Unpickler(io.BytesIO(payload), arrays, weights_only, name, relocate)
     try:

@@ -46,10 +46,9 @@ def save(obj, f) -> None:
     except TypeError:
         data = _pickle_format.dumps(obj)
     else:
-        data = safetensors.numpy.save(arrays, metadata={"format": _FORMAT,
-                                                        "structure": json.dumps(structure),
-                                                        _file_io.CHECKSUM_KEY:
-                                                            _file_io.checksums(arrays)})
+        text = json.dumps(structure)
+        data = safetensors.numpy.save(arrays, metadata={
+            "format": _FORMAT, "structure": text, **_file_io.checksums(arrays, text.encode())})
     if isinstance(f, (str, os.PathLike)):
         atomic_write(os.fspath(f), data)
     else:
@@ -101,7 +100,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         arrays = safetensors.numpy.load(data)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
-    _file_io.verify(meta, arrays, "ember.load", name, lambda key: _tensor_name(structure, key))
+    _file_io.verify(meta, arrays, meta["structure"].encode(), "ember.load", name,
+                    lambda key: _tensor_name(structure, key))
     try:
         return _decode(structure, arrays, set(), relocate)
     except MapLocationError:
