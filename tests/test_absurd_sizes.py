@@ -95,8 +95,9 @@ def test_recurrent_layers_refuse_absurd_depth_before_building(cls):
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.GRU, nn.LSTM])
 def test_recurrent_layers_refuse_parameters_beyond_memory(cls):
-    with pytest.raises(ember.OutOfMemoryError, match=rf"{cls.__name__}: cannot allocate the "
-                                                     "parameters"):
+    with pytest.raises(ember.OutOfMemoryError, match=rf"{cls.__name__}: cannot allocate its "
+                                                     r"parameters \(num_layers=1\): it needs "
+                                                     r"\d+ bytes"):
         cls(2**20, 2**20)
 
 

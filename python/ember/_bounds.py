@@ -50,7 +50,8 @@ def check_int64(op: str, name: str, values) -> None:
                              f"(at most {INT64_MAX}), got {name}={values!r}")
 
 
-def check_alloc(op: str, shape, itemsize: int, what: str = "a tensor") -> None:
+def check_alloc(op: str, shape, itemsize: int, what: str = "a tensor",
+                show_shape: bool = True) -> None:
     """A tensor of `shape` with `itemsize`-byte elements may be allocated: its byte count fits
     int64 and the memory this process may use."""
     nbytes = itemsize * math.prod(int(d) for d in shape)
@@ -60,9 +61,9 @@ def check_alloc(op: str, shape, itemsize: int, what: str = "a tensor") -> None:
         raise OutOfMemoryError(f"{op}: storage size calculation overflowed with sizes="
                                f"{list(shape)}")
     if nbytes > memory_limit():
-        raise OutOfMemoryError(f"{op}: cannot allocate {what} of shape {tuple(shape)}: it "
-                               f"needs {nbytes} bytes, more than the {memory_limit()} bytes this "
-                               "process may use")
+        described = f"{what} of shape {tuple(shape)}" if show_shape else what
+        raise OutOfMemoryError(f"{op}: cannot allocate {described}: it needs {nbytes} bytes, "
+                               f"more than the {memory_limit()} bytes this process may use")
 
 
 def empty_parameter(op: str, shape, dtype):

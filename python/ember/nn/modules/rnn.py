@@ -64,7 +64,7 @@ def _check_parameter_memory(cls_name, gates, input_size, hidden_size, num_layers
     elements = num_directions * (first + (num_layers - 1) * later)
     count = num_layers * num_directions * (4 if bias else 2)
     check_alloc(cls_name, (elements * itemsize + count * _PARAMETER_OVERHEAD,), 1,
-                what="the parameters")
+                what=f"its parameters (num_layers={num_layers})", show_shape=False)
 
 
 def _check_bool(cls_name: str, name: str, value) -> bool:
