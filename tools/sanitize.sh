@@ -30,8 +30,16 @@ rm -rf "$stage" && mkdir -p "$stage"
 cp -r python/ember "$stage/"
 find "$stage/ember" -name '*.so' -delete
 cp "$build"/_core_generic*.so "$build"/_cpu*.so "$stage/ember/"
+# An editable install of ember (pip install -e) puts an import hook before PYTHONPATH; drop it
+# in every interpreter the tests start, so that they all import the staged package.
+cat > "$stage/sitecustomize.py" <<'PY'
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("_editable")]
+PY
 
-runtime="$("${CXX:-c++}" -print-file-name=libasan.so)"
+# libstdc++ preloaded too: loaded later than the ASan runtime, C++ exceptions thrown by the
+# bindings (ember's ShapeError, ...) terminated the process instead of reaching Python.
+runtime="$("${CXX:-c++}" -print-file-name=libasan.so) $("${CXX:-c++}" -print-file-name=libstdc++.so)"
 if [[ $# -eq 0 ]]; then
   set -- tests/test_activation_kernels.py tests/test_conv_kernels.py \
     tests/test_conv_direct_kernels.py tests/test_conv_winograd_kernels.py \
