@@ -21,13 +21,13 @@ class Repeat(Function):
             raise ValueError(f"repeat: repeats can not be negative, got {tuple(sizes)}")
         self.padded = (1,) * (len(sizes) - a.ndim) + a.shape
         check_int64("repeat", "repeats", tuple(sizes))
-        check_alloc("repeat", tuple(n * s for n, s in zip(self.padded, sizes)), a.itemsize)
         self.in_shape = a.shape
         self.sizes = sizes
         out_shape = tuple(n * s for n, s in zip(self.padded, sizes))
         if math.prod(out_shape) * a.itemsize >= 2**63:  # np.tile's size arithmetic overflows
             raise RuntimeError(f"repeat: the result of shape {out_shape} from shape "
                                f"{tuple(a.shape)} is larger than any tensor can be")
+        check_alloc("repeat", out_shape, a.itemsize)
         return np.tile(a.reshape(self.padded), sizes)
 
     def backward(self, g):
