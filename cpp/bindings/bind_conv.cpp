@@ -1,4 +1,5 @@
 // Bindings for 2-D convolution (1-D convolutions arrive with height 1).
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -7,6 +8,8 @@
 
 #include "common.h"
 #include "ember/conv.h"
+#include "ember/conv_winograd.h"
+#include "ember/parallel.h"
 
 namespace ember::bind {
 
@@ -14,6 +17,11 @@ namespace {
 
 using Pair = std::array<int64_t, 2>;
 using Quad = std::array<int64_t, 4>;
+
+Shape output_shape(const ConvShape& s) {
+  if (s.channels_last) return {s.n, s.out_h(), s.out_w(), s.c_out};
+  return {s.n, s.c_out, s.out_h(), s.out_w()};
+}
 
 // Validates the input's shape, the weight and the hyper-parameters and returns the convolution
 // geometry. The input enters by shape only: the input gradient never reads the input itself.
@@ -56,17 +64,34 @@ ConvShape conv_shape(const char* op, const Shape& x_shape, const py::array& w, P
               " (input ", ember::shape_str(x_shape), " in layout ", layout, ")");
   EMBER_CHECK(s.kh >= 1 && s.kw >= 1, op, ": kernel must be at least 1x1, got weight ",
               shape_str(w));
-  const int64_t eff_h = s.dilation_h * (s.kh - 1) + 1, eff_w = s.dilation_w * (s.kw - 1) + 1;
-  EMBER_CHECK(s.h + s.pad_top + s.pad_bottom >= eff_h && s.w + s.pad_left + s.pad_right >= eff_w,
-              op, ": kernel size (", eff_h, ", ", eff_w, ") (dilated) is larger than the padded "
-              "input (", s.h + s.pad_top + s.pad_bottom, ", ", s.w + s.pad_left + s.pad_right,
+  // Checked: a huge padding or dilation must not wrap into a size that passes the checks below.
+  const int64_t eff_h = checked_span(op, s.kh, s.dilation_h), eff_w = checked_span(op, s.kw,
+                                                                                   s.dilation_w);
+  const int64_t padded_h = checked_padded(op, s.h, s.pad_top, s.pad_bottom),
+                padded_w = checked_padded(op, s.w, s.pad_left, s.pad_right);
+  EMBER_CHECK(padded_h >= eff_h && padded_w >= eff_w, op, ": kernel size (", eff_h, ", ", eff_w,
+              ") (dilated) is larger than the padded input (", padded_h, ", ", padded_w,
               "); input ", ember::shape_str(x_shape), ", weight ", shape_str(w));
+  checked_bytes(op, output_shape(s), 8);  // the output's size, before anything is allocated
   return s;
 }
 
-Shape output_shape(const ConvShape& s) {
-  if (s.channels_last) return {s.n, s.out_h(), s.out_w(), s.c_out};
-  return {s.n, s.c_out, s.out_h(), s.out_w()};
+// The im2col path allocates each thread's columns (one sample: its output positions times
+// in_channels/groups * kH * kW, plus the outputs) inside the parallel region, where a bad_alloc
+// would terminate the process instead of raising: refuse geometries whose columns cannot fit.
+template <class T>
+void check_workspace(const char* op, const ConvShape& s) {
+  ConvShape nhwc = s;
+  nhwc.channels_last = true;
+  if (conv2d_winograd_applies(s) || conv2d_winograd_applies(nhwc)) return;
+  const int64_t k = s.c_in / s.groups * s.kh * s.kw + s.c_out / s.groups;
+  const int64_t threads = std::max(1, get_num_threads());
+  const int64_t bytes = checked_bytes(op, {threads, s.out_h(), s.out_w(), k}, sizeof(T));
+  if (bytes > memory_limit())
+    throw OutOfMemory(concat(op, ": cannot allocate the ", bytes, " bytes of working memory "
+                             "this convolution needs (", threads, " threads x ", s.out_h(), "x",
+                             s.out_w(), " outputs x ", k, " columns); weight ", s.c_out, "x",
+                             s.c_in / s.groups, "x", s.kh, "x", s.kw));
 }
 
 py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const py::object& b_h,
@@ -78,6 +103,7 @@ py::array conv2d_forward_py(const py::handle& x_h, const py::handle& w_h, const 
     auto x = contiguous<T>(op, "input", x_h), w = contiguous<T>(op, "weight", w_h);
     const ConvShape s =
         conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
+    check_workspace<T>(op, s);
     Array<T> b;
     if (!b_h.is_none()) {
       b = contiguous<T>(op, "bias", b_h);
@@ -108,6 +134,7 @@ py::tuple conv2d_backward_py(const py::handle& g_h, const py::handle& x_h, const
         conv_shape(op, shape_of(x), w, stride, padding, dilation, groups, channels_last);
     EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
                 ", expected ", ember::shape_str(output_shape(s)));
+    check_workspace<T>(op, s);
     Array<T> relu_output;
     if (!relu_output_h.is_none()) {
       relu_output = contiguous<T>(op, "relu_output", relu_output_h);
@@ -146,6 +173,7 @@ py::array conv2d_backward_input_py(const py::handle& g_h, const py::handle& w_h,
     EMBER_CHECK(shape_of(g) == output_shape(s), op, ": grad_output has shape ", shape_str(g),
                 ", expected ", ember::shape_str(output_shape(s)), " for input shape ",
                 ember::shape_str(input_shape), " and weight ", shape_str(w));
+    check_workspace<T>(op, s);
     auto gi = empty<T>(input_shape);
     {
       py::gil_scoped_release release;

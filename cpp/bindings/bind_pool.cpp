@@ -39,31 +39,36 @@ PoolShape window_shape(const char* op, const Shape& input, Pair kernel, Pair str
                   stride[0], ", ", stride[1], ")");
   EMBER_CHECK_ARG(dilation[0] >= 1 && dilation[1] >= 1, op, ": dilation must be positive, got (",
                   dilation[0], ", ", dilation[1], ")");
-  const int64_t eff_h = dilation[0] * (kernel[0] - 1) + 1, eff_w = dilation[1] * (kernel[1] - 1) + 1;
+  const int64_t eff_h = checked_span(op, kernel[0], dilation[0]),
+                eff_w = checked_span(op, kernel[1], dilation[1]);
   // PyTorch's rule: padding at most half of the (undilated) kernel size.
   for (int k = 0; k < 4; ++k)
     EMBER_CHECK_ARG(padding[k] >= 0 && padding[k] <= kernel[k < 2 ? 0 : 1] / 2, op,
                     ": padding should be non-negative and at most half of the kernel size, got "
                     "padding (", padding[0], ", ", padding[1], ", ", padding[2], ", ", padding[3],
                     ") for kernel (", kernel[0], ", ", kernel[1], ")");
-  EMBER_CHECK(h + padding[0] + padding[1] >= eff_h && w + padding[2] + padding[3] >= eff_w, op,
-              ": kernel size (", eff_h, ", ", eff_w, ") is larger than the padded input (",
-              h + padding[0] + padding[1], ", ", w + padding[2] + padding[3], "); input shape ",
+  const int64_t padded_h = checked_padded(op, h, padding[0], padding[1]),
+                padded_w = checked_padded(op, w, padding[2], padding[3]);
+  EMBER_CHECK(padded_h >= eff_h && padded_w >= eff_w, op, ": kernel size (", eff_h, ", ", eff_w,
+              ") is larger than the padded input (", padded_h, ", ", padded_w, "); input shape ",
               ember::shape_str(input));
   // The output size must be the floor or the ceil_mode size of this geometry: anything else
   // would read windows lying wholly in the padding (or beyond it) and divide by zero.
   const int64_t size[2] = {h, w}, eff[2] = {eff_h, eff_w}, before[2] = {padding[0], padding[2]},
                 after[2] = {padding[1], padding[3]};
   for (int d = 0; d < 2; ++d) {
-    const int64_t span = size[d] + before[d] + after[d] - eff[d];
+    const int64_t span = size[d] + before[d] + after[d] - eff[d];  // >= 0, no overflow: checked
     const int64_t lo = span / stride[d] + 1;
-    int64_t hi = (span + stride[d] - 1) / stride[d] + 1;
-    if ((hi - 1) * stride[d] >= size[d] + before[d]) --hi;
+    int64_t hi = span / stride[d] + (span % stride[d] != 0) + 1;  // (span + stride - 1) can wrap
+    int64_t last_start;
+    if (__builtin_mul_overflow(hi - 1, stride[d], &last_start) || last_start >= size[d] + before[d])
+      --hi;
     EMBER_CHECK(out[d] >= lo && out[d] <= std::max(lo, hi), op, ": output size (", out[0], ", ",
                 out[1], ") does not fit the window geometry (expected ", lo,
                 lo < hi ? " or " + std::to_string(hi) : std::string(), " along dimension ", d,
                 "); input shape ", ember::shape_str(input));
   }
+  checked_bytes(op, {n, c, out[0], out[1]}, 8);  // the output's size, before any allocation
   return {n, c, h, w, out[0], out[1], kernel[0], kernel[1], stride[0], stride[1],
           padding[0], padding[1], padding[2], padding[3], dilation[0], dilation[1], channels_last};
 }
@@ -74,6 +79,12 @@ PoolShape adaptive_shape(const char* op, const Shape& input, Pair out, bool chan
                   ", ", out[1], ")");
   EMBER_CHECK(h >= 1 && w >= 1, op, ": input spatial size must be positive, got shape ",
               ember::shape_str(input));
+  // The kernels compute window ends as ((i + 1) * h + out_h - 1) / out_h: that must not wrap.
+  checked_add(op, "output_size * input size", checked_mul(op, "output_size * input size", out[0],
+                                                          h), out[0]);
+  checked_add(op, "output_size * input size", checked_mul(op, "output_size * input size", out[1],
+                                                          w), out[1]);
+  checked_bytes(op, {n, c, out[0], out[1]}, 8);
   PoolShape s{};
   s.n = n, s.c = c, s.h = h, s.w = w, s.out_h = out[0], s.out_w = out[1];
   s.channels_last = channels_last;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ember/check.h"
+#include "ember/checked.h"
 
 namespace ember::bind {
 
@@ -77,10 +78,16 @@ inline Array<int64_t> contiguous_index(const char* op, const char* name, const p
 template <class T>
 Array<T> empty(const Shape& shape) {
   constexpr uintptr_t kAlign = 64;
-  size_t count = 1;
-  for (int64_t s : shape) count *= static_cast<size_t>(s);
-  void* raw = std::malloc(std::max<size_t>(count, 1) * sizeof(T) + kAlign);
-  if (!raw) throw std::bad_alloc();
+  const int64_t bytes = checked_bytes("ember", shape, sizeof(T));
+  // Larger than this process may hold: refused without asking malloc, which with overcommit
+  // may say yes and leave the kernel to fault the pages in until the OOM killer comes.
+  const bool too_large = bytes > (int64_t{1} << 30) && bytes > memory_limit();
+  void* raw = too_large ? nullptr
+                        : std::malloc(std::max<size_t>(static_cast<size_t>(bytes), sizeof(T)) +
+                                      kAlign);
+  if (!raw)
+    throw OutOfMemory(concat("ember: cannot allocate ", bytes, " bytes for an array of shape ",
+                             ember::shape_str(shape)));
   // malloc aligns to 16 bytes, so there are 16 to 64 bytes before `data`: room for `raw`.
   void* data = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + kAlign) & ~(kAlign - 1));
   static_cast<void**>(data)[-1] = raw;

@@ -11,6 +11,7 @@ from math import e, inf, nan, pi
 
 from . import _allocator, _core  # noqa: F401  (_allocator: keeps step memory mapped)
 from ._core import IndexOutOfRangeError, ShapeError
+from ._bounds import OutOfMemoryError  # torch.OutOfMemoryError: a tensor too large to allocate
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (bool_ as bool, dtype, float16, float32, float64, int8, int16, int32, int64,
                      uint8)

@@ -26,6 +26,7 @@ try:
 except ImportError:  # NumPy 1
     from numpy.core.multiarray import scalar as _numpy_scalar
 
+from . import _file_io, _pickle_guards
 from ._device import device
 from .dtypes import _by_name
 from .nn.parameter import Parameter
@@ -137,8 +138,9 @@ def dumps(obj) -> bytes:
         pickler.dump(obj)
     except (pickle.PicklingError, TypeError, AttributeError) as e:
         raise TypeError(f"ember.save: cannot pickle {type(obj).__name__}: {e}") from None
-    blob = safetensors.numpy.save(pickler.arrays, metadata={"format": "ember-pickle-arrays-1"})
     payload = buf.getvalue()
+    blob = safetensors.numpy.save(pickler.arrays, metadata={
+        "format": "ember-pickle-arrays-1", **_file_io.checksums(pickler.arrays, payload)})
     return MAGIC + struct.pack("<Q", len(payload)) + payload + blob
 
 
@@ -154,7 +156,7 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if not self._weights_only:
             return super().find_class(module, name)
-        found = _allowed(f"{module}.{name}")
+        found = _pickle_guards.GUARDED.get(f"{module}.{name}") or _allowed(f"{module}.{name}")
         if found is None:
             raise _Refused(
                 f"ember.load: weights_only load of {self._name} failed: unsupported global "
@@ -171,6 +173,7 @@ class _Unpickler(pickle.Unpickler):
             raise _Refused(f"ember.load: {self._name} has an invalid tensor reference "
                            f"{pid!r:.80}")
         _, key, cls, requires_grad = pid
+        cls = _pickle_guards.TENSOR_REFERENCES.get(cls, cls)
         if key not in self._tensors:
             if key not in self._arrays:
                 raise _Refused(f"ember.load: {self._name} refers to tensor {key!r:.40}, which "
@@ -194,16 +197,31 @@ def _split(data: bytes, name: str) -> tuple:
     return data[header:header + n], data[header + n:]
 
 
+def _check_counted_lengths(payload: bytes, name: str, weights_only: bool) -> None:
+    """Walks the pickle's opcodes without running them: a string or bytes opcode claiming
+    more bytes than the pickle holds fails here, as the C unpickler would first allocate the
+    claimed size (a 40-byte file could ask for terabytes)."""
+    try:
+        for _ in pickletools.genops(payload):
+            pass
+    except ValueError as e:  # pickletools' report of a truncated or malformed pickle
+        what = f"weights_only load of {name} failed: the pickle is malformed" if weights_only \
+            else f"{name} has a malformed pickle"
+        raise pickle.UnpicklingError(f"ember.load: {what} ({e})") from None
+
+
 def loads(data: bytes, weights_only: bool, name: str, relocate=None):
     payload, blob = _split(data, name)
     try:
         arrays = safetensors.numpy.load(blob)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
+    _file_io.verify(_file_io.safetensors_metadata(blob), arrays, payload, "ember.load", name)
+    _check_counted_lengths(payload, name, weights_only)
     unpickler = _Unpickler(io.BytesIO(payload), arrays, weights_only, name, relocate)
     try:
         return unpickler.load()
-    except (_Refused, MapLocationError):
+    except (_Refused, _pickle_guards.GuardRefused, MapLocationError):
         raise
     except Exception as e:  # a malformed pickle: as PyTorch, one error type under weights_only
         if not weights_only:

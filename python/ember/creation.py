@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 import numpy as np
 
+from ._bounds import check_alloc
 from ._device import check_cpu
 from .dtypes import to_numpy_dtype
 from .random import _resolve
@@ -21,7 +23,8 @@ def _finish(arr, requires_grad=False):
     return t
 
 
-def _shape(size):
+def _shape(size, op="tensor", dtype=_F32):
+    """size (ints, or one sequence of ints) as a shape, checked to fit in memory as `dtype`."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in size):
@@ -29,6 +32,7 @@ def _shape(size):
     shape = tuple(int(s) for s in size)
     if any(s < 0 for s in shape):
         raise ValueError(f"negative dimension in size {shape}")
+    check_alloc(op, shape, np.dtype(dtype).itemsize)
     return shape
 
 
@@ -57,25 +61,27 @@ def from_numpy(ndarray):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(_shape(size), _dt(dtype)), requires_grad)
+    return _finish(np.zeros(_shape(size, "zeros", _dt(dtype)), _dt(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(_shape(size), _dt(dtype)), requires_grad)
+    return _finish(np.ones(_shape(size, "ones", _dt(dtype)), _dt(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_shape(size), _dt(dtype)), requires_grad)
+    return _finish(np.empty(_shape(size, "empty", _dt(dtype)), _dt(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else
                  np.int64 if isinstance(fill_value, (int, np.integer)) else np.float32)
-    return _finish(np.full(_shape((size,)), fill_value, to_numpy_dtype(dtype)), requires_grad)
+    return _finish(np.full(_shape((size,), "full", to_numpy_dtype(dtype)), fill_value,
+                           to_numpy_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    _shape((n, n if m is None else m), "eye", _dt(dtype))
     return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad)
 
 
@@ -87,10 +93,15 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else np.float32
+    span = (float(end) - float(start)) / float(step)  # (float(): numbers and 0-d tensors alike)
+    if not math.isfinite(span):
+        raise ValueError(f"arange: unsupported range: {start} -> {end} with step {step}")
+    check_alloc("arange", (max(math.ceil(span), 0),), 8)
     return _finish(np.arange(start, end, step).astype(to_numpy_dtype(dtype)), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    _shape((steps,), "linspace", np.float64)
     return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
 
 
@@ -104,13 +115,14 @@ def _float_dt(op, dtype):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dt("rand", dtype)
-    return _finish(_resolve(generator).random(_shape(size), dtype=dt)
+    return _finish(_resolve(generator).random(_shape(size, "rand", dt), dtype=dt)
                    .astype(dt, copy=False), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dt("randn", dtype)
-    return _finish(_resolve(generator).standard_normal(_shape(size), dtype=dt), requires_grad)
+    return _finish(_resolve(generator).standard_normal(_shape(size, "randn", dt), dtype=dt),
+                   requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -123,11 +135,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    arr = _resolve(generator).integers(low, high, _shape((size,)))
+    arr = _resolve(generator).integers(low, high, _shape((size,), "randint", np.int64))
     return _finish(arr.astype(_dt(dtype, np.dtype(np.int64))), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
+    _shape((n,), "randperm", np.int64)
     return _finish(_resolve(generator).permutation(n).astype(_dt(dtype, np.dtype(np.int64))))
 
 

@@ -19,7 +19,7 @@ from collections import OrderedDict
 import numpy as np
 import safetensors.numpy
 
-from . import _pickle_format
+from . import _file_io, _pickle_format
 from ._device import check_cpu, device
 from ._pickle_format import (MapLocationError, add_safe_globals, clear_safe_globals,
                              get_safe_globals, safe_globals)
@@ -46,8 +46,9 @@ def save(obj, f) -> None:
     except TypeError:
         data = _pickle_format.dumps(obj)
     else:
-        data = safetensors.numpy.save(arrays, metadata={"format": _FORMAT,
-                                                        "structure": json.dumps(structure)})
+        text = json.dumps(structure)
+        data = safetensors.numpy.save(arrays, metadata={
+            "format": _FORMAT, "structure": text, **_file_io.checksums(arrays, text.encode())})
     if isinstance(f, (str, os.PathLike)):
         atomic_write(os.fspath(f), data)
     else:
@@ -94,11 +95,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     name, data = _name(f), _read(f)
     if data.startswith(_pickle_format.MAGIC):
         return _pickle_format.loads(data, bool(weights_only), name, relocate)
-    structure = _read_structure(data, name)
+    structure, meta = _read_structure(data, name)
     try:
         arrays = safetensors.numpy.load(data)
     except Exception as e:  # the library reports corrupt data with its own exception types
         raise ValueError(f"ember.load: {name} is corrupt: {e}") from None
+    _file_io.verify(meta, arrays, meta["structure"].encode(), "ember.load", name,
+                    lambda key: _tensor_name(structure, key))
     try:
         return _decode(structure, arrays, set(), relocate)
     except MapLocationError:
@@ -139,10 +142,25 @@ def _name(f) -> str:
 
 
 def _read(f) -> bytes:
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as fh:
-            return fh.read()
-    return f.read()
+    return _file_io.read_file(f, "ember.load")
+
+
+def _tensor_name(structure, key: str) -> str:
+    """The state_dict path of tensor `key` in a file's structure ('fc.weight'), for messages."""
+    stack = [(structure, "")]
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("$tensor") == key or node.get("$ndarray") == key:
+            return repr(path or key)
+        for kind in ("$list", "$tuple"):
+            if isinstance(node.get(kind), list):
+                stack += [(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node[kind])]
+        if isinstance(node.get("$dict"), list):
+            stack += [(kv[1], f"{path}.{kv[0]}" if path else str(kv[0]))
+                      for kv in node["$dict"] if isinstance(kv, list) and len(kv) == 2]
+    return repr(key)
 
 
 def _encode(obj, arrays):
@@ -194,7 +212,7 @@ def _read_structure(data: bytes, name: str):
         raise ValueError(f"ember.load: {name} is a safetensors file but not one written by "
                          "ember.save; read it with safetensors.numpy.load_file")
     try:
-        return json.loads(meta["structure"])
+        return json.loads(meta["structure"]), meta
     except (KeyError, TypeError, ValueError, RecursionError) as e:
         raise ValueError(f"ember.load: {name} has a corrupt structure ({type(e).__name__})") \
             from None

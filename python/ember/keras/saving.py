@@ -21,6 +21,7 @@ import types
 import numpy as np
 
 import ember
+from .._bounds import parameter_budget
 from . import activations, initializers, layers, losses, metrics, optimizers
 from . import keras_assets
 from . import object_registration as registration
@@ -505,11 +506,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                                         _HELPERS)
     path, data = _read(filepath, "load_model", (_MODEL_FORMAT,))
     try:
+        # The layers the config describes may hold no more than the file's weights (float64
+        # layers store float64 arrays), plus room for small weights kept outside the file.
+        budget = parameter_budget("load_model", path, 2 * os.path.getsize(path) + (1 << 20))
         # (nested configs find custom objects too; a Lambda's bytecode loads only if
         # safe_mode=False)
-        with custom_object_scope(custom_objects), SafeModeScope(safe_mode):
+        with budget, custom_object_scope(custom_objects), SafeModeScope(safe_mode):
             model = _model_from_spec(data, path)
-        _set_weights(model, data["weights"], path, "load_model")
+            _set_weights(model, data["weights"], path, "load_model")
         if compile and data["compile_config"] is not None:
             _compile_from_config(model, data["compile_config"])
             if data["optimizer"] is not None:

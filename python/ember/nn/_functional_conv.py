@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 from .. import _core, autograd
+from .._bounds import INT64_MAX, check_alloc, check_int64
 from ..ops.conv import Conv2d
 from ..ops.pad import ConstantPad, IndexPad
 from ..tensor import Tensor
@@ -12,15 +13,16 @@ from ..tensor import Tensor
 def _int_tuple(op, name, value, n):
     """An int or a length-n sequence of ints as a tuple of n ints."""
     # Exact types first: the common case on every layer call, cheaply (bool is not int here).
-    if type(value) is int:
+    if type(value) is int and -INT64_MAX <= value <= INT64_MAX:
         return (value,) * n
     if type(value) is tuple and len(value) == n:
         for v in value:
-            if type(v) is not int:
+            if type(v) is not int or not -INT64_MAX <= v <= INT64_MAX:
                 break
         else:
             return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        check_int64(op, name, int(value))
         return (int(value),) * n
     try:
         items = tuple(value)
@@ -31,6 +33,7 @@ def _int_tuple(op, name, value, n):
     if len(out) != n or len(items) != n:
         raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints. Received: "
                          f"{name}={value!r}")
+    check_int64(op, name, out)  # the kernels compute in int64: a larger int cannot reach them
     return out
 
 
@@ -38,7 +41,7 @@ def conv_padding(op, padding, kernel, dilation, stride):
     """Padding per spatial dim as ((before, after), ...): int, per-dim ints, 'valid', 'same'
     (PyTorch's: stride 1, the extra pixel after), or explicit (before, after) pairs."""
     n = len(kernel)
-    if type(padding) is int and padding >= 0:  # the common cases first: an int, n ints
+    if type(padding) is int and 0 <= padding <= INT64_MAX:  # the common cases first: an int
         return ((padding, padding),) * n
     if type(padding) is tuple and len(padding) == n:
         pads = _int_tuple(op, "padding", padding, n)
@@ -90,6 +93,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (pt, pb), (pl, pr) = conv_padding(op, padding, weight._array.shape[2:], dilation, stride)
     unbatched = input._array.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
+    check_int64(op, "groups", int(groups))
     geometry = (stride, (pt, pb, pl, pr), dilation, int(groups), channels_last)
     relu = bool(fuse_relu)
     if autograd._state.enabled:
@@ -108,6 +112,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (stride,) = _int_tuple(op, "stride", stride, 1)
     (dilation,) = _int_tuple(op, "dilation", dilation, 1)
     ((pl, pr),) = conv_padding(op, padding, (weight.shape[2],), (dilation,), (stride,))
+    check_int64(op, "groups", int(groups))
     _check_conv1d(input, weight, groups, pl + pr, dilation, channels_last)
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
@@ -139,10 +144,18 @@ def _check_conv1d(input, weight, groups, total_pad, dilation, channels_last):
 def pad(input, pad, mode="constant", value=None):
     """Pads the last len(pad) // 2 dimensions; pad = (last_before, last_after, prev_before, ...)."""
     pad = tuple(int(p) for p in pad)
+    check_int64("pad", "pad", pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most twice the input's "
                          f"{input.ndim} dimensions, got {len(pad)}")
     pairs = tuple(reversed([(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)]))
+    dims = input.shape[input.ndim - len(pairs):]
+    padded = [n + b + a for n, (b, a) in zip(dims, pairs)]
+    if min(padded, default=0) < 0:
+        raise ValueError(f"pad: padding {pad} gives a negative size {padded} for input shape "
+                         f"{tuple(input.shape)}")
+    check_alloc("pad", tuple(input.shape[:input.ndim - len(pairs)]) + tuple(padded),
+                input._array.dtype.itemsize)
     if mode == "constant":
         return ConstantPad.apply(input, pads=pairs, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):

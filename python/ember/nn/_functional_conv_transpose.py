@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 from .. import _core
+from .._bounds import check_alloc, check_int64
 from ..ops.conv_transpose import ConvTranspose2d
 from ..tensor import Tensor
 from ._functional_conv import _int_tuple
@@ -77,6 +78,7 @@ def output_sizes(op, in_sizes, kernel, stride, pads, dilation, output_padding):
             raise _core.ShapeError(f"{op}: input sizes {tuple(in_sizes)} give a non-positive "
                                    f"output size {size}; padding {tuple(pads)} is too large")
         sizes.append(size)
+    check_int64(op, "the output size", sizes)
     return tuple(sizes)
 
 
@@ -97,6 +99,7 @@ def _transposed_4d(op, x, weight, bias, stride, pads, output_padding, groups, di
     in_hw = tuple(x.shape[1:3]) if channels_last else tuple(x.shape[2:])
     h, w = output_sizes(op, in_hw, weight.shape[2:], stride, pads, dilation, output_padding)
     shape = (n, h, w, c_out) if channels_last else (n, c_out, h, w)
+    check_alloc(op, shape, x._array.dtype.itemsize)
     (pt, pb), (pl, pr) = pads
     geometry = (stride, (pt, pb, pl, pr), dilation, groups, channels_last)
     return ConvTranspose2d.apply(x, weight, bias, geometry=geometry, output_shape=shape)

@@ -1,12 +1,14 @@
 """F.interpolate and F.upsample* (PyTorch semantics: argument checks, output sizes, modes)."""
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
 import numpy as np
 
 from .. import _core
+from .._bounds import check_alloc, check_int64
 from ..ops.interpolate import Interpolate, linear_taps, nearest_taps
 from ..tensor import Tensor
 from ._functional_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -51,6 +53,9 @@ def _output_size(input, spatial, size, scale_factor, recompute_scale_factor, mod
     if min(sizes) <= 0 or min(spatial) <= 0:
         raise _core.ShapeError(f"interpolate: input and output sizes should be greater than 0, "
                                f"but got input {tuple(input.shape)} and output size {sizes}")
+    check_int64("interpolate", "the output size", sizes)
+    others = input._array.size // math.prod(spatial)  # batch and channels, in either layout
+    check_alloc("interpolate", (others, *sizes), input._array.dtype.itemsize)
     return sizes, scales
 
 

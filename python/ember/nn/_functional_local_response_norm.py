@@ -22,7 +22,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.numel() == 0:
         return input
     channels = input.shape[1]
-    before, after = size // 2, (size - 1) // 2
+    # Padding beyond `channels` on either side adds only zeros to every window: clamped, a huge
+    # size costs no more than size = 2 * channels + 1 (it still divides by the given size).
+    before, after = min(size // 2, channels), min((size - 1) // 2, channels)
 
     def zeros(n):
         shape = (input.shape[0], n) + tuple(input.shape[2:])
@@ -31,6 +33,6 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     parts = ([zeros(before)] if before else []) + [squares] + ([zeros(after)] if after else [])
     padded = _fn.cat(parts, 1) if len(parts) > 1 else squares
     window_sum = padded[:, 0:channels]
-    for offset in range(1, size):  # channel c sums padded channels c .. c + size - 1
+    for offset in range(1, before + after + 1):  # channel c sums padded c .. c + before + after
         window_sum = window_sum + padded[:, offset:offset + channels]
     return input / (window_sum * (float(alpha) / size) + float(k)) ** float(beta)

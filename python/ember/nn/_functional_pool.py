@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import _core, autograd
+from .._bounds import INT64_MAX, check_alloc, check_int64
 from ..ops import pool as P
 from ..tensor import Tensor
 from ._functional_conv import _int_tuple
@@ -62,6 +63,10 @@ def _pooled_size(op, input, x, kernel, stride, pads, dilation, ceil_mode, channe
     user's own shapes."""
     out = []
     for size, k, st, (b, a), d in zip(_spatial(x, channels_last), kernel, stride, pads, dilation):
+        if b > k // 2 or a > k // 2:  # PyTorch's rule, checked before any size is worked out
+            flat = ", ".join(str(p) for pair in pads for p in pair)
+            raise ValueError(f"{op}: padding should be non-negative and at most half of the "
+                             f"kernel size, got padding ({flat}) for kernel {tuple(kernel)}")
         span = size + b + a - d * (k - 1) - 1
         if span < 0:
             raise _core.ShapeError(f"{op}: kernel_size {k} (dilation {d}) is larger than the "
@@ -77,7 +82,8 @@ def _window_args(op, ndim, kernel_size, stride, padding, dilation):
     if (n == 2 and type(kernel_size) is int and kernel_size >= 1
             and (stride is None or type(stride) is int and stride >= 1)
             and type(padding) is int and padding >= 0 and type(dilation) is int
-            and dilation >= 1):  # F.max_pool2d(x, 2), nn.MaxPool2d(2): without the checks below
+            and dilation >= 1 and max(kernel_size, stride or 1, padding, dilation) <= INT64_MAX
+            ):  # F.max_pool2d(x, 2), nn.MaxPool2d(2): without the checks below
         kernel = (kernel_size, kernel_size)
         steps = kernel if stride is None else (stride, stride)
         return kernel, steps, (dilation, dilation), ((padding, padding),) * 2
@@ -208,7 +214,9 @@ def _adaptive_size(op, output_size, spatial, n):
         else tuple(output_size)
     if len(sizes) != n:
         raise ValueError(f"{op}: output_size must be an int or a tuple of {n}, got {output_size!r}")
-    return tuple(s if o is None else int(o) for o, s in zip(sizes, spatial[-n:]))
+    out = tuple(s if o is None else int(o) for o, s in zip(sizes, spatial[-n:]))
+    check_int64(op, "output_size", out)
+    return out
 
 
 def _adaptive(op, ndim, fn, input, output_size, channels_last, **kwargs):
@@ -217,6 +225,9 @@ def _adaptive(op, ndim, fn, input, output_size, channels_last, **kwargs):
     out = _adaptive_size(op, output_size, spatial, ndim - 2)
     if ndim == 3:
         out = (1,) + out
+    if min(out) >= 1:  # the kernel refuses the others, naming them
+        lead = x._array.shape[:1] + x._array.shape[3 if channels_last else 1:][:1]
+        check_alloc(op, lead + out, x._array.dtype.itemsize)
     return fn.apply(x, output_size=out, channels_last=channels_last, **kwargs), restore
 
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from .. import _core, functions as _fn
+from .._bounds import check_alloc
 from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
@@ -155,7 +156,12 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{idx.min()}, {idx.max()}]")
-    return Tensor._from_op(np.eye(num_classes, dtype=np.int64)[idx], None)
+    check_alloc("one_hot", idx.shape + (num_classes,), 8)
+    # Set one entry per label: indexing np.eye(num_classes) built a num_classes**2 table first
+    # (3 GB for 20,000 classes, whatever the number of labels).
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor._from_op(out, None)
 
 
 # ---- losses --------------------------------------------------------------------------------

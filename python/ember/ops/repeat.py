@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import _core
+from .._bounds import check_alloc, check_int64
 from ..autograd import Function
 
 
@@ -18,13 +19,15 @@ class Repeat(Function):
                                    f"{tuple(a.shape)}")
         if any(s < 0 for s in sizes):
             raise ValueError(f"repeat: repeats can not be negative, got {tuple(sizes)}")
-        self.in_shape = a.shape
         self.padded = (1,) * (len(sizes) - a.ndim) + a.shape
+        check_int64("repeat", "repeats", tuple(sizes))
+        self.in_shape = a.shape
         self.sizes = sizes
         out_shape = tuple(n * s for n, s in zip(self.padded, sizes))
         if math.prod(out_shape) * a.itemsize >= 2**63:  # np.tile's size arithmetic overflows
             raise RuntimeError(f"repeat: the result of shape {out_shape} from shape "
                                f"{tuple(a.shape)} is larger than any tensor can be")
+        check_alloc("repeat", out_shape, a.itemsize)
         return np.tile(a.reshape(self.padded), sizes)
 
     def backward(self, g):
@@ -52,6 +55,10 @@ class RepeatInterleave(Function):
                                    f"along dim {axis} ({n}) or 1, got {counts.size}")
         if (counts < 0).any():
             raise ValueError("repeat_interleave: repeats can not be negative")
+        per = counts.reshape(-1)
+        total = int(per.sum(dtype=object)) if per.size == n else int(per[0]) * n
+        # the index of every output row (int64), then the rows themselves
+        check_alloc("repeat_interleave", (total, a.size // max(n, 1)), max(a.itemsize, 8))
         self.axis, self.n = axis, n
         self.source = np.repeat(np.arange(n), np.broadcast_to(counts.reshape(-1), (n,)))
         return np.take(a, self.source, axis=axis)

@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 
 import ember
+from ..._bounds import check_alloc, spend_parameter
 from ...nn import Module, Parameter
 from .. import constraints, initializers, regularizers
 from ..engine.keras_tensor import KerasTensor, is_text
@@ -273,6 +274,8 @@ class Layer(NodeAttributes, Module):
                for d in shape):
             raise ValueError(f"{type(self).__name__}.add_weight: shape must be a tuple of "
                              f"non-negative integers. Received: shape={shape}")
+        check_alloc(f"{type(self).__name__}.add_weight", shape, 4, what="a weight")
+        spend_parameter(shape, 4)
         values = initializers.get(initializer)(shape)
         values = values.numpy() if isinstance(values, ember.Tensor) else np.asarray(values)
         values = self._from_keras_layout(attr, np.asarray(values, dtype=np.float32))

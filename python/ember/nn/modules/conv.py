@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..._bounds import empty_parameter
 from ...dtypes import to_numpy_dtype
 from .. import functional as F
 from .. import init
@@ -73,7 +74,8 @@ class _ConvNd(Module):
         groups, out_channels = self.groups, self.out_channels
         channels = ((self.in_channels, out_channels // groups) if self.transposed else
                     (out_channels, self.in_channels // groups))
-        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=np_dtype))
+        self.weight = Parameter(empty_parameter(type(self).__name__, (*channels, *self.kernel_size),
+                                                np_dtype))
         if bias:
             self.bias = Parameter(np.empty((out_channels,), dtype=np_dtype))
         else:

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..._bounds import empty_parameter
 from ...dtypes import to_numpy_dtype
 from .. import functional as F
 from .. import init
@@ -37,7 +38,8 @@ class Linear(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=np_dtype))
+        self.weight = Parameter(empty_parameter(type(self).__name__,
+                                                (self.out_features, self.in_features), np_dtype))
         if bias:
             self.bias = Parameter(np.empty((self.out_features,), dtype=np_dtype))
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._bounds import empty_parameter
 from ...dtypes import to_numpy_dtype
 from ...tensor import Tensor
 from .. import functional as F
@@ -29,7 +30,7 @@ def _check_float(name, arg, value, low, high, allow_none=False):
 def add_affine_parameters(module, shape, affine, bias, np_dtype) -> None:
     """Registers weight and bias of `shape` (or None for each one switched off), as every
     normalization layer does; reset_affine_parameters gives them their values."""
-    weight = Parameter(np.empty(shape, dtype=np_dtype)) if affine else None
+    weight = Parameter(empty_parameter(type(module).__name__, shape, np_dtype)) if affine else None
     module.register_parameter("weight", weight)
     module.register_parameter("bias", Parameter(np.empty(shape, dtype=np_dtype))
                               if affine and bias else None)

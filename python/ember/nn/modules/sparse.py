@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._bounds import empty_parameter
 from ... import autograd
 from ...dtypes import to_numpy_dtype
 from ...tensor import Tensor
@@ -52,8 +53,9 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         if _weight is None:
             np_dtype = to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                             dtype=np_dtype), requires_grad=not _freeze)
+            self.weight = Parameter(empty_parameter(type(self).__name__, (self.num_embeddings,
+                                                    self.embedding_dim), np_dtype),
+                                    requires_grad=not _freeze)
             self.reset_parameters()
         else:
             if not isinstance(_weight, Tensor):

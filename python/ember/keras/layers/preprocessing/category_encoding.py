@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 import ember
+from ember._bounds import check_alloc
 from .data_layer import NumpyDataLayer
 
 _MODES = ("one_hot", "multi_hot", "count")
@@ -30,6 +31,7 @@ def encode_categorical(indices, output_mode, depth, count_weights=None, skip=Non
     if output_mode == "one_hot":
         if indices.ndim > 1 and indices.shape[-1] == 1:
             indices, keep = indices[..., 0], keep[..., 0]
+        check_alloc("CategoryEncoding", indices.shape + (depth,), 4)
         out = np.zeros(indices.shape + (depth,), np.float32)
         where = np.nonzero(keep)
         out[where + (indices[where],)] = 1.0
@@ -45,6 +47,7 @@ def encode_categorical(indices, output_mode, depth, count_weights=None, skip=Non
     if count_weights is not None:
         weights = np.broadcast_to(np.asarray(count_weights, np.float32).reshape(
             (1,) * (2 - np.ndim(count_weights)) + np.shape(count_weights)), rows.shape)
+    check_alloc("CategoryEncoding", (rows.shape[0], depth), 4)
     out = np.zeros((rows.shape[0], depth), np.float32)
     r, c = np.nonzero(keep)
     np.add.at(out, (r, rows[r, c]), weights[r, c])
