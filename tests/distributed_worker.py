@@ -196,6 +196,15 @@ def scenario_ddp(out_dir):
     ddp, params = _train_ddp(overlap=True)
     _, serial = _train_ddp(overlap=False)  # every bucket started after backward
     params.update({f"serial_{k}": v for k, v in serial.items()})
+    # a dropped DDP takes its gradient hooks with it, though its module lives on
+    import gc
+    from ember import post_accumulate_hooks
+    kept = make_net()
+    nn.parallel.DistributedDataParallel(kept)
+    gc.collect()
+    ids = {id(p) for p in kept.parameters()}
+    params["hooks_left"] = np.array(sum(len(hooks) for key, (_, hooks)
+                                        in post_accumulate_hooks._hooks.items() if key in ids))
     params["state_dict_keys"] = np.array(sorted(ddp.state_dict()))
     x, y = batches(n)[0]
     xr, yr = x[r * B:(r + 1) * B], y[r * B:(r + 1) * B]

@@ -92,6 +92,7 @@ def test_ddp_overlaps_the_all_reduce_with_backward_bit_for_bit(ddp_run):
         assert int(d["buckets"]) == 4
         assert not d["fc1_grad_at_start"][0] and d["fc1_grad_at_start"][-1]
         assert list(d["serial_fc1_grad_at_start"]) == [True] * 4
+        assert int(d["hooks_left"]) == 0  # a dropped DDP leaves no hook on its module
         for step in range(STEPS):  # the same messages in the same order: the same bits
             for i in range(4):
                 np.testing.assert_array_equal(d[f"step{step}_p{i}"], d[f"serial_step{step}_p{i}"])
