@@ -50,6 +50,28 @@ def test_sync_op_forward_and_running_stats_match_numpy(shape, dtype):
     assert_close(var, 0.75 * 2.0 + 0.25 * x.var(axes, ddof=1), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_sync_op_matches_pytorch_batch_norm_on_the_same_weights(shape):
+    torch = pytest.importorskip("torch")
+    x, w, b, g = (randn(*shape) * 2 + 3, randn(shape[1], seed=1), randn(shape[1], seed=2),
+                  randn(*shape, seed=3))
+    ours = [ember.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    stats = [ember.tensor(np.zeros(shape[1])), ember.tensor(np.ones(shape[1]))]
+    torch_stats = [torch.zeros(shape[1], dtype=torch.float64),
+                   torch.ones(shape[1], dtype=torch.float64)]
+    y = sync_batch_norm(*ours, *stats, 1e-5, 0.1)
+    y_ref = torch.nn.functional.batch_norm(theirs[0], *torch_stats, theirs[1], theirs[2],
+                                           training=True, momentum=0.1, eps=1e-5)
+    (y * ember.tensor(g)).sum().backward()
+    (y_ref * torch.tensor(g)).sum().backward()
+    assert_close(y, y_ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for t, t_ref in zip(ours, theirs):
+        assert_close(t.grad, t_ref.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for t, t_ref in zip(stats, torch_stats):
+        assert_close(t, t_ref.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def _torch_and_ember_pair(torch, **kwargs):
     ours = nn.SyncBatchNorm(3, **kwargs).double()
     theirs = torch.nn.SyncBatchNorm(3, **kwargs).double()
