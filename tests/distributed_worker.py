@@ -21,10 +21,13 @@ class Net(nn.Module):
         self.fc1 = nn.Linear(5, 7)
         self.fc2 = nn.Linear(7, 3)
         if unused:
-            self.spare = nn.Linear(2, 2)  # takes no part in forward
+            self.spare = nn.Linear(2, 2)  # takes no part in forward unless use_spare
 
-    def forward(self, x):
-        return self.fc2(ember.tanh(self.fc1(x)))
+    def forward(self, x, use_spare=False):
+        out = self.fc2(ember.tanh(self.fc1(x)))
+        if use_spare:  # find_unused_parameters: a layer some ranks use and others do not
+            out = out + self.spare(x[:, :2]).sum(1, keepdim=True)
+        return out
 
 
 def make_net(**kwargs):
@@ -62,6 +65,46 @@ def train_reference(world_size):
         opt.step()
         history.append([p.detach().numpy().copy() for p in model.parameters()])
     return history
+
+
+def make_syncbn_net():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(3 * 4 * 4, 3)).double()
+
+
+def syncbn_batches(world_size):
+    rng = np.random.default_rng(3)
+    n = world_size * B  # an offset mean and a scale: the statistics are not trivial
+    return [(rng.normal(1.5, 2.0, size=(n, 2, 4, 4)), rng.integers(0, 3, size=n))
+            for _ in range(STEPS)]
+
+
+def train_syncbn(model, x_y):
+    """SGD steps on (x, y) pairs; per step the logits and the input's gradient, then the
+    parameters and BatchNorm buffers after the step; at the end the eval-mode logits of the
+    last x."""
+    opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    record = {}
+    for step, (x, y) in enumerate(x_y):
+        xt = ember.tensor(x, requires_grad=True)
+        opt.zero_grad()
+        logits = model(xt)
+        F.cross_entropy(logits, ember.tensor(y)).backward()
+        opt.step()
+        record[f"step{step}_logits"] = logits.detach().numpy()
+        record[f"step{step}_x_grad"] = xt.grad.numpy()
+        for key, t in list(model.state_dict().items()):
+            record[f"step{step}_{key}"] = t.numpy().copy()
+    model.eval()
+    with ember.no_grad():
+        record["eval_logits"] = model(ember.tensor(x)).numpy()
+    return record
+
+
+def train_syncbn_reference(world_size):
+    """One process with BatchNorm on the whole batch of every step."""
+    return train_syncbn(make_syncbn_net(), syncbn_batches(world_size))
 
 
 def _save(out_dir, name, **arrays):
@@ -107,14 +150,25 @@ def scenario_collectives(out_dir):
     _save(out_dir, "collectives", **out)
 
 
-def scenario_ddp(out_dir):
+def _train_ddp(overlap):
+    """The DDP run the 1-vs-N test checks: STEPS steps (the last accumulating two halves, the
+    first inside no_sync); the parameters after each step, and what the reducer saw."""
     r, n = dist.get_rank(), dist.get_world_size()
     if r != 0:
         ember.manual_seed(100 + r)  # different initial weights: DDP must broadcast rank 0's
         model = Net().double()
     else:
         model = make_net()
-    ddp = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=0.0001)  # several buckets
+    # bucket_cap_mb applies to the first bucket too when given: four buckets of one parameter
+    ddp = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    ddp._reducer.overlap = overlap
+    fc1_grad_at_start = []  # per started bucket: did the first layer have its gradient yet?
+    start = ddp._reducer._start
+
+    def recording_start(grads):
+        fc1_grad_at_start.append(model.fc1.weight.grad is not None)
+        start(grads)
+    ddp._reducer._start = recording_start
     opt = ember.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
     params = {}
     for step, (x, y) in enumerate(batches(n)):
@@ -128,10 +182,32 @@ def scenario_ddp(out_dir):
         else:
             F.cross_entropy(ddp(ember.tensor(x[r * B:(r + 1) * B])),
                             ember.tensor(y[r * B:(r + 1) * B])).backward()
+        if step == 0:
+            params["buckets"] = np.array(len(ddp._reducer.buckets))
+            params["fc1_grad_at_start"] = np.array(fc1_grad_at_start)
         opt.step()
         for i, p in enumerate(ddp.module.parameters()):
             params[f"step{step}_p{i}"] = p.detach().numpy().copy()
+    return ddp, params
+
+
+def scenario_ddp(out_dir):
+    r, n = dist.get_rank(), dist.get_world_size()
+    ddp, params = _train_ddp(overlap=True)
+    _, serial = _train_ddp(overlap=False)  # every bucket started after backward
+    params.update({f"serial_{k}": v for k, v in serial.items()})
+    # a dropped DDP takes its gradient hooks with it, though its module lives on
+    import gc
+    from ember import post_accumulate_hooks
+    kept = make_net()
+    nn.parallel.DistributedDataParallel(kept)
+    gc.collect()
+    ids = {id(p) for p in kept.parameters()}
+    params["hooks_left"] = np.array(sum(len(hooks) for key, (_, hooks)
+                                        in post_accumulate_hooks._hooks.items() if key in ids))
     params["state_dict_keys"] = np.array(sorted(ddp.state_dict()))
+    x, y = batches(n)[0]
+    xr, yr = x[r * B:(r + 1) * B], y[r * B:(r + 1) * B]
 
     # find_unused_parameters: the spare layer has no gradient anywhere, so it keeps none.
     spare = nn.parallel.DistributedDataParallel(make_net(unused=True),
@@ -139,6 +215,15 @@ def scenario_ddp(out_dir):
     F.cross_entropy(spare(ember.tensor(xr)), ember.tensor(yr)).backward()
     params["unused_grad_is_none"] = np.array(spare.module.spare.weight.grad is None)
     params["used_grad"] = spare.module.fc1.weight.grad.numpy()
+    # ... and a spare layer only rank 0 uses gets rank 0's gradient averaged over all ranks
+    branchy = nn.parallel.DistributedDataParallel(make_net(unused=True), bucket_cap_mb=0.0001,
+                                                  find_unused_parameters=True)
+    F.cross_entropy(branchy(ember.tensor(xr), use_spare=r == 0), ember.tensor(yr)).backward()
+    params["spare_grad"] = branchy.module.spare.weight.grad.numpy()
+    if r == 0:
+        local = make_net(unused=True)
+        F.cross_entropy(local(ember.tensor(xr), use_spare=True), ember.tensor(yr)).backward()
+        params["spare_local_grad"] = local.spare.weight.grad.numpy()
     strict = nn.parallel.DistributedDataParallel(make_net(unused=True))
     try:
         F.cross_entropy(strict(ember.tensor(xr)), ember.tensor(yr)).backward()
@@ -154,6 +239,35 @@ def scenario_ddp(out_dir):
         bn(ember.tensor(x[r * B:(r + 1) * B])).sum().backward()
         params[f"bn_after{step}"] = bn_model[1].running_mean.numpy().copy()
     _save(out_dir, "ddp", **params)
+    scenario_syncbn(out_dir)  # in the same job: one mpiexec start less for the tests
+
+
+def scenario_syncbn(out_dir):
+    """SyncBatchNorm under DDP, each rank with its B samples of every step; then a bare
+    SyncBatchNorm where rank 0 has an empty batch and still takes part."""
+    r, n = dist.get_rank(), dist.get_world_size()
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(make_syncbn_net())
+    ddp = nn.parallel.DistributedDataParallel(model)
+    record = train_syncbn(ddp, [(x[r * B:(r + 1) * B], y[r * B:(r + 1) * B])
+                                for x, y in syncbn_batches(n)])
+    record = {k.replace("module.", ""): v for k, v in record.items()}
+    record["layer_type"] = np.array(type(model[1]).__name__)
+
+    bn = nn.SyncBatchNorm(4).double()
+    x = np.random.default_rng(4 + r).normal(size=(0 if r == 0 else B, 4))
+    xt = ember.tensor(x, requires_grad=True)
+    g = np.random.default_rng(40 + r).normal(size=x.shape)
+    y = bn(xt)
+    (y * ember.tensor(g)).sum().backward()
+    record.update(empty_x=x, empty_g=g, empty_y=y.detach().numpy(), empty_x_grad=xt.grad.numpy(),
+                  empty_w_grad=bn.weight.grad.numpy(), empty_b_grad=bn.bias.grad.numpy(),
+                  empty_running_var=bn.running_var.numpy())
+    try:  # refused on every rank before any message, so none is left waiting
+        nn.SyncBatchNorm(4).double()(ember.ones(2, 3, dtype=ember.float64))
+        record["shape_error"] = np.array("")
+    except ValueError as exc:
+        record["shape_error"] = np.array(f"{type(exc).__name__}: {exc}")
+    _save(out_dir, "syncbn", **record)
 
 
 def scenario_hang(out_dir, timeout):

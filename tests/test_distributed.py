@@ -1,6 +1,8 @@
 """ember.distributed and DistributedDataParallel on 2 and 4 MPI ranks started by mpiexec
 (skipped without mpi4py/mpiexec): the collectives, N ranks with batch B ending with the weights
-of one process with batch N*B, and failures (a hung or killed rank) ending the job in time."""
+of one process with batch N*B (with the all_reduce overlapping backward, bit for bit as without),
+SyncBatchNorm on N ranks equal to BatchNorm on the whole batch, and failures (a hung or killed
+rank) ending the job in time."""
 import time
 
 import numpy as np
@@ -9,11 +11,17 @@ import pytest
 import ember
 import ember.distributed as dist
 from distributed_launch import check_ok, run_ranks
-from distributed_worker import B, STEPS, batches, make_bn_net, train_reference
+from distributed_worker import (B, STEPS, batches, make_bn_net, train_reference,
+                                train_syncbn_reference)
 
 
 def _load(out_dir, name, rank):
     return np.load(out_dir / f"{name}-rank{rank}.npz")
+
+
+def _load_all(out_dir, name, rank):
+    with np.load(out_dir / f"{name}-rank{rank}.npz") as d:
+        return dict(d)
 
 
 def test_collectives_on_two_ranks(tmp_path):
@@ -41,11 +49,20 @@ def test_collectives_on_two_ranks(tmp_path):
         assert "initialize the default process group twice" in errors["twice"]
 
 
-@pytest.mark.parametrize("n", [2, 4])
-def test_ddp_matches_one_process_with_the_whole_batch(tmp_path, n):
-    check_ok(run_ranks(n, "ddp", tmp_path))
+@pytest.fixture(scope="module", params=[2, 4])
+def ddp_run(request, tmp_path_factory):
+    """One run of the worker's ddp scenario (which ends with the syncbn one) on n ranks, shared
+    by the tests that read it: (n, the directory of its files)."""
+    n = request.param
+    out = tmp_path_factory.mktemp(f"ddp{n}")
+    check_ok(run_ranks(n, "ddp", out))
+    return n, out
+
+
+def test_ddp_matches_one_process_with_the_whole_batch(ddp_run):
+    n, out = ddp_run
+    ranks = [_load_all(out, "ddp", r) for r in range(n)]
     reference = train_reference(n)
-    ranks = [_load(tmp_path, "ddp", r) for r in range(n)]
     for step in range(STEPS):
         for i, ref in enumerate(reference[step]):
             for d in ranks:  # same weights as one process, and identical on every rank
@@ -59,9 +76,77 @@ def test_ddp_matches_one_process_with_the_whole_batch(tmp_path, n):
     for r, d in enumerate(ranks):
         assert bool(d["unused_grad_is_none"])
         np.testing.assert_array_equal(d["used_grad"], ranks[0]["used_grad"])
+        # a layer only rank 0 used: its gradient averaged with the others' zeros
+        np.testing.assert_allclose(d["spare_grad"], ranks[0]["spare_local_grad"] / n,
+                                   rtol=0, atol=1e-15)
         assert "find_unused_parameters=True" in str(d["strict_error"])
         assert "spare.weight" in str(d["strict_error"])
     _check_batchnorm_statistics(ranks, n)
+
+
+def test_ddp_overlaps_the_all_reduce_with_backward_bit_for_bit(ddp_run):
+    n, out = ddp_run
+    for d in (_load_all(out, "ddp", r) for r in range(n)):
+        # four buckets; the first (the last layer's) started before backward reached the first
+        # layer; without overlap every bucket started after backward
+        assert int(d["buckets"]) == 4
+        assert not d["fc1_grad_at_start"][0] and d["fc1_grad_at_start"][-1]
+        assert list(d["serial_fc1_grad_at_start"]) == [True] * 4
+        assert int(d["hooks_left"]) == 0  # a dropped DDP leaves no hook on its module
+        for step in range(STEPS):  # the same messages in the same order: the same bits
+            for i in range(4):
+                np.testing.assert_array_equal(d[f"step{step}_p{i}"], d[f"serial_step{step}_p{i}"])
+
+
+def test_sync_batchnorm_on_n_ranks_matches_batchnorm_on_the_whole_batch(ddp_run):
+    n, out = ddp_run
+    ranks = [_load_all(out, "syncbn", r) for r in range(n)]
+    reference = train_syncbn_reference(n)
+    for r, d in enumerate(ranks):
+        assert str(d["layer_type"]) == "SyncBatchNorm"
+        rows = slice(r * B, (r + 1) * B)
+        for step in range(STEPS):
+            # the forward normalised with the statistics of all ranks' samples
+            np.testing.assert_allclose(d[f"step{step}_logits"],
+                                       reference[f"step{step}_logits"][rows], rtol=0, atol=1e-12)
+            # each rank's input gradient is that of the sum of all ranks' mean losses, n times
+            # the one-process gradient of the mean over the whole batch
+            np.testing.assert_allclose(d[f"step{step}_x_grad"],
+                                       n * reference[f"step{step}_x_grad"][rows], rtol=0,
+                                       atol=1e-12)
+            for key in ("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                        "1.running_var", "1.num_batches_tracked", "4.weight", "4.bias"):
+                np.testing.assert_allclose(d[f"step{step}_{key}"],
+                                           reference[f"step{step}_{key}"], rtol=0, atol=1e-12,
+                                           err_msg=f"{key} after step {step} on rank {r}")
+                np.testing.assert_array_equal(d[f"step{step}_{key}"],
+                                              ranks[0][f"step{step}_{key}"])
+        # eval mode: each rank normalises with the (shared) running statistics
+        np.testing.assert_allclose(d["eval_logits"], reference["eval_logits"][rows], rtol=0,
+                                   atol=1e-12)
+        assert str(d["shape_error"]).startswith("ShapeError: SyncBatchNorm: expected weight of "
+                                                "shape (3,) for input of shape (2, 3)")
+    _check_empty_rank(ranks)
+
+
+def _check_empty_rank(ranks):
+    """Rank 0 had no samples: the others' statistics are those of their samples alone."""
+    x = np.concatenate([d["empty_x"] for d in ranks])
+    g = np.concatenate([d["empty_g"] for d in ranks])
+    bn = ember.nn.BatchNorm1d(4).double()
+    xt = ember.tensor(x, requires_grad=True)
+    y = bn(xt)
+    (y * ember.tensor(g)).sum().backward()
+    np.testing.assert_allclose(np.concatenate([d["empty_y"] for d in ranks]), y.detach().numpy(),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate([d["empty_x_grad"] for d in ranks]),
+                               xt.grad.numpy(), rtol=0, atol=1e-12)
+    for key, grad in (("empty_w_grad", bn.weight.grad), ("empty_b_grad", bn.bias.grad)):
+        np.testing.assert_allclose(sum(d[key] for d in ranks), grad.numpy(), rtol=0, atol=1e-12)
+    for d in ranks:
+        np.testing.assert_allclose(d["empty_running_var"], bn.running_var.numpy(), rtol=0,
+                                   atol=1e-12)
+    assert ranks[0]["empty_y"].shape == (0, 4)
 
 
 def _check_batchnorm_statistics(ranks, n):

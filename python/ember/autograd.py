@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from . import post_accumulate_hooks
 from ._errors import AxisError, broadcast_error, internal_error, op_name
 
 
@@ -256,6 +257,9 @@ def _backward_into(root, grad, retain_graph):
         if root.requires_grad:
             if _capture is None:
                 _accumulate_leaf(root, grad)
+                if post_accumulate_hooks.active():
+                    with no_grad():
+                        post_accumulate_hooks.fire([root], {id(root)})
             return
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     grads = {root_fn: grad}
@@ -269,9 +273,16 @@ def _backward_into(root, grad, retain_graph):
 def _backward_nodes(root_fn, grads, retain_graph):
     """Runs each node's backward in topological order, routing gradients to its inputs."""
     capture = _capture
-    for node in _topological_order(root_fn):
+    order = _topological_order(root_fn)
+    # {node: leaves whose post-accumulate-grad hooks run after it}, None when none are hooked
+    hooked = post_accumulate_hooks.last_uses(order) \
+        if capture is None and post_accumulate_hooks.active() else None
+    received = set()  # ids of the leaves this backward gave a gradient
+    for node in order:
         g = grads.pop(node, None)
         if g is None:
+            if hooked is not None and node in hooked:
+                post_accumulate_hooks.fire(hooked[node], received)
             continue
         if node._freed:
             raise RuntimeError(
@@ -297,6 +308,8 @@ def _backward_nodes(root_fn, grads, retain_graph):
                 if fn is None:
                     continue
             elif fn is None:
+                if hooked is not None:
+                    received.add(id(t))
                 if t._grad is None and node.new_grads and gi.dtype is t._array.dtype:
                     t._grad = _Tensor._from_op(gi, None)  # gi is this leaf's alone: no copy
                 else:
@@ -308,6 +321,8 @@ def _backward_nodes(root_fn, grads, retain_graph):
             grads[fn] = gi if prev is None else prev + gi
         if not retain_graph:
             node._release()
+        if hooked is not None and node in hooked:
+            post_accumulate_hooks.fire(hooked[node], received)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

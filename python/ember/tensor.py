@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
+from . import autograd, post_accumulate_hooks
 from ._device import CPU, unavailable
 from ._assign_checks import check_assigned_data, check_assigned_grad
 from ._errors import wrap_dim
@@ -255,6 +255,10 @@ class Tensor:
     def retain_grad(self):
         if self.grad_fn is not None:
             self._retains_grad = True
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Runs ``hook(self)`` after each backward has accumulated this leaf's gradient."""
+        return post_accumulate_hooks.register(self, hook)
 
     def detach(self):
         return Tensor._from_op(self._array, None)

@@ -10,12 +10,14 @@ from .work import Work
 _FIRST_BUCKET_BYTES = 1024 * 1024  # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES
 
 
-def plan_buckets(arrays, cap_bytes):
-    """Lists of indices into ``arrays``: same dtype, in reverse order, about cap_bytes each."""
+def plan_buckets(arrays, cap_bytes, first_cap_bytes=None):
+    """Lists of indices into ``arrays``: same dtype, in reverse order, about cap_bytes each
+    (the first one first_cap_bytes, by default PyTorch's 1 MB)."""
     buckets, open_by_dtype = [], {}
+    first_cap = _FIRST_BUCKET_BYTES if first_cap_bytes is None else first_cap_bytes
     for i in reversed(range(len(arrays))):
         a = arrays[i]
-        cap = _FIRST_BUCKET_BYTES if not buckets else cap_bytes
+        cap = first_cap if not buckets else cap_bytes
         entry = open_by_dtype.get(a.dtype)
         if entry is None or entry[1] + a.nbytes > max(entry[2], a.nbytes):
             entry = [[], 0, cap]

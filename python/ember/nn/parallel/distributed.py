@@ -1,6 +1,7 @@
 """DistributedDataParallel over ember.distributed (MPI): every rank runs the whole module on its
-share of the batch; parameters and buffers start from rank 0's; after each backward the
-gradients are averaged across ranks in flat buckets, so every rank's optimizer takes the same
+share of the batch; parameters and buffers start from rank 0's; during each backward the
+gradients are averaged across ranks in flat buckets, each bucket's all_reduce starting as soon
+as its gradients are final (distributed/reducer.py), so every rank's optimizer takes the same
 step as one process would on the whole batch."""
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import contextlib
 import numpy as np
 
 from ... import autograd
-from ...distributed.buckets import broadcast_arrays, sum_arrays
+from ...distributed.buckets import broadcast_arrays
 from ...distributed.process_group import group_for
+from ...distributed.reducer import Reducer
 from ...distributed.work import Work
-from ...tensor import Tensor
 from ..module import Module
 
 _UNSUPPORTED = ("delay_all_reduce_named_params", "param_to_hook_all_reduce", "mixed_precision",
@@ -21,10 +22,12 @@ _UNSUPPORTED = ("delay_all_reduce_named_params", "param_to_hook_all_reduce", "mi
 
 class DistributedDataParallel(Module):
     """Wraps ``module`` (registered as ``.module``, so state_dict keys carry ``module.`` as in
-    PyTorch). Gradients are averaged when a backward that follows this wrapper's forward ends;
-    inside ``no_sync()`` they only accumulate locally. BatchNorm normalises with each rank's
-    own batch statistics; with broadcast_buffers=True rank 0's buffers (running statistics)
-    are copied to every rank before each forward, as PyTorch does."""
+    PyTorch). Gradients are averaged during a backward that follows this wrapper's forward, in
+    buckets of ``bucket_cap_mb`` whose all_reduce overlaps the rest of backward, and are final
+    when backward returns; inside ``no_sync()`` they only accumulate locally. BatchNorm
+    normalises with each rank's own batch statistics (SyncBatchNorm with all of them); with
+    broadcast_buffers=True rank 0's buffers (running statistics) are copied to every rank
+    before each forward, as PyTorch does."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  init_sync=True, process_group=None, bucket_cap_mb=None,
@@ -76,6 +79,11 @@ class DistributedDataParallel(Module):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
                                "have any parameter that requires a gradient.")
         self._check_same_parameters()
+        # PyTorch's first bucket is 1 MB (the last layers' gradients go out early) unless
+        # bucket_cap_mb is given
+        self._reducer = Reducer(self._pg, [p for _, p in self._params], self.bucket_bytes_cap,
+                                None if bucket_cap_mb is None else self.bucket_bytes_cap,
+                                "DistributedDataParallel gradient all_reduce")
         if init_sync:
             self._broadcast([p._array for _, p in module.named_parameters()]
                             + [b._array for b in self._buffers_to_sync])
@@ -109,6 +117,7 @@ class DistributedDataParallel(Module):
             self.require_forward_param_sync = True
             if not self._reduction_queued:
                 self._reduction_queued = True
+                self._reducer.prepare()
                 autograd.queue_callback(self._reduce_gradients)
         else:
             self.require_forward_param_sync = False
@@ -132,6 +141,7 @@ class DistributedDataParallel(Module):
         used = np.array([p.grad is not None for _, p in self._params], np.int32)
         if not self.find_unused_parameters and not used.all():
             unused = [n for (n, _), u in zip(self._params, used) if not u]
+            self._reducer.abandon()
             raise RuntimeError(
                 "DistributedDataParallel: parameters that were not used in producing the loss "
                 f"have no gradient on rank {pg.rank}: {unused}. Pass find_unused_parameters="
@@ -139,14 +149,8 @@ class DistributedDataParallel(Module):
                 "part in the loss.")
         if pg.world_size == 1:  # the average of one gradient is itself
             return
+        self._reducer.start_remaining()
         if self.find_unused_parameters:  # which parameters some rank used
             Work(pg, pg.comm.Iallreduce(pg.MPI.IN_PLACE, used, pg.MPI.MAX),
                  "DistributedDataParallel").wait()
-        grads = [p.grad._array if p.grad is not None else np.zeros(p.shape, p._array.dtype)
-                 for _, p in self._params]
-        # PyTorch divides by the world size before summing, as here
-        sum_arrays(pg, grads, 1 / pg.world_size, self.bucket_bytes_cap,
-                   "DistributedDataParallel gradient all_reduce")
-        for (_, p), g, u in zip(self._params, grads, used):
-            if u and p.grad is None:
-                p.grad = Tensor._from_op(g, None)
+        self._reducer.complete(used)
