@@ -73,6 +73,26 @@ def test_keras_face_nhwc_equals_the_formula_on_known_gradients():
     np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-7)
 
 
+def test_a_keras_functional_model_equals_the_formula():
+    from ember import keras as ek
+    ek.utils.set_random_seed(0)
+    inputs = ek.Input((6, 6, 2))
+    features = ek.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    pooled = ek.layers.GlobalAveragePooling2D()(features)
+    model = ek.Model(inputs, ek.layers.Dense(3, name="scores")(pooled))
+    x, targets = images(shape=(6, 6, 2)), np.array([2, 1])
+    activations = viz.feature_maps(model, "conv", x)
+    manual = model.get_layer("conv")(ember.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(activations, manual, rtol=1e-6, atol=1e-7)
+    # score = kernel[:, t] . (the spatial mean of A) + bias: dA = kernel[c, t] / (4 * 4)
+    kernel = model.get_layer("scores").get_weights()[0]
+    gradients = np.broadcast_to(kernel[:, targets].T[:, :, None, None] / 16, (2, 4, 4, 4))
+    expected = numpy_grad_cam(activations.transpose(0, 3, 1, 2), gradients, (6, 6))
+    assert expected.max() > 0
+    np.testing.assert_allclose(viz.grad_cam(model, "conv", x, target=targets), expected,
+                               rtol=1e-5, atol=1e-7)
+
+
 def test_equals_the_formula_on_pytorchs_activations_and_gradients():
     torch = pytest.importorskip("torch")
     model = small_net()

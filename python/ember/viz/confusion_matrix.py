@@ -102,7 +102,10 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize=None, path=None
     figure = new_figure("plot_confusion_matrix", side + 2.0, side)  # (room for the colour bar)
     axes = figure.add_subplot(1, 1, 1)
     drawn = axes.imshow(matrix, cmap="Blues", interpolation="nearest")
-    figure.colorbar(drawn, ax=axes)
+    colorbar = figure.colorbar(drawn, ax=axes)
+    if normalize is None:  # counts: whole-number ticks
+        from matplotlib.ticker import MaxNLocator  # (new_figure has loaded matplotlib)
+        colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ticks = np.arange(n)
     names = [str(v) for v in np.asarray(labels).tolist()]
     axes.set_xticks(ticks, names, rotation=45 if max(map(len, names)) > 3 else 0)
