@@ -78,7 +78,7 @@ __version__ = "0.1.0"
 # Loaded on first use (`ember.nn.Linear`, `import ember.nn as nn`, `from ember import optim`), so
 # `import ember` stays fast.
 _LAZY_SUBMODULES = ("nn", "optim", "serialization", "keras", "datasets", "testing", "utils",
-                    "cuda", "backends", "accelerator", "onnx", "distributed")
+                    "cuda", "backends", "accelerator", "onnx", "distributed", "viz")
 
 
 def set_num_threads(n: int) -> None:
