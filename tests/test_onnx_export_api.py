@@ -187,3 +187,25 @@ def test_ember_imports_and_export_explains_without_onnx(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     with pytest.raises(ImportError, match=r'pip install "ember\[onnx\]"'):
         ember.onnx.export(mlp(), randn(2, 20), tmp_path / "m.onnx")
+
+
+def test_model_must_be_a_module_and_verbose_prints_the_graph(tmp_path, capsys):
+    with pytest.raises(TypeError, match="ember.nn.Module"):
+        ember.onnx.export(lambda x: x * 2, randn(2, 3), tmp_path / "m.onnx")
+    ember.onnx.export(mlp(), randn(2, 20), tmp_path / "m.onnx", verbose=True)
+    assert "Gemm" in capsys.readouterr().out
+
+
+def test_a_failed_export_leaves_ember_as_it_was(tmp_path):
+    from ember.autograd import Function
+    from ember.ops import rnn
+    apply, rnn_layer = Function.__dict__["apply"], rnn.rnn_layer
+    model = nn.Sequential(nn.Linear(3, 3))
+    model.register_forward_hook(lambda module, args, out: ember.cumsum(out, 1))  # no mapping
+    with pytest.raises(NotImplementedError, match="CumSum"):
+        ember.onnx.export(model, randn(2, 3), tmp_path / "m.onnx")
+    assert Function.__dict__["apply"] is apply and rnn.rnn_layer is rnn_layer
+    assert "forward" not in vars(model) and "forward" not in vars(model[0])
+    lstm = nn.LSTM(3, 2)
+    lstm(randn(4, 1, 3))[0].sum().backward()  # ember still trains
+    assert lstm.weight_ih_l0.grad is not None

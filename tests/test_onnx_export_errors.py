@@ -110,3 +110,39 @@ def test_a_custom_autograd_function_is_refused(tmp_path):
     with pytest.raises(NotImplementedError, match="Double"):
         ember.onnx.export(Model(), randn(2, 3), tmp_path / "m.onnx")
 
+
+
+def test_an_output_computed_outside_ember_is_refused(tmp_path):
+    class ArgMax(nn.Module):
+        def forward(self, x):
+            return x.argmax(1)  # not differentiable: ember computes it on the NumPy array
+
+    with pytest.raises(ExportError, match="output 'output' is not computed by ember's ops"):
+        ember.onnx.export(ArgMax(), ember.ones(2, 5), tmp_path / "m.onnx")
+
+
+def test_a_mask_from_a_comparison_is_refused(tmp_path):
+    class Masked(nn.Module):
+        def forward(self, x):
+            return ember.where(x > 0.5, x, x * 2)
+
+    with pytest.raises(ExportError, match=r"Where .*computed from the model's inputs outside"):
+        ember.onnx.export(Masked(), randn(2, 5), tmp_path / "m.onnx")
+
+
+def test_an_op_without_mapping_in_a_keras_model(tmp_path):
+    from ember import keras as ek
+    from ember.keras import layers as L
+    model = ek.Sequential([L.Input(shape=(5,)), L.Embedding(10, 4, mask_zero=True), L.LSTM(3)])
+    with pytest.raises(NotImplementedError, match=r"rnn_layer \(in module 'model\.lstm.*masked"):
+        model.export(str(tmp_path / "m.onnx"), format="onnx", verbose=False)
+
+
+def test_a_corrected_variance_over_the_dynamic_axis_is_refused(tmp_path):
+    class BatchVariance(nn.Module):
+        def forward(self, x):
+            return x.var(0)  # divides by batch - 1: a count ONNX would get as a constant
+
+    with pytest.raises(NotImplementedError, match="variance with correction"):
+        ember.onnx.export(BatchVariance(), randn(3, 2), tmp_path / "m.onnx",
+                          input_names=["x"], dynamic_axes={"x": [0]})

@@ -142,9 +142,10 @@ def test_other_formats(tmp_path):
 
 
 def test_export_prints_where_it_saved(tmp_path, capsys):
-    model = sequential(L.Dense(2), shape=(3,))
+    model = sequential(L.Dense(64), shape=(32,))
     model.export(str(tmp_path / "m.onnx"), format="onnx")
     assert f"Saved artifact at '{tmp_path / 'm.onnx'}'." in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # one file, weights inside
 
 
 def test_training_mode_survives(tmp_path):

@@ -290,3 +290,15 @@ def test_repeat_and_repeat_interleave(tmp_path):
 
     path = check_export(Model(), randn(2, 3, 4), tmp_path)
     assert {"Tile", "Gather"} <= op_types(path)
+
+
+def test_variance_max_min_and_math_functions(tmp_path):
+    class Model(nn.Module):
+        def forward(self, x):
+            spread = x.var(1, keepdim=True) + ember.var(x, dim=(0, 1), correction=0)
+            top = ember.max(x, 1).values.unsqueeze(1) - ember.min(x, dim=1, keepdim=True)[0]
+            smooth = ember.erf(x) + ember.rsqrt(x.abs() + 1) + ember.minimum(x, x * 0.5)
+            return spread + top + smooth + ember.log(x.abs() + 1) - ember.sin(x) * ember.cos(x)
+
+    check_export(Model(), randn(3, 4, 2), tmp_path, dynamic=False)
+    check_export(Model(), randn(3, 4, 2), tmp_path)  # (the variance over the batch axis 0)

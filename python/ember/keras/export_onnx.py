@@ -37,7 +37,8 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None, input_s
         samples.append(_sample(tuple(1 if d is None else d for d in shape), spec.dtype))
     from ..onnx import export as onnx_export  # ember.onnx needs the optional onnx package
     onnx_export(_Call(model, len(specs)), tuple(samples), filepath, input_names=names,
-                opset_version=opset_version, dynamic_axes=dynamic_axes or None)
+                opset_version=opset_version, dynamic_axes=dynamic_axes or None,
+                external_data=False)  # one file, as Keras writes it
     if verbose is None or verbose:
         print(f"Saved artifact at '{filepath}'.")
 
@@ -75,12 +76,14 @@ def _flat(signature):
 
 
 def _sample(shape, dtype):
-    """Keras samples ones; integer inputs (token ids) get 0 and 1, so that the twin run that
-    ember.onnx.export makes with other values sees a difference."""
+    """An example input (Keras samples ones; only the graph comes from it): floats in [0.5, 1.5)
+    and integer ids 0 and 1, varied so that ember.onnx.export's twin run with other values
+    sees any result that depends on them."""
     dtype = np.dtype(str(getattr(dtype, "name", dtype) or "float32"))
+    n = int(np.prod(shape))
     if dtype.kind in "iu":
-        return ember.tensor(np.arange(int(np.prod(shape))).reshape(shape).astype(dtype) % 2)
-    return ember.tensor(np.ones(shape, dtype))
+        return ember.tensor((np.arange(n) % 2).reshape(shape).astype(dtype))
+    return ember.tensor((0.5 + (np.arange(n) * 0.618) % 1.0).reshape(shape).astype(dtype))
 
 
 class _Call(Module):

@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from ..nn.module import Module
 from ..serialization import atomic_write
 from ..tensor import Tensor
 from . import export_trace
@@ -49,6 +50,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     ``dynamo`` and ``autograd_inlining`` choose among PyTorch's exporters; ember has one.
     """
     onnx = _require_onnx()
+    if not isinstance(model, Module):
+        raise TypeError(f"ember.onnx.export: model must be an ember.nn.Module (or a Keras model), "
+                        f"got {type(model).__name__}")
     _reject_unsupported(f, dynamic_shapes, custom_translation_table, report, verify, profile,
                         dump_exported_program, export_params, training, operator_export_type,
                         do_constant_folding, custom_opsets, export_modules_as_functions)
@@ -67,7 +71,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     proto = _build(onnx, opset, model, trace, twin, input_names, output_names, axes,
                    keep_initializers_as_inputs, optimize)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     _write(onnx, proto, f, external_data)
 
 
@@ -238,11 +242,15 @@ def _fresh(args, kwargs, input_names, axes, extend):
 
 
 def _other_values(a):
+    """Other values for the twin run: the same values moved one place on (so a result that
+    depends on where they are changes, an argmax say), and floats scaled by 0.75 * U(0.9, 1.1) and
+    shifted by 0.125 (so a constant input changes too). The map keeps positive values positive
+    and [-1, 1] inside [-1, 1], so functions with a domain still get valid input."""
+    b = np.roll(a.reshape(-1), 1).reshape(a.shape)
     if a.dtype.kind == "f":
-        return (a * 0.75 + 0.125).astype(a.dtype)
-    if a.size > 1:
-        return np.roll(a.reshape(-1), 1).reshape(a.shape)
-    return a
+        jitter = np.random.default_rng(0).uniform(0.9, 1.1, a.shape)
+        b = (b * jitter * 0.75 + 0.125).astype(a.dtype)
+    return b
 
 
 def _build(onnx, opset, model, trace, twin, input_names, output_names, axes,
@@ -266,8 +274,8 @@ def _build(onnx, opset, model, trace, twin, input_names, output_names, axes,
             raise g.error("internal error: an output was left without an ONNX value",
                           ExportError)
     g.op = g.twin_op = None
-    sources = [g.names[o.vid] if isinstance(o, export_trace.Ref) else g.value(o, w)
-               for o, w in zip(trace.outputs, twin.outputs)]
+    sources = [_output_source(g, o, w, name)
+               for o, w, name in zip(trace.outputs, twin.outputs, output_names)]
     named_outputs(g, sources, output_names, set(input_names))
     if optimize:
         optimize_graph(g, output_names)
@@ -298,6 +306,17 @@ def _build(onnx, opset, model, trace, twin, input_names, output_names, axes,
         raise ExportError(f"ember.onnx.export: internal error, the graph ember built fails "
                           f"onnx.checker: {error}") from None
     return proto
+
+
+def _output_source(g, out, twin_out, name):
+    if isinstance(out, export_trace.Ref):
+        return g.names[out.vid]
+    try:
+        return g.value(out, twin_out)
+    except ExportError:
+        raise ExportError(f"ember.onnx.export: the output {name!r} is not computed by ember's "
+                          "ops from the inputs (it went through NumPy or Python: an argmax, a "
+                          "comparison...), so ONNX would get it as a constant") from None
 
 
 def _input_dims(trace, twin, input_names, axes):

@@ -61,6 +61,7 @@ class Trace:
     def __init__(self):
         self.ops = []
         self.info = []          # vid -> (shape, dtype)
+        self.arrays = []        # vid -> its array (kept alive anyway, for ids to stay unique)
         self.inputs = []        # vids of the model's tensor arguments
         self.outputs = []       # per flat output: Ref, or the constant array
         self._by_array = {}     # id(array) -> vid
@@ -72,6 +73,7 @@ class Trace:
     def new_value(self, array) -> int:
         vid = len(self.info)
         self.info.append((tuple(array.shape), array.dtype))
+        self.arrays.append(array)
         self._by_array[id(array)] = vid
         self._alive.append(array)
         return vid
