@@ -4,7 +4,6 @@ at any batch size (axis 0 is "batch"), and onnxruntime gives ember's predictions
 import numpy as np
 import pytest
 
-import ember
 from ember import keras as ek
 from ember.keras import layers as L
 from onnx_export_checks import onnx, op_types, other_batch, run_onnx
@@ -85,6 +84,19 @@ LAYERS = [
     ("depthwise_conv2d", lambda: [L.DepthwiseConv2D(3)], (5, 5, 2), {"Conv"}),
     ("separable_conv2d", lambda: [L.SeparableConv2D(4, 3)], (5, 5, 2), {"Conv"}),
     ("repeat_vector", lambda: [L.RepeatVector(3)], (4,), set()),
+    ("prelu", lambda: [L.PReLU()], (4, 3), set()),
+    ("time_distributed", lambda: [L.TimeDistributed(L.Dense(3))], (4, 3), set()),
+    ("group_normalization", lambda: [L.GroupNormalization(groups=3)], (4, 6), set()),
+    ("unit_normalization", lambda: [L.UnitNormalization()], (6,), set()),
+    ("conv1d_transpose", lambda: [L.Conv1DTranspose(2, 3, strides=2)], (5, 3),
+     {"ConvTranspose"}),
+    ("up_sampling1d_zero_padding1d_cropping1d",
+     lambda: [L.UpSampling1D(2), L.ZeroPadding1D(2), L.Cropping1D((1, 2))], (5, 3), {"Pad"}),
+    ("spatial_dropout_gaussian_noise", lambda: [L.SpatialDropout1D(0.3), L.GaussianNoise(0.3)],
+     (5, 3), set()),
+    ("stacked_rnn_cells", lambda: [L.RNN([L.LSTMCell(3), L.GRUCell(2)], return_sequences=True)],
+     (4, 3), {"LSTM", "GRU"}),
+    ("depthwise_conv1d", lambda: [L.DepthwiseConv1D(3)], (6, 2), {"Conv"}),
 ]
 
 
@@ -172,3 +184,27 @@ def test_batch_normalization_with_moving_statistics(shape, tmp_path):
                     RNG.uniform(0.5, 2, n).astype(np.float32)])     # moving variance
     path = export_and_compare(model, floats(2, *shape), tmp_path)
     assert "BatchNormalization" in op_types(path)
+
+
+def test_multitask_example_model_with_two_named_outputs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "examples" / "multitask_keras.py"
+    spec = importlib.util.spec_from_file_location("_example_multitask_keras", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.build_model(units=16)
+    x = floats(3, 64)
+    model.export(str(tmp_path / "m.onnx"), format="onnx", verbose=False)
+    onnx.checker.check_model(str(tmp_path / "m.onnx"), full_check=True)
+    expected = model.predict(x, verbose=0)
+    got = run_onnx(tmp_path / "m.onnx", {"pixels": x})
+    for g, e in zip(got, (expected["digit"], expected["even"])):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+
+
+def test_multi_head_attention_layer(tmp_path):
+    query, value = L.Input(shape=(4, 3), name="query"), L.Input(shape=(5, 3), name="value")
+    model = ek.Model([query, value], L.MultiHeadAttention(num_heads=2, key_dim=4)(query, value))
+    path = export_and_compare(model, [floats(2, 4, 3), floats(2, 5, 3)], tmp_path)
+    assert {"MatMul", "Softmax"} <= op_types(path)

@@ -10,20 +10,18 @@ a model using an op without a mapping gets an error naming the op and the module
 from __future__ import annotations
 
 import inspect
-import os
 
 import numpy as np
 
 from ..nn.module import Module
-from ..serialization import atomic_write
 from ..tensor import Tensor
 from . import export_trace
 from .export_graph import ExportError, Graph
 from .export_cleanup import named_outputs, optimize_graph
+from .export_write import write
 
 DEFAULT_OPSET = 20          # torch.onnx's default in PyTorch 2.13
 MIN_OPSET = 13              # per-axis Softmax, Squeeze/Unsqueeze axes as inputs
-_EXTERNAL_THRESHOLD = 1024  # bytes: smaller initializers stay inside the .onnx file
 
 
 def _require_onnx():
@@ -72,7 +70,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
                    keep_initializers_as_inputs, optimize)
     if verbose:
         print(onnx.printer.to_text(proto.graph))
-    _write(onnx, proto, f, external_data)
+    write(onnx, proto, f, external_data)
 
 
 def _reject_unsupported(f, dynamic_shapes, custom_translation_table, report, verify, profile,
@@ -343,42 +341,3 @@ def _value_info(helper, name, info, twin_shape, named, input_dims):
             dims.append(int(size))
     return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
                                          dims)
-
-
-def _write(onnx, proto, f, external_data):
-    if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        if external_data:
-            data = _move_weights_out(onnx, proto, os.path.basename(path) + ".data")
-            if data is not None:
-                atomic_write(path + ".data", data)
-        _check_size(proto)
-        atomic_write(path, proto.SerializeToString())
-    elif hasattr(f, "write"):
-        _check_size(proto)
-        f.write(proto.SerializeToString())
-    else:
-        raise TypeError(f"ember.onnx.export: f must be a path or a binary file object, got "
-                        f"{type(f).__name__}")
-
-
-def _check_size(proto):
-    if proto.ByteSize() >= 2 ** 31:
-        raise ExportError("ember.onnx.export: the model is over ONNX's 2 GB limit for one file; "
-                          "export to a path with external_data=True")
-
-
-def _move_weights_out(onnx, proto, location):
-    """Moves the larger initializers' bytes into one external data blob (ONNX's external data
-    format, as PyTorch's exporter writes it); returns the blob, or None if none moved."""
-    chunks, offset = [], 0
-    for tensor in proto.graph.initializer:
-        raw = tensor.raw_data
-        if len(raw) < _EXTERNAL_THRESHOLD:
-            continue
-        onnx.external_data_helper.set_external_data(tensor, location, offset, len(raw))
-        tensor.data_location = onnx.TensorProto.EXTERNAL
-        tensor.ClearField("raw_data")
-        chunks.append(raw)
-        offset += len(raw)
-    return b"".join(chunks) if chunks else None

@@ -23,7 +23,7 @@ def activation_node(g, kind, x, dtype, alpha=0.0, beta=0.0):
         t = g.node("Tanh", [g.node("Mul", [inner, g.scalar(math.sqrt(2 / math.pi), dtype)])])
         one_plus = g.node("Add", [t, g.scalar(1, dtype)])
         return g.node("Mul", [g.node("Mul", [x, g.scalar(0.5, dtype)]), one_plus])
-    if kind == "softplus":  # PyTorch: log(1 + exp(beta x)) / beta, x itself where beta x > threshold
+    if kind == "softplus":  # PyTorch: log(1 + exp(beta x)) / beta; x where beta x > threshold
         scaled = g.node("Mul", [x, g.scalar(alpha, dtype)])
         soft = g.node("Div", [g.node("Softplus", [scaled]), g.scalar(alpha, dtype)])
         linear = g.node("Greater", [scaled, g.scalar(beta, dtype)])

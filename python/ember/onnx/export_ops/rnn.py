@@ -16,7 +16,7 @@ _MODES = {"lstm": ("LSTM", 4, [0, 3, 1, 2]), "gru": ("GRU", 3, [1, 0, 2]),
           "rnn_tanh": ("RNN", 1, [0]), "rnn_relu": ("RNN", 1, [0])}
 
 
-def _weight(g, i, order, gates, hidden, name):
+def _weight(g, i, order, gates, name):
     """Input i of the op (a weight or bias, PyTorch layout) regrouped in ONNX's gate order with
     a leading direction axis, as an initializer."""
     x = g.op.inputs[i]
@@ -50,14 +50,14 @@ def _rnn_layer(g):
     onnx_op, gates, order = _MODES[p["mode"]]
     hidden = g.shape_of(op.inputs[4])[1]
     dtype = g.dtype(op.inputs[0])
-    w = _weight(g, 3, order, gates, hidden, "weight_ih")
-    r = _weight(g, 4, order, gates, hidden, "weight_hh")
+    w = _weight(g, 3, order, gates, "weight_ih")
+    r = _weight(g, 4, order, gates, "weight_hh")
     biases = []
     for i, name in ((5, "bias_ih"), (6, "bias_hh")):
         if op.inputs[i] is None:
             biases.append(g.const(np.zeros((1, gates * hidden), dtype)))
         else:
-            biases.append(_weight(g, i, order, gates, hidden, name))
+            biases.append(_weight(g, i, order, gates, name))
     b = None
     if op.inputs[5] is not None or op.inputs[6] is not None:
         b = g.node("Concat", biases, axis=1)
