@@ -86,7 +86,7 @@ def test_dynamic_output_dims_take_the_input_dim_name(tmp_path):
     assert [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim] == ["batch", 3]
 
 
-@pytest.mark.parametrize("opset", [13, 17, 18, 20])
+@pytest.mark.parametrize("opset", [13, 17, 18, 20, 21, 23])
 def test_opset_versions(opset, tmp_path):
     class Model(nn.Module):
         def __init__(self):

@@ -208,3 +208,20 @@ def test_multi_head_attention_layer(tmp_path):
     model = ek.Model([query, value], L.MultiHeadAttention(num_heads=2, key_dim=4)(query, value))
     path = export_and_compare(model, [floats(2, 4, 3), floats(2, 5, 3)], tmp_path)
     assert {"MatMul", "Softmax"} <= op_types(path)
+
+
+def test_subclassed_model_after_its_first_call(tmp_path):
+    class TwoDense(ek.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out = L.Dense(4, activation="relu"), L.Dense(2)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = TwoDense()
+    with pytest.raises(ValueError, match="not yet been built"):
+        model.export(str(tmp_path / "m.onnx"), format="onnx", verbose=False)
+    x = floats(3, 5)
+    model(x)
+    export_and_compare(model, x, tmp_path)

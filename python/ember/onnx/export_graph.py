@@ -102,7 +102,7 @@ class Graph:
                 raise self.error(
                     "one of its inputs is a tensor computed from the model's inputs outside "
                     "ember's ops (a conversion to NumPy or Python, a comparison, an int taken "
-                    "from a size, or a value that depends on the batch size): ONNX would get "
+                    "from a size, or a value whose size follows a dynamic axis): ONNX would get "
                     "it as a constant", ExportError)
         return self.const(array, self._param_name(_base_array(x)))
 
