@@ -61,9 +61,3 @@ def test_compile_checks_match_pytorch():
     with pytest.raises(RuntimeError, match="Either mode or options"):
         torch.compile(torch.nn.Linear(1, 1), mode="default", options={})
 
-
-def test_onnx_imports_and_export_names_the_issue():
-    import ember.onnx
-    with pytest.raises(NotImplementedError, match="ember.onnx.export is not available yet "
-                                                  "\\(issue 13\\)"):
-        ember.onnx.export(nn.Linear(1, 1), ember.ones(1, 1), "model.onnx")

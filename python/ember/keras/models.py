@@ -16,6 +16,7 @@ from .object_registration import custom_object_scope
 from .engine import graph, tree
 from .engine.input_rank import adjust_rank
 from .engine.keras_tensor import is_text
+from .export_onnx import export_model
 from .layers.activation import Activation
 from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
@@ -119,6 +120,11 @@ class Model(Trainer, Layer):
         """Saves architecture, weights, compile configuration and optimizer state to a
         ``.keras`` zip (Keras 3's format), a legacy ``.h5`` file or an ``.ember`` file."""
         _saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Keras 3's Model.export; ember writes format="onnx" (see export_onnx.py)."""
+        export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Saves all weights, in Keras order, to a ``.weights.h5`` (Keras' layout) or
