@@ -131,6 +131,9 @@ class Optimizer:
     def build(self, var_list):
         self._params = list(var_list)
         self._param_ids = tuple(map(id, self._params))
+        # Keras builds its slots for the variables trainable now; one frozen at build time
+        # and unfrozen later is unknown to it (see _check_variables_are_known).
+        self._trainable_ids = frozenset(id(p) for p in self._params if p.requires_grad)
         self._inner = self._make_inner(self._params)
 
     def apply_gradients(self, grads_and_vars):
@@ -165,6 +168,7 @@ class Optimizer:
                              f"{len(self._param_ids)} other variables; it can only update the "
                              "variables it was first used with. Create a new optimizer (or "
                              "compile again with an optimizer name) for a different model.")
+        self._check_variables_are_known(params)
         self._clip_gradients()
         lr = self.learning_rate
         if self._varying_learning_rate:
@@ -207,6 +211,18 @@ class Optimizer:
         return f"<keras.optimizers.{type(self).__name__} learning_rate={self.learning_rate}>"
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _check_variables_are_known(self, params):
+        """Keras 3: a variable made trainable after the optimizer was built (``trainable =
+        True`` after a fit) is an error until the model is compiled with a new optimizer."""
+        for p in params:
+            if p.requires_grad and id(p) not in self._trainable_ids:
+                name = getattr(p, "path", None) or f"a parameter of shape {tuple(p.shape)}"
+                raise ValueError(f"Unknown variable: {name}. This optimizer can only be called "
+                                 "for the variables it was originally built with (the "
+                                 "trainable ones when it was built). When working with a new "
+                                 "set of variables, you should recreate a new optimizer "
+                                 "instance (e.g. compile the model again).")
+
     def _with_grads(self):
         return [p for p in self._params if p.grad is not None and p.requires_grad]
 
