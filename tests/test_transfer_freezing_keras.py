@@ -9,8 +9,10 @@ import re
 import numpy as np
 import pytest
 
+import ember
 from ember import keras as ek
 from keras_reference import keras_numpy2_warnings_ignored, real_keras, to_numpy
+from test_keras_custom_train_step import regression_model
 
 FREEZES = {
     "base": lambda model, base: setattr(base, "trainable", False),
@@ -236,3 +238,31 @@ def test_summary_show_trainable_column_matches_keras():
         ["Y", "N", "-"]
     with pytest.raises(NotImplementedError, match="expand_nested"):
         base.summary(expand_nested=True)
+
+
+def test_freezing_after_fit_in_a_custom_train_step_matches_keras():
+    """The optimizer then gets fewer variables than it was built with, as Keras allows."""
+    torch = pytest.importorskip("torch")
+    keras = real_keras()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]])).astype(np.float32)
+    # (keras-io's custom train_step: it updates self.trainable_weights by optimizer.apply)
+    theirs, ours = regression_model(keras, torch), regression_model(ek, ember)
+    theirs(x[:1])
+    ours(x[:1])
+    ours.set_weights(their_weights(theirs))
+    for model, k in ((ours, ek), (theirs, keras)):
+        model.compile(optimizer=k.optimizers.SGD(0.05, momentum=0.9))
+        model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        model.hidden.trainable = False
+    hidden = ours.hidden.get_weights()
+    for model in (ours, theirs):
+        model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    assert_same_weights(ours, theirs)
+    for a, b in zip(ours.hidden.get_weights(), hidden):
+        np.testing.assert_array_equal(a, b)
+    other = ek.layers.Dense(1)
+    other.build((None, 3))
+    with pytest.raises(ValueError, match="Unknown variable"):  # (another model's weight)
+        ours.optimizer.apply([ember.zeros(*other.weights[0].shape)], [other.weights[0]])
