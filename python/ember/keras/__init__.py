@@ -13,6 +13,7 @@ from . import models, saving
 from . import backend, config, random
 from . import distribution
 from . import preprocessing
+from . import wrappers  # (scikit-learn only when a wrapper is used)
 from .engine.keras_tensor import KerasTensor
 from .layers import Input, Layer
 from .models import Model, Sequential
@@ -31,3 +32,4 @@ __all__ = ["Input", "KerasTensor", "Layer", "Model", "Regularizer", "Sequential"
            "models", "optimizers", "regularizers", "saving", "utils"]
 __all__ += ["backend", "config", "ops", "random", "version"]
 __all__ += ["preprocessing"]
+__all__ += ["wrappers"]

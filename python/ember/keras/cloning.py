@@ -6,6 +6,7 @@ layer stays shared) and called on the clones of the tensors its original receive
 """
 from __future__ import annotations
 
+from .compile_copy import compile_like
 from .engine import tree
 from .engine.keras_tensor import KerasTensor
 from .functional import Functional
@@ -53,11 +54,19 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             raise ValueError("clone_model: `call_function` argument is not supported with "
                              "Sequential models (their layers are not called when the model "
                              "is built). Use `call_function` with Functional models only.")
-        return _clone_sequential(model, input_tensors, clone)
+        return _compiled_like(_clone_sequential(model, input_tensors, clone), model)
     if type(model) is Functional:
-        return _clone_functional(model, input_tensors, clone, call_function)
+        return _compiled_like(_clone_functional(model, input_tensors, clone, call_function),
+                              model)
     raise NotImplementedError(f"clone_model: ember clones Sequential and functional models; "
                               f"{type(model).__name__} is a subclassed Model.")
+
+
+def _compiled_like(clone, model):
+    """Keras 3: the clone of a compiled model is compiled the same way."""
+    if model.compiled:
+        compile_like(clone, model)
+    return clone
 
 
 def _new_inputs(model, input_tensors):

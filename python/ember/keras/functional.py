@@ -90,11 +90,8 @@ class Functional(graph.GraphIO, Model):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints the layers, their output shapes, parameter counts and inbound tensors."""
-        for name, value in (("expand_nested", expand_nested), ("show_trainable", show_trainable),
-                            ("layer_range", layer_range)):
-            if value:
-                raise NotImplementedError(f"summary: {name} is not supported by ember")
-        super().summary(line_length, positions, print_fn)
+        super().summary(line_length, positions, print_fn, expand_nested, show_trainable,
+                        layer_range)
 
     # ---- calling -----------------------------------------------------------------------------
     def _maybe_build(self, input_shape):

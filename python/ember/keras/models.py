@@ -22,6 +22,7 @@ from .layers.batch_normalization import BatchNormalization
 from .layers.input_layer import InputLayer, KerasTensor
 from .layers.layer import Layer, as_tensor
 from .layers import call_context, tensor_masks
+from .optimizer_params import optimizer_params
 from .layers.relu import ReLU
 from .trainer import Trainer
 from .training_losses import probe_call
@@ -148,13 +149,19 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a Keras-style table of the layers, output shapes and parameter counts."""
+        """Prints a Keras-style table of the layers, output shapes and parameter counts
+        (``show_trainable``: a last column, Y/N for layers with weights, "-" for others)."""
         if not self.built:
             raise ValueError("This model has not yet been built. Build the model first by "
                              "calling `build()` or by calling the model on a batch of data.")
+        for name, value in (("expand_nested", expand_nested), ("layer_range", layer_range)):
+            if value:
+                raise NotImplementedError(f"summary: {name} is not supported by ember")
         print_fn = print_fn or print
-        width = line_length or self._summary_width
+        width = line_length or self._summary_width + (12 if show_trainable else 0)
         cols = positions or self._summary_positions
+        if show_trainable:  # Keras narrows the other columns to make room
+            cols = [p * 0.9 for p in cols] + [1.0]
         stops = [int(width * p) if p <= 1 else int(p) for p in cols]
 
         def row(fields):
@@ -165,24 +172,33 @@ class Model(Trainer, Layer):
             return line.rstrip()
 
         lines = [f'Model: "{self.name}"', "_" * width,
-                 row(["Layer (type)", "Output Shape", "Param #"] + self._summary_extra_header),
-                 "=" * width]
+                 row(["Layer (type)", "Output Shape", "Param #"] + self._summary_extra_header
+                     + (["Trainable"] if show_trainable else [])), "=" * width]
         for i, layer in enumerate(self.layers):
-            lines += [row(fields) for fields in self._summary_rows(layer)]
+            rows = self._summary_rows(layer)
+            if show_trainable:
+                mark = ("Y" if layer.trainable else "N") if layer.weights else "-"
+                rows = [fields + [mark if j == 0 else ""] for j, fields in enumerate(rows)]
+            lines += [row(fields) for fields in rows]
             lines.append("" if i < len(self.layers) - 1 else "=" * width)
         if not self.layers:
             lines.append("=" * width)
         total = sum(int(np.prod(w.shape)) for w in self.weights)
         trainable = sum(int(np.prod(w.shape)) for w in self.trainable_weights)
-        lines += [f"Total params: {_params_text(total)}",
+        optimizer = optimizer_params(self)  # (Keras counts them in the total too)
+        opt_count, opt_bytes = optimizer or (0, 0)
+        lines += [f"Total params: {_params_text(total + opt_count, 4 * total + opt_bytes)}",
                   f"Trainable params: {_params_text(trainable)}",
-                  f"Non-trainable params: {_params_text(total - trainable)}", "_" * width]
+                  f"Non-trainable params: {_params_text(total - trainable)}"]
+        if optimizer:
+            lines.append(f"Optimizer params: {_params_text(opt_count, opt_bytes)}")
+        lines.append("_" * width)
         for line in lines:
             print_fn(line)
 
 
-def _params_text(count: int) -> str:
-    size = count * 4
+def _params_text(count: int, size: int | None = None) -> str:
+    size = count * 4 if size is None else size  # (bytes: float32 weights)
     for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
         if size >= scale:
             return f"{count:,} ({size / scale:.2f} {unit})"

@@ -152,6 +152,9 @@ class Trainer:
         checked += [metrics_module.get(m) for entry in flatten(weighted_metrics or [])
                     for m in flatten(entry) if m is not None]
         self.optimizer = optimizers_module.get(optimizer)
+        # What clone_model (compile_copy.py) needs to compile a clone the same way.
+        self._compile_arguments = {"loss": loss, "loss_weights": loss_weights,
+                                   "metrics": metrics, "weighted_metrics": weighted_metrics}
         self.loss = loss
         self._loss_obj = (None if loss is None or is_nested(loss) or _by_shape(loss)
                           else losses_module.get(loss))

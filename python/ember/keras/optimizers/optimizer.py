@@ -131,6 +131,10 @@ class Optimizer:
     def build(self, var_list):
         self._params = list(var_list)
         self._param_ids = tuple(map(id, self._params))
+        # Keras builds its slots for the variables trainable now; one frozen at build time
+        # and unfrozen later is unknown to it (see _check_variables_are_known).
+        self._trainable_ids = frozenset(id(p) for p in self._params if p.requires_grad)
+        self._known_ids = frozenset(self._param_ids)
         self._inner = self._make_inner(self._params)
 
     def apply_gradients(self, grads_and_vars):
@@ -157,23 +161,26 @@ class Optimizer:
         self.apply_gradients(zip(grads, trainable_variables))
 
     def step(self, params):
-        """One update of ``params`` from their ``.grad`` (builds on first use)."""
+        """One update of ``params`` from their ``.grad`` (builds on first use). As in Keras,
+        ``params`` may be some of the variables the optimizer was built with (a model's
+        trainable weights after some were frozen); the others are left as they are."""
         if self._inner is None:
             self.build(params)
-        elif tuple(map(id, params)) != self._param_ids:
-            raise ValueError(f"{type(self).__name__}: this optimizer was built for "
-                             f"{len(self._param_ids)} other variables; it can only update the "
-                             "variables it was first used with. Create a new optimizer (or "
-                             "compile again with an optimizer name) for a different model.")
-        self._clip_gradients()
-        lr = self.learning_rate
-        if self._varying_learning_rate:
-            self._use_learning_rate(lr)
-        if self.weight_decay:
-            self._apply_weight_decay(lr)
-        self._before_step()
-        self._inner.step()
-        constraints.apply_constraints(self._params)  # Keras: after the update
+        self._check_variables_are_known(params)
+        set_aside = self._set_aside_other_grads(params)
+        try:
+            self._clip_gradients()
+            lr = self.learning_rate
+            if self._varying_learning_rate:
+                self._use_learning_rate(lr)
+            if self.weight_decay:
+                self._apply_weight_decay(lr)
+            self._before_step()
+            self._inner.step()
+        finally:
+            for p, grad in set_aside:
+                p.grad = grad
+        constraints.apply_constraints(params)  # Keras: after the update
         self.iterations += 1
 
     def zero_grad(self):
@@ -207,6 +214,31 @@ class Optimizer:
         return f"<keras.optimizers.{type(self).__name__} learning_rate={self.learning_rate}>"
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _check_variables_are_known(self, params):
+        """Keras 3: a variable of another model, or one made trainable after the optimizer
+        was built (``trainable = True`` after a fit), is an error until the model is compiled
+        with a new optimizer."""
+        for p in params:
+            if id(p) not in self._known_ids or (p.requires_grad and id(p) not in self._trainable_ids):
+                name = getattr(p, "path", None) or f"a parameter of shape {tuple(p.shape)}"
+                raise ValueError(f"Unknown variable: {name}. This optimizer can only be called "
+                                 "for the variables it was originally built with (the "
+                                 "trainable ones when it was built). When working with a new "
+                                 "set of variables, you should recreate a new optimizer "
+                                 "instance (e.g. compile the model again).")
+
+    def _set_aside_other_grads(self, params):
+        """[(parameter, gradient)] of the built-with parameters not in ``params`` that hold a
+        gradient, now cleared so this step leaves them alone (the caller puts them back)."""
+        if tuple(map(id, params)) == self._param_ids:  # (the usual step: all of them)
+            return []
+        given = set(map(id, params))
+        set_aside = [(p, p.grad) for p in self._params
+                     if id(p) not in given and p.grad is not None]
+        for p, _ in set_aside:
+            p.grad = None
+        return set_aside
+
     def _with_grads(self):
         return [p for p in self._params if p.grad is not None and p.requires_grad]
 
