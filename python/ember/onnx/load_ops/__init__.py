@@ -1,0 +1,4 @@
+"""The ONNX operators ember.onnx.load runs, one module per family; importing them fills OPS."""
+from . import activation, arithmetic, conv, index, norm, pool, rnn, shape, tensors  # noqa: F401
+from .registry import OPS  # noqa: F401
+from .tensors import constant_value  # noqa: F401

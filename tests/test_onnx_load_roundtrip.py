@@ -1,0 +1,48 @@
+"""ember.onnx.export then ember.onnx.load: the module read back computes what the exported one
+did, and onnxruntime agrees. Skips while ember.onnx.export is still the stub (it is written in
+another slice of issue 13)."""
+import numpy as np
+import pytest
+
+from onnx_load_helpers import run_ort
+
+import ember
+import ember.onnx
+from ember import nn
+
+
+def export_or_skip(model, x, path):
+    try:
+        ember.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    except NotImplementedError as err:
+        if "not available yet" in str(err):
+            pytest.skip("ember.onnx.export is not written yet on this branch")
+        raise
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4), nn.LogSoftmax(dim=1))
+
+
+def cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Dropout(0.3), nn.Flatten(), nn.Linear(4 * 7 * 7, 5),
+                         nn.Softmax(dim=1))
+
+
+@pytest.mark.parametrize("make, shape", [(mlp, (20,)), (cnn, (1, 14, 14))], ids=["mlp", "cnn"])
+def test_exported_then_loaded_model_computes_the_same(make, shape, tmp_path):
+    ember.manual_seed(0)
+    model = make().eval()
+    path = tmp_path / "m.onnx"
+    export_or_skip(model, ember.randn(2, *shape), path)
+    loaded = ember.onnx.load(path)
+    for batch in (1, 3):
+        x = np.random.default_rng(batch).standard_normal((batch, *shape)).astype(np.float32)
+        with ember.no_grad():
+            expected = model(ember.from_numpy(x)).numpy()
+            got = loaded(ember.from_numpy(x)).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got, run_ort(path.read_bytes(), {"x": x})[0], rtol=1e-5,
+                                   atol=1e-5)
