@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from onnx_load_helpers import graph_model, helper, run_ort
+from onnx_load_helpers import graph_model, helper, onnx, run_ort
 
 import ember
 
@@ -30,14 +30,15 @@ def conv_bn_model():
                        dynamic=True)
 
 
-def test_path_file_object_and_bytes_give_the_same_module(tmp_path):
+def test_path_file_object_bytes_and_model_proto_give_the_same_module(tmp_path):
     data = conv_bn_model()
     path = tmp_path / "m.onnx"
     path.write_bytes(data)
     x = rng.standard_normal((3, 2, 5, 5)).astype(np.float32)
     expected = run_ort(data, {"x": x})[0]
     with open(path, "rb") as f:
-        sources = [path, str(path), f, io.BytesIO(data), data, bytearray(data)]
+        sources = [path, str(path), f, io.BytesIO(data), data, bytearray(data),
+                   onnx.load_model_from_string(data)]
         for source in sources:
             out = ember.onnx.load(source)(ember.from_numpy(x)).detach()
             np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
@@ -82,3 +83,13 @@ def test_ember_imports_without_onnx_and_load_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r'ember.onnx.load needs onnx: pip install '
                                           r'"ember\[onnx\]"'):
         ember.onnx.load(b"")
+
+
+def test_one_and_two_threads_agree(restore_threads):
+    model = ember.onnx.load(conv_bn_model())
+    x = ember.from_numpy(rng.standard_normal((4, 2, 5, 5)).astype(np.float32))
+    outs = []
+    for threads in (1, 2):
+        ember.set_num_threads(threads)
+        outs.append(model(x).detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-6)

@@ -283,6 +283,13 @@ def test_bad_attribute_values_fail_at_run_time_naming_the_node():
     with pytest.raises(IndexError, match=r"node 'g' \(Gather\): Gather indices must lie in "
                                          r"\[-3, 2\]"):
         model(ember.zeros(3), ember.tensor([5]))
+    up = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2, 2],
+                          output_padding=[2, 0])
+    model = ember.onnx.load(single_node(up, {"x": np.zeros((1, 1, 2, 2), np.float32)},
+                                        {"w": np.ones((1, 1, 2, 2), np.float32)}))
+    with pytest.raises(ValueError, match=r"node 'up' \(ConvTranspose\): output_padding \[2, 0\] "
+                                         "must be less than max"):
+        model(ember.zeros(1, 1, 2, 2))
 
 
 def test_text_mode_file_objects_and_other_types_are_refused(tmp_path):
@@ -293,7 +300,8 @@ def test_text_mode_file_objects_and_other_types_are_refused(tmp_path):
     with pytest.raises(TypeError, match="binary mode"):
         with open(path, encoding="latin-1") as f:
             ember.onnx.load(f)
-    with pytest.raises(TypeError, match="expected a path, a binary file object or bytes"):
+    with pytest.raises(TypeError, match="expected a path, a binary file object, bytes or an "
+                                        "onnx.ModelProto"):
         ember.onnx.load(12)
 
 
@@ -335,3 +343,66 @@ def test_every_flipped_byte_of_a_recurrent_convolutional_model_loads_or_fails_cl
                 assert "<bytes>" in str(err), (i, mask, err)
                 refused += 1
     assert refused
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field, written by hand."""
+    key, size, length = bytes([(number << 3) | 2]), len(payload), bytearray()
+    while True:
+        length.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            return key + bytes(length) + payload
+
+
+def test_deeply_nested_subgraphs_are_refused_by_the_parser():
+    graph = b""
+    for _ in range(200):  # GraphProto.node -> NodeProto.attribute -> AttributeProto.g
+        attribute = _field(1, b"then_branch") + bytes([0x20, 5]) + _field(6, graph)
+        graph = _field(1, _field(4, b"If") + _field(5, attribute))
+    header = onnx.ModelProto(ir_version=8).SerializeToString()
+    data = header + _field(7, graph) + _field(8, helper.make_opsetid("", 17).SerializeToString())
+    with pytest.raises(ValueError, match="<bytes> is not a readable ONNX model"):
+        ember.onnx.load(data)
+
+
+def test_control_flow_sparse_and_segmented_tensors_and_new_ir_versions_are_named():
+    branch = helper.make_graph([], "b", [], [])
+    node = helper.make_node("If", ["c"], ["y"], name="branch", then_branch=branch,
+                            else_branch=branch)
+    with pytest.raises(NotImplementedError, match=r"node 'branch' \(If\).*If is not supported"):
+        ember.onnx.load(single_node(node, {"c": np.array(True)}))
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", 1, [2])],
+                              [helper.make_empty_tensor_value_info("y")])
+    graph.sparse_initializer.add().values.name = "s"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(NotImplementedError, match="sparse initializers"):
+        ember.onnx.load(model.SerializeToString())
+    segmented = onnx.TensorProto(name="w", data_type=1, dims=[1], raw_data=b"\0" * 4)
+    segmented.segment.begin = 0
+    with pytest.raises(NotImplementedError, match="segmented"):
+        ember.onnx.load(_with_initializer(helper.make_node("Add", ["x", "w"], ["y"]),
+                                          segmented))
+    model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                                                [helper.make_tensor_value_info("x", 1, [2])],
+                                                [helper.make_empty_tensor_value_info("y")]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = onnx.IR_VERSION + 1
+    with pytest.raises(NotImplementedError, match=f"IR version {onnx.IR_VERSION + 1}"):
+        ember.onnx.load(model.SerializeToString())
+
+
+def test_huge_declared_input_dims_and_strides_are_refused_without_allocating():
+    node = helper.make_node("Relu", ["x"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", 1, [2**62, 2])],
+                              [helper.make_empty_tensor_value_info("y")])
+    model = ember.onnx.load(helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    with pytest.raises(ValueError, match=r"must have shape \(4611686018427387904, 2\)"):
+        model(ember.zeros(3, 2))
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2**40] * 2)
+    model = ember.onnx.load(single_node(node, {"x": np.zeros((1, 1, 2, 2), np.float32)},
+                                        {"w": np.ones((1, 1, 1, 1), np.float32)}))
+    with pytest.raises(CLEAR, match=r"node 'up' \(ConvTranspose\)"):
+        model(ember.zeros(1, 1, 2, 2))

@@ -63,13 +63,13 @@ ANCHORS = {
 }
 
 
-def export(name, path, dynamic=True):
+def export(name, path, dynamic=True, **kwargs):
     make, data = ANCHORS[name]
     torch.manual_seed(0)
     model = make().eval()
     axes = {"x": {0: "batch"}, "y": {0: "batch"}} if dynamic else None
     torch_export(model, (torch.from_numpy(data(2)),), path, input_names=["x"],
-                 output_names=["y"], dynamic_axes=axes)
+                 output_names=["y"], dynamic_axes=axes, **kwargs)
     return model, data
 
 
@@ -87,6 +87,18 @@ def test_pytorch_export_matches_onnxruntime_at_two_batch_sizes(name, tmp_path):
         with torch.no_grad():
             np.testing.assert_allclose(got, model(torch.from_numpy(x)).numpy(), rtol=1e-4,
                                        atol=1e-5)
+
+
+@pytest.mark.parametrize("opset", [11, 14, 17])
+@pytest.mark.parametrize("name", ["mnist-net", "lstm", "gru"])
+def test_pytorch_export_at_older_opsets_matches_onnxruntime(name, opset, tmp_path):
+    """Older opsets take axes as attributes (Squeeze, Unsqueeze) and other operator versions."""
+    path = tmp_path / f"{name}.onnx"
+    _, data = export(name, path, opset_version=opset)
+    x = data(3)
+    got = ember.onnx.load(path)(ember.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(got, run_ort(path.read_bytes(), {"x": x})[0], rtol=1e-5,
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["mlp", "mnist-net"])

@@ -8,14 +8,14 @@ from .load_module import OnnxModule
 
 
 def load(f) -> OnnxModule:
-    """Reads the ONNX model in `f` (a path, a binary file object or bytes) and returns an
-    nn.Module whose forward runs its graph.
+    """Reads the ONNX model in `f` (a path, a binary file object, bytes or an onnx.ModelProto)
+    and returns an nn.Module whose forward runs its graph.
 
     Float initializers become Parameters, so the module can be trained further; integer ones
     and BatchNormalization statistics become buffers. Weights kept as external data are read
-    only from files inside the model's folder. Anything ember cannot run (an operator, an
-    opset, an attribute) is an error naming the file and the node, raised here rather than at
-    the first forward.
+    only from files inside the model's folder. What ember cannot run (an operator, an
+    opset, an attribute of the wrong type or value) and a malformed file are errors naming the
+    file and the node, raised here; sizes known only from the inputs are checked in forward.
     """
     model, source, folder = read_model(f)
     return OnnxModule(plan_graph(model, source, folder), source)

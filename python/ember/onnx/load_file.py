@@ -23,7 +23,7 @@ def require_onnx():
 
 def read_model(f):
     """(ModelProto, the file's name for messages, the model's folder or None) of a path, a
-    binary file object or bytes."""
+    binary file object, bytes or an onnx.ModelProto."""
     onnx = require_onnx()
     if isinstance(f, (bytes, bytearray, memoryview)):
         data, source, folder = bytes(f), "<bytes>", None
@@ -31,14 +31,16 @@ def read_model(f):
         source = os.fspath(f)
         data = read_file(f, OP)
         folder = os.path.dirname(os.path.abspath(source))
+    elif isinstance(f, onnx.ModelProto):  # already parsed: checked like any other
+        data, source, folder = f.SerializeToString(), "<ModelProto>", None
     elif hasattr(f, "read"):
         source, folder = getattr(f, "name", "<file object>"), None
         data = read_file(f, OP)
         if not isinstance(source, str):
             source = "<file object>"
     else:
-        raise TypeError(f"{OP}: expected a path, a binary file object or bytes, got "
-                        f"{type(f).__name__}")
+        raise TypeError(f"{OP}: expected a path, a binary file object, bytes or an "
+                        f"onnx.ModelProto, got {type(f).__name__}")
     if not isinstance(data, bytes):
         raise TypeError(f"{OP}: {source} must be opened in binary mode ('rb'), it gave "
                         f"{type(data).__name__}")

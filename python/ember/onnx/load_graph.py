@@ -72,6 +72,8 @@ def plan_graph(model, source: str, folder) -> Plan:
         for i, name in enumerate(node.inputs):
             (frozen if i in spec.frozen_inputs else trainable).add(name)
         steps.append(Step(node, spec.build(node), node.inputs, node.outputs))
+    for node in nodes:  # read by now; kept, they would keep the whole parsed file alive
+        node.attrs = {}
     outputs = [vi.name for vi in graph.output]
     produced = known | {name for node in nodes for name in node.outputs}
     if not outputs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._core import ShapeError
 from ...nn import functional as F
-from .geometry import pad_pairs, read_window, spatial_rank, torch_pad
+from .geometry import pad_pairs, read_window, spatial_rank
 from .registry import register
 
 _CONV = {1: F.conv1d, 2: F.conv2d}
@@ -60,16 +60,11 @@ def conv_transpose(node):
         full = [s * (i - 1) + e + (k - 1) * d + 1  # the output before any padding is removed
                 for i, s, e, k, d in zip(x.shape[2:], strides, extra, kernel, dilations)]
         before, after = _transpose_pads(window, full, list(x.shape[2:]), strides, output_shape)
-        if all(e < max(s, d) for e, s, d in zip(extra, strides, dilations)):  # PyTorch's rule
-            return _CONV_T[n](x, w, b, stride=tuple(strides),
-                              padding=pad_pairs(before, after), output_padding=tuple(extra),
-                              groups=group, dilation=tuple(dilations))
-        # A wider output_padding: the whole output, then cropped (pads) or widened at each
-        # end; the bias goes on last so that widened cells hold it, as in ONNX.
-        y = _CONV_T[n](x, w, None, stride=strides, padding=0, groups=group, dilation=dilations)
-        crop_after = [a - e for a, e in zip(after, extra)]
-        y = F.pad(y, torch_pad([-v for v in before], [-v for v in crop_after]))
-        return y if b is None else y + b.reshape((1, -1) + (1,) * n)
+        if any(e >= max(s, d) for e, s, d in zip(extra, strides, dilations)):
+            raise ValueError(f"output_padding {extra} must be less than max(stride, dilation) "
+                             f"in each dimension (strides {strides}, dilations {dilations})")
+        return _CONV_T[n](x, w, b, stride=tuple(strides), padding=pad_pairs(before, after),
+                          output_padding=tuple(extra), groups=group, dilation=tuple(dilations))
     return run
 
 

@@ -1,4 +1,4 @@
-"""Indexing: Gather (an embedding lookup when it picks rows of a float matrix) and Slice."""
+"""Indexing: Gather (an embedding lookup when it picks rows of a float matrix), Slice, Split."""
 from __future__ import annotations
 
 import numpy as np
@@ -79,3 +79,33 @@ def _one_axis(dim: int, start: int, end: int, step: int) -> tuple:
     count = max(0, (start - end - step - 1) // -step)
     first = dim - 1 - start
     return slice(first, first + count * -step, -step), True
+
+
+@register("Split", since=2)
+def split(node):
+    axis = node.int("axis", 0)
+    attr_sizes = node.ints("split", None) if node.version < 13 else None
+    parts = node.int("num_outputs", None) if node.version >= 18 else None
+    count = len(node.outputs)
+
+    def run(x, sizes=None):
+        a = axis_of(axis, x.ndim)
+        dim = x.shape[a]
+        chosen = int_list(sizes, "Split split") if sizes is not None else attr_sizes
+        if chosen is None:
+            n = parts if parts is not None else count
+            step = -(-dim // n) if parts is not None else dim // n
+            if parts is None and step * n != dim:
+                raise ValueError(f"Split cannot cut axis {a} of size {dim} into {n} equal parts")
+            chosen = [max(0, min(step, dim - i * step)) for i in range(n)]
+        if len(chosen) != count or any(s < 0 for s in chosen) or sum(chosen) != dim:
+            raise ValueError(f"Split sizes {chosen} must be {count} non-negative sizes adding "
+                             f"up to {dim}, the size of axis {a} of shape {tuple(x.shape)}")
+        bounds = np.cumsum([0] + chosen)
+        index = [slice(None)] * x.ndim
+        pieces = []
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            index[a] = slice(int(start), int(stop))
+            pieces.append(x[tuple(index)])
+        return tuple(pieces)
+    return run
