@@ -32,10 +32,11 @@ def graph_model(nodes, inputs, outputs, initializers=None, opset=17, dynamic=Fal
     return model.SerializeToString()
 
 
-def run_ort(model_bytes, inputs: dict):
+def run_ort(model, inputs: dict):
+    """onnxruntime's outputs for `model` (bytes, or a path when it has external data)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     return session.run(None, inputs)
 
 
@@ -61,3 +62,19 @@ def torch_export(model, args, path, **kwargs):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, args, str(path), dynamo=False, **kwargs)
     return path
+
+
+def recurrent_classifier(nn, cell, vocab: int, width: int, classes: int):
+    """Embedding, two batch-first recurrent layers and a linear head on the last step, written
+    with `nn` (torch.nn or ember.nn): the anchor LSTM and GRU classifiers."""
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, width)
+            self.rnn = cell(width, width, num_layers=2, batch_first=True)
+            self.fc = nn.Linear(width, classes)
+
+        def forward(self, tokens):
+            out, _ = self.rnn(self.embedding(tokens))
+            return self.fc(out[:, -1])
+    return Recurrent()

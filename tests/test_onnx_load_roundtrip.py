@@ -1,10 +1,10 @@
-"""ember.onnx.export then ember.onnx.load: the module read back computes what the exported one
-did, and onnxruntime agrees. Skips while ember.onnx.export is still the stub (it is written in
-another slice of issue 13)."""
+"""ember.onnx.export (and Keras model.export) then ember.onnx.load: the module read back
+computes what the exported one did, and onnxruntime agrees. Skips while the exporters are not
+there yet (they are written in another slice of issue 13)."""
 import numpy as np
 import pytest
 
-from onnx_load_helpers import run_ort
+from onnx_load_helpers import recurrent_classifier, run_ort
 
 import ember
 import ember.onnx
@@ -44,5 +44,40 @@ def test_exported_then_loaded_model_computes_the_same(make, shape, tmp_path):
             expected = model(ember.from_numpy(x)).numpy()
             got = loaded(ember.from_numpy(x)).numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(got, run_ort(path.read_bytes(), {"x": x})[0], rtol=1e-5,
+        np.testing.assert_allclose(got, run_ort(str(path), {"x": x})[0], rtol=1e-5,
                                    atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", [nn.LSTM, nn.GRU], ids=["lstm", "gru"])
+def test_recurrent_classifier_round_trip(cell, tmp_path):
+    ember.manual_seed(0)
+    model = recurrent_classifier(nn, cell, 50, 16, 3).eval()
+    path = tmp_path / "m.onnx"
+    export_or_skip(model, ember.randint(0, 50, (2, 5)), path)
+    loaded = ember.onnx.load(path)
+    for batch in (1, 3):
+        tokens = np.random.default_rng(batch).integers(0, 50, (batch, 5))
+        with ember.no_grad():
+            expected = model(ember.from_numpy(tokens)).numpy()
+            got = loaded(ember.from_numpy(tokens)).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_keras_model_export_round_trip(tmp_path):
+    from ember import keras as ek
+
+    model = ek.Sequential([ek.Input((8, 8, 1)), ek.layers.Conv2D(4, 3, activation="relu"),
+                           ek.layers.MaxPooling2D(), ek.layers.Flatten(),
+                           ek.layers.Dense(5, activation="softmax")])
+    path = tmp_path / "k.onnx"
+    if not hasattr(model, "export"):
+        pytest.skip("Keras model.export is not written yet on this branch")
+    try:
+        model.export(str(path), format="onnx")
+    except (NotImplementedError, ValueError) as err:
+        if "onnx" not in str(err).lower():
+            raise
+        pytest.skip(f"Keras model.export(format='onnx') is not written yet on this branch: {err}")
+    x = np.random.default_rng(0).standard_normal((3, 8, 8, 1)).astype(np.float32)
+    got = ember.onnx.load(path)(ember.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)

@@ -5,26 +5,12 @@ with PyTorch's gradients."""
 import numpy as np
 import pytest
 
-from onnx_load_helpers import run_ort, torch_export
+from onnx_load_helpers import recurrent_classifier, run_ort, torch_export
 
 import ember
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
-
-
-class Recurrent(nn.Module):
-    """Embedding 128, two recurrent layers of 128, a linear head on the last step."""
-
-    def __init__(self, cell):
-        super().__init__()
-        self.embedding = nn.Embedding(1000, 128)
-        self.rnn = cell(128, 128, num_layers=2, batch_first=True)
-        self.fc = nn.Linear(128, 2)
-
-    def forward(self, tokens):
-        out, _ = self.rnn(self.embedding(tokens))
-        return self.fc(out[:, -1])
 
 
 def mnist_net():
@@ -58,8 +44,8 @@ ANCHORS = {
         np.float32)),
     "mnist-net": (mnist_net, images),
     "keras-cnn": (keras_cnn, images),
-    "lstm": (lambda: Recurrent(nn.LSTM), tokens),
-    "gru": (lambda: Recurrent(nn.GRU), tokens),
+    "lstm": (lambda: recurrent_classifier(nn, nn.LSTM, 1000, 128, 2), tokens),
+    "gru": (lambda: recurrent_classifier(nn, nn.GRU, 1000, 128, 2), tokens),
 }
 
 
