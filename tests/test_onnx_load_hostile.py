@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from onnx_load_helpers import graph_model, helper, numpy_helper, onnx
+from onnx_load_helpers import graph_model, helper, onnx
 
 import ember
 from ember import OutOfMemoryError
