@@ -1,6 +1,5 @@
 """ember.onnx.export (and Keras model.export) then ember.onnx.load: the module read back
-computes what the exported one did, and onnxruntime agrees. Skips while the exporters are not
-there yet (they are written in another slice of issue 13)."""
+computes what the exported one did, and onnxruntime agrees."""
 import numpy as np
 import pytest
 
@@ -11,14 +10,9 @@ import ember.onnx
 from ember import nn
 
 
-def export_or_skip(model, x, path):
-    try:
-        ember.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-    except NotImplementedError as err:
-        if "not available yet" in str(err):
-            pytest.skip("ember.onnx.export is not written yet on this branch")
-        raise
+def export(model, x, path):
+    ember.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
 
 
 def mlp():
@@ -36,7 +30,7 @@ def test_exported_then_loaded_model_computes_the_same(make, shape, tmp_path):
     ember.manual_seed(0)
     model = make().eval()
     path = tmp_path / "m.onnx"
-    export_or_skip(model, ember.randn(2, *shape), path)
+    export(model, ember.randn(2, *shape), path)
     loaded = ember.onnx.load(path)
     for batch in (1, 3):
         x = np.random.default_rng(batch).standard_normal((batch, *shape)).astype(np.float32)
@@ -53,7 +47,7 @@ def test_recurrent_classifier_round_trip(cell, tmp_path):
     ember.manual_seed(0)
     model = recurrent_classifier(nn, cell, 50, 16, 3).eval()
     path = tmp_path / "m.onnx"
-    export_or_skip(model, ember.randint(0, 50, (2, 5)), path)
+    export(model, ember.randint(0, 50, (2, 5)), path)
     loaded = ember.onnx.load(path)
     for batch in (1, 3):
         tokens = np.random.default_rng(batch).integers(0, 50, (batch, 5))
@@ -70,14 +64,7 @@ def test_keras_model_export_round_trip(tmp_path):
                            ek.layers.MaxPooling2D(), ek.layers.Flatten(),
                            ek.layers.Dense(5, activation="softmax")])
     path = tmp_path / "k.onnx"
-    if not hasattr(model, "export"):
-        pytest.skip("Keras model.export is not written yet on this branch")
-    try:
-        model.export(str(path), format="onnx")
-    except (NotImplementedError, ValueError) as err:
-        if "onnx" not in str(err).lower():
-            raise
-        pytest.skip(f"Keras model.export(format='onnx') is not written yet on this branch: {err}")
+    model.export(str(path), format="onnx")
     x = np.random.default_rng(0).standard_normal((3, 8, 8, 1)).astype(np.float32)
     got = ember.onnx.load(path)(ember.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
