@@ -8,6 +8,13 @@ After training, a CNN trained on the real digits (digits_judge.py) labels a batc
 generated digits, and a grid of 64 of them is written as a PNG (needs Pillow:
 pip install "ember[vision]").
 
+Three common additions to pytorch/examples' recipe, each a line or two, lift the share of
+generated digits the judge labels with confidence >= 0.9 from ~0.77-0.80 (the recipe as it is,
+in ember and in PyTorch alike) to ~0.85: a discriminator as wide as the generator's last layer
+(ndf 64), one-sided label smoothing (real label 0.9; Salimans et al., 2016), and both learning
+rates decayed linearly to zero over the second half of training. The samples come from an
+exponential moving average of the generator's weights (torch.optim.swa_utils.AveragedModel).
+
     python examples/dcgan_digits.py            # the full run
     python examples/dcgan_digits.py --quick    # a short run for CI
 """
@@ -17,6 +24,7 @@ import time
 import ember as torch
 import ember.nn as nn
 import ember.optim as optim
+from ember.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 import ember.vision.utils as vutils
 from ember.utils.data import DataLoader, TensorDataset
 
@@ -27,7 +35,7 @@ parser.add_argument("--epochs", type=int, default=400, help="passes over the 143
 parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--nz", type=int, default=32, help="size of the latent z vector")
 parser.add_argument("--ngf", type=int, default=64)
-parser.add_argument("--ndf", type=int, default=32)
+parser.add_argument("--ndf", type=int, default=64)
 parser.add_argument("--lr", type=float, default=2e-4)
 parser.add_argument("--beta1", type=float, default=0.5)
 parser.add_argument("--seed", type=int, default=1)
@@ -109,9 +117,19 @@ print(netD)
 
 criterion = nn.BCEWithLogitsLoss()
 fixed_noise = torch.randn(256, nz, 1, 1)  # judged at the end; the first 64 drawn
-real_label, fake_label = 1.0, 0.0
+real_label, fake_label = 0.9, 0.0  # one-sided label smoothing: real targets 0.9 for D
 optimizerD = optim.Adam(netD.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
 optimizerG = optim.Adam(netG.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
+
+
+def decay_second_half(epoch):  # lr factor: 1 for the first half, then linearly down to 0
+    half = opt.epochs // 2
+    return 1.0 if epoch < half else max(0.0, 1.0 - (epoch - half) / (opt.epochs - half))
+
+
+schedulerD = optim.lr_scheduler.LambdaLR(optimizerD, decay_second_half)
+schedulerG = optim.lr_scheduler.LambdaLR(optimizerG, decay_second_half)
+netG_ema = AveragedModel(netG, multi_avg_fn=get_ema_multi_avg_fn(0.999))
 
 start = time.perf_counter()
 for epoch in range(opt.epochs):
@@ -141,20 +159,23 @@ for epoch in range(opt.epochs):
         # (2) Update G network: maximize log(D(G(z)))
         ###########################
         netG.zero_grad()
-        label.fill_(real_label)  # fake labels are real for generator cost
+        label.fill_(1.0)  # fake labels are real for generator cost
         output = netD(fake)
         errG = criterion(output, label)
         errG.backward()
         D_G_z2 = torch.sigmoid(output).mean().item()
         optimizerG.step()
+        netG_ema.update_parameters(netG)
 
+    schedulerD.step()
+    schedulerG.step()
     if epoch % max(1, opt.epochs // 10) == 0 or epoch == opt.epochs - 1:
         print(f"[{epoch + 1}/{opt.epochs}] Loss_D: {errD.item():.4f} Loss_G: {errG.item():.4f} "
               f"D(x): {D_x:.4f} D(G(z)): {D_G_z1:.4f} / {D_G_z2:.4f}")
 print(f"Training time: {time.perf_counter() - start:.1f} s")
 
 with torch.no_grad():  # (as pytorch/examples draws its samples: BatchNorm in training mode)
-    fake = netG(fixed_noise)
+    fake = netG_ema(fixed_noise)
 classifier = digits_judge.train_classifier()
 digits_judge.report(classifier, fake.numpy())
 try:
