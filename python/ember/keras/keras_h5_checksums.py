@@ -1,0 +1,56 @@
+"""Checksums in the HDF5 files ember writes (``.weights.h5``, legacy ``.h5`` and a ``.keras``
+zip's ``model.weights.h5``), so that a flipped byte in a weight is an error, not a silent load.
+
+Every array is written with HDF5's Fletcher-32 filter, which any HDF5 reader (real Keras
+included) verifies as it reads. HDF5 cannot chunk, and so cannot filter, a scalar or an empty
+array: those carry the CRC-32 of their bytes in the attribute ``ember_crc32`` instead (Keras
+ignores attributes it does not know). Files without either (written by Keras) load unchecked.
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+CRC_ATTRIBUTE = "ember_crc32"
+
+
+def _crc32(arr: np.ndarray) -> int:
+    """CRC-32 of the array's values as little-endian bytes (whatever order the file used)."""
+    arr = np.ascontiguousarray(arr)
+    return zlib.crc32(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+
+
+def create_dataset(group, name: str, data):
+    """``group.create_dataset(name, data=data)`` with a checksum of the data."""
+    arr = np.asarray(data)
+    if arr.ndim and arr.size:
+        return group.create_dataset(name, data=arr, fletcher32=True)
+    dataset = group.create_dataset(name, data=arr)
+    dataset.attrs[CRC_ATTRIBUTE] = np.uint32(_crc32(arr))
+    return dataset
+
+
+def read_dataset(dataset, source: str) -> np.ndarray:
+    """The values of the h5py ``dataset`` of the file ``source``, checked against its checksum
+    if it has one; a mismatch is a ValueError naming the file and the dataset."""
+    where = f"{source}: the dataset '{dataset.name}'"
+    try:
+        arr = np.asarray(dataset[()])
+    except OSError as e:  # HDF5's filter pipeline: "data error detected by Fletcher32 checksum"
+        raise ValueError(f"{where} is corrupt: its data fails the checksum or cannot be read "
+                         f"({e})") from None
+    try:
+        expected = dataset.attrs.get(CRC_ATTRIBUTE)
+    except OSError as e:
+        raise ValueError(f"{where} has attributes that cannot be read ({e})") from None
+    if expected is None:
+        return arr
+    expected = np.asarray(expected)
+    if expected.shape != () or expected.dtype.kind not in "iu":
+        raise ValueError(f"{where} has a malformed {CRC_ATTRIBUTE} attribute (dtype "
+                         f"{expected.dtype}, shape {expected.shape})")
+    if int(expected) != _crc32(arr):
+        raise ValueError(f"{where} is corrupt: its data fails the CRC-32 recorded when it was "
+                         "written")
+    return arr
