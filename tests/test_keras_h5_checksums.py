@@ -95,11 +95,10 @@ def test_every_dataset_ember_writes_has_a_checksum(name, tmp_path):
         datasets = _datasets(root)
         assert len(datasets) >= 4 + 2  # (kernels and biases, then the optimizer's variables)
         for dataset in datasets:
-            if dataset.ndim and dataset.size:
-                assert dataset.fletcher32, dataset.name
-            else:  # HDF5 filters chunked data only; a scalar keeps its CRC-32 in an attribute
-                assert keras_h5_checksums.CRC_ATTRIBUTE in dataset.attrs, dataset.name
-        assert any(d.ndim == 0 for d in datasets)  # (Adam's iteration count: the attribute path)
+            # HDF5 filters chunked data only: a scalar has its values' CRC-32 alone
+            assert dataset.fletcher32 == bool(dataset.ndim and dataset.size), dataset.name
+            assert keras_h5_checksums.CRC_ATTRIBUTE in dataset.attrs, dataset.name
+        assert any(d.ndim == 0 for d in datasets)  # (Adam's iteration count)
 
 
 def _rezip(path, dst, weights: bytes):
@@ -185,3 +184,44 @@ def test_files_keras_writes_without_checksums_still_load(name, tmp_path):
         loaded = ek.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(X, verbose=0),
                                to_numpy(theirs.predict(X, verbose=0)), rtol=1e-5, atol=1e-5)
+
+
+def _reinterpret(name, dtype):
+    """An edit that keeps a dataset's stored bytes (and so its Fletcher-32) but changes how they
+    decode, as a flipped bit in the datatype message (the byte order) does."""
+    def edit(root):
+        raw, attrs = root[name][()], dict(root[name].attrs)
+        del root[name]
+        dataset = root.create_dataset(name, data=raw.view(dtype), fletcher32=True)
+        dataset.attrs.update(attrs)
+    return edit
+
+
+def test_bytes_that_decode_differently_fail_the_values_crc(tmp_path):
+    """(Flipping every byte of a .weights.h5 found 52 such flips in the datatype messages:
+    the data passed Fletcher-32 and loaded as other numbers.)"""
+    path = _save(_trained(), tmp_path, "m.weights.h5")
+    with h5py.File(path, "a") as root:
+        _reinterpret("layers/dense/vars/0", ">f4")(root)
+    with pytest.raises(ValueError, match="m.weights.h5: the dataset '/layers/dense/vars/0' is "
+                                         "corrupt: its values fail the CRC-32"):
+        _model().load_weights(path)
+
+
+def test_a_chunk_recorded_as_empty_is_refused_before_hdf5_reads_it(tmp_path):
+    """(HDF5 crashed the interpreter, SIGSEGV, reading a Fletcher-32 chunk whose size in the
+    chunk index was flipped to 0.) The index entry: size, filter mask, offsets, address."""
+    import struct
+    path = _save(_trained(), tmp_path, "m.weights.h5")
+    with h5py.File(path, "r") as root:
+        dataset = root["layers/dense/vars/1"]
+        info = dataset.id.get_chunk_info(0)
+        key = struct.pack("<II", info.size, 0) + bytes(8 * (dataset.ndim + 1)) \
+            + struct.pack("<Q", info.byte_offset)
+    data = path.read_bytes()
+    assert data.count(key) == 1
+    at = data.index(key)
+    path.write_bytes(data[:at] + bytes(4) + data[at + 4:])
+    with pytest.raises(ValueError, match="the dataset '/layers/dense/vars/1' is corrupt: a chunk "
+                                         "of 0 bytes"):
+        _model().load_weights(path)
