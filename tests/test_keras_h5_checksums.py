@@ -197,12 +197,13 @@ def _reinterpret(name, dtype):
     return edit
 
 
-def test_bytes_that_decode_differently_fail_the_values_crc(tmp_path):
+@pytest.mark.parametrize("dtype", [">f4", "<u4"], ids=["byte-order", "float-as-uint32"])
+def test_bytes_that_decode_differently_fail_the_values_crc(dtype, tmp_path):
     """(Flipping every byte of a .weights.h5 found 52 such flips in the datatype messages:
     the data passed Fletcher-32 and loaded as other numbers.)"""
     path = _save(_trained(), tmp_path, "m.weights.h5")
     with h5py.File(path, "a") as root:
-        _reinterpret("layers/dense/vars/0", ">f4")(root)
+        _reinterpret("layers/dense/vars/0", dtype)(root)
     with pytest.raises(ValueError, match="m.weights.h5: the dataset '/layers/dense/vars/0' is "
                                          "corrupt: its values fail the CRC-32"):
         _model().load_weights(path)

@@ -3,8 +3,8 @@
 Calls the public functions (ember, ember.nn.functional, ember.linalg, ember.nn.init,
 ember.nn.utils, ember.nn.utils.rnn, keras.ops), Tensor methods and operators (on a (2, 3, 4, 4)
 tensor, a fresh one per call), nn Module constructors and their forward, optimizers and
-learning-rate schedulers (three steps), Keras layer constructors and calls, and Keras layer from_config
-with one bad argument at a time (wrong types, None, strings, NaN, huge/negative ints, wrong
+learning-rate schedulers (three steps), Keras layer constructors and calls, and Keras layer
+from_config with one bad argument at a time (wrong types, None, strings, NaN, huge/negative ints, wrong
 shapes, empty and non-contiguous tensors), and counts every exception that is not one of
 ember's error kinds: ValueError, TypeError, IndexError, RuntimeError, NotImplementedError.
 Leaks are AttributeError, KeyError, OverflowError, ZeroDivisionError, RecursionError, NumPy's

@@ -4,8 +4,9 @@ zip's ``model.weights.h5``), so that a flipped byte in a weight is an error, not
 Every array is written with HDF5's Fletcher-32 filter, which any HDF5 reader (real Keras
 included) verifies as it reads (HDF5 cannot chunk, and so cannot filter, a scalar or an empty
 array). Every dataset also carries the CRC-32 of its values in the attribute ``ember_crc32``
-(Keras ignores attributes it does not know): a flipped byte in the metadata that says how the
-stored bytes decode (byte order, float layout) passes Fletcher-32 but changes the values.
+(Keras ignores attributes it does not know) and dtype: a flipped byte in the metadata that says
+how the stored bytes decode (byte order, float or integer) passes Fletcher-32 but changes the
+values.
 Before reading, each chunk's stored size is checked: HDF5 crashed the interpreter on a chunk
 whose recorded size was 0. Files without checksums (written by Keras) load unchecked.
 """
@@ -20,9 +21,11 @@ CRC_ATTRIBUTE = "ember_crc32"
 
 
 def _crc32(arr: np.ndarray) -> int:
-    """CRC-32 of the array's values as little-endian bytes (whatever order the file used)."""
+    """CRC-32 of the array's dtype and values as little-endian bytes (whatever order the file
+    used): a flipped datatype class (float32 read as uint32) keeps the bytes, not the dtype."""
     arr = np.ascontiguousarray(arr)
-    return zlib.crc32(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+    arr = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+    return zlib.crc32(arr.tobytes(), zlib.crc32(arr.dtype.str.encode()))
 
 
 def create_dataset(group, name: str, data):
