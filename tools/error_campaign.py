@@ -1,9 +1,10 @@
 """A generated campaign of bad calls against ember's public API (issue 11, item 3); not in CI.
 
-Calls the public functions (ember, ember.nn.functional, ember.linalg), Tensor methods (on a
-(2, 3, 4, 4) tensor; in-place ones left out), nn Module constructors
-and their forward, optimizers, Keras layer constructors and calls, and Keras layer from_config
-with one bad argument at a time (wrong types, None, strings, NaN, huge/negative ints, wrong
+Calls the public functions (ember, ember.nn.functional, ember.linalg, ember.nn.init,
+ember.nn.utils, ember.nn.utils.rnn, keras.ops), Tensor methods and operators (on a (2, 3, 4, 4)
+tensor, a fresh one per call), nn Module constructors and their forward, optimizers and
+learning-rate schedulers (three steps), Keras layer constructors and calls, and Keras layer
+from_config with one bad argument at a time (wrong types, None, strings, NaN, huge/negative ints, wrong
 shapes, empty and non-contiguous tensors), and counts every exception that is not one of
 ember's error kinds: ValueError, TypeError, IndexError, RuntimeError, NotImplementedError.
 Leaks are AttributeError, KeyError, OverflowError, ZeroDivisionError, RecursionError, NumPy's
@@ -48,6 +49,13 @@ SKIP_FUNCTIONS = {  # side effects on the process, files or global state; not ar
 }
 
 
+OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+             "__rtruediv__", "__floordiv__", "__mod__", "__pow__", "__rpow__", "__matmul__",
+             "__and__", "__or__", "__xor__", "__lshift__", "__rshift__", "__lt__", "__le__",
+             "__gt__", "__ge__", "__eq__", "__ne__", "__getitem__", "__setitem__", "__iadd__",
+             "__imul__")
+
+
 def bad_values(ember):
     """The bad values tried for each argument, by name."""
     t = ember.randn(3, 4)
@@ -78,6 +86,18 @@ def baseline(name, ember):
         return ember.zeros(2, 3, 4, 4, dtype=ember.int64)
     if n in ("params", "parameters"):
         return [ember.nn.Parameter(ember.randn(3, 4))]
+    if n == "optimizer":
+        return ember.optim.SGD([ember.nn.Parameter(ember.randn(3, 4))], lr=0.1)
+    if n in ("lr_lambda", "fn"):
+        return lambda epoch: 0.9
+    if n == "milestones":
+        return [1, 2]
+    if n in ("max_lr", "base_lr", "gamma"):
+        return 0.1
+    if n in ("sequences", "tensors_list"):
+        return [ember.randn(3, 2), ember.randn(2, 2)]
+    if n == "lengths":
+        return [3, 2]
     if n in ("lr", "learning_rate", "p", "rate", "eps", "momentum", "alpha", "negative_slope"):
         return 0.1
     if "size" in n or n in ("units", "filters", "in_features", "out_features", "num_features",
@@ -110,7 +130,13 @@ def _targets(ember):
     import ember.nn.functional as F
     from ember import keras
     out = []
-    for label, mod in (("ember", ember), ("F", F), ("linalg", ember.linalg)):
+    import ember.nn.init
+    import ember.nn.utils
+    import ember.nn.utils.rnn
+    import ember.optim.lr_scheduler as schedulers
+    for label, mod in (("ember", ember), ("F", F), ("linalg", ember.linalg),
+                       ("init", ember.nn.init), ("nn.utils", ember.nn.utils),
+                       ("nn.utils.rnn", ember.nn.utils.rnn), ("keras.ops", keras.ops)):
         for name in sorted(dir(mod)):
             obj = getattr(mod, name, None)
             if name.startswith("_") or name in SKIP_FUNCTIONS or inspect.isclass(obj) \
@@ -119,9 +145,16 @@ def _targets(ember):
             out.append((f"{label}.{name}", "function", obj))
     for name in sorted(dir(ember.Tensor)):
         obj = getattr(ember.Tensor, name, None)
-        if not name.startswith("_") and inspect.isfunction(obj) and name not in SKIP_FUNCTIONS \
-                and not name.endswith("_"):  # in-place methods would corrupt the baseline
+        # (in-place methods too: each call gets a fresh tensor, so the baseline stays intact)
+        if not name.startswith("_") and inspect.isfunction(obj) and name not in SKIP_FUNCTIONS:
             out.append((f"Tensor.{name}", "method", obj))
+    for name in OPERATORS:  # the dunder methods behind x + y, x[i], x < y, ...
+        out.append((f"Tensor.{name}", "method", getattr(ember.Tensor, name)))
+    for name in sorted(dir(schedulers)):
+        obj = getattr(schedulers, name)
+        if inspect.isclass(obj) and name not in ("LRScheduler", "ChainedScheduler",
+                                                 "SequentialLR"):
+            out.append((f"lr_scheduler.{name}", "scheduler", obj))
     for name in sorted(dir(ember.nn)):
         obj = getattr(ember.nn, name)
         if inspect.isclass(obj) and issubclass(obj, ember.nn.Module) and not name.startswith("_"):
@@ -171,6 +204,9 @@ def _call(kind, target, kwargs, ember):
         obj.step(lambda: ember.tensor(1.0)) if "LBFGS" in type(obj).__name__ else obj.step()
     elif kind == "keras_layer":
         obj(ember.randn(2, 6, 6, 3).numpy())
+    elif kind == "scheduler":
+        for _ in range(3):
+            obj.step(1.0) if type(obj).__name__ == "ReduceLROnPlateau" else obj.step()
     return obj
 
 
@@ -243,7 +279,7 @@ def run_targets(labels, queue):
 
 def _run_target(label, kind, fn, ember, record):
     """The bad calls of one target: each argument replaced by each bad value in turn."""
-    target = fn.__init__ if kind in ("module", "optimizer", "keras_layer") else fn
+    target = fn.__init__ if kind in ("module", "optimizer", "keras_layer", "scheduler") else fn
     args = _signature_args(target, ember)
     if args is None:
         return

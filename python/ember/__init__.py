@@ -115,5 +115,5 @@ def __getattr__(name):
 
 
 # Last: public functions raise PyTorch's errors, never an internal one (issue 11).
-from ._public_errors import wrap_public_functions  # noqa: E402
-wrap_public_functions(globals(), __name__)
+from ._public_errors import wrap_public_functions as _wrap_public_functions  # noqa: E402
+_wrap_public_functions(globals(), __name__)

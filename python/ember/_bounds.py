@@ -103,3 +103,21 @@ def spend_parameter(shape, itemsize: int) -> None:
         raise ValueError(f"{state[0]}: the model's config asks for more parameters than "
                          f"{state[1]} holds weights for (a parameter of shape {tuple(shape)} "
                          "goes past them); the file is corrupt or not this model's")
+
+
+# Bytes a parameter costs beyond its data (the Parameter, its NumPy array, dict entries; about
+# 500 measured): with num_layers=2**31 and tiny layers that, not the data, fills the memory.
+PARAMETER_OVERHEAD = 512
+# A sane bound on stacked layers, as PyTorch has none (its constructors loop for hours on
+# 2**31): each layer costs about 0.3 ms to build, so 65,536 layers already take tens of seconds.
+MAX_LAYERS = 2**16
+
+
+def check_layer_count(op: str, num_layers: int, layer_bytes: int, layer_parameters: int) -> None:
+    """`num_layers` copies of a layer holding `layer_parameters` parameters of `layer_bytes` in
+    all may be built: refused before the first copy, not after hours of copying."""
+    if num_layers > MAX_LAYERS:
+        raise ValueError(f"{op}: num_layers={num_layers} is more than ember builds (at most "
+                         f"{MAX_LAYERS} layers)")
+    check_alloc(op, (num_layers * (layer_bytes + layer_parameters * PARAMETER_OVERHEAD),), 1,
+                what=f"its parameters (num_layers={num_layers})", show_shape=False)

@@ -5,10 +5,10 @@ import math
 import numbers
 
 from . import functions as F
-from ._errors import wrap_dim
-from ._numpy_names import numpy_names
-from .ops.reduce import reduction_axes
-from .ops.vector_norm import SingularValues, VectorNorm
+from ._errors import wrap_dim as _wrap_dim
+from ._numpy_names import numpy_names as _numpy_names
+from .ops.reduce import reduction_axes as _reduction_axes
+from .ops.vector_norm import SingularValues as _SingularValues, VectorNorm as _VectorNorm
 
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
@@ -21,16 +21,16 @@ def _floating(op, x, dtype):
     return x
 
 
-@numpy_names
+@_numpy_names
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     x = _floating("linalg.vector_norm", x, dtype)
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
-    axes = reduction_axes(dim, x.ndim)
+    axes = _reduction_axes(dim, x.ndim)
     if ord < 0 and any(x.shape[d] == 0 for d in axes):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                            f"tensor of shape {tuple(x.shape)}")
-    return VectorNorm.apply(x, ord=float(ord), axes=axes, keepdim=keepdim)
+    return _VectorNorm.apply(x, ord=float(ord), axes=axes, keepdim=keepdim)
 
 
 def svdvals(A):
@@ -38,10 +38,10 @@ def svdvals(A):
     if A.ndim < 2:
         raise RuntimeError(f"linalg.svdvals: The input tensor A must have at least 2 dimensions,"
                            f" got shape {tuple(A.shape)}")
-    return SingularValues.apply(A)
+    return _SingularValues.apply(A)
 
 
-@numpy_names
+@_numpy_names
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     A = _floating("linalg.matrix_norm", A, dtype)
     if A.ndim < 2:
@@ -52,7 +52,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
                            f"{_MATRIX_ORDS}")
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple, got {dim!r}")
-    rows, cols = (wrap_dim(d, A.ndim) for d in dim)
+    rows, cols = (_wrap_dim(d, A.ndim) for d in dim)
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim!r}")
     if ord == "fro":
@@ -71,7 +71,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     return out if keepdim else F.squeeze(out, (rows, cols))
 
 
-@numpy_names
+@_numpy_names
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """A vector norm over one dim (or all of a 1-D input), a matrix norm over two (or a 2-D
     input given ord); without ord and dim, the 2-norm of all elements."""
@@ -106,5 +106,5 @@ def tensor_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 # Last: public functions raise PyTorch's errors, never an internal one (issue 11).
-from ._public_errors import wrap_public_functions  # noqa: E402
-wrap_public_functions(globals(), __name__)
+from ._public_errors import wrap_public_functions as _wrap_public_functions  # noqa: E402
+_wrap_public_functions(globals(), __name__)

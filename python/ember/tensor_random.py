@@ -1,6 +1,9 @@
 """The in-place random fills of the PyTorch tensor API: uniform_, normal_, bernoulli_, random_,
 exponential_, geometric_, log_normal_, cauchy_. Each draws from ember's generator (the default
 one, or `generator=`), so ember.manual_seed makes them reproducible."""
+import math
+import numbers
+
 import numpy as np
 
 from . import autograd
@@ -20,6 +23,12 @@ def _store(self, values, name):
     return self
 
 
+def _check_number(op, name, value):
+    """A location argument is a real number (a string reached NumPy's ufuncs and leaked)."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}(): argument '{name}' must be a number, not {type(value).__name__}")
+
+
 def _require_float(self, name):
     if self._array.dtype.kind != "f":
         raise NotImplementedError(f"{name}: not implemented for dtype {self.dtype} (it fills "
@@ -32,6 +41,8 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None, **kwargs):
     if kwargs:
         raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(kwargs)}")
     _require_float(self, "uniform_")
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # (NumPy: an OverflowError, or NaNs)
+        raise RuntimeError(f"uniform_ expects finite from and to, but found from={lo}, to={hi}")
     if lo > hi:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={lo} > to={hi}")
@@ -40,7 +51,8 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None, **kwargs):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _require_float(self, "normal_")
-    if std < 0:
+    _check_number("normal_", "mean", mean)
+    if not std >= 0:  # (NaN too, as PyTorch)
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
     return _store(self, _resolve(generator).normal(mean, std, self._array.shape), "normal_")
 
@@ -106,6 +118,7 @@ def geometric_(self, p, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     _require_float(self, "log_normal_")
+    _check_number("log_normal_", "mean", mean)
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     rng = _resolve(generator)
@@ -114,6 +127,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     _require_float(self, "cauchy_")
+    _check_number("cauchy_", "median", median)
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     draws = median + sigma * _resolve(generator).standard_cauchy(self._array.shape)

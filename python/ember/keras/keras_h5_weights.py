@@ -14,6 +14,7 @@ import numpy as np
 
 import ember
 from . import keras_optimizer_vars as optimizer_vars
+from .keras_h5_checksums import create_dataset, read_dataset
 from .keras_h5_layout import layout as keras_layout
 
 
@@ -40,14 +41,14 @@ def write(root, model, include_optimizer: bool):
     for path, name in lay.groups:
         _vars_group(root, path, name)
     for path, owner, attr, p in lay.slots:
-        root.create_dataset(path, data=np.asarray(
+        create_dataset(root, path, np.asarray(
             owner._to_keras_layout(attr, p.detach().numpy()), dtype=np.float32))
     if include_optimizer and getattr(model, "compiled", False) and model.optimizer is not None:
         arrays = optimizer_vars.to_keras(model, lay)
         if arrays is not None:
             group = _vars_group(root, "optimizer/vars", model.optimizer.name)
             for i, arr in enumerate(arrays):
-                group.create_dataset(str(i), data=arr)
+                create_dataset(group, str(i), arr)
 
 
 def resolve(root, path: str, source: str):
@@ -85,7 +86,7 @@ def checked_array(root, path: str, shape: tuple, source: str, kinds: str = "f"):
     if item.external or item.is_virtual:
         raise ValueError(f"{source}: '{path}' keeps its data outside the file; ember reads "
                          "weights stored in the file only")
-    return np.asarray(item[()])
+    return read_dataset(item, source)
 
 
 def _count(root, path: str, source: str) -> int:

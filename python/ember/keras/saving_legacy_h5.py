@@ -18,6 +18,7 @@ import numpy as np
 
 import ember
 from . import keras_config_io, keras_optimizer_vars
+from .keras_h5_checksums import create_dataset
 from .keras_h5_layout import layout as keras_layout
 from .keras_h5_weights import checked_array, h5py_module, resolve
 from .object_registration import custom_object_scope
@@ -71,8 +72,7 @@ def save(model, path, config, compile_config):
                      for owner, attr, _ in _layer_weights(layer)]
             _write_names(group, "weight_names", names)
             for name, (owner, attr, p) in zip(names, _layer_weights(layer)):
-                group.create_dataset(name, data=owner._to_keras_layout(attr,
-                                                                       p.detach().numpy()))
+                create_dataset(group, name, owner._to_keras_layout(attr, p.detach().numpy()))
         _write_names(weights.create_group("top_level_model_weights"), "weight_names", [])
         if compile_config is not None:
             _write_training_config(root, model, compile_config)
@@ -91,7 +91,7 @@ def _write_training_config(root, model, compile_config):
         names = [f"{model.optimizer.name}/{i}" for i in range(len(arrays))]
         _write_names(group, "weight_names", names)
         for name, arr in zip(names, arrays):
-            group.create_dataset(name, data=arr)
+            create_dataset(group, name, arr)
 
 
 def _json_attribute(root, key: str, path: str):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .. import _core, functions as _fn
-from .._bounds import check_alloc
+from .._bounds import check_alloc as _check_alloc
 from ..ops import activation as A, linalg as L, loss as LS
 from ..random import _resolve
 from ..tensor import Tensor
@@ -156,7 +156,7 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{idx.min()}, {idx.max()}]")
-    check_alloc("one_hot", idx.shape + (num_classes,), 8)
+    _check_alloc("one_hot", idx.shape + (num_classes,), 8)
     # Set one entry per label: indexing np.eye(num_classes) built a num_classes**2 table first
     # (3 GB for 20,000 classes, whatever the number of labels).
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
@@ -333,5 +333,5 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # Last: public functions raise PyTorch's errors, never an internal one (issue 11).
-from .._public_errors import wrap_public_functions  # noqa: E402
-wrap_public_functions(globals(), __name__)
+from .._public_errors import wrap_public_functions as _wrap_public_functions  # noqa: E402
+_wrap_public_functions(globals(), __name__)

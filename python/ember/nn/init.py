@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import autograd
+from .._public_errors import tensor_argument
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
@@ -72,10 +73,10 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 
 def _calculate_correct_fan(tensor, mode):
-    mode = mode.lower()
     valid_modes = ["fan_in", "fan_out"]
-    if mode not in valid_modes:
+    if not isinstance(mode, str) or mode.lower() not in valid_modes:
         raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
+    mode = mode.lower()
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -129,11 +130,11 @@ def constant_(tensor, val: float):
 
 
 def ones_(tensor):
-    return constant_(tensor, 1.0)
+    return constant_(tensor_argument("ones_", "tensor", tensor), 1.0)
 
 
 def zeros_(tensor):
-    return constant_(tensor, 0.0)
+    return constant_(tensor_argument("zeros_", "tensor", tensor), 0.0)
 
 
 def eye_(tensor):
@@ -202,3 +203,9 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
     with autograd.no_grad():
         _write(tensor, (gain * q).reshape(tensor.shape))
     return tensor
+
+
+# Last: a bad argument (None for the tensor, a string for the gain) raises PyTorch's errors,
+# never an internal one (issue 11).
+from .._public_errors import wrap_public_functions as _wrap_public_functions  # noqa: E402
+_wrap_public_functions(globals(), __name__, skip=())

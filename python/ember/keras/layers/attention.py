@@ -11,6 +11,7 @@ import numpy as np
 
 import ember
 from ...nn import functional as F
+from ..seeds import seeded_generator
 from .layer import Layer
 from .tensor_masks import get_mask
 
@@ -42,7 +43,7 @@ class Attention(Layer):
         self.dropout = float(dropout)
         self.seed = seed
         # (not a Dropout sublayer: Keras' Attention has none, and its files have no place for it)
-        self._generator = None if seed is None else ember.Generator().manual_seed(int(seed))
+        self._generator = seeded_generator(seed)
 
     def _validate_inputs(self, inputs, mask=None):
         name = type(self).__name__

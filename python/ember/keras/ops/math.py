@@ -33,6 +33,13 @@ def in_top_k(targets, predictions, k):
     predictions = convert_to_tensor(predictions)
     scores = convert_to_numpy(predictions)
     labels = convert_to_numpy(targets).astype(np.int64)
+    if scores.ndim != 2 or labels.shape != scores.shape[:1]:
+        raise ValueError(f"in_top_k(): expected predictions of shape (batch, classes) and "
+                         f"targets of shape (batch,), got predictions {tuple(scores.shape)} and "
+                         f"targets {tuple(labels.shape)}")
+    if labels.size and not (0 <= labels.min() and labels.max() < scores.shape[1]):
+        raise IndexError(f"in_top_k(): targets must be class indices in [0, {scores.shape[1]}), "
+                         f"got values from {labels.min()} to {labels.max()}")
     target_scores = np.take_along_axis(scores, labels[:, None], axis=1)
     rank = (scores > target_scores).sum(axis=1)
     return ember.from_numpy(rank < int(k))

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from ... import _core
-from ..._bounds import check_alloc, empty_parameter
+from ..._bounds import MAX_LAYERS, PARAMETER_OVERHEAD, check_alloc, empty_parameter
 from ...dtypes import to_numpy_dtype
 from ...functions import cat, stack
 from ...ops.rnn import rnn_layer
@@ -43,27 +43,19 @@ def _check_size(cls_name: str, name: str, value) -> int:
     return int(value)
 
 
-# Bytes a parameter costs beyond its data (the Parameter, its NumPy array, dict entries; about
-# 500 measured): with num_layers=2**31 and tiny layers that, not the data, fills the memory.
-_PARAMETER_OVERHEAD = 512
-# A sane bound, as PyTorch has none (its constructor loops for hours on 2**31): each layer costs
-# about 0.3 ms to build, so 65,536 layers already take tens of seconds.
-_MAX_LAYERS = 2**16
-
-
 def _check_parameter_memory(cls_name, gates, input_size, hidden_size, num_layers,
                             num_directions, bias, itemsize) -> None:
     """Refuses, before the first parameter, layers whose parameters cannot fit in memory (the
     construction loop would otherwise run for hours, or until MemoryError)."""
-    if num_layers > _MAX_LAYERS:
+    if num_layers > MAX_LAYERS:
         raise ValueError(f"{cls_name}: num_layers={num_layers} is more than ember builds "
-                         f"(at most {_MAX_LAYERS} layers)")
+                         f"(at most {MAX_LAYERS} layers)")
     rows, extra = gates * hidden_size, 2 if bias else 0
     first = rows * (input_size + hidden_size + extra)
     later = rows * (hidden_size * num_directions + hidden_size + extra)
     elements = num_directions * (first + (num_layers - 1) * later)
     count = num_layers * num_directions * (4 if bias else 2)
-    check_alloc(cls_name, (elements * itemsize + count * _PARAMETER_OVERHEAD,), 1,
+    check_alloc(cls_name, (elements * itemsize + count * PARAMETER_OVERHEAD,), 1,
                 what=f"its parameters (num_layers={num_layers})", show_shape=False)
 
 

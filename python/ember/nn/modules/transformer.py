@@ -14,6 +14,7 @@ import copy
 
 import numpy as np
 
+from ..._bounds import check_layer_count
 from ...autograd import is_grad_enabled
 from ...dtypes import to_numpy_dtype
 from ...tensor import Tensor
@@ -64,10 +65,15 @@ def _nested_capable(layer):
             and layer.norm1.eps == layer.norm2.eps and attn.num_heads % 2 == 0)
 
 
-def _clones(cls, module, n):
+def _clones(cls, argument, module, n):
+    if not isinstance(module, Module):
+        raise TypeError(f"{cls}: {argument} must be an nn.Module to copy num_layers times, got "
+                        f"{type(module).__name__}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"{cls}: num_layers must be a non-negative integer. Received: "
                          f"num_layers={n!r}")
+    tensors = list(module.parameters()) + list(module.buffers())
+    check_layer_count(cls, int(n), sum(t._array.nbytes for t in tensors), len(tensors))
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
@@ -180,7 +186,7 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
         super().__init__()
-        self.layers = _clones("TransformerEncoder", encoder_layer, num_layers)
+        self.layers = _clones("TransformerEncoder", "encoder_layer", encoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
@@ -220,7 +226,7 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
-        self.layers = _clones("TransformerDecoder", decoder_layer, num_layers)
+        self.layers = _clones("TransformerDecoder", "decoder_layer", decoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
 

@@ -250,3 +250,8 @@ def unpack_sequence(packed_sequences):
     """The list of sequences a PackedSequence holds, in their original batch order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
+
+
+# Last: a bad argument raises PyTorch's errors, never an internal one (issue 11).
+from ..._public_errors import wrap_public_functions as _wrap_public_functions  # noqa: E402
+_wrap_public_functions(globals(), __name__, skip=())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .scheduler import LRScheduler, group_values
+from .scheduler import LRScheduler, check_period, group_values
 
 
 def _cosine(eta_min: float, base_lr: float, t: float, period: float) -> float:
@@ -16,6 +16,7 @@ class CosineAnnealingLR(LRScheduler):
     after, as PyTorch's recursive form does)."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        check_period("CosineAnnealingLR", "T_max", T_max)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import types
 
-from .scheduler import LRScheduler, check_optimizer, per_group, set_momentum
+from .scheduler import (LRScheduler, check_last_epoch, check_optimizer, check_period, per_group,
+                        set_momentum)
 
 
 def _momentum_target(optimizer) -> bool:
@@ -43,6 +44,10 @@ class CyclicLR(LRScheduler):
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
         self.max_lrs = per_group("max_lr", optimizer, max_lr)
+        check_last_epoch(last_epoch)
+        check_period("CyclicLR", "step_size_up", step_size_up)
+        if step_size_down is not None:
+            check_period("CyclicLR", "step_size_down", step_size_down)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
         self.total_size = step_size_up + step_size_down

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 
-from .scheduler import LRScheduler, group_values
+from .scheduler import LRScheduler, check_period, group_values
 
 
 def _scaled(optimizer, factor: float) -> list:
@@ -21,6 +21,7 @@ class StepLR(LRScheduler):
     """Multiplies the learning rate by gamma every step_size epochs."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+        check_period("StepLR", "step_size", step_size)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import types
 
 from ._state_checks import check_scheduler_state
-from .scheduler import LRScheduler, group_values
+from .scheduler import LRScheduler, check_optimizer, group_values
 
 
 def _lambdas(optimizer, lr_lambda) -> list:
+    check_optimizer(optimizer)  # (before its param_groups are read)
     n = len(optimizer.param_groups)
     if not isinstance(lr_lambda, (list, tuple)):
         return [lr_lambda] * n

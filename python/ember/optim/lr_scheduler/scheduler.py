@@ -9,6 +9,8 @@ PyTorch's attribute names, so a checkpoint of either library loads into the othe
 from __future__ import annotations
 
 import functools
+import math
+import numbers
 import warnings
 import weakref
 
@@ -22,9 +24,30 @@ EPOCH_DEPRECATION_WARNING = (
     "where available.")
 
 
+class MissingInitialLR(KeyError, ValueError):
+    """PyTorch's KeyError for a scheduler resumed (last_epoch given) on an optimizer whose groups
+    have no 'initial_lr'; also a ValueError, the kind ember gives a bad argument."""
+
+
 def check_optimizer(optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def check_last_epoch(last_epoch) -> None:
+    """last_epoch is an int, as PyTorch's schedulers count epochs (a float such as inf broke
+    later with an OverflowError)."""
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral):
+        raise TypeError(f"last_epoch must be an int, got last_epoch={last_epoch!r} of type "
+                        f"{type(last_epoch).__name__}")
+
+
+def check_period(scheduler: str, name: str, value) -> None:
+    """A period the schedule divides by (StepLR's step_size, CosineAnnealingLR's T_max, ...) is
+    a finite positive number; zero, NaN or inf broke step() with a ZeroDivisionError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{scheduler}: {name} must be a positive number, got {name}={value!r}")
 
 
 def per_group(name: str, optimizer: Optimizer, value) -> list:
@@ -77,6 +100,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         check_optimizer(optimizer)
+        check_last_epoch(last_epoch)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -84,9 +108,10 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming scheduler with last_epoch >= 0 (load the "
-                                   "optimizer's state_dict first)")
+                    raise MissingInitialLR(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                        "resuming scheduler with last_epoch >= 0 (load the optimizer's "
+                        "state_dict first)")
         self.base_lrs = group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
         _track_optimizer_step(optimizer)

@@ -3,11 +3,26 @@
 or a hash of the token's decimal string (oov_method="farmhash", see string_hash.py)."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 import ember
 from .index_lookup import IndexLookup
 from .string_hash import hash_buckets, standardize_salt
+
+
+def _token(name: str, value):
+    """A mask or OOV token as the int Keras stores (None stays None); a token that is no finite
+    number or lies outside int64 (the vocabulary's dtype) is a ValueError naming the argument."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or not -2**63 <= int(value) < 2**63:
+        raise ValueError(f"IntegerLookup: `{name}` must be an int64 integer or None. Received: "
+                         f"{name}={value!r}")
+    return int(value)
 
 
 class IntegerLookup(IndexLookup):
@@ -31,8 +46,8 @@ class IntegerLookup(IndexLookup):
         self.oov_method = oov_method
         self.salt = standardize_salt("IntegerLookup", salt)
         super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices,
-                         mask_token=None if mask_token is None else int(mask_token),
-                         oov_token=None if oov_token is None else int(oov_token),
+                         mask_token=_token("mask_token", mask_token),
+                         oov_token=_token("oov_token", oov_token),
                          vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
                          output_mode=output_mode, sparse=sparse,
                          pad_to_max_tokens=pad_to_max_tokens, name=name, **kwargs)

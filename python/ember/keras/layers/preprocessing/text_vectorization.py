@@ -81,7 +81,8 @@ class TextVectorization(NumpyDataLayer):
         self._standardize = standardize
         self._split = split
         self._ngrams_arg = ngrams
-        self._ngrams = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
+        # (a range, not a tuple: ngrams=2**62 costs nothing beyond the longest document)
+        self._ngrams = range(1, ngrams + 1) if isinstance(ngrams, int) else ngrams
         self._output_mode = output_mode
         self._output_sequence_length = output_sequence_length
         self._encoding = encoding
@@ -170,7 +171,8 @@ class TextVectorization(NumpyDataLayer):
         return documents
 
     def _ngrams_of(self, tokens):
-        return [" ".join(tokens[i:i + n]) for n in self._ngrams
+        sizes = self._ngrams[:len(tokens)] if isinstance(self._ngrams, range) else self._ngrams
+        return [" ".join(tokens[i:i + n]) for n in sizes
                 for i in range(len(tokens) - n + 1)]
 
     # ---- call ----------------------------------------------------------------------------------
