@@ -8,8 +8,11 @@ import time
 
 from .errors import DistBackendError
 
-# Poll without sleeping this long: a collective advances only inside MPI calls, and most
-# finish within milliseconds; after that, back off to at most 1 ms between polls.
+# Poll without yielding the core this long: a collective advances only inside MPI calls, and a
+# small one between two ranks finishes in tens of microseconds (sleep(0) between polls made a
+# 54 KB all_reduce take 197 us instead of 72). Then poll with sleep(0), which yields the core to
+# a rank sharing it, and after _SPIN_SECONDS back off to at most 1 ms between polls.
+_BUSY_SECONDS = 0.0005
 _SPIN_SECONDS = 0.05
 
 
@@ -40,10 +43,13 @@ class Work:
             return True
         limit = self._group.timeout_seconds if timeout is None else to_seconds(timeout)
         deadline = self._started + limit
-        spin_until = time.monotonic() + _SPIN_SECONDS
+        start = time.monotonic()
+        busy_until, spin_until = start + _BUSY_SECONDS, start + _SPIN_SECONDS
         pause = 0.0
         while not self._request.Test():  # each Test also advances MPI's progress engine
             now = time.monotonic()
+            if now < busy_until:
+                continue
             if now > deadline:
                 self._group.mark_broken(self._what)
                 raise DistBackendError(
