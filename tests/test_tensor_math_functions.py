@@ -122,6 +122,14 @@ CASES = {
                            [(unit((3, 4)), True), (unit((3, 4)), True)]),
     "lerp_tensor_weight": (lambda m, x, y, w: x.lerp(y, w), lambda x, y, w: x + w * (y - x),
                            [(unit((3, 4)), True), (unit((4,)), True), (unit((3, 1)), True)]),
+    # weights >= 1/2 take PyTorch's other form, end - (end - input) * (1 - weight)
+    "lerp_scalar_weight_above_half": (lambda m, x, y: m.lerp(x, y, 0.75),
+                                      lambda x, y: x + 0.75 * (y - x),
+                                      [(unit((3, 4)), True), (unit((3, 4)), True)]),
+    "lerp_tensor_weight_both_forms": (lambda m, x, y, w: x.lerp(y, w),
+                                      lambda x, y, w: x + w * (y - x),
+                                      [(unit((3, 4)), True), (unit((4,)), True),
+                                       (np.array([-0.9, 0.2, 0.5, 1.4]), True)]),
     "addmm": (lambda m, c, a, b: m.addmm(c, a, b), lambda c, a, b: c + a @ b,
               [(unit((3,)), True), (unit((2, 4)), True), (unit((4, 3)), True)]),
     "addmm_alpha_beta": (lambda m, c, a, b: c.addmm(a, b, beta=0.5, alpha=-2.0),
@@ -309,3 +317,18 @@ def test_non_differentiable_math_matches_pytorch(make):
 def test_heaviside_needs_matching_dtypes():
     with pytest.raises(TypeError, match="heaviside: expected input and values to have the same"):
         ember.heaviside(ember.tensor([1.0]), ember.tensor([1]))
+
+
+def test_lerp_at_weight_one_gives_end_exactly_as_pytorch():
+    """The second form makes lerp(a, b, 1) == b exactly (a + 1 * (b - a) need not be); PyTorch's
+    kernel fuses the multiply-add, so elsewhere the two agree to rounding, not bit for bit."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x, y = (rng.standard_normal(1000) * 10.0 ** rng.integers(-6, 6, 1000)).astype(np.float32), \
+        rng.standard_normal(1000).astype(np.float32)
+    np.testing.assert_array_equal(ember.lerp(ember.tensor(x), ember.tensor(y), 1.0).numpy(), y)
+    a = rng.standard_normal(1000).astype(np.float32)  # (magnitudes like y's: no cancellation)
+    for weight in (0.001, 0.3, 0.5, 0.75, 0.999):
+        np.testing.assert_allclose(
+            ember.lerp(ember.tensor(a), ember.tensor(y), weight).numpy(),
+            torch.lerp(torch.tensor(a), torch.tensor(y), weight).numpy(), rtol=1e-6, atol=1e-6)

@@ -203,7 +203,8 @@ def clamp_max(input, max):
 
 
 def lerp(input, end, weight):
-    """input + weight * (end - input); weight is a number or a tensor."""
+    """input + weight * (end - input); weight is a number or a tensor. As PyTorch computes it:
+    for |weight| >= 1/2, end - (end - input) * (1 - weight), which rounds closer to end."""
     if not isinstance(end, Tensor):
         raise TypeError(f"lerp: end must be a Tensor, got {type(end).__name__}")
     if not input.is_floating_point():
@@ -212,7 +213,10 @@ def lerp(input, end, weight):
         if isinstance(t, Tensor) and t.dtype != input.dtype:
             raise TypeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype "
                             f"{t.dtype}")
-    return input + F._operand(weight) * (end - input)
+    diff = end - input
+    if isinstance(weight, Tensor):
+        return F.where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+    return input + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

@@ -18,6 +18,7 @@ from ..autograd import no_grad
 from ..nn.module import Module
 from ..nn.modules.normalization import _BatchNorm
 from ..tensor import Tensor
+from ._numpy_update import lerp_
 from .lr_scheduler.scheduler import LRScheduler, per_group
 
 __all__ = ["AveragedModel", "SWALR", "update_bn", "get_ema_multi_avg_fn",
@@ -34,16 +35,6 @@ def _is_floating(tensor: Tensor) -> bool:
     return np.issubdtype(tensor._array.dtype, np.floating)
 
 
-def _lerp_(averaged: Tensor, current: Tensor, weight: float) -> None:
-    """averaged += weight * (current - averaged), in place (the form PyTorch's lerp uses for a
-    weight below 1/2; above it, current - (current - averaged) * (1 - weight))."""
-    a, c = averaged._array, current._array
-    if weight < 0.5:
-        a += weight * (c - a)
-    else:
-        a[...] = c - (c - a) * (1 - weight)
-
-
 def get_ema_multi_avg_fn(decay=0.999):
     """An exponential moving average over lists: ema = decay * ema + (1 - decay) * current."""
     _check_decay(decay)
@@ -52,7 +43,7 @@ def get_ema_multi_avg_fn(decay=0.999):
         floating = _is_floating(ema_param_list[0])  # one dtype per call, as AveragedModel groups
         for ema, current in zip(ema_param_list, current_param_list, strict=True):
             if floating:
-                _lerp_(ema, current, 1 - decay)
+                lerp_(ema._array, current._array, 1 - decay)
             else:  # integer buffers: computed in floating point, truncated back
                 ema._array[...] = ema._array * decay + current._array * (1 - decay)
     return ema_update
@@ -65,7 +56,7 @@ def get_swa_multi_avg_fn():
         floating = _is_floating(averaged_param_list[0])
         for averaged, current in zip(averaged_param_list, current_param_list, strict=True):
             if floating:
-                _lerp_(averaged, current, 1 / (n + 1))
+                lerp_(averaged._array, current._array, 1 / (n + 1))
             else:
                 averaged._array[...] = averaged._array + (current._array - averaged._array) / (n + 1)
     return swa_update
