@@ -13,6 +13,7 @@ AxisError/UFuncTypeError, any message showing pybind11's "incompatible function 
 reported apart: the bounded-work slice owns them.
 
     PYTHONPATH=python python tools/error_campaign.py [--only SUBSTRING] [--json out.json]
+    tools/sanitize.sh --campaign [--only SUBSTRING]    # the same under ASan + UBSan
 
 Each group of targets runs in a worker process with a memory limit and a timeout, so a crash
 or a runaway allocation is recorded instead of stopping the campaign.
@@ -24,6 +25,7 @@ import collections
 import inspect
 import json
 import multiprocessing as mp
+import os
 import queue as queue_module
 import resource
 import signal
@@ -236,9 +238,17 @@ def _raise_timeout(signum, frame):
     raise _CallTimeout()
 
 
+def _under_address_sanitizer():
+    return "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
 def run_targets(labels, queue):
     """Worker: runs the bad calls of the named targets and sends back the leaks."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # AddressSanitizer reserves terabytes of address space for its shadow memory, so under it an
+    # address-space limit fails every mapping; tools/sanitize.sh --campaign caps each allocation
+    # through ASAN_OPTIONS (max_allocation_size_mb, allocator_may_return_null) instead.
+    if not _under_address_sanitizer():
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     signal.signal(signal.SIGALRM, _raise_timeout)
     warnings.simplefilter("ignore")
     sys.setrecursionlimit(2000)

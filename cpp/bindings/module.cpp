@@ -14,6 +14,7 @@ void bind_conv(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_norm(py::module_& m);
 void bind_rnn(py::module_& m);
+void bind_dropout(py::module_& m);
 }  // namespace ember::bind
 
 namespace {
@@ -63,4 +64,5 @@ PYBIND11_MODULE(EMBER_MODULE_NAME, m) {
   ember::bind::bind_pool(m);
   ember::bind::bind_norm(m);
   ember::bind::bind_rnn(m);
+  ember::bind::bind_dropout(m);
 }

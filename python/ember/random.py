@@ -67,3 +67,9 @@ def _resolve(generator) -> np.random.Generator:
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be an ember.Generator, got {type(generator).__name__}")
     return generator.rng
+
+
+def kernel_seed(generator) -> int:
+    """A 64-bit seed for a kernel's counter-based random stream, drawn from `generator` (or the
+    default generator), so that manual_seed reproduces what the kernel draws."""
+    return int(_resolve(generator).integers(0, 2**64, dtype=np.uint64))

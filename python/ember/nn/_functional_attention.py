@@ -11,7 +11,7 @@ import numpy as np
 from .. import _core
 from ..arrange_functions import repeat_interleave
 from ..ops.attention import ScaledDotProductAttention
-from ..random import _resolve
+from ..random import kernel_seed
 from ..tensor import Tensor
 from ._functional_dropout import check_dropout_p
 
@@ -106,8 +106,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     keep = None
     if dropout_p > 0:
-        dtype = query._array.dtype
-        draws = _resolve(None).random(batch + (L, S), dtype=np.float32) >= dropout_p
-        keep = np.multiply(draws, dtype.type(0.0 if dropout_p == 1 else 1 / (1 - dropout_p)),
-                           dtype=dtype)
+        keep = np.empty(batch + (L, S), query._array.dtype)
+        _core.dropout_mask(keep, float(dropout_p), kernel_seed(None))
     return ScaledDotProductAttention.apply(query, key, value, bias, scale=factor, keep=keep)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _core, functions as _fn
 from .._bounds import check_alloc as _check_alloc
 from ..ops import activation as A, linalg as L, loss as LS
-from ..random import _resolve
+from ..random import _resolve, kernel_seed
 from ..tensor import Tensor
 from ._functional_attention import scaled_dot_product_attention  # noqa: F401
 from ._functional_conv import conv1d, conv2d, pad  # noqa: F401  (convolutional networks)
@@ -114,6 +114,8 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
 
 def _dropout(input, p, generator):
     arr = input._array
+    if arr.dtype in (np.float32, np.float64):
+        return A.ElementDropout.apply(input, p=float(p), seed=kernel_seed(generator))
     if p == 1:
         mask = np.zeros(arr.shape, arr.dtype)
     else:

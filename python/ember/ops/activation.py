@@ -66,7 +66,8 @@ class Softmax(Function):
 
 
 class Dropout(Function):
-    """Multiplies by a Bernoulli(1-p) mask scaled by 1/(1-p); `mask` comes from the caller's RNG."""
+    """Multiplies by a Bernoulli(1-p) mask scaled by 1/(1-p); `mask` comes from the caller's RNG
+    and may broadcast (channel-wise dropout)."""
 
     new_grads = True
 
@@ -76,3 +77,21 @@ class Dropout(Function):
 
     def backward(self, g):
         return (g * self.mask, None)
+
+
+class ElementDropout(Function):
+    """Dropout of every element of a float32/float64 input in one threaded pass: the kernel draws
+    the mask from `seed` (Philox4x32-10, the same mask at any thread count) and keeps it for
+    backward."""
+
+    new_grads = True
+
+    def forward(self, x, p, seed):
+        y, self.mask = _core.dropout_forward(x, p, seed)
+        return y
+
+    def backward(self, g):
+        return (_core.dropout_backward(g, self.mask),)
+
+    def _name(self):
+        return "NativeDropoutBackward"

@@ -1,7 +1,7 @@
 """Activations, softmax and dropout as ONNX nodes."""
 import math
 
-from ...ops.activation import Activation, Dropout, Softmax
+from ...ops.activation import Activation, Dropout, ElementDropout, Softmax
 
 
 def activation_node(g, kind, x, dtype, alpha=0.0, beta=0.0):
@@ -50,4 +50,4 @@ def _dropout(g):
                   "is random and has no inference graph; call it with training=self.training")
 
 
-EMITTERS = {Activation: _activation, Softmax: _softmax, Dropout: _dropout}
+EMITTERS = {Activation: _activation, Softmax: _softmax, Dropout: _dropout, ElementDropout: _dropout}
