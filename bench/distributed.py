@@ -1,9 +1,10 @@
 """Data-parallel training speed over MPI: samples/s of the digits CNN (examples/
 distributed_digits.py's Net, batch 64 per rank, SGD) and of the bench's LSTM classifier
 (bench/models/rnn.py: embedding 128, 2x128 LSTM, sequence 80, batch 64 per rank, Adam) on 1, 2
-and 4 ranks, each rank one thread; the share of the step spent in DistributedDataParallel's
-gradient averaging; and, on 2 ranks, a step with and without the all_reduce overlapping
-backward (blocks of steps alternating between the two in one run, medians).
+and 4 ranks, each rank one thread (medians of rounds that run every rank count in turn); the
+share of the step spent in DistributedDataParallel's gradient averaging; and, on 2 ranks, a
+step with and without the all_reduce overlapping backward (blocks of steps alternating between
+the two in one run, medians).
 
     python -m bench.distributed                 # both models; writes bench/RESULTS-distributed.md
     python -m bench.distributed --models lstm --ranks 1 2 --output-dir /tmp
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,7 +24,7 @@ import time
 BATCH = 64
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = {  # name: (what the table calls it, default timed steps, warm-up steps)
-    "cnn": ("Digits CNN (examples/distributed_digits.py's Net), SGD", 200, 20),
+    "cnn": ("Digits CNN (examples/distributed_digits.py's Net), SGD", 3000, 200),
     "lstm": ("LSTM classifier (embedding 128, 2x128 LSTM, sequence 80), Adam", 20, 3),
 }
 
@@ -148,7 +150,8 @@ def _report(rows, comparisons, args, load_before):
     lines = ["# Data-parallel training over MPI", "",
              f"Batch {BATCH} per rank, 1 thread per rank, weak scaling (N ranks train N×{BATCH} "
              "samples a step). Command: `python -m bench.distributed --models "
-             f"{' '.join(args.models)} --ranks {' '.join(map(str, args.ranks))}`, "
+             f"{' '.join(args.models)} --ranks {' '.join(map(str, args.ranks))} --rounds "
+             f"{args.rounds}`, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} logical "
              f"CPUs; 1-minute load average {load_before:.2f} before the run, "
              f"{os.getloadavg()[0]:.2f} after (other processes may share the cores).", "",
@@ -159,14 +162,22 @@ def _report(rows, comparisons, args, load_before):
         model_rows = [r for r in rows if r["model"] == name]
         if not model_rows:
             continue
-        base = next((r["samples_per_s"] for r in model_rows if r["ranks"] == 1), None)
-        lines += [f"## {MODELS[name][0]}", "", f"{model_rows[0]['steps']} timed steps per run.",
-                  "", "| ranks | samples/s | speed-up over 1 rank | all_reduce share of the step |",
-                  "|---:|---:|---:|---:|"]
-        for row in model_rows:
-            speedup = f"{row['samples_per_s'] / base:.2f}×" if base else "—"
-            lines.append(f"| {row['ranks']} | {row['samples_per_s']:.0f} | {speedup} | "
-                         f"{100 * row['allreduce_share']:.1f}% |")
+        lines += [f"## {MODELS[name][0]}", "",
+                  f"{model_rows[0]['steps']} timed steps per run; {args.rounds} rounds, each "
+                  "running every rank count once in turn; medians over the rounds, and the "
+                  "speed-up of each round against the same round's 1-rank run.", "",
+                  "| ranks | samples/s | speed-up over 1 rank | speed-up per round | "
+                  "all_reduce share of the step |", "|---:|---:|---:|---|---:|"]
+        by_round = {}
+        for r in model_rows:
+            by_round.setdefault(r["round"], {})[r["ranks"]] = r["samples_per_s"]
+        for n in args.ranks:
+            mine = [r for r in model_rows if r["ranks"] == n]
+            ratios = [rs[n] / rs[1] for rs in by_round.values() if 1 in rs and n in rs]
+            median_ratio = f"{statistics.median(ratios):.2f}×" if ratios else "—"
+            lines.append(f"| {n} | {statistics.median(r['samples_per_s'] for r in mine):.0f} | "
+                         f"{median_ratio} | {', '.join(f'{q:.2f}' for q in ratios)} | "
+                         f"{100 * statistics.median(r['allreduce_share'] for r in mine):.1f}% |")
         lines.append("")
     if comparisons:
         lines += ["## Overlapping the all_reduce with backward (2 ranks)", "",
@@ -186,8 +197,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.distributed")
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["cnn", "lstm"])
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--steps", type=int, help="timed steps (default: 200 cnn, 20 lstm)")
-    parser.add_argument("--warmup", type=int, help="untimed steps first (default: 20 cnn, 3 lstm)")
+    parser.add_argument("--steps", type=int, help="timed steps (default: 3000 cnn, 20 lstm)")
+    parser.add_argument("--warmup", type=int, help="untimed steps first (default: 200 cnn, 3 lstm)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of every rank count (median)")
     parser.add_argument("--no-overlap-comparison", action="store_true",
                         help="skip the 2-rank comparison of a step with and without overlap")
     parser.add_argument("--output-dir", default=HERE)
@@ -203,13 +215,15 @@ def main(argv=None):
         _, default_steps, default_warmup = MODELS[name]
         steps = args.steps or default_steps
         warmup = default_warmup if args.warmup is None else args.warmup
-        for n in args.ranks:
-            rows.append(_run(n, name, steps, warmup))
-            print(json.dumps(rows[-1]), flush=True)
+        for round_ in range(args.rounds):  # rank counts interleaved: each round meets one load
+            for n in args.ranks:
+                rows.append(dict(_run(n, name, steps, warmup), round=round_))
+                print(json.dumps(rows[-1]), flush=True)
         if not args.no_overlap_comparison:
             comparisons.append(_run(2, name, 2 * steps, warmup, compare_overlap=True))
             print(json.dumps(comparisons[-1]), flush=True)
     text = _report(rows, comparisons, args, load_before)
+    os.makedirs(args.output_dir, exist_ok=True)
     print(text)
     with open(os.path.join(args.output_dir, "RESULTS-distributed.md"), "w") as f:
         f.write(text)
