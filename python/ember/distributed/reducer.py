@@ -129,12 +129,13 @@ class _FlatBucket:
             offset += a.size
 
     def scale_in(self, grads, scale):
+        scale = self.flat.dtype.type(scale)  # (a NumPy scalar: a Python float costs a conversion)
         for i, view in zip(self.indices, self.views):
             np.multiply(grads[i], scale, out=view)
 
     def copy_out(self, grads):
         for i, view in zip(self.indices, self.views):
-            np.copyto(grads[i], view)
+            grads[i][...] = view  # (half the time of np.copyto for small arrays)
 
 
 def _ready_hook(reducer_ref, index):

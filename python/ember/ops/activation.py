@@ -94,4 +94,4 @@ class ElementDropout(Function):
         return (_core.dropout_backward(g, self.mask),)
 
     def _name(self):
-        return "NativeDropoutBackward"
+        return "MulBackward"  # as PyTorch's CPU dropout (input times mask) names it

@@ -91,9 +91,6 @@ class BatchNormalization(Layer):
         if self.built:
             own += [(n, self._buffers[n]) for n in ("moving_mean", "moving_variance")]
         return own
-        for p in self._parameters.values():
-            if p is not None:
-                p.requires_grad_(self._trainable)
 
     # ---- call --------------------------------------------------------------------------------
     def call(self, inputs, training=None):

@@ -113,14 +113,14 @@ class DistributedDataParallel(Module):
         if self.require_forward_param_sync and self.broadcast_buffers and self._buffers_to_sync:
             self._broadcast([b._array for b in self._buffers_to_sync])
         output = self.module(*inputs, **kwargs)
-        if autograd.is_grad_enabled() and self.require_backward_grad_sync:
-            self.require_forward_param_sync = True
-            if not self._reduction_queued:
-                self._reduction_queued = True
-                self._reducer.prepare()
-                autograd.queue_callback(self._reduce_gradients)
-        else:
-            self.require_forward_param_sync = False
+        # (flags set only when they change: Module.__setattr__ costs microseconds a call)
+        sync = autograd.is_grad_enabled() and self.require_backward_grad_sync
+        if self.require_forward_param_sync != sync:
+            self.require_forward_param_sync = sync
+        if sync and not self._reduction_queued:
+            self._reduction_queued = True
+            self._reducer.prepare()
+            autograd.queue_callback(self._reduce_gradients)
         return output
 
     @contextlib.contextmanager
@@ -138,8 +138,8 @@ class DistributedDataParallel(Module):
         self._reduction_queued = False
         pg = self._pg
         pg.check_usable("DistributedDataParallel")
-        used = np.array([p.grad is not None for _, p in self._params], np.int32)
-        if not self.find_unused_parameters and not used.all():
+        used = [p.grad is not None for _, p in self._params]
+        if not self.find_unused_parameters and not all(used):
             unused = [n for (n, _), u in zip(self._params, used) if not u]
             self._reducer.abandon()
             raise RuntimeError(
@@ -151,6 +151,7 @@ class DistributedDataParallel(Module):
             return
         self._reducer.start_remaining()
         if self.find_unused_parameters:  # which parameters some rank used
+            used = np.array(used, np.int32)
             Work(pg, pg.comm.Iallreduce(pg.MPI.IN_PLACE, used, pg.MPI.MAX),
                  "DistributedDataParallel").wait()
         self._reducer.complete(used)
