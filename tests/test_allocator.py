@@ -6,8 +6,10 @@ import sys
 import pytest
 
 from ember import _allocator
+from sanitizer_env import UNDER_ASAN
 
-glibc_only = pytest.mark.skipif(not _allocator._is_glibc(), reason="tunes glibc's malloc only")
+glibc_only = pytest.mark.skipif(not _allocator._is_glibc() or UNDER_ASAN,
+                                reason="tunes glibc's malloc only (not ASan's allocator)")
 
 
 @glibc_only

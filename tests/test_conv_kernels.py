@@ -101,10 +101,11 @@ def test_channels_last_forward_and_backward_equal_nchw_on_transposed_data(case):
 
 # ---------------------------------------------------------------- backward vs finite differences
 
-# Central differences on the larger "tiled_transposes" case round at ~1e-8, above this test's
-# tolerance; its gradients are checked exactly by the adjoint identity below instead.
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] != "tiled_transposes"],
-                         ids=[i for i in IDS if i != "tiled_transposes"])
+# The projection is linear in each argument, so a central difference has no truncation error
+# whatever its step: a step of 1e-2 instead of 1e-6 only cuts the rounding error (~1e-8 with
+# 1e-6, as large as the tolerance, and different between instruction sets and optimisation
+# levels) by 10^4.
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_backward_matches_finite_differences(case):
     x, w, b, args = make(case)
     b = randn(w.shape[0]) if b is None else b  # the bias gradient exists either way
@@ -114,7 +115,7 @@ def test_backward_matches_finite_differences(case):
     project = lambda x_, w_, b_: float((_core.conv2d_forward(x_, w_, b_, *args) * g).sum())
     for got, k, arr in [(gi, 0, x), (gw, 1, w), (gb, 2, b)]:
         assert got.shape == arr.shape and got.dtype == np.float64
-        assert_close(got, numerical_jacobian(project, [x, w, b], k).reshape(arr.shape),
+        assert_close(got, numerical_jacobian(project, [x, w, b], k, eps=1e-2).reshape(arr.shape),
                      rtol=1e-7, atol=1e-8)
 
 
