@@ -7,7 +7,7 @@ import pytest
 
 import ember
 import ember.nn.functional as F
-from ember import _core
+from ember import _core, keras
 
 I64 = 2**63 - 1
 
@@ -80,6 +80,30 @@ def test_huge_strides_that_fit_still_give_pytorchs_result():
     for stride in (2**40, 2**62, I64):
         got = F.max_pool2d(x, 3, stride=stride, ceil_mode=True)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_huge_strides_on_channels_last_input_give_one_window():
+    """NHWC (Keras' layout): stride times the channel count overflowed int64 inside im2col
+    (UndefinedBehaviorSanitizer, from the error campaign); any stride past the input is the
+    same single window."""
+    x = np.random.default_rng(0).standard_normal((2, 5, 6, 3))
+    w = np.random.default_rng(1).standard_normal((4, 3, 3, 2))
+    args = ((0, 0, 1, 0), (1, 1), 1)
+    want = _core.conv2d_forward(x, w, None, (7, 8), *args, channels_last=True)
+    assert want.shape == (2, 1, 1, 4)
+    for stride in ((2**62, 2**62), (I64, 3), (2, I64)):
+        got = _core.conv2d_forward(x, w, None, stride, *args, channels_last=True)
+        expected = _core.conv2d_forward(x, w, None, (min(stride[0], 7), min(stride[1], 8)),
+                                        *args, channels_last=True)
+        np.testing.assert_array_equal(got, expected)
+    layer = keras.layers.Conv2D(4, 3, strides=2**62)
+    layer.build((None, 5, 6, 3))
+    assert layer(x.astype(np.float32)).shape == (2, 1, 1, 4)
+
+
+def test_a_padding_whose_padded_input_overflows_is_refused():
+    with pytest.raises(ValueError, match="conv2d: storage size calculation overflowed"):
+        F.conv2d(_x4(), _w4(), stride=I64, padding=2**61)
 
 
 @pytest.mark.parametrize("call, exc, fragments", [

@@ -72,6 +72,14 @@ ConvShape conv_shape(const char* op, const Shape& x_shape, const py::array& w, P
   EMBER_CHECK(padded_h >= eff_h && padded_w >= eff_w, op, ": kernel size (", eff_h, ", ", eff_w,
               ") (dilated) is larger than the padded input (", padded_h, ", ", padded_w,
               "); input ", ember::shape_str(x_shape), ", weight ", shape_str(w));
+  // The kernels index the padded input with strides and offsets up to its extent: its element
+  // count must fit int64 although it is never allocated.
+  checked_bytes(op, {s.c_in, padded_h, padded_w}, 1);
+  // A stride past the padded input leaves one output position, whose window starts at the
+  // first row or column whatever the stride: the padded extent gives the same output and keeps
+  // stride * element stride (and the kernels' other stride products) within int64.
+  s.stride_h = std::min(s.stride_h, padded_h);
+  s.stride_w = std::min(s.stride_w, padded_w);
   checked_bytes(op, output_shape(s), 8);  // the output's size, before anything is allocated
   return s;
 }
