@@ -57,7 +57,8 @@ inline Words mul_wide(Words a, uint32_t m) {
 inline void philox_group(int64_t g, uint64_t seed, uint32_t words[kGroup]) {
   constexpr int kVecs = kBlocks / kWordLanes;
   constexpr uint64_t kLow = 0xFFFFFFFFu;
-  // Block numbers 16g + j: a group never straddles a multiple of 2^32, so the high words agree.
+  // Block numbers kBlocks * g + j: a group never straddles a multiple of 2^32, so the high
+  // words agree.
   const uint64_t first = static_cast<uint64_t>(g) * kBlocks;
   Words lane{};
   for (int j = 0; j < kWordLanes; ++j) lane[j] = j;
